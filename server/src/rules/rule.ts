@@ -1,0 +1,43 @@
+// The contract every verifier rule implements: identity, docs, scope (program types, kernel),
+// examples the table-driven test runs, and check() over one parsed probe file.
+import type { Node } from 'web-tree-sitter';
+import type { Diagnostic, TextEdit, Range } from 'vscode-languageserver-types';
+import type { ProbeFile } from '../analysis/probe-file';
+
+export interface RuleExample {
+  /** A complete probe file (it may rely on nothing but what it includes). */
+  code: string;
+  /** For a bad example: the 1-based line the finding must be on. */
+  line?: number;
+}
+
+export interface QuickFix {
+  title: string;
+  edits: TextEdit[];
+}
+
+export interface Finding {
+  range: Range;
+  /** What is wrong, in the rule's words; the verifier message is added by the engine. */
+  message: string;
+  severity?: 'error' | 'warning' | 'information';
+  fix?: QuickFix;
+  /** The node the finding is about, for rules that relate findings to functions. */
+  node?: Node;
+}
+
+export interface Rule {
+  id: string;
+  description: string;
+  /** Program types (libbpf names, e.g. 'xdp', 'kprobe', 'tracepoint') the rule applies to; all when absent. */
+  programTypes?: string[];
+  /** The kernel version ("5.8") from which the rule's subject exists, where relevant. */
+  minKernel?: string;
+  /** The message the kernel verifier prints for this mistake, quoted in every diagnostic. */
+  verifierMessage: string;
+  bad: RuleExample[];
+  good: RuleExample[];
+  check(file: ProbeFile): Finding[];
+}
+
+export type { Diagnostic };
