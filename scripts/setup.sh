@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine for eBPF Studio: system packages (clang, bpftool, libbpf,
+# sshd, chromium), tracefs, the npm dependencies and the code-server editor host used by the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+packages=(clang llvm libbpf-dev bpftool linux-libc-dev openssh-server chromium ripgrep libkrb5-dev
+  iproute2 sudo unzip python3 make g++)
+if apt-cache show clang-19 >/dev/null 2>&1 || { as_root apt-get update -qq && apt-cache show clang-19 >/dev/null 2>&1; }; then
+  packages+=(clang-19 llvm-19)
+fi
+as_root apt-get update -qq
+as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+
+if ! mountpoint -q /sys/kernel/tracing 2>/dev/null; then
+  as_root mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
+fi
+
+npm ci --no-audit --no-fund
+npm run build
