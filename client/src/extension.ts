@@ -1,0 +1,52 @@
+// Entry point of the extension: creates the Studio hub and activates each feature from the list
+// below, timing activation and showing (never swallowing) any feature that fails to start.
+import * as vscode from 'vscode';
+import { Studio } from './studio';
+import * as languageClient from './features/language-client';
+import * as targetKernelStatus from './features/target-kernel-status';
+
+interface Feature {
+  name: string;
+  activate(studio: Studio): void | Promise<void>;
+}
+
+/** One line per feature; each file in features/ owns one capability. */
+const features: Feature[] = [
+  { name: 'language client', activate: languageClient.activate },
+  { name: 'target kernel status', activate: targetKernelStatus.activate },
+];
+
+let studio: Studio | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<Studio> {
+  const started = performance.now();
+  studio = new Studio(context);
+  const hub = studio;
+  const failures: string[] = [];
+  await Promise.all(
+    features.map(async (feature) => {
+      try {
+        await feature.activate(hub);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        failures.push(feature.name);
+        hub.log.appendLine(`[error] ${feature.name} failed to start: ${error instanceof Error ? error.stack ?? message : message}`);
+        void vscode.window.showErrorMessage(`eBPF Studio: ${feature.name} failed to start: ${message}`, 'Show Log').then((choice) => {
+          if (choice) hub.log.show(true);
+        });
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  hub.log.appendLine(
+    `eBPF Studio ${context.extension.packageJSON.version} activated in ${elapsed.toFixed(1)} ms ` +
+      `(${features.length - failures.length}/${features.length} features${failures.length ? `; failed: ${failures.join(', ')}` : ''})`,
+  );
+  return hub;
+}
+
+export async function deactivate(): Promise<void> {
+  const hub = studio;
+  studio = undefined;
+  await hub?.dispose();
+}

@@ -1,0 +1,63 @@
+// Starts the eBPF language server (dist/server.js over IPC) for bpf-c documents and *.bpf.c files,
+// passes it the ebpfStudio.* settings, and restarts it when it crashes.
+import * as vscode from 'vscode';
+import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, TransportKind } from 'vscode-languageclient/node';
+import type { CloseHandlerResult, ErrorHandler, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+import type { Studio } from '../studio';
+
+/** More crashes than this within the window stops the automatic restarts. */
+const MAX_CRASHES = 5;
+const CRASH_WINDOW_MS = 3 * 60 * 1000;
+
+export const documentSelector = [
+  { scheme: 'file', language: 'bpf-c' },
+  { scheme: 'untitled', language: 'bpf-c' },
+  { scheme: 'file', language: 'c', pattern: '**/*.bpf.c' },
+];
+
+/** Restarts the server after each crash unless it crashes MAX_CRASHES times within CRASH_WINDOW_MS. */
+export function crashRestartPolicy(log: vscode.OutputChannel, now: () => number = Date.now): ErrorHandler {
+  const crashes: number[] = [];
+  return {
+    error: (error, _message, count) => {
+      log.appendLine(`[language server] connection error: ${error.message}`);
+      return { action: (count ?? 1) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true };
+    },
+    closed: (): CloseHandlerResult => {
+      const time = now();
+      crashes.push(time);
+      while (crashes.length > 0 && time - crashes[0] > CRASH_WINDOW_MS) crashes.shift();
+      if (crashes.length >= MAX_CRASHES) {
+        return {
+          action: CloseAction.DoNotRestart,
+          message: `The eBPF language server stopped ${MAX_CRASHES} times in 3 minutes and will not be restarted. See the 'eBPF Studio' output; run "Developer: Reload Window" to try again.`,
+        };
+      }
+      log.appendLine(`[language server] stopped unexpectedly; restarting (${crashes.length} in the last 3 minutes)`);
+      return { action: CloseAction.Restart, handled: true };
+    },
+  };
+}
+
+export function activate(studio: Studio): void {
+  const serverModule = studio.context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6010'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector,
+    outputChannel: studio.log,
+    revealOutputChannelOn: RevealOutputChannelOn.Never,
+    initializationOptions: { settings: studio.settings() },
+    synchronize: { configurationSection: 'ebpfStudio' },
+    errorHandler: crashRestartPolicy(studio.log),
+  };
+  const client = new LanguageClient('ebpfStudio', 'eBPF Language Server', serverOptions, clientOptions);
+  studio.provideLanguageClient(client);
+  client.start().catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    studio.log.appendLine(`[language server] failed to start: ${message}`);
+    void vscode.window.showErrorMessage(`eBPF Studio: the language server failed to start: ${message}`);
+  });
+}

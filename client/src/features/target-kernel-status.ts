@@ -1,0 +1,78 @@
+// Status-bar item showing the kernel version the static rules check against, and the
+// "Select Target Kernel" quick pick that sets ebpfStudio.targetKernel. Talks to the language server.
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import type { Studio } from '../studio';
+
+/** Long-term-support kernels offered in the picker, newest first. */
+export const LTS_KERNELS = ['6.12', '6.6', '6.1', '5.15', '5.10', '5.4', '4.19'];
+
+const KERNEL_VERSION = /^\d+\.\d+(\.\d+)?$/;
+
+/** Checks what the user typed as a custom kernel version; undefined when it is valid. */
+export function validateKernelVersion(text: string): string | undefined {
+  return KERNEL_VERSION.test(text.trim()) ? undefined : 'Type a kernel version such as 5.15 or 6.1.0.';
+}
+
+/** "6.18.0-1-amd64" → "6.18": the part of a release string the version rules use. */
+export function majorMinor(release: string): string {
+  const match = /^(\d+)\.(\d+)/.exec(release);
+  return match ? `${match[1]}.${match[2]}` : release;
+}
+
+interface KernelPick extends vscode.QuickPickItem {
+  version?: string;
+}
+
+function kernelLabel(setting: string): { text: string; tooltip: string } {
+  if (setting === '') {
+    const release = os.release();
+    return { text: `$(versions) Kernel ${majorMinor(release)}`, tooltip: `Static rules check against this machine's kernel (${release}). Click to change.` };
+  }
+  return { text: `$(versions) Kernel ${setting}`, tooltip: `Static rules check against kernel ${setting} (ebpfStudio.targetKernel). Click to change.` };
+}
+
+async function pickTargetKernel(studio: Studio): Promise<void> {
+  const current = studio.settings().targetKernel;
+  const items: KernelPick[] = [
+    { label: `This machine (${majorMinor(os.release())})`, description: os.release(), version: '', picked: current === '' },
+    { label: 'LTS kernels', kind: vscode.QuickPickItemKind.Separator },
+    ...LTS_KERNELS.map((v) => ({ label: v, description: v === current ? 'current' : undefined, version: v })),
+    { label: '', kind: vscode.QuickPickItemKind.Separator },
+    { label: 'Custom…', description: 'type any version' },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'Target kernel for the static rules', placeHolder: `Now: ${current || 'this machine'}` });
+  if (!pick) return;
+  let version = pick.version;
+  if (version === undefined) {
+    const typed = await vscode.window.showInputBox({ title: 'Target kernel version', value: current, placeHolder: '5.15', validateInput: validateKernelVersion });
+    if (typed === undefined) return;
+    version = typed.trim();
+  }
+  const scope = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration('ebpfStudio').update('targetKernel', version, scope);
+}
+
+export function activate(studio: Studio): void {
+  const item = vscode.window.createStatusBarItem('ebpfStudio.targetKernel', vscode.StatusBarAlignment.Right, 100);
+  item.name = 'eBPF Target Kernel';
+  item.command = 'ebpfStudio.selectTargetKernel';
+  const render = (): void => {
+    const { text, tooltip } = kernelLabel(studio.settings().targetKernel);
+    item.text = text;
+    item.tooltip = tooltip;
+  };
+  const updateVisibility = (editor: vscode.TextEditor | undefined): void => {
+    const doc = editor?.document;
+    if (doc && (doc.languageId === 'bpf-c' || doc.fileName.endsWith('.bpf.c'))) item.show();
+    else item.hide();
+  };
+  render();
+  updateVisibility(vscode.window.activeTextEditor);
+  studio.context.subscriptions.push(
+    item,
+    studio.onDidChangeSettings(render),
+    vscode.window.onDidChangeActiveTextEditor(updateVisibility),
+    vscode.commands.registerCommand('ebpfStudio.selectTargetKernel', () => pickTargetKernel(studio)),
+  );
+}

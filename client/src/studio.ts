@@ -1,0 +1,212 @@
+// The hub every client feature receives: extension context, output channels per target, the
+// current target, typed settings, and agent connections (local built in, others by connector).
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import type { AgentClient } from '../../engine/targets/agent-client';
+import type { SshTargetSetting } from '../../engine/targets/target-address';
+
+/** An SSH host from the `ebpfStudio.targets` setting. */
+export type TargetConfig = SshTargetSetting;
+
+/** Typed view of every `ebpfStudio.*` setting, with the manifest's defaults. */
+export interface StudioSettings {
+  targetKernel: string;
+  includePaths: string[];
+  clangPath: string;
+  verifyOnSave: boolean;
+  targets: TargetConfig[];
+  currentTarget: string;
+  refreshIntervalMs: number;
+}
+
+/** How a target is reached: `local` for this machine, `ssh` for `ebpfStudio.targets` entries and ssh:// names. */
+export type TargetScheme = 'local' | 'ssh';
+
+/** A resolved target as handed to a connector. */
+export interface ResolvedTarget {
+  name: string;
+  scheme: TargetScheme;
+  /** The `ebpfStudio.targets` entry of that name, if any (else the name is an ssh:// URL, user@host or ~/.ssh/config alias). */
+  config?: TargetConfig;
+  /** Every configured SSH target, for resolving aliases and jump hosts. */
+  configured: TargetConfig[];
+  output: vscode.OutputChannel;
+}
+
+/** Opens an agent connection to a target. Registered per scheme with `Studio.registerConnector`. */
+export type Connector = (target: ResolvedTarget, studio: Studio) => Promise<AgentClient>;
+
+export const LOCAL_TARGET = 'local';
+const SECTION = 'ebpfStudio';
+
+/** Reads `ebpfStudio.*` from the configuration, falling back to the defaults of the manifest. */
+export function readSettings(scope?: vscode.ConfigurationScope): StudioSettings {
+  const config = vscode.workspace.getConfiguration(SECTION, scope);
+  const targets = config.get<unknown>('targets', []);
+  return {
+    targetKernel: config.get<string>('targetKernel', '').trim(),
+    includePaths: config.get<string[]>('includePaths', []).filter((p) => typeof p === 'string' && p.length > 0),
+    clangPath: config.get<string>('clangPath', '').trim(),
+    verifyOnSave: config.get<boolean>('verifyOnSave', true),
+    targets: Array.isArray(targets) ? targets.filter(isTargetConfig) : [],
+    currentTarget: config.get<string>('currentTarget', LOCAL_TARGET).trim() || LOCAL_TARGET,
+    refreshIntervalMs: Math.max(100, config.get<number>('refreshIntervalMs', 1000)),
+  };
+}
+
+function isTargetConfig(value: unknown): value is TargetConfig {
+  if (typeof value !== 'object' || value === null) return false;
+  const t = value as Record<string, unknown>;
+  return typeof t.name === 'string' && t.name.length > 0 && typeof t.host === 'string' && t.host.length > 0;
+}
+
+export class Studio implements vscode.Disposable {
+  /** The 'eBPF Studio' channel: activation, language server, anything not tied to one target. */
+  readonly log: vscode.LogOutputChannel;
+  private readonly outputs = new Map<string, vscode.OutputChannel>();
+  private readonly connectors = new Map<TargetScheme, Connector>();
+  private readonly connections = new Map<string, Promise<AgentClient>>();
+  private readonly targetChanged = new vscode.EventEmitter<string>();
+  private readonly settingsChanged = new vscode.EventEmitter<StudioSettings>();
+  private lastTarget: string;
+  private disposed = false;
+  private runningLanguageClient: LanguageClient | undefined;
+  private resolveLanguageClient: (client: LanguageClient) => void = () => undefined;
+
+  /** The language server's client, once the language-client feature has created it. */
+  readonly languageClient: Promise<LanguageClient> = new Promise((resolve) => {
+    this.resolveLanguageClient = resolve;
+  });
+
+  /** Fires with the new target name when `ebpfStudio.currentTarget` changes. */
+  readonly onDidChangeTarget = this.targetChanged.event;
+  /** Fires with the new settings when any `ebpfStudio.*` setting changes. */
+  readonly onDidChangeSettings = this.settingsChanged.event;
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel('eBPF Studio', { log: true });
+    this.lastTarget = readSettings().currentTarget;
+    context.subscriptions.push(
+      this.log,
+      this.targetChanged,
+      this.settingsChanged,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration(SECTION)) return;
+        const settings = readSettings();
+        this.settingsChanged.fire(settings);
+        if (settings.currentTarget !== this.lastTarget) {
+          this.lastTarget = settings.currentTarget;
+          this.targetChanged.fire(settings.currentTarget);
+        }
+      }),
+    );
+  }
+
+  /** Typed read of every `ebpfStudio.*` setting (optionally for a resource's folder). */
+  settings(scope?: vscode.ConfigurationScope): StudioSettings {
+    return readSettings(scope);
+  }
+
+  /** The target Verify and Attach use now: `local` or the name of a configured SSH target. */
+  currentTarget(): string {
+    return this.lastTarget;
+  }
+
+  /** Makes `name` the current target (stored in the workspace settings when a folder is open). */
+  async setCurrentTarget(name: string): Promise<void> {
+    const scope = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await vscode.workspace.getConfiguration(SECTION).update('currentTarget', name, scope);
+  }
+
+  /** The output channel of one target ('eBPF: local', 'eBPF: web1'…), created on first use. */
+  output(targetName: string): vscode.OutputChannel {
+    let channel = this.outputs.get(targetName);
+    if (!channel) {
+      channel = vscode.window.createOutputChannel(`eBPF: ${targetName}`);
+      this.outputs.set(targetName, channel);
+    }
+    return channel;
+  }
+
+  /** Registers how targets of a scheme are reached; the SSH feature registers 'ssh'. */
+  registerConnector(scheme: TargetScheme, connector: Connector): vscode.Disposable {
+    this.connectors.set(scheme, connector);
+    return new vscode.Disposable(() => {
+      if (this.connectors.get(scheme) === connector) this.connectors.delete(scheme);
+    });
+  }
+
+  /** Says how a target name is reached: `local`, or SSH for everything else (the SSH connector resolves it). */
+  resolveTarget(targetName: string): ResolvedTarget {
+    const output = this.output(targetName);
+    const configured = this.settings().targets;
+    if (targetName === LOCAL_TARGET) return { name: targetName, scheme: 'local', output, configured };
+    const config = configured.find((t) => t.name === targetName);
+    return { name: targetName, scheme: 'ssh', output, configured, ...(config ? { config } : {}) };
+  }
+
+  /**
+   * The agent connection of a target, opened on first use and shared by every feature until it
+   * closes. Activation opens none: this is the only place an agent is started.
+   */
+  connect(targetName: string = this.currentTarget()): Promise<AgentClient> {
+    if (this.disposed) return Promise.reject(new Error('eBPF Studio is shutting down.'));
+    const existing = this.connections.get(targetName);
+    if (existing) return existing;
+    const pending = this.openConnection(targetName);
+    this.connections.set(targetName, pending);
+    pending.then(
+      (client) => client.closed.then(() => this.forget(targetName, pending)),
+      () => this.forget(targetName, pending),
+    );
+    return pending;
+  }
+
+  private async openConnection(targetName: string): Promise<AgentClient> {
+    const target = this.resolveTarget(targetName);
+    const connector = this.connectors.get(target.scheme);
+    if (!connector) {
+      throw new Error(target.scheme === 'ssh'
+        ? `Cannot reach "${targetName}": SSH targets are not available in this session.`
+        : 'The local target is not available in this session.');
+    }
+    target.output.appendLine(`[${new Date().toISOString()}] connecting to ${targetName}`);
+    return connector(target, this);
+  }
+
+  private forget(targetName: string, connection: Promise<AgentClient>): void {
+    if (this.connections.get(targetName) === connection) this.connections.delete(targetName);
+  }
+
+  /** Called once by the language-client feature; the hub stops the client on shutdown. */
+  provideLanguageClient(client: LanguageClient): void {
+    this.runningLanguageClient = client;
+    this.resolveLanguageClient(client);
+  }
+
+  /** Names of the targets with an open (or opening) agent connection. */
+  connectedTargets(): string[] {
+    return [...this.connections.keys()];
+  }
+
+  /** Closes a target's agent; the agent exits and the kernel detaches everything it held. */
+  async disconnect(targetName: string): Promise<void> {
+    const connection = this.connections.get(targetName);
+    if (!connection) return;
+    this.connections.delete(targetName);
+    const client = await connection.catch(() => undefined);
+    await client?.close();
+  }
+
+  /** Stops every agent and frees every channel; called from `deactivate`. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.allSettled([
+      ...[...this.connections.keys()].map((name) => this.disconnect(name)),
+      this.runningLanguageClient?.stop(),
+    ]);
+    for (const channel of this.outputs.values()) channel.dispose();
+    this.outputs.clear();
+  }
+}
