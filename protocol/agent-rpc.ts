@@ -8,6 +8,10 @@ export interface HelloResult {
   libbpfVersion: string;
   agentVersion: string;
   uid: number;
+  /** Kernel lockdown mode when securityfs shows it ("none", "integrity", "confidentiality"). */
+  lockdown?: string;
+  /** Whether the kernel has kprobes (tracefs kprobe_events exists); unknown when tracefs is not mounted. */
+  kprobes?: boolean;
 }
 
 export interface ProgramVerdict {
@@ -16,9 +20,17 @@ export interface ProgramVerdict {
   accepted: boolean;
   /** errno of the failed load, e.g. 13 (EACCES) for a verifier rejection, 1 (EPERM) under lockdown. */
   errno?: number;
+  /** The kernel's whole verifier log for this program (the buffer grows until the kernel stops saying ENOSPC). */
   log: string;
-  /** Figures the kernel reports for an accepted program (from the log's last line). */
+  /** True when the log still did not fit the largest buffer; the kernel then keeps the log's tail. */
+  logTruncated: boolean;
+  /** libbpf's own warnings while opening and loading (relocation failures, missing BTF, EPERM hints). */
+  loaderMessages: string[];
+  /** Instructions in the program as compiled (before verification). */
+  insnCount: number;
+  /** Figures the kernel reports (from the log's last lines; present for rejected programs too when printed). */
   insnsProcessed?: number;
+  /** Stack depth per function (main program first, then subprograms), bytes. */
   stackDepth?: number[];
   verificationTimeUs?: number;
 }
@@ -26,6 +38,11 @@ export interface ProgramVerdict {
 export interface VerifyParams {
   /** The BPF ELF object, base64. */
   object: string;
+  /** File name used in libbpf messages, e.g. "probe.bpf.o". */
+  objectName?: string;
+  /** Verify only these programs (by function name); all when absent. */
+  programs?: string[];
+  /** 1 (default) keeps the failing path; 2 logs every instruction's state (much larger). */
   logLevel?: 1 | 2;
 }
 export interface VerifyResult {
@@ -115,7 +132,19 @@ export interface AgentRequest<M extends AgentMethod = AgentMethod> {
 
 export type AgentResponse =
   | { id: number; result: unknown }
-  | { id: number; error: { message: string; code?: string } };
+  | { id: number; error: AgentErrorPayload };
+
+/** A failed request: a message the user can act on, and a stable code callers may branch on. */
+export interface AgentErrorPayload {
+  message: string;
+  code?: string;
+}
+
+/** Reported by hello; bump when a method's shape changes so clients can refuse an outdated agent. */
+export const AGENT_VERSION = '0.1.0';
+
+/** The largest verifier log the agent asks the kernel for, bytes. */
+export const MAX_VERIFIER_LOG_BYTES = 256 * 1024 * 1024;
 
 /** Unsolicited: ring/perf buffer records of a session, batched, with a count of what was dropped. */
 export interface AgentEvent {

@@ -1,0 +1,40 @@
+// The `hello` method: what the target is (kernel release, arch, BTF, libbpf version, uid, lockdown, kprobes),
+// read from os and /sys so the client can pick vmlinux.h, -D__TARGET_ARCH_x and explain refusals.
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { HelloResult } from '../../protocol/agent-rpc';
+import { AGENT_VERSION } from '../../protocol/agent-rpc';
+import { libbpf } from './libbpf';
+
+export const VMLINUX_BTF_PATH = '/sys/kernel/btf/vmlinux';
+
+export function hello(): HelloResult {
+  const lockdown = readLockdown();
+  const kprobes = detectKprobes();
+  return {
+    kernelRelease: os.release(),
+    arch: os.machine(),
+    btfPresent: existsSync(VMLINUX_BTF_PATH),
+    libbpfVersion: libbpf().versionString(),
+    agentVersion: AGENT_VERSION,
+    uid: process.getuid?.() ?? -1,
+    ...(lockdown ? { lockdown } : {}),
+    ...(kprobes === undefined ? {} : { kprobes }),
+  };
+}
+
+/** The bracketed mode of /sys/kernel/security/lockdown, e.g. "none [integrity] confidentiality" → "integrity". */
+function readLockdown(): string | undefined {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync('/sys/kernel/security/lockdown', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function detectKprobes(): boolean | undefined {
+  for (const tracefs of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) {
+    if (existsSync(`${tracefs}/available_events`)) return existsSync(`${tracefs}/kprobe_events`);
+  }
+  return undefined;
+}

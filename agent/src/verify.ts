@@ -1,0 +1,99 @@
+// The `verify` method: loads each program of an object through the kernel verifier on its own (the object is
+// opened once per program with only that program autoloaded), keeps the whole log, and closes everything after.
+import type { ProgramVerdict, VerifyParams, VerifyResult } from '../../protocol/agent-rpc';
+import { MAX_VERIFIER_LOG_BYTES } from '../../protocol/agent-rpc';
+import { AgentError } from './agent-error';
+import { libbpf } from './libbpf';
+
+const ENOSPC = 28;
+const BPF_LOG_STATS = 4;
+const FIRST_LOG_BYTES: Record<1 | 2, number> = { 1: 1024 * 1024, 2: 16 * 1024 * 1024 };
+
+interface ProgramInfo {
+  name: string;
+  section: string;
+  insnCount: number;
+}
+
+export async function verifyObject(params: VerifyParams): Promise<VerifyResult> {
+  if (typeof params.object !== 'string' || params.object.length === 0) {
+    throw new AgentError('verify needs `object`: the BPF ELF object as base64.', 'EINVAL');
+  }
+  const bytes = Buffer.from(params.object, 'base64');
+  const objectName = params.objectName ?? 'probe.bpf.o';
+  const logLevel = params.logLevel === 2 ? 2 : 1;
+  const all = await listPrograms(bytes, objectName);
+  if (all.length === 0) {
+    throw new AgentError(
+      `${objectName} has no BPF programs: put each program function in a section, e.g. SEC("tracepoint/syscalls/sys_enter_openat").`,
+      'ENOPROGRAMS',
+    );
+  }
+  const wanted = params.programs ? all.filter((p) => params.programs?.includes(p.name)) : all;
+  if (params.programs && wanted.length === 0) {
+    throw new AgentError(`None of ${params.programs.join(', ')} is a program of ${objectName}; it has ${all.map((p) => p.name).join(', ')}.`, 'ENOENT');
+  }
+  const programs: ProgramVerdict[] = [];
+  for (const program of wanted) programs.push(await verifyProgram(bytes, objectName, program, logLevel));
+  return { programs };
+}
+
+async function listPrograms(bytes: Buffer, objectName: string): Promise<ProgramInfo[]> {
+  const lib = libbpf();
+  const { value, messages } = await lib.captureMessages(async () => {
+    let obj;
+    try {
+      obj = lib.openObject(bytes, objectName);
+    } catch (err) {
+      return err as Error;
+    }
+    try {
+      return lib.programs(obj).map((p) => ({ name: lib.programName(p), section: lib.programSection(p), insnCount: lib.programInsnCount(p) }));
+    } finally {
+      lib.closeObject(obj);
+    }
+  });
+  if (value instanceof AgentError) {
+    throw new AgentError(messages.length ? `${value.message}\n${messages.join('\n')}` : value.message, value.code);
+  }
+  if (value instanceof Error) throw value;
+  return value;
+}
+
+async function verifyProgram(bytes: Buffer, objectName: string, program: ProgramInfo, level: 1 | 2): Promise<ProgramVerdict> {
+  const lib = libbpf();
+  for (let size = FIRST_LOG_BYTES[level]; ; size *= 4) {
+    const logBuffer = Buffer.alloc(size);
+    const { value: err, messages } = await lib.captureMessages(async () => {
+      const obj = lib.openObject(bytes, objectName);
+      try {
+        for (const prog of lib.programs(obj)) {
+          const isTarget = lib.programName(prog) === program.name;
+          lib.setAutoload(prog, isTarget);
+          if (isTarget) lib.setLogBuffer(prog, logBuffer, level | BPF_LOG_STATS);
+        }
+        return await lib.loadObject(obj);
+      } finally {
+        lib.closeObject(obj);
+      }
+    });
+    const tooSmall = err === -ENOSPC;
+    if (tooSmall && size * 4 <= MAX_VERIFIER_LOG_BYTES) continue;
+    const end = logBuffer.indexOf(0);
+    const log = logBuffer.toString('utf8', 0, end < 0 ? logBuffer.length : end);
+    return { ...program, accepted: err === 0, ...(err === 0 ? {} : { errno: -err }), log, logTruncated: tooSmall, loaderMessages: messages, ...logFigures(log) };
+  }
+}
+
+/** The figures the kernel prints at the end of the log with BPF_LOG_STATS. */
+export function logFigures(log: string): Pick<ProgramVerdict, 'insnsProcessed' | 'stackDepth' | 'verificationTimeUs'> {
+  const tail = log.slice(-4096);
+  const processed = /processed (\d+) insns \(limit \d+\)/.exec(tail);
+  const time = /verification time (\d+) usec/.exec(tail);
+  const stack = /stack depth ([\d+]+)/.exec(tail);
+  return {
+    ...(processed ? { insnsProcessed: Number(processed[1]) } : {}),
+    ...(time ? { verificationTimeUs: Number(time[1]) } : {}),
+    ...(stack ? { stackDepth: stack[1].split('+').filter(Boolean).map(Number) } : {}),
+  };
+}

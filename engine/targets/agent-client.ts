@@ -1,0 +1,144 @@
+// Typed client of the agent's JSON-lines RPC (protocol/agent-rpc.ts) over any Duplex byte stream: a child
+// process's stdio locally, an ssh2 exec channel remotely. Requests time out; a closed stream fails them clearly.
+import type { Duplex } from 'node:stream';
+import type { AgentErrorPayload, AgentEvent, AgentMethod, AgentMethods } from '../../protocol/agent-rpc';
+
+export interface AgentClientOptions {
+  /** Target name used in messages, e.g. "local" or "web1". */
+  targetName: string;
+  /** Milliseconds a request may take before it fails; per-request override with `timeoutMs`. */
+  defaultTimeoutMs?: number;
+  /** Says why the stream closed (e.g. the agent's stderr, sudo's refusal), appended to the close error. */
+  closeReason?: () => string | undefined;
+  /** Called to end the transport (kill the child, close the channel) after the stream is ended. */
+  dispose?: () => void;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+}
+
+/** A request the agent answered with an error, or one that failed (timeout, closed stream). */
+export class AgentRequestError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  method: string;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+export class AgentClient {
+  readonly targetName: string;
+  /** Resolves (never rejects) with the reason once the stream has closed. */
+  readonly closed: Promise<string>;
+  private readonly pending = new Map<number, Pending>();
+  private readonly eventListeners = new Set<(event: AgentEvent) => void>();
+  private nextId = 1;
+  private bufferedChunks: Buffer[] = [];
+  private closeReason: string | undefined;
+  private markClosed: (reason: string) => void = () => undefined;
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly options: AgentClientOptions,
+  ) {
+    this.targetName = options.targetName;
+    this.closed = new Promise((resolve) => {
+      this.markClosed = resolve;
+    });
+    stream.on('data', (chunk: Buffer | string) => this.receive(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+    stream.on('error', (err: Error) => this.shutDown(err.message));
+    stream.on('close', () => this.shutDown());
+    stream.on('end', () => this.shutDown());
+  }
+
+  get isClosed(): boolean {
+    return this.closeReason !== undefined;
+  }
+
+  /** Sends one request and resolves with its typed result. */
+  request<M extends AgentMethod>(method: M, params: AgentMethods[M]['params'], options: RequestOptions = {}): Promise<AgentMethods[M]['result']> {
+    if (this.closeReason !== undefined) {
+      return Promise.reject(new AgentRequestError(`The agent on ${this.targetName} is not running (${this.closeReason}); reconnect and try again.`, 'ECLOSED'));
+    }
+    const id = this.nextId++;
+    const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new AgentRequestError(`The agent on ${this.targetName} did not answer "${method}" within ${Math.round(timeoutMs / 1000)} s.`, 'ETIMEDOUT'));
+      }, timeoutMs);
+      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.stream.write(`${JSON.stringify({ id, method, params })}\n`);
+    });
+  }
+
+  /** Listens to unsolicited events (ring/perf buffer records…); returns the unsubscribe function. */
+  onEvent(listener: (event: AgentEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Ends the agent's stdin (it exits and the kernel detaches everything) and waits until the stream closed. */
+  async close(): Promise<void> {
+    if (this.closeReason === undefined) {
+      this.stream.end();
+      this.options.dispose?.();
+    }
+    await this.closed;
+  }
+
+  private receive(chunk: Buffer): void {
+    let start = 0;
+    for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
+      this.bufferedChunks.push(chunk.subarray(start, newline));
+      const line = Buffer.concat(this.bufferedChunks).toString('utf8');
+      this.bufferedChunks = [];
+      start = newline + 1;
+      this.dispatch(line);
+    }
+    if (start < chunk.length) this.bufferedChunks.push(chunk.subarray(start));
+  }
+
+  private dispatch(line: string): void {
+    if (line.trim() === '') return;
+    let message: { id?: number; result?: unknown; error?: AgentErrorPayload; event?: string };
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (typeof message.event === 'string') {
+      for (const listener of this.eventListeners) listener(message as AgentEvent);
+      return;
+    }
+    const pending = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
+    if (!pending) return;
+    this.pending.delete(message.id as number);
+    clearTimeout(pending.timer);
+    if (message.error) pending.reject(new AgentRequestError(message.error.message, message.error.code ?? 'EAGENT'));
+    else pending.resolve(message.result);
+  }
+
+  private shutDown(error?: string): void {
+    if (this.closeReason !== undefined) return;
+    const detail = this.options.closeReason?.() ?? error;
+    this.closeReason = detail ? `it exited: ${detail}` : 'it exited';
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      this.pending.delete(id);
+      pending.reject(new AgentRequestError(`The connection to the agent on ${this.targetName} closed while waiting for "${pending.method}"${detail ? `: ${detail}` : '.'}`, 'ECLOSED'));
+    }
+    this.markClosed(this.closeReason);
+  }
+}
