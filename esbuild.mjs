@@ -2,6 +2,7 @@
 // and each webviews/<view>/main.ts for the browser. `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { readdirSync, existsSync } from 'node:fs';
+import { copyRuntimeAssets } from './scripts/runtime-assets.mjs';
 
 const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', minify: !watch };
@@ -27,6 +28,7 @@ const webviewBundle = {
 };
 
 const configs = [...nodeBundles, webviewBundle];
+copyRuntimeAssets('dist');
 if (watch) {
   for (const c of configs) await (await esbuild.context(c)).watch();
 } else {
