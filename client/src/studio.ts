@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { AgentClient } from '../../engine/targets/agent-client';
+import { connectLocalAgent } from '../../engine/targets/local-transport';
 import type { SshTargetSetting } from '../../engine/targets/target-address';
 
 /** An SSH host from the `ebpfStudio.targets` setting. */
@@ -86,6 +87,9 @@ export class Studio implements vscode.Disposable {
   constructor(readonly context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('eBPF Studio', { log: true });
     this.lastTarget = readSettings().currentTarget;
+    this.connectors.set('local', (target) =>
+      connectLocalAgent({ agentPath: context.asAbsolutePath('dist/agent.js'), onStderr: (line) => target.output.appendLine(line) }),
+    );
     context.subscriptions.push(
       this.log,
       this.targetChanged,
@@ -170,8 +174,17 @@ export class Studio implements vscode.Disposable {
         ? `Cannot reach "${targetName}": SSH targets are not available in this session.`
         : 'The local target is not available in this session.');
     }
-    target.output.appendLine(`[${new Date().toISOString()}] connecting to ${targetName}`);
-    return connector(target, this);
+    const stamp = (): string => new Date().toISOString();
+    target.output.appendLine(`[${stamp()}] connecting to ${targetName}`);
+    try {
+      const client = await connector(target, this);
+      target.output.appendLine(`[${stamp()}] agent running on ${targetName}`);
+      void client.closed.then((reason) => target.output.appendLine(`[${stamp()}] agent on ${targetName} stopped: ${reason}`));
+      return client;
+    } catch (error) {
+      target.output.appendLine(`[${stamp()}] cannot connect to ${targetName}: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
   }
 
   private forget(targetName: string, connection: Promise<AgentClient>): void {
