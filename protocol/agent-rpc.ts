@@ -57,18 +57,32 @@ export interface LoadParams {
   globals?: Record<string, number | string | boolean>;
   /** Attach options by program name: interface for xdp/tc, cgroup path, binary for uprobes, pid. */
   attach?: Record<string, AttachOptions>;
+  /** File name used in messages, e.g. "probe.bpf.o". */
+  objectName?: string;
+  /** Load only, attach nothing (default false). */
+  noAttach?: boolean;
+  /** Count run_cnt/run_time_ns while the session lives, via a BPF_ENABLE_STATS fd it holds (default true). */
+  stats?: boolean;
 }
 export interface AttachOptions {
   ifname?: string;
+  /** tc programs: which side of the interface (default ingress). */
+  direction?: 'ingress' | 'egress';
   cgroupPath?: string;
   binaryPath?: string;
   symbol?: string;
+  /** usdt programs: provider and probe name (else taken from the section usdt/binary:provider:name). */
+  usdtProvider?: string;
+  usdtName?: string;
   pid?: number;
+  /** perf_event programs: samples per second on every CPU (default 99). */
   frequencyHz?: number;
 }
 export interface SessionProgram {
   name: string;
   section: string;
+  /** Program type as libbpf names it: "tracepoint", "xdp", "sched_cls"… */
+  type: string;
   id: number;
   attached: boolean;
   attachError?: string;
@@ -80,33 +94,106 @@ export interface SessionMap {
   keySize: number;
   valueSize: number;
   maxEntries: number;
+  /** .rodata/.data/.bss/.kconfig maps libbpf creates for globals. */
+  internal: boolean;
 }
-export interface LoadResult {
+/** One session: what it loaded, what is attached, which event streams run. */
+export interface SessionSummary {
   session: string;
+  objectName: string;
   programs: SessionProgram[];
   maps: SessionMap[];
+  statsEnabled: boolean;
+  /** Why run-time statistics could not be enabled (e.g. kernel older than 5.8). */
+  statsError?: string;
+  /** Maps whose ring/perf buffer is being streamed as `records` events. */
+  streams: string[];
+}
+export interface LoadResult extends SessionSummary {
   /** The object's BTF (raw .BTF section bytes), base64, so the client can decode map keys and values. */
   btf?: string;
 }
 
+export interface StreamEventsParams {
+  session: string;
+  /** A BPF_MAP_TYPE_RINGBUF or BPF_MAP_TYPE_PERF_EVENT_ARRAY map of the session. */
+  map: string;
+  /** Records held while waiting to be sent; beyond it records are dropped and counted (default 4096). */
+  maxQueue?: number;
+}
+
+export interface FeatureProbeResult {
+  kernelRelease: string;
+  /** Program types this kernel loads, each with the helpers it may call (names without the bpf_ prefix). */
+  programTypes: { type: string; supported: boolean; helpers: string[] }[];
+  elapsedMs: number;
+}
+
+export interface AttachPointsParams {
+  /** tracepoint ("category/name"), function (available_filter_functions), btf (BTF FUNC names, for fentry/tp_btf). */
+  kind: 'tracepoint' | 'function' | 'btf';
+  prefix?: string;
+  /** At most this many names (default 5000). */
+  limit?: number;
+}
+export interface AttachPointsResult {
+  names: string[];
+  truncated: boolean;
+  /** Set when the list could not be read (e.g. available_filter_functions not readable), with what to do. */
+  unavailable?: string;
+}
+
 export interface ReadMapParams {
+  /** A map of a session by its name… */
   session?: string;
   map?: string;
-  /** A map by id (any map on the target) or pinned path, for `maps dump`. */
+  /** …or any map on the target by id or pinned path (`maps dump`). */
   id?: number;
   pinned?: string;
+  /** Entries per chunk (default 65536); when more remain, the result has a `cursor` to pass back. */
   maxEntries?: number;
+  /** Continue after the previous chunk (its result's `cursor`); absent = from the start. */
+  cursor?: string;
+  /** Also return the map's BTF (raw bytes); clients ask once per btfId and cache it. */
+  withBtf?: boolean;
+}
+/** What the kernel says about a map (bpf_map_info). */
+export interface MapInfo {
+  id: number;
+  name: string;
+  /** Map type without the BPF_MAP_TYPE_ prefix, lower case: "hash", "percpu_array", "ringbuf"… */
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  /** BTF object id of the map (0 when it has none) and the key/value type ids in it. */
+  btfId: number;
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
+  /** Values are one per possible CPU (each rounded up to 8 bytes). */
+  perCpu: boolean;
 }
 export interface ReadMapResult {
-  /** Keys and values as base64 of the raw bytes, in the kernel's order. Per-CPU values are concatenated per CPU. */
-  keys: string[];
-  values: string[];
+  map: MapInfo;
   possibleCpus: number;
-  truncated: boolean;
+  /** Entries in this chunk. */
+  count: number;
+  /** base64 of the keys back to back (count × keySize bytes), in the kernel's order. */
+  keys: string;
+  /** base64 of the values back to back (count × stride; per-CPU: possibleCpus × valueSize rounded up to 8). */
+  values: string;
+  /** Present when more entries follow: pass it back as `cursor` for the next chunk. */
+  cursor?: string;
+  /** "batch" (bpf_map_lookup_batch) or "iterate" (get_next_key + lookup, older kernels). */
+  method: 'batch' | 'iterate';
+  /** base64 of the map's raw BTF, when asked with `withBtf` and the map has BTF. */
+  btf?: string;
 }
 
 export interface ProgramStats {
   name: string;
+  section: string;
   id: number;
   runCnt: number;
   runTimeNs: number;
@@ -119,7 +206,12 @@ export interface AgentMethods {
   load: { params: LoadParams; result: LoadResult };
   detach: { params: { session: string }; result: Record<string, never> };
   readMap: { params: ReadMapParams; result: ReadMapResult };
-  stats: { params: { session: string }; result: { programs: ProgramStats[] } };
+  stats: { params: { session: string }; result: { programs: ProgramStats[]; statsEnabled: boolean } };
+  sessions: { params: Record<string, never>; result: { sessions: SessionSummary[] } };
+  streamEvents: { params: StreamEventsParams; result: { map: string; kind: 'ringbuf' | 'perfbuf' } };
+  stopEvents: { params: { session: string; map: string }; result: Record<string, never> };
+  featureProbe: { params: Record<string, never>; result: FeatureProbeResult };
+  attachPoints: { params: AttachPointsParams; result: AttachPointsResult };
 }
 
 export type AgentMethod = keyof AgentMethods;
@@ -152,5 +244,6 @@ export interface AgentEvent {
   session: string;
   map: string;
   records: string[];
+  /** Records lost so far on this stream (queue full, or the kernel's perf buffer overran), cumulative. */
   dropped: number;
 }

@@ -2,6 +2,7 @@
 // table of its JSON-lines RPC (protocol/agent-rpc.ts). Each capability adds one line here.
 import { fetchVmlinuxBtf } from './btf-fetch';
 import { hello } from './hello';
+import { readMap } from './map-read';
 import { serve, type MethodTable } from './rpc-server';
 import { verifyObject } from './verify';
 
@@ -12,6 +13,7 @@ const methods: MethodTable = {
   hello: () => hello(),
   verify: (params) => verifyObject(params),
   btf: () => fetchVmlinuxBtf(),
+  readMap: (params) => readMap(params),
 };
 
 serve(methods);

@@ -1,0 +1,286 @@
+// The `readMap` method: reads a map's raw keys and values (by session map, id or pinned path) in chunks,
+// with bpf_map_lookup_batch where the kernel has it, else get_next_key + lookup; plus the map's BTF. Talks to libbpf.
+import koffi from 'koffi';
+import { endianness } from 'node:os';
+import type { MapInfo, ReadMapParams, ReadMapResult } from '../../protocol/agent-rpc';
+import { AgentError } from './agent-error';
+import { libbpf } from './libbpf';
+
+const ENOENT = 2;
+const EPERM = 1;
+const EACCES = 13;
+const EINVAL = 22;
+const ENOSPC = 28;
+const ENOTSUPP = 524;
+const EOPNOTSUPP = 95;
+
+/** Entries per chunk when the caller does not say; the client asks again with the cursor for the rest. */
+export const DEFAULT_CHUNK_ENTRIES = 65536;
+
+export const MAP_TYPE_NAMES = [
+  'unspec', 'hash', 'array', 'prog_array', 'perf_event_array', 'percpu_hash', 'percpu_array', 'stack_trace',
+  'cgroup_array', 'lru_hash', 'lru_percpu_hash', 'lpm_trie', 'array_of_maps', 'hash_of_maps', 'devmap', 'sockmap',
+  'cpumap', 'xskmap', 'sockhash', 'cgroup_storage', 'reuseport_sockarray', 'percpu_cgroup_storage', 'queue', 'stack',
+  'sk_storage', 'devmap_hash', 'struct_ops', 'ringbuf', 'inode_storage', 'task_storage', 'bloom_filter',
+  'user_ringbuf', 'cgrp_storage', 'arena',
+];
+const PER_CPU_TYPES = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
+/** Map types whose contents are not key/value entries one can iterate. */
+const NOT_ITERABLE: Record<string, string> = {
+  ringbuf: 'a ring buffer has records, not entries: open it in the Events view',
+  user_ringbuf: 'a user ring buffer has no entries to read',
+  perf_event_array: 'a perf event array holds perf buffers, not entries: open it in the Events view',
+  queue: 'a queue has no keys (reading would pop its elements)',
+  stack: 'a stack has no keys (reading would pop its elements)',
+  bloom_filter: 'a bloom filter cannot be listed',
+  struct_ops: 'a struct_ops map has one value of kernel type; use bpftool struct_ops dump',
+  arena: 'an arena is memory, not entries',
+};
+
+interface MapBindings {
+  getFdById(id: number): number;
+  objGet(path: string): number;
+  infoByFd(fd: number, info: Buffer, len: Buffer): number;
+  lookupBatch(fd: number, inBatch: Buffer | null, outBatch: Buffer, keys: Buffer, values: Buffer, count: Buffer, opts: null): number;
+  getNextKey(fd: number, key: Buffer | null, next: Buffer): number;
+  lookup(fd: number, key: Buffer, value: Buffer): number;
+  btfLoadById(id: number): object | null;
+  btfRawData(btf: object, size: Buffer): object | null;
+  btfFree(btf: object): void;
+  possibleCpus(): number;
+  close(fd: number): number;
+}
+
+let bindings: MapBindings | undefined;
+function bind(): MapBindings {
+  if (bindings) return bindings;
+  const lib = libbpf().lib;
+  const libc = koffi.load('libc.so.6');
+  koffi.opaque('btf');
+  const getFdById = lib.func('int bpf_map_get_fd_by_id(uint32_t id)');
+  const objGet = lib.func('int bpf_obj_get(const char *pathname)');
+  const infoByFd = lib.func('int bpf_obj_get_info_by_fd(int fd, void *info, void *info_len)');
+  const lookupBatch = lib.func('int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, void *count, void *opts)');
+  const getNextKey = lib.func('int bpf_map_get_next_key(int fd, const void *key, void *next_key)');
+  const lookup = lib.func('int bpf_map_lookup_elem(int fd, const void *key, void *value)');
+  const btfLoadById = lib.func('btf *btf__load_from_kernel_by_id(uint32_t id)');
+  const btfRawData = lib.func('const void *btf__raw_data(const btf *btf, void *size)');
+  const btfFree = lib.func('void btf__free(btf *btf)');
+  const possibleCpus = lib.func('int libbpf_num_possible_cpus(void)');
+  const close = libc.func('int close(int fd)');
+  bindings = {
+    getFdById: (id) => getFdById(id) as number,
+    objGet: (path) => objGet(path) as number,
+    infoByFd: (fd, info, len) => infoByFd(fd, info, len) as number,
+    lookupBatch: (fd, inBatch, outBatch, keys, values, count, opts) => lookupBatch(fd, inBatch, outBatch, keys, values, count, opts) as number,
+    getNextKey: (fd, key, next) => getNextKey(fd, key, next) as number,
+    lookup: (fd, key, value) => lookup(fd, key, value) as number,
+    btfLoadById: (id) => btfLoadById(id) as object | null,
+    btfRawData: (btf, size) => btfRawData(btf, size) as object | null,
+    btfFree: (btf) => btfFree(btf),
+    possibleCpus: () => possibleCpus() as number,
+    close: (fd) => close(fd) as number,
+  };
+  return bindings;
+}
+
+const LE = endianness() === 'LE';
+const readU32 = (b: Buffer, off: number) => (LE ? b.readUInt32LE(off) : b.readUInt32BE(off));
+const writeU32 = (b: Buffer, v: number, off: number) => (LE ? b.writeUInt32LE(v, off) : b.writeUInt32BE(v, off));
+
+/** Reads bpf_map_info (struct layout of the kernel uapi, 88 bytes) for an open map fd. */
+export function mapInfoOf(fd: number): MapInfo {
+  const b = bind();
+  const info = Buffer.alloc(88);
+  const len = Buffer.alloc(4);
+  writeU32(len, info.length, 0);
+  const rc = b.infoByFd(fd, info, len);
+  if (rc < 0) throw new AgentError(`Cannot read the map's info (errno ${-rc}).`, 'EMAPINFO');
+  const typeCode = readU32(info, 0);
+  const type = MAP_TYPE_NAMES[typeCode] ?? `type ${typeCode}`;
+  const nameEnd = info.indexOf(0, 24);
+  return {
+    id: readU32(info, 4),
+    name: info.toString('utf8', 24, nameEnd < 0 || nameEnd > 40 ? 40 : nameEnd),
+    type,
+    keySize: readU32(info, 8),
+    valueSize: readU32(info, 12),
+    maxEntries: readU32(info, 16),
+    flags: readU32(info, 20),
+    btfId: readU32(info, 64),
+    btfKeyTypeId: readU32(info, 68),
+    btfValueTypeId: readU32(info, 72),
+    perCpu: PER_CPU_TYPES.has(type),
+  };
+}
+
+/** Raw bytes of a BTF object of the kernel, by id (a map's or program's BTF). */
+export function kernelBtfById(id: number): Buffer {
+  const b = bind();
+  const btf = b.btfLoadById(id);
+  if (!btf) throw new AgentError(`Cannot load BTF object ${id} from the kernel (errno ${koffi.errno()}).`, 'EBTF');
+  try {
+    const size = Buffer.alloc(4);
+    const data = b.btfRawData(btf, size);
+    if (!data) throw new AgentError(`BTF object ${id} has no raw data.`, 'EBTF');
+    return Buffer.from(koffi.view(data, readU32(size, 0)).slice(0));
+  } finally {
+    b.btfFree(btf);
+  }
+}
+
+/** Finds a session's map fd by name; provided by the session store (agent load/attach). */
+export type SessionMapResolver = (session: string, map: string) => number | undefined;
+
+function gone(what: string): AgentError {
+  return new AgentError(`Map gone: ${what} no longer exists (the program that owned it was unloaded, or it was unpinned).`, 'EMAPGONE');
+}
+
+/** Opens the map the params name; returns the fd and whether the caller must close it. */
+function openMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): { fd: number; owned: boolean; what: string } {
+  const b = bind();
+  if (params.pinned !== undefined) {
+    const fd = b.objGet(params.pinned);
+    if (fd < 0) {
+      const errno = -fd;
+      if (errno === ENOENT) throw new AgentError(`No pinned object at ${params.pinned} (is bpffs mounted at /sys/fs/bpf and the map pinned there?).`, 'EMAPGONE');
+      if (errno === EPERM || errno === EACCES) throw new AgentError(`Not allowed to open ${params.pinned} (errno ${errno}): run as root or with CAP_BPF.`, 'EPERM');
+      throw new AgentError(`Cannot open ${params.pinned} (errno ${errno}).`, 'EMAPOPEN');
+    }
+    return { fd, owned: true, what: `pinned map ${params.pinned}` };
+  }
+  if (params.id !== undefined) {
+    if (!Number.isInteger(params.id) || params.id <= 0) throw new AgentError(`Map id must be a positive integer, not ${params.id}.`, 'EINVAL');
+    const fd = b.getFdById(params.id);
+    if (fd < 0) {
+      if (-fd === ENOENT) throw gone(`map id ${params.id}`);
+      if (-fd === EPERM || -fd === EACCES) throw new AgentError(`Not allowed to open map id ${params.id}: run as root or with CAP_BPF.`, 'EPERM');
+      throw new AgentError(`Cannot open map id ${params.id} (errno ${-fd}).`, 'EMAPOPEN');
+    }
+    return { fd, owned: true, what: `map id ${params.id}` };
+  }
+  if (params.session !== undefined && params.map !== undefined) {
+    if (!resolveSessionMap) throw new AgentError('This agent cannot look up session maps by name; pass the map id.', 'EINVAL');
+    const fd = resolveSessionMap(params.session, params.map);
+    if (fd === undefined) throw gone(`map "${params.map}" of session ${params.session}`);
+    return { fd, owned: false, what: `map "${params.map}"` };
+  }
+  throw new AgentError('readMap needs a map: `pinned`, `id`, or `session` and `map`.', 'EINVAL');
+}
+
+/** Kernels before 5.6 and some map types have no batch lookup; remembered per map type. */
+const batchUnsupported = new Set<string>();
+
+export function readMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): ReadMapResult {
+  const { fd, owned, what } = openMap(params, resolveSessionMap);
+  try {
+    const info = mapInfoOf(fd);
+    const refusal = NOT_ITERABLE[info.type];
+    if (refusal) throw new AgentError(`Cannot read ${what} (${info.name}): ${refusal}.`, 'EMAPTYPE');
+    const possibleCpus = bind().possibleCpus();
+    const valueStride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * possibleCpus : info.valueSize;
+    const limit = Math.max(1, Math.min(params.maxEntries ?? DEFAULT_CHUNK_ENTRIES, info.maxEntries || 1));
+    const chunk = readChunk(fd, info, valueStride, limit, params.cursor, what);
+    const result: ReadMapResult = {
+      map: info,
+      possibleCpus,
+      count: chunk.count,
+      keys: chunk.keys.toString('base64'),
+      values: chunk.values.toString('base64'),
+      method: chunk.method,
+    };
+    if (chunk.cursor) result.cursor = chunk.cursor;
+    if (params.withBtf && info.btfId) result.btf = kernelBtfById(info.btfId).toString('base64');
+    return result;
+  } finally {
+    if (owned) bind().close(fd);
+  }
+}
+
+interface Chunk { count: number; keys: Buffer; values: Buffer; cursor?: string; method: 'batch' | 'iterate' }
+
+function readChunk(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string): Chunk {
+  const iterateCursor = cursor?.startsWith('k:');
+  if (!iterateCursor && !batchUnsupported.has(info.type)) {
+    const batch = readBatch(fd, info, valueStride, limit, cursor, what);
+    if (batch) return batch;
+    if (cursor) throw new AgentError(`Batch read of ${what} failed on a later chunk; read it again from the start.`, 'EMAPREAD');
+  }
+  return readIterating(fd, info, valueStride, limit, cursor, what);
+}
+
+/** bpf_map_lookup_batch; undefined when this kernel or map type has no batch operations. */
+function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string): Chunk | undefined {
+  const b = bind();
+  const tokenSize = Math.max(info.keySize, 8);
+  const inBatch = cursor ? Buffer.from(cursor.slice(2), 'base64') : null;
+  if (inBatch && inBatch.length !== tokenSize) throw new AgentError('readMap: the cursor does not belong to this map.', 'EINVAL');
+  const outBatch = Buffer.alloc(tokenSize);
+  let keys = Buffer.allocUnsafe(limit * info.keySize);
+  let values = Buffer.allocUnsafe(limit * valueStride);
+  const countBuf = Buffer.alloc(4);
+  let total = 0;
+  let token: Buffer | null = inBatch;
+  for (;;) {
+    const want = limit - total;
+    writeU32(countBuf, want, 0);
+    const rc = b.lookupBatch(fd, token, outBatch, keys.subarray(total * info.keySize), values.subarray(total * valueStride), countBuf, null);
+    const got = readU32(countBuf, 0);
+    if (rc < 0 && -rc !== ENOENT) {
+      const errno = -rc;
+      if (errno === ENOSPC && got === 0 && total === 0 && want < info.maxEntries) {
+        // A hash bucket holds more entries than fit: the kernel needs a bigger buffer.
+        return readBatch(fd, info, valueStride, Math.min(info.maxEntries, limit * 2), cursor, what);
+      }
+      if (errno === ENOSPC && total > 0) break;
+      if (total === 0 && (errno === EINVAL || errno === ENOTSUPP || errno === EOPNOTSUPP)) {
+        batchUnsupported.add(info.type);
+        return undefined;
+      }
+      if (errno === ENOENT) throw gone(what);
+      throw new AgentError(`Batch read of ${what} failed (errno ${errno}).`, 'EMAPREAD');
+    }
+    total += got;
+    if (-rc === ENOENT) {
+      keys = keys.subarray(0, total * info.keySize);
+      values = values.subarray(0, total * valueStride);
+      return { count: total, keys, values, method: 'batch' };
+    }
+    token = Buffer.from(outBatch);
+    if (total >= limit) break;
+  }
+  return {
+    count: total,
+    keys: keys.subarray(0, total * info.keySize),
+    values: values.subarray(0, total * valueStride),
+    cursor: `b:${outBatch.toString('base64')}`,
+    method: 'batch',
+  };
+}
+
+/** get_next_key + lookup, for kernels or map types without batch operations. */
+function readIterating(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string): Chunk {
+  const b = bind();
+  const keys = Buffer.allocUnsafe(limit * info.keySize);
+  const values = Buffer.allocUnsafe(limit * valueStride);
+  let prev: Buffer | null = cursor ? Buffer.from(cursor.slice(2), 'base64') : null;
+  if (prev && prev.length !== info.keySize) throw new AgentError('readMap: the cursor does not belong to this map.', 'EINVAL');
+  let count = 0;
+  while (count < limit) {
+    const next = keys.subarray(count * info.keySize, (count + 1) * info.keySize);
+    const rc = b.getNextKey(fd, prev, next);
+    if (rc < 0) {
+      if (-rc === ENOENT) return { count, keys: keys.subarray(0, count * info.keySize), values: values.subarray(0, count * valueStride), method: 'iterate' };
+      throw new AgentError(`Reading the keys of ${what} failed (errno ${-rc}).`, 'EMAPREAD');
+    }
+    const lrc = b.lookup(fd, next, values.subarray(count * valueStride, (count + 1) * valueStride));
+    prev = next;
+    if (lrc < 0) {
+      if (-lrc === ENOENT) continue; // deleted between get_next_key and lookup
+      throw new AgentError(`Looking up an entry of ${what} failed (errno ${-lrc}).`, 'EMAPREAD');
+    }
+    count++;
+  }
+  const last = keys.subarray((count - 1) * info.keySize, count * info.keySize);
+  return { count, keys, values, cursor: `k:${Buffer.from(last).toString('base64')}`, method: 'iterate' };
+}
