@@ -2,7 +2,7 @@
 // examples the table-driven test runs, and check() over one parsed probe file.
 import type { Node } from 'web-tree-sitter';
 import type { Diagnostic, TextEdit, Range } from 'vscode-languageserver-types';
-import type { ProbeFile } from '../analysis/probe-file';
+import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 
 export interface RuleExample {
   /** A complete probe file (it may rely on nothing but what it includes). */
@@ -37,7 +37,15 @@ export interface Rule {
   verifierMessage: string;
   bad: RuleExample[];
   good: RuleExample[];
-  check(file: ProbeFile): Finding[];
+  /** Whole-file check (licence, sections, call chains). A rule implements this, checkFunction, or both. */
+  check?(file: ProbeFile): Finding[];
+  /**
+   * Check of one function. The engine re-runs it only for functions an edit touched and caches the
+   * rest, so its findings may depend only on this function's text and on the file outside function
+   * bodies (declarations, maps, licence, sections, target kernel), not on other functions' bodies.
+   * Findings must lie inside the function.
+   */
+  checkFunction?(file: ProbeFile, fn: ProbeFunction): Finding[];
 }
 
 export type { Diagnostic };

@@ -1,0 +1,36 @@
+// Loads web-tree-sitter and the tree-sitter-c grammar (both .wasm) once per process. Looks for the
+// .wasm files next to the running bundle (dist/) first, then in node_modules up the directory tree.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Parser, Language } from 'web-tree-sitter';
+
+function findFile(fileName: string, packagePath: string): string {
+  const candidates: string[] = [];
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    candidates.push(join(dir, fileName), join(dir, 'dist', fileName), join(dir, 'node_modules', packagePath));
+    if (dirname(dir) === dir) break;
+  }
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error(`cannot find ${fileName} (looked next to ${__dirname} and in node_modules)`);
+  return found;
+}
+
+let language: Promise<Language> | undefined;
+
+/** The C language, loaded once; the first call initialises the tree-sitter runtime. */
+export function loadCLanguage(): Promise<Language> {
+  language ??= (async () => {
+    const runtimeWasm = findFile('tree-sitter.wasm', 'web-tree-sitter/tree-sitter.wasm');
+    await Parser.init({ locateFile: () => runtimeWasm });
+    return Language.load(findFile('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm'));
+  })();
+  return language;
+}
+
+/** A new parser for C. Parsers are cheap; each open document keeps its own. */
+export async function createCParser(): Promise<Parser> {
+  const cLanguage = await loadCLanguage();
+  const parser = new Parser();
+  parser.setLanguage(cLanguage);
+  return parser;
+}
