@@ -5,6 +5,8 @@ export interface HelloResult {
   kernelRelease: string;
   arch: string;
   btfPresent: boolean;
+  /** sha256 of /sys/kernel/btf/vmlinux, so a client can find its cached vmlinux.h without fetching the BTF. */
+  btfSha256?: string;
   libbpfVersion: string;
   agentVersion: string;
   uid: number;

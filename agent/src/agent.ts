@@ -2,8 +2,11 @@
 // table of its JSON-lines RPC (protocol/agent-rpc.ts). Each capability adds one line here.
 import { fetchVmlinuxBtf } from './btf-fetch';
 import { hello } from './hello';
+import { loadSession } from './load-session';
 import { readMap } from './map-read';
+import { programStats } from './program-stats';
 import { serve, type MethodTable } from './rpc-server';
+import { detachSession, listSessions, sessionMapFd } from './sessions';
 import { verifyObject } from './verify';
 
 // stdout carries the protocol only; anything logged goes to stderr.
@@ -13,7 +16,11 @@ const methods: MethodTable = {
   hello: () => hello(),
   verify: (params) => verifyObject(params),
   btf: () => fetchVmlinuxBtf(),
-  readMap: (params) => readMap(params),
+  readMap: (params) => readMap(params, sessionMapFd),
+  load: (params) => loadSession(params),
+  detach: (params) => detachSession(params),
+  sessions: () => listSessions(),
+  stats: (params) => programStats(params),
 };
 
 serve(methods);

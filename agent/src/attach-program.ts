@@ -1,0 +1,145 @@
+// Attaches one loaded program the way its section says, as libbpf's auto-attach does (tracepoint, raw_tp,
+// tp_btf, fentry, kprobe, uprobe, usdt…), plus what auto-attach cannot: xdp/tc on an interface, cgroup hooks on
+// a cgroup, perf_event at a frequency. Failures become messages that say why and what to do. Talks to libbpf.
+import { closeSync, existsSync, openSync, readFileSync, constants as fsConstants } from 'node:fs';
+import type { AttachOptions } from '../../protocol/agent-rpc';
+import { hello } from './hello';
+import type { HeldLink, LiveProgram } from './sessions';
+import { sessionBindings } from './session-bindings';
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 9: 'EBADF', 13: 'EACCES', 16: 'EBUSY', 19: 'ENODEV', 22: 'EINVAL', 38: 'ENOSYS', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP',
+};
+const BPF_TCX_INGRESS = 46;
+const BPF_TCX_EGRESS = 47;
+const PERF_TYPE_SOFTWARE = 1;
+const PERF_COUNT_SW_CPU_CLOCK = 0;
+
+export class AttachFailure extends Error {}
+
+function errnoText(errno: number): string {
+  return `${ERRNO_NAMES[errno] ?? 'errno'} ${errno}`;
+}
+
+function sectionKind(section: string): string {
+  return section.split('/')[0].replace(/\.s$/, '');
+}
+
+/** Why an attach failed, in words a user can act on. */
+export function explainAttachError(section: string, errno: number): string {
+  const kind = sectionKind(section);
+  const facts = hello();
+  if (['kprobe', 'kretprobe', 'ksyscall', 'kretsyscall', 'kprobe.multi', 'kretprobe.multi'].includes(kind) && facts.kprobes === false) {
+    return `cannot attach ${section}: this kernel was built without CONFIG_KPROBES (tracefs has no kprobe_events), so kprobe programs load but never attach. Use a tracepoint (SEC("tracepoint/<category>/<name>")), tp_btf or raw_tp instead.`;
+  }
+  if (['fentry', 'fexit', 'fmod_ret', 'lsm', 'freplace'].includes(kind) && errno === 1 && facts.lockdown && facts.lockdown !== 'none') {
+    return `cannot attach ${section}: kernel lockdown is "${facts.lockdown}", which refuses ${kind} programs (EPERM). Use tp_btf or raw_tp, or boot without lockdown where you control the machine.`;
+  }
+  if (errno === 1 || errno === 13) return `cannot attach ${section}: permission denied (${errnoText(errno)}); the agent must run as root or with CAP_BPF and CAP_PERFMON (CAP_NET_ADMIN for xdp/tc).`;
+  if (errno === 2 && (kind === 'tracepoint' || kind === 'tp')) {
+    return `cannot attach ${section}: the tracepoint does not exist on this kernel (see /sys/kernel/tracing/events, or ask for attach points).`;
+  }
+  if (errno === 2 || errno === 3) return `cannot attach ${section}: the target it names does not exist on this kernel or binary (${errnoText(errno)}).`;
+  if (errno === 16) return `cannot attach ${section}: something else is already attached there (EBUSY), e.g. another XDP program on the interface.`;
+  if (errno === 95 || errno === 524) {
+    return `cannot attach ${section}: libbpf cannot attach this section by itself (${errnoText(errno)}); give the section a target (e.g. SEC("tracepoint/syscalls/sys_enter_openat")) or attach options.`;
+  }
+  return `cannot attach ${section}: ${errnoText(errno)}.`;
+}
+
+function ifindexOf(ifname: string | undefined, section: string): number {
+  if (!ifname) throw new AttachFailure(`${section} needs a network interface: pass the attach option ifname (CLI: --param ifname=eth0).`);
+  const path = `/sys/class/net/${ifname}/ifindex`;
+  if (!/^[\w.-]+$/.test(ifname) || !existsSync(path)) throw new AttachFailure(`${section}: there is no network interface "${ifname}" on this target (see \`ip link\`).`);
+  return Number(readFileSync(path, 'utf8').trim());
+}
+
+function onlineCpus(): number[] {
+  const text = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+  return text.split(',').flatMap((range) => {
+    const [a, b] = range.split('-').map(Number);
+    return Array.from({ length: (b ?? a) - a + 1 }, (_, i) => a + i);
+  });
+}
+
+function perfAttr(frequencyHz: number): Buffer {
+  const attr = Buffer.alloc(128);
+  attr.writeUInt32LE(PERF_TYPE_SOFTWARE, 0);
+  attr.writeUInt32LE(128, 4);
+  attr.writeBigUInt64LE(BigInt(PERF_COUNT_SW_CPU_CLOCK), 8);
+  attr.writeBigUInt64LE(BigInt(frequencyHz), 16);
+  attr.writeBigUInt64LE(1n << 10n, 40); // flags: freq
+  return attr;
+}
+
+/** Attaches `program`; returns the links it now holds, or throws AttachFailure with the reason. */
+export function attachProgram(program: LiveProgram, options: AttachOptions = {}): HeldLink[] {
+  const b = sessionBindings();
+  const { section, prog } = program;
+  const kind = sectionKind(section);
+  const check = (link: ReturnType<typeof b.attach>): HeldLink => {
+    if (!link) throw new AttachFailure(explainAttachError(section, b.errno()));
+    return { link };
+  };
+
+  if (kind.startsWith('xdp')) return [check(b.attachXdp(prog, ifindexOf(options.ifname, section)))];
+  if (kind === 'tc' || kind === 'classifier' || kind === 'tcx') {
+    const ifindex = ifindexOf(options.ifname, section);
+    const egress = options.direction === 'egress' || /egress/.test(section);
+    const fd = b.linkCreate(program.fd, ifindex, egress ? BPF_TCX_EGRESS : BPF_TCX_INGRESS);
+    if (fd < 0) {
+      const errno = -fd;
+      throw new AttachFailure(errno === 22 ? `cannot attach ${section} to ${options.ifname}: the kernel has no tcx links (Linux 6.6+ is needed for detach-on-exit tc attachment).` : explainAttachError(section, errno));
+    }
+    return [{ fd }];
+  }
+  if (kind.startsWith('cgroup') || kind === 'sockops' || kind === 'sk_msg') {
+    const path = options.cgroupPath;
+    if (!path) throw new AttachFailure(`${section} needs a cgroup: pass the attach option cgroupPath (e.g. /sys/fs/cgroup).`);
+    let fd: number;
+    try {
+      fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+    } catch (err) {
+      throw new AttachFailure(`${section}: cannot open cgroup ${path}: ${(err as Error).message}.`);
+    }
+    try {
+      return [check(b.attachCgroup(prog, fd))];
+    } finally {
+      closeSync(fd);
+    }
+  }
+  if (kind === 'perf_event') {
+    const hz = options.frequencyHz ?? 99;
+    if (!Number.isInteger(hz) || hz < 1 || hz > 100_000) throw new AttachFailure(`${section}: frequencyHz must be an integer between 1 and 100000, not ${hz}.`);
+    const links: HeldLink[] = [];
+    try {
+      for (const cpu of onlineCpus()) {
+        const pfd = b.perfEventOpen(perfAttr(hz), -1, cpu);
+        if (pfd < 0) throw new AttachFailure(`${section}: perf_event_open on CPU ${cpu} failed (${errnoText(-pfd)}); perf events may be restricted (kernel.perf_event_paranoid).`);
+        const link = b.attachPerfEvent(prog, pfd);
+        if (!link) {
+          const errno = b.errno();
+          b.closeFd(pfd);
+          throw new AttachFailure(explainAttachError(section, errno));
+        }
+        links.push({ link });
+      }
+    } catch (err) {
+      for (const held of links) if (held.link) b.linkDestroy(held.link);
+      throw err;
+    }
+    return links;
+  }
+  if ((kind === 'uprobe' || kind === 'uretprobe') && options.binaryPath) {
+    if (!options.symbol) throw new AttachFailure(`${section}: with binaryPath, also give symbol (the function to probe).`);
+    return [check(b.attachUprobe(prog, kind === 'uretprobe', options.pid ?? -1, options.binaryPath, options.symbol))];
+  }
+  if (kind === 'usdt' && options.binaryPath) {
+    if (!options.usdtProvider || !options.usdtName) throw new AttachFailure(`${section}: with binaryPath, also give usdtProvider and usdtName.`);
+    return [check(b.attachUsdt(prog, options.pid ?? -1, options.binaryPath, options.usdtProvider, options.usdtName))];
+  }
+  if ((kind === 'uprobe' || kind === 'uretprobe' || kind === 'usdt') && !section.includes('/')) {
+    throw new AttachFailure(`${section} names no binary: write SEC("${kind}/<path>:<function>") or pass binaryPath and symbol.`);
+  }
+  return [check(b.attach(prog))];
+}

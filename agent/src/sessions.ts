@@ -1,0 +1,116 @@
+// The agent's live sessions: each is one loaded object with its programs, links, maps, the BPF_ENABLE_STATS fd
+// and event streams, all held by file descriptor. Detach releases them; exit of the agent releases everything.
+import type { SessionMap, SessionProgram, SessionSummary } from '../../protocol/agent-rpc';
+import { AgentError } from './agent-error';
+import { libbpf, type LibbpfPointer } from './libbpf';
+import { sessionBindings } from './session-bindings';
+
+export interface HeldLink {
+  /** A libbpf link (destroyed with bpf_link__destroy) or a raw link fd (closed). */
+  link?: LibbpfPointer;
+  fd?: number;
+}
+
+export interface LiveProgram extends SessionProgram {
+  prog: LibbpfPointer;
+  fd: number;
+  links: HeldLink[];
+}
+
+export interface LiveMap extends SessionMap {
+  map: LibbpfPointer;
+  fd: number;
+}
+
+/** A running ring/perf buffer reader; stop() frees it. */
+export interface EventStream {
+  map: string;
+  stop(): void;
+}
+
+export interface Session {
+  id: string;
+  objectName: string;
+  obj: LibbpfPointer;
+  programs: LiveProgram[];
+  maps: LiveMap[];
+  /** The fd returned by BPF_ENABLE_STATS: run_cnt/run_time_ns are counted while any such fd is open. */
+  statsFd?: number;
+  statsError?: string;
+  streams: Map<string, EventStream>;
+  /** Kept referenced until the object is closed (libbpf reads it while loading). */
+  keepAlive: unknown[];
+  createdAt: number;
+}
+
+const sessions = new Map<string, Session>();
+let nextSession = 1;
+
+export function newSessionId(): string {
+  return `s${nextSession++}`;
+}
+
+export function registerSession(session: Session): void {
+  sessions.set(session.id, session);
+}
+
+export function getSession(id: unknown): Session {
+  const session = typeof id === 'string' ? sessions.get(id) : undefined;
+  if (!session) {
+    const known = [...sessions.keys()];
+    throw new AgentError(`No session "${String(id)}" on this agent${known.length ? ` (open sessions: ${known.join(', ')})` : ' (nothing is loaded)'}; load the probe again.`, 'ENOSESSION');
+  }
+  return session;
+}
+
+export function allSessions(): Session[] {
+  return [...sessions.values()];
+}
+
+/** Releases links, streams, the stats fd and the object (which closes program and map fds). */
+export function releaseSession(session: Session): void {
+  const bindings = sessionBindings();
+  for (const stream of session.streams.values()) stream.stop();
+  session.streams.clear();
+  for (const program of session.programs) {
+    for (const held of program.links) {
+      if (held.link) bindings.linkDestroy(held.link);
+      if (held.fd !== undefined) bindings.closeFd(held.fd);
+    }
+    program.links = [];
+    program.attached = false;
+  }
+  if (session.statsFd !== undefined) bindings.closeFd(session.statsFd);
+  session.statsFd = undefined;
+  libbpf().closeObject(session.obj);
+  session.keepAlive = [];
+  sessions.delete(session.id);
+}
+
+export function summarize(session: Session): SessionSummary {
+  return {
+    session: session.id,
+    objectName: session.objectName,
+    programs: session.programs.map(({ name, section, id, attached, attachError, type }) => ({ name, section, id, attached, type, ...(attachError ? { attachError } : {}) })),
+    maps: session.maps.map(({ name, id, type, keySize, valueSize, maxEntries, internal }) => ({ name, id, type, keySize, valueSize, maxEntries, internal })),
+    statsEnabled: session.statsFd !== undefined,
+    ...(session.statsError ? { statsError: session.statsError } : {}),
+    streams: [...session.streams.keys()],
+  };
+}
+
+/** The `detach` method: releases one session; the kernel frees its programs once the last fd is closed. */
+export function detachSession(params: { session: string }): Record<string, never> {
+  releaseSession(getSession(params?.session));
+  return {};
+}
+
+/** The `sessions` method: every open session with its programs and maps. */
+export function listSessions(): { sessions: SessionSummary[] } {
+  return { sessions: allSessions().map(summarize) };
+}
+
+/** A session map's fd by name, for readMap (undefined when the session or map is gone). */
+export function sessionMapFd(session: string, map: string): number | undefined {
+  return sessions.get(session)?.maps.find((m) => m.name === map)?.fd;
+}
