@@ -1,5 +1,6 @@
 // The `hello` method: what the target is (kernel release, arch, BTF, libbpf version, uid, lockdown, kprobes),
 // read from os and /sys so the client can pick vmlinux.h, -D__TARGET_ARCH_x and explain refusals.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { HelloResult } from '../../protocol/agent-rpc';
@@ -11,16 +12,26 @@ export const VMLINUX_BTF_PATH = '/sys/kernel/btf/vmlinux';
 export function hello(): HelloResult {
   const lockdown = readLockdown();
   const kprobes = detectKprobes();
+  const btfSha256 = hashVmlinuxBtf();
   return {
     kernelRelease: os.release(),
     arch: os.machine(),
-    btfPresent: existsSync(VMLINUX_BTF_PATH),
+    btfPresent: btfSha256 !== undefined,
+    ...(btfSha256 ? { btfSha256 } : {}),
     libbpfVersion: libbpf().versionString(),
     agentVersion: AGENT_VERSION,
     uid: process.getuid?.() ?? -1,
     ...(lockdown ? { lockdown } : {}),
     ...(kprobes === undefined ? {} : { kprobes }),
   };
+}
+
+function hashVmlinuxBtf(): string | undefined {
+  try {
+    return createHash('sha256').update(readFileSync(VMLINUX_BTF_PATH)).digest('hex');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The bracketed mode of /sys/kernel/security/lockdown, e.g. "none [integrity] confidentiality" → "integrity". */

@@ -171,7 +171,19 @@ function openMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver):
 /** Kernels before 5.6 and some map types have no batch lookup; remembered per map type. */
 const batchUnsupported = new Set<string>();
 
-export function readMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): ReadMapResult {
+/** The readMap result with raw bytes instead of base64 (for in-process readers such as `maps dump` as root). */
+export interface RawMapRead {
+  map: MapInfo;
+  possibleCpus: number;
+  count: number;
+  keys: Buffer;
+  values: Buffer;
+  cursor?: string;
+  method: 'batch' | 'iterate';
+  btf?: Buffer;
+}
+
+export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): RawMapRead {
   const { fd, owned, what } = openMap(params, resolveSessionMap);
   try {
     const info = mapInfoOf(fd);
@@ -181,20 +193,28 @@ export function readMap(params: ReadMapParams, resolveSessionMap?: SessionMapRes
     const valueStride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * possibleCpus : info.valueSize;
     const limit = Math.max(1, Math.min(params.maxEntries ?? DEFAULT_CHUNK_ENTRIES, info.maxEntries || 1));
     const chunk = readChunk(fd, info, valueStride, limit, params.cursor, what);
-    const result: ReadMapResult = {
-      map: info,
-      possibleCpus,
-      count: chunk.count,
-      keys: chunk.keys.toString('base64'),
-      values: chunk.values.toString('base64'),
-      method: chunk.method,
-    };
-    if (chunk.cursor) result.cursor = chunk.cursor;
-    if (params.withBtf && info.btfId) result.btf = kernelBtfById(info.btfId).toString('base64');
+    const result: RawMapRead = { map: info, possibleCpus, ...chunk };
+    if (params.withBtf && info.btfId) result.btf = kernelBtfById(info.btfId);
     return result;
   } finally {
     if (owned) bind().close(fd);
   }
+}
+
+/** The `readMap` method: one chunk of a map, bytes as base64 for the JSON-lines protocol. */
+export function readMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): ReadMapResult {
+  const raw = readMapRaw(params, resolveSessionMap);
+  const result: ReadMapResult = {
+    map: raw.map,
+    possibleCpus: raw.possibleCpus,
+    count: raw.count,
+    keys: raw.keys.toString('base64'),
+    values: raw.values.toString('base64'),
+    method: raw.method,
+  };
+  if (raw.cursor) result.cursor = raw.cursor;
+  if (raw.btf) result.btf = raw.btf.toString('base64');
+  return result;
 }
 
 interface Chunk { count: number; keys: Buffer; values: Buffer; cursor?: string; method: 'batch' | 'iterate' }

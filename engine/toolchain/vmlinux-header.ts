@@ -1,0 +1,87 @@
+// Provides vmlinux.h for a probe that includes it: from the include path if one is there, else generated from
+// the target's BTF (fetched through its agent) with `bpftool btf dump … format c` into a cache keyed by sha256.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { ToolchainError } from './find-clang';
+
+export type VmlinuxOrigin =
+  | { origin: 'include-path'; path: string }
+  | { origin: 'cache'; path: string; sha256: string }
+  | { origin: 'generated'; path: string; sha256: string; ms: number };
+
+export interface VmlinuxSource {
+  /** The target's BTF sha256 when known cheaply (the agent's hello), so a cached header needs no fetch. */
+  knownSha256?: string;
+  /** Fetches the target's /sys/kernel/btf/vmlinux (the agent's `btf` method). */
+  fetchBtf(): Promise<{ btf: Buffer; sha256: string }>;
+}
+
+const INCLUDES_VMLINUX = /^\s*#\s*include\s*[<"]vmlinux\.h[>"]/m;
+const generating = new Map<string, Promise<string>>();
+
+export function includesVmlinuxHeader(sourceText: string): boolean {
+  return INCLUDES_VMLINUX.test(sourceText);
+}
+
+/** ~/.cache/ebpf-studio/vmlinux (or $XDG_CACHE_HOME/ebpf-studio/vmlinux). */
+export function defaultVmlinuxCacheRoot(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ebpf-studio', 'vmlinux');
+}
+
+function findBpftool(): string {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  const found = dirs.map((d) => join(d, 'bpftool')).find((p) => existsSync(p));
+  if (!found) throw new ToolchainError('vmlinux.h is generated with bpftool, which is not installed here: `apt-get install bpftool` (Debian/Ubuntu) or `dnf install bpftool` (Fedora).');
+  return found;
+}
+
+/**
+ * The folder to put on the include path for vmlinux.h, and where the header came from. `searchDirs` are the
+ * include paths the compile already uses (a vmlinux.h there wins).
+ */
+export async function provideVmlinuxHeader(searchDirs: string[], source: VmlinuxSource, cacheRoot = defaultVmlinuxCacheRoot()): Promise<VmlinuxOrigin> {
+  const existing = searchDirs.map((d) => join(d, 'vmlinux.h')).find((p) => existsSync(p));
+  if (existing) return { origin: 'include-path', path: existing };
+  const cachedPath = (sha: string) => join(cacheRoot, sha, 'vmlinux.h');
+  if (source.knownSha256 && existsSync(cachedPath(source.knownSha256)) && !generating.has(source.knownSha256)) {
+    return { origin: 'cache', path: cachedPath(source.knownSha256), sha256: source.knownSha256 };
+  }
+  const { btf, sha256 } = await source.fetchBtf();
+  const path = cachedPath(sha256);
+  if (existsSync(path) && !generating.has(sha256)) return { origin: 'cache', path, sha256 };
+  let pending = generating.get(sha256);
+  const started = performance.now();
+  const wasGenerating = pending !== undefined;
+  if (!pending) {
+    pending = generate(btf, sha256, join(cacheRoot, sha256));
+    generating.set(sha256, pending);
+    pending.then(
+      () => generating.delete(sha256),
+      () => generating.delete(sha256),
+    );
+  }
+  await pending;
+  return wasGenerating ? { origin: 'cache', path, sha256 } : { origin: 'generated', path, sha256, ms: Math.round(performance.now() - started) };
+}
+
+async function generate(btf: Buffer, sha256: string, dir: string): Promise<string> {
+  const bpftool = findBpftool();
+  mkdirSync(dir, { recursive: true });
+  const btfPath = join(dir, `vmlinux.btf.${process.pid}`);
+  const tmpHeader = join(dir, `vmlinux.h.${process.pid}.tmp`);
+  writeFileSync(btfPath, btf);
+  try {
+    const { stdout } = await promisify(execFile)(bpftool, ['btf', 'dump', 'file', btfPath, 'format', 'c'], { maxBuffer: 512 * 1024 * 1024, timeout: 120_000 });
+    writeFileSync(tmpHeader, stdout);
+    renameSync(tmpHeader, join(dir, 'vmlinux.h'));
+  } catch (err) {
+    throw new ToolchainError(`Generating vmlinux.h from the target's BTF (sha256 ${sha256.slice(0, 12)}…) failed: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    rmSync(btfPath, { force: true });
+    rmSync(tmpHeader, { force: true });
+  }
+  return join(dir, 'vmlinux.h');
+}

@@ -1,0 +1,118 @@
+// Turns the agent's per-program verdicts into LSP diagnostics (source 'verifier') on the kernel's line: the
+// kernel's exact message, a plain explanation, the register state as related information. Reads source files.
+import { readFileSync, existsSync } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Range } from 'vscode-languageserver-types';
+import type { ProgramVerdict } from '../../../protocol/agent-rpc';
+import { explainLoadRefusal, explainVerifierMessage } from './explain-verifier-message';
+import { lineInfoFallback } from './line-info-fallback';
+import { parseVerifierLog, type ParsedVerifierLog } from './parse-verifier-log';
+
+export interface VerifierDiagnosticOptions {
+  /** Absolute path of the compiled source; file names in the log resolve against its folder. */
+  sourcePath: string;
+  /** The compiled object, for the BTF line_info fallback when the log has no source annotation. */
+  object?: Uint8Array;
+  /** The target's lockdown mode (hello.lockdown), to explain EPERM. */
+  lockdown?: string;
+}
+
+export interface VerifierDiagnostic {
+  /** Absolute path of the file the diagnostic belongs to. */
+  path: string;
+  diagnostic: Diagnostic;
+  parsed: ParsedVerifierLog;
+}
+
+/** Data attached to each verifier diagnostic (LSP `data`), for the log view and code actions. */
+export interface VerifierDiagnosticData {
+  program: string;
+  section: string;
+  insn?: number;
+}
+
+function readLines(path: string): string[] | undefined {
+  try {
+    return readFileSync(path, 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+}
+
+function lineRange(lines: string[] | undefined, line: number): Range {
+  const text = lines?.[line] ?? '';
+  const start = text.length - text.trimStart().length;
+  return { start: { line, character: start }, end: { line, character: Math.max(text.trimEnd().length, start + 1) } };
+}
+
+/** The file a log annotation names, resolved next to the source; the source itself when only its basename matches. */
+export function resolveLogFile(file: string, sourcePath: string): string {
+  if (isAbsolute(file)) return file;
+  const candidate = resolve(dirname(sourcePath), file);
+  if (existsSync(candidate)) return candidate;
+  return basename(file) === basename(sourcePath) ? sourcePath : candidate;
+}
+
+/** 0-based line of a program's declaration: its SEC("section") line, else the line naming the function. */
+export function programDeclarationLine(lines: string[], section: string, name: string): number | undefined {
+  const secIndex = lines.findIndex((l) => l.includes(`SEC("${section}")`) || l.includes(`SEC("?${section}")`));
+  const fnPattern = new RegExp(`\\b${name}\\s*\\(`);
+  const fnIndex = lines.findIndex((l, i) => (secIndex < 0 || i >= secIndex) && fnPattern.test(l));
+  if (secIndex >= 0) return secIndex;
+  return fnIndex >= 0 ? fnIndex : undefined;
+}
+
+/** One diagnostic for a rejected program; undefined for an accepted one. */
+export function verdictDiagnostic(verdict: ProgramVerdict, options: VerifierDiagnosticOptions): VerifierDiagnostic | undefined {
+  if (verdict.accepted) return undefined;
+  const parsed = parseVerifierLog(verdict.log);
+  const loaderError = verdict.loaderMessages.filter((m) => !/failed to load( object)?|BPF program load failed/.test(m)).join('\n');
+  const errnoText = verdict.errno !== undefined ? ` (errno ${verdict.errno})` : '';
+  const kernelMessage = parsed.errorMessage ?? (loaderError || `The kernel refused program ${verdict.name}${errnoText} without a verifier message.`);
+  const explained =
+    (parsed.errorMessage ? explainVerifierMessage(parsed.errorMessage) : undefined) ??
+    explainLoadRefusal({ section: verdict.section, log: verdict.log, ...(verdict.errno !== undefined ? { errno: verdict.errno } : {}), ...(options.lockdown ? { lockdown: options.lockdown } : {}) });
+
+  let path = options.sourcePath;
+  let line: number | undefined;
+  const source = parsed.failingSource;
+  if (source?.file && source.line) {
+    path = resolveLogFile(source.file, options.sourcePath);
+    line = source.line - 1;
+  } else if (parsed.failingInsn && options.object) {
+    const fallback = lineInfoFallback(options.object, verdict.section, verdict.name, parsed.failingInsn.index);
+    if (fallback) {
+      path = resolveLogFile(fallback.file, options.sourcePath);
+      line = fallback.line - 1;
+    }
+  }
+  const lines = readLines(path);
+  if (line === undefined) line = programDeclarationLine(readLines(options.sourcePath) ?? [], verdict.section, verdict.name) ?? 0;
+  const range = lineRange(lines, line);
+  const uri = pathToFileURL(path).href;
+
+  const related: DiagnosticRelatedInformation[] = [];
+  if (parsed.failingInsn) related.push({ location: { uri, range }, message: `failing instruction: ${parsed.failingInsn.text}` });
+  for (const [register, value] of Object.entries(parsed.registers)) {
+    related.push({ location: { uri, range }, message: `${register} = ${value}` });
+  }
+  const acquired = /alloc_insn=(\d+)/.exec(kernelMessage);
+  const acquiredAt = acquired ? parsed.insnSources.get(Number(acquired[1])) : undefined;
+  if (acquiredAt?.file && acquiredAt.line) {
+    const acquiredPath = resolveLogFile(acquiredAt.file, options.sourcePath);
+    related.push({ location: { uri: pathToFileURL(acquiredPath).href, range: lineRange(readLines(acquiredPath), acquiredAt.line - 1) }, message: `the reference is acquired here: ${acquiredAt.code}` });
+  }
+  const truncatedNote = verdict.logTruncated ? '\n(The verifier log was larger than the agent\'s largest buffer; the kernel kept its end, which holds this message.)' : '';
+  const data: VerifierDiagnosticData = { program: verdict.name, section: verdict.section, ...(parsed.failingInsn ? { insn: parsed.failingInsn.index } : {}) };
+  const diagnostic: Diagnostic = {
+    range,
+    severity: DiagnosticSeverity.Error,
+    source: 'verifier',
+    message: `${kernelMessage}${explained ? `\n${explained.explanation}` : ''}\n(program ${verdict.name}, section ${verdict.section})${truncatedNote}`,
+    ...(explained ? { code: explained.family } : {}),
+    ...(related.length ? { relatedInformation: related } : {}),
+    data,
+  };
+  return { path, diagnostic, parsed };
+}
