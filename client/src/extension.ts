@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { Studio } from './studio';
 import * as languageClient from './features/language-client';
 import * as targetKernelStatus from './features/target-kernel-status';
+import * as targetOutput from './features/target-output';
 
 interface Feature {
   name: string;
@@ -14,6 +15,7 @@ interface Feature {
 const features: Feature[] = [
   { name: 'language client', activate: languageClient.activate },
   { name: 'target kernel status', activate: targetKernelStatus.activate },
+  { name: 'target output', activate: targetOutput.activate },
 ];
 
 let studio: Studio | undefined;
