@@ -1,5 +1,7 @@
 // The hub every client feature receives: extension context, output channels per target, the
 // current target, typed settings, and agent connections (local built in, others by connector).
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { AgentClient } from '../../engine/targets/agent-client';
@@ -12,6 +14,7 @@ export type TargetConfig = SshTargetSetting;
 /** Typed view of every `ebpfStudio.*` setting, with the manifest's defaults. */
 export interface StudioSettings {
   targetKernel: string;
+  /** Absolute paths: `~` expanded, relative entries resolved against the workspace folder. */
   includePaths: string[];
   clangPath: string;
   verifyOnSave: boolean;
@@ -40,14 +43,31 @@ export type Connector = (target: ResolvedTarget, studio: Studio) => Promise<Agen
 export const LOCAL_TARGET = 'local';
 const SECTION = 'ebpfStudio';
 
+/** `~/x` → home/x; a relative path → against `base` (the workspace folder) when there is one. */
+function absolutePath(path: string, base: string | undefined): string {
+  const expanded = path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+  return isAbsolute(expanded) || !base ? expanded : resolve(base, expanded);
+}
+
+function workspaceFolderPath(scope?: vscode.ConfigurationScope): string | undefined {
+  const uri = scope instanceof vscode.Uri ? scope : scope && 'uri' in scope ? scope.uri : undefined;
+  const folder = (uri && vscode.workspace.getWorkspaceFolder(uri)) ?? vscode.workspace.workspaceFolders?.[0];
+  return folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined;
+}
+
 /** Reads `ebpfStudio.*` from the configuration, falling back to the defaults of the manifest. */
 export function readSettings(scope?: vscode.ConfigurationScope): StudioSettings {
   const config = vscode.workspace.getConfiguration(SECTION, scope);
   const targets = config.get<unknown>('targets', []);
+  const base = workspaceFolderPath(scope);
+  const clangPath = config.get<string>('clangPath', '').trim();
   return {
     targetKernel: config.get<string>('targetKernel', '').trim(),
-    includePaths: config.get<string[]>('includePaths', []).filter((p) => typeof p === 'string' && p.length > 0),
-    clangPath: config.get<string>('clangPath', '').trim(),
+    includePaths: config
+      .get<unknown[]>('includePaths', [])
+      .filter((p): p is string => typeof p === 'string' && p.trim().length > 0)
+      .map((p) => absolutePath(p.trim(), base)),
+    clangPath: clangPath.includes('/') || clangPath.startsWith('~') ? absolutePath(clangPath, base) : clangPath,
     verifyOnSave: config.get<boolean>('verifyOnSave', true),
     targets: Array.isArray(targets) ? targets.filter(isTargetConfig) : [],
     currentTarget: config.get<string>('currentTarget', LOCAL_TARGET).trim() || LOCAL_TARGET,
