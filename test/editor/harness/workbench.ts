@@ -1,0 +1,198 @@
+// Drives the VS Code workbench served by code-server from headless Chromium (playwright-core):
+// command palette, quick open, Problems panel, code lenses, code actions, webviews, screenshots.
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export interface ProblemRow {
+  /** The row's accessible label: message, source/code, line and column as VS Code reads them out. */
+  label: string;
+  severity: 'error' | 'warning' | 'info';
+}
+
+export class Workbench {
+  private shotIndex = 0;
+
+  private constructor(
+    private readonly browser: Browser,
+    readonly page: Page,
+    private readonly profileDir: string,
+    private readonly screenshotDir: string,
+  ) {}
+
+  /** Launches Chromium (its profile in a temp dir, removed by close) and opens the workbench URL. */
+  static async open(url: string, screenshotDir: string): Promise<Workbench> {
+    mkdirSync(screenshotDir, { recursive: true });
+    const profileDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-chromium-'));
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+      env: { ...process.env, HOME: profileDir, XDG_CONFIG_HOME: join(profileDir, '.config'), XDG_CACHE_HOME: join(profileDir, '.cache') },
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      const workbench = new Workbench(browser, page, profileDir, screenshotDir);
+      await page.goto(url);
+      await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
+      await page.locator('.monaco-workbench .part.sidebar .explorer-folders-view, .monaco-workbench .explorer-viewlet').first().waitFor({ timeout: 60_000 });
+      return workbench;
+    } catch (error) {
+      await browser.close();
+      rmSync(profileDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+    rmSync(this.profileDir, { recursive: true, force: true });
+  }
+
+  /** Saves a numbered full-window screenshot, e.g. `03-quick-fix.png`; returns its path. */
+  async screenshot(name: string): Promise<string> {
+    this.shotIndex += 1;
+    const path = join(this.screenshotDir, `${String(this.shotIndex).padStart(2, '0')}-${name}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  private get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** Opens the command palette and runs the command whose label is exactly `label` ("Category: Title"). */
+  async runCommand(label: string): Promise<void> {
+    await this.openQuickInput('>' + label);
+    const exactLabel = this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) });
+    const row = this.quickInput.locator('.monaco-list-row').filter({ has: exactLabel }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    await this.quickInput.waitFor({ state: 'hidden', timeout: 15_000 }).catch(() => undefined);
+  }
+
+  /** Quick-opens a workspace file by name and waits for its editor tab to be active. */
+  async openFile(fileName: string): Promise<void> {
+    await this.openQuickInput(fileName);
+    const row = this.quickInput.locator('.monaco-list-row', { hasText: fileName }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.tabs-container .tab.active', { hasText: fileName }).waitFor({ timeout: 15_000 });
+    await this.page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
+  }
+
+  /** The items currently offered by an open quick pick (e.g. a command's prompt). */
+  async quickPickItems(): Promise<string[]> {
+    await this.quickInput.waitFor({ timeout: 15_000 });
+    return this.quickInput.locator('.monaco-list-row').allInnerTexts();
+  }
+
+  /** Picks the item of an open quick pick whose text contains `text`. */
+  async pickQuickPickItem(text: string | RegExp): Promise<void> {
+    const row = this.quickInput.locator('.monaco-list-row', { hasText: text }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+  }
+
+  /** True while a quick pick or input box is showing. */
+  async quickInputVisible(): Promise<boolean> {
+    return this.quickInput.isVisible();
+  }
+
+  private async openQuickInput(text: string): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput.locator('input.input');
+    await input.waitFor({ timeout: 15_000 });
+    await input.fill(text);
+  }
+
+  /** Shows the Problems panel and returns its marker rows (file rows left out). */
+  async problems(): Promise<ProblemRow[]> {
+    const panel = this.page.locator('.markers-panel');
+    if (!(await panel.isVisible())) await this.runCommand('Problems: Focus on Problems View');
+    await panel.waitFor({ timeout: 15_000 });
+    const rows = panel.locator('.monaco-list-row');
+    const result: ProblemRow[] = [];
+    for (const row of await rows.all()) {
+      const icon = row.locator('.marker-icon');
+      if ((await icon.count()) === 0) continue;
+      const iconClass = (await icon.first().getAttribute('class')) ?? '';
+      const severity = /error/.test(iconClass) ? 'error' : /warning/.test(iconClass) ? 'warning' : 'info';
+      result.push({ label: (await row.getAttribute('aria-label')) ?? (await row.innerText()), severity });
+    }
+    return result;
+  }
+
+  /** Clicks the Problems row matching `text`, which puts the editor cursor on that problem. */
+  async revealProblem(text: string | RegExp): Promise<void> {
+    const row = this.page.locator('.markers-panel .monaco-list-row', { hasText: text }).first();
+    await row.click();
+    await row.dblclick();
+  }
+
+  /** Opens the Quick Fix menu at the cursor and returns the offered actions' titles. */
+  async quickFixTitles(): Promise<string[]> {
+    await this.page.locator('.editor-instance .monaco-editor textarea').first().focus();
+    await this.page.keyboard.press('Control+.');
+    const menu = this.page.locator('.action-widget');
+    await menu.waitFor({ timeout: 15_000 });
+    return menu.locator('.monaco-list-row.action').allInnerTexts();
+  }
+
+  /** Applies the open Quick Fix menu's action whose title contains `text`. */
+  async applyQuickFix(text: string | RegExp): Promise<void> {
+    const item = this.page.locator('.action-widget .monaco-list-row.action', { hasText: text }).first();
+    await item.waitFor({ timeout: 15_000 });
+    await item.click();
+    await this.page.locator('.action-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+  }
+
+  /** Saves the active editor (File: Save). */
+  async save(): Promise<void> {
+    await this.runCommand('File: Save');
+    await this.page.locator('.tabs-container .tab.active.dirty').waitFor({ state: 'detached', timeout: 15_000 });
+  }
+
+  /** The full text of the active editor's model, read through the editor's own lines. */
+  async editorText(): Promise<string> {
+    const lines = this.page.locator('.editor-instance .monaco-editor .view-lines .view-line');
+    return (await lines.allInnerTexts()).join('\n');
+  }
+
+  /** A code lens in the active editor whose text contains `text`. */
+  codeLens(text: string | RegExp): Locator {
+    return this.page.locator('.monaco-editor .codelens-decoration a', { hasText: text });
+  }
+
+  /** The inner document of the webview panel whose tab title contains `title`. */
+  async webview(title: string | RegExp): Promise<FrameLocator> {
+    await this.page.locator('.tabs-container .tab', { hasText: title }).first().click();
+    const frame = this.page.locator('iframe.webview.ready').last();
+    await frame.waitFor({ timeout: 30_000 });
+    return this.page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+  }
+
+  /** The status bar's text, item by item. */
+  async statusBarItems(): Promise<string[]> {
+    return this.page.locator('.part.statusbar .statusbar-item').allInnerTexts();
+  }
+
+  /** Text of visible notification toasts. */
+  async notifications(): Promise<string[]> {
+    return this.page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+  }
+}
