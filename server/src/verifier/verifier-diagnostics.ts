@@ -1,6 +1,7 @@
 // Turns the agent's per-program verdicts into LSP diagnostics (source 'verifier') on the kernel's line: the
 // kernel's exact message, a plain explanation, the register state as related information. Reads source files.
 import { readFileSync, existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Range } from 'vscode-languageserver-types';
@@ -67,9 +68,14 @@ export function programDeclarationLine(lines: string[], section: string, name: s
 export function verdictDiagnostic(verdict: ProgramVerdict, options: VerifierDiagnosticOptions): VerifierDiagnostic | undefined {
   if (verdict.accepted) return undefined;
   const parsed = parseVerifierLog(verdict.log);
-  const loaderError = verdict.loaderMessages.filter((m) => !/failed to load( object)?|BPF program load failed/.test(m)).join('\n');
-  const errnoText = verdict.errno !== undefined ? ` (errno ${verdict.errno})` : '';
-  const kernelMessage = parsed.errorMessage ?? (loaderError || `The kernel refused program ${verdict.name}${errnoText} without a verifier message.`);
+  const errnoName = Object.entries(constants.errno).find(([, value]) => value === verdict.errno)?.[0];
+  const errnoText = verdict.errno !== undefined ? ` with ${errnoName ?? 'errno'} (${verdict.errno})` : '';
+  const loadFailed = verdict.loaderMessages.find((m) => /BPF program load failed|failed to load|relocation|failed to (find|resolve)/.test(m));
+  const kernelMessage =
+    parsed.errorMessage ??
+    (verdict.log.trim() === '' && verdict.errno !== undefined
+      ? `The kernel refused to load ${verdict.name}${errnoText} before verifying it (empty verifier log).`
+      : loadFailed ?? `The kernel refused to load ${verdict.name}${errnoText}.`);
   const explained =
     (parsed.errorMessage ? explainVerifierMessage(parsed.errorMessage) : undefined) ??
     explainLoadRefusal({ section: verdict.section, log: verdict.log, ...(verdict.errno !== undefined ? { errno: verdict.errno } : {}), ...(options.lockdown ? { lockdown: options.lockdown } : {}) });
@@ -97,6 +103,7 @@ export function verdictDiagnostic(verdict: ProgramVerdict, options: VerifierDiag
   for (const [register, value] of Object.entries(parsed.registers)) {
     related.push({ location: { uri, range }, message: `${register} = ${value}` });
   }
+  for (const message of verdict.loaderMessages.filter((m) => !/try raising 'ulimit -l'/.test(m))) related.push({ location: { uri, range }, message });
   const acquired = /alloc_insn=(\d+)/.exec(kernelMessage);
   const acquiredAt = acquired ? parsed.insnSources.get(Number(acquired[1])) : undefined;
   if (acquiredAt?.file && acquiredAt.line) {

@@ -1,0 +1,167 @@
+// The whole tier-2 check of one probe, for the editor and the CLI alike: compile with clang (vmlinux.h from the
+// target's BTF when needed), verify each program through the target's agent, parse the logs into diagnostics.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
+import type { HelloResult, ProgramVerdict } from '../../protocol/agent-rpc';
+import { programDeclarationLine, verdictDiagnostic } from '../../server/src/verifier/verifier-diagnostics';
+import { AgentRequestError, type AgentClient } from '../targets/agent-client';
+import { compileProbe, includeDirs } from '../toolchain/compile-probe';
+import { findClang } from '../toolchain/find-clang';
+import { includesVmlinuxHeader, provideVmlinuxHeader, type VmlinuxOrigin } from '../toolchain/vmlinux-header';
+
+export interface VerifyProbeOptions {
+  sourcePath: string;
+  /** A connected agent on the target (local or SSH). */
+  agent: AgentClient;
+  /** ebpfStudio.includePaths / -I. */
+  includePaths?: string[];
+  /** ebpfStudio.clangPath / --clang ('' = search PATH). */
+  clangPath?: string;
+  logLevel?: 1 | 2;
+  /** Where generated vmlinux.h files are cached (default ~/.cache/ebpf-studio/vmlinux). */
+  vmlinuxCacheRoot?: string;
+  /** Lines for the target's output channel: the clang command, where vmlinux.h came from, timings. */
+  onProgress?: (line: string) => void;
+  /** Milliseconds the agent may take to verify the object. */
+  verifyTimeoutMs?: number;
+}
+
+export interface ProgramReport extends ProgramVerdict {
+  /** 0-based line of the program's SEC(...) declaration in the source, for code lenses. */
+  declarationLine?: number;
+  /** Where the verifier rejected it (absolute path, 0-based line). */
+  failure?: { path: string; line: number };
+}
+
+export type ProbeVerdict = 'accepted' | 'rejected' | 'compile-error' | 'load-error';
+
+export interface VerifyProbeResult {
+  sourcePath: string;
+  verdict: ProbeVerdict;
+  /** Diagnostics (sources 'clang' and 'verifier') by absolute file path; files with none are absent. */
+  diagnostics: Map<string, Diagnostic[]>;
+  programs: ProgramReport[];
+  vmlinux?: VmlinuxOrigin;
+  target: HelloResult;
+  timings: { vmlinuxMs: number; compileMs: number; verifyMs: number; parseMs: number; totalMs: number };
+}
+
+const hellos = new WeakMap<AgentClient, Promise<HelloResult>>();
+
+/** The target's hello, asked once per connection. */
+export function targetHello(agent: AgentClient): Promise<HelloResult> {
+  let hello = hellos.get(agent);
+  if (!hello) {
+    hello = agent.request('hello', {});
+    hellos.set(agent, hello);
+    hello.catch(() => hellos.delete(agent));
+  }
+  return hello;
+}
+
+function addDiagnostic(map: Map<string, Diagnostic[]>, path: string, diagnostic: Diagnostic): void {
+  const list = map.get(path) ?? [];
+  list.push(diagnostic);
+  map.set(path, list);
+}
+
+function wholeFileDiagnostic(message: string, source: 'verifier' | 'clang', code?: string): Diagnostic {
+  return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, severity: DiagnosticSeverity.Error, source, message, ...(code ? { code } : {}) };
+}
+
+export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyProbeResult> {
+  const started = performance.now();
+  const sourcePath = resolve(options.sourcePath);
+  const progress = options.onProgress ?? (() => undefined);
+  const [target, clang] = await Promise.all([targetHello(options.agent), findClang(options.clangPath ?? '')]);
+  const timings = { vmlinuxMs: 0, compileMs: 0, verifyMs: 0, parseMs: 0, totalMs: 0 };
+  const diagnostics = new Map<string, Diagnostic[]>();
+  const finish = (verdict: ProbeVerdict, programs: ProgramReport[], vmlinux?: VmlinuxOrigin): VerifyProbeResult => {
+    timings.totalMs = Math.round(performance.now() - started);
+    return { sourcePath, verdict, diagnostics, programs, target, timings, ...(vmlinux ? { vmlinux } : {}) };
+  };
+
+  let sourceText: string;
+  try {
+    sourceText = readFileSync(sourcePath, 'utf8');
+  } catch (err) {
+    throw new Error(`Cannot read ${sourcePath}: ${(err as Error).message}`);
+  }
+
+  let vmlinux: VmlinuxOrigin | undefined;
+  if (includesVmlinuxHeader(sourceText)) {
+    const t = performance.now();
+    if (!target.btfPresent) {
+      addDiagnostic(diagnostics, sourcePath, wholeFileDiagnostic(`The probe includes vmlinux.h, but the target kernel ${target.kernelRelease} has no BTF (/sys/kernel/btf/vmlinux), so it cannot be generated. Put a vmlinux.h for that kernel on the include path, or include <linux/bpf.h> and kernel headers instead.`, 'clang', 'no-btf'));
+      return finish('compile-error', []);
+    }
+    vmlinux = await provideVmlinuxHeader(
+      includeDirs(sourcePath, target.arch, options.includePaths),
+      {
+        ...(target.btfSha256 ? { knownSha256: target.btfSha256 } : {}),
+        fetchBtf: async () => {
+          const btf = await options.agent.request('btf', {});
+          return { btf: Buffer.from(btf.btf, 'base64'), sha256: btf.sha256 };
+        },
+      },
+      options.vmlinuxCacheRoot,
+    );
+    timings.vmlinuxMs = Math.round(performance.now() - t);
+    progress(
+      vmlinux.origin === 'include-path'
+        ? `vmlinux.h: ${vmlinux.path} (from the include path)`
+        : `vmlinux.h: ${vmlinux.path} (${vmlinux.origin === 'generated' ? `generated in ${vmlinux.ms} ms` : 'cached'} from the BTF of ${options.agent.targetName}'s kernel ${target.kernelRelease}, sha256 ${vmlinux.sha256.slice(0, 12)}…)`,
+    );
+  }
+
+  const compiled = await compileProbe({
+    sourcePath,
+    clang,
+    machine: target.arch,
+    ...(options.includePaths ? { includePaths: options.includePaths } : {}),
+    ...(vmlinux && vmlinux.origin !== 'include-path' ? { vmlinuxDir: dirname(vmlinux.path) } : {}),
+  });
+  timings.compileMs = compiled.ms;
+  progress(`$ ${compiled.command.join(' ')}  (${compiled.ms} ms)`);
+  for (const [path, list] of compiled.diagnostics) for (const d of list) addDiagnostic(diagnostics, path, d);
+  if (!compiled.object) return finish('compile-error', [], vmlinux);
+
+  const t = performance.now();
+  let verdicts: ProgramVerdict[];
+  try {
+    const result = await options.agent.request(
+      'verify',
+      { object: compiled.object.toString('base64'), objectName: basename(sourcePath).replace(/\.c$/, '.o'), ...(options.logLevel ? { logLevel: options.logLevel } : {}) },
+      { timeoutMs: options.verifyTimeoutMs ?? 300_000 },
+    );
+    verdicts = result.programs;
+  } catch (err) {
+    if (!(err instanceof AgentRequestError) || !['ENOPROGRAMS', 'ENOTBPF', 'ENOENT'].includes(err.code)) throw err;
+    addDiagnostic(diagnostics, sourcePath, wholeFileDiagnostic(err.message, 'verifier', err.code === 'ENOPROGRAMS' ? 'no-programs' : 'not-bpf'));
+    return finish('load-error', [], vmlinux);
+  }
+  timings.verifyMs = Math.round(performance.now() - t);
+
+  const p = performance.now();
+  const sourceLines = sourceText.split('\n');
+  const programs: ProgramReport[] = verdicts.map((verdict) => {
+    const declarationLine = programDeclarationLine(sourceLines, verdict.section, verdict.name);
+    const rejected = verdictDiagnostic(verdict, { sourcePath, object: compiled.object as Buffer, ...(target.lockdown ? { lockdown: target.lockdown } : {}) });
+    if (rejected) addDiagnostic(diagnostics, rejected.path, rejected.diagnostic);
+    return {
+      ...verdict,
+      ...(declarationLine !== undefined ? { declarationLine } : {}),
+      ...(rejected ? { failure: { path: rejected.path, line: rejected.diagnostic.range.start.line } } : {}),
+    };
+  });
+  timings.parseMs = Math.round(performance.now() - p);
+  for (const program of programs) {
+    progress(
+      program.accepted
+        ? `${program.name}: accepted, ${program.insnsProcessed ?? '?'} of 1,000,000 insns processed, stack ${program.stackDepth?.join('+') ?? '?'} bytes, ${program.verificationTimeUs ?? '?'} µs`
+        : `${program.name}: rejected${program.errno !== undefined ? ` (errno ${program.errno})` : ''}${program.failure ? ` at ${basename(program.failure.path)}:${program.failure.line + 1}` : ''}`,
+    );
+  }
+  return finish(programs.every((prog) => prog.accepted) ? 'accepted' : 'rejected', programs, vmlinux);
+}
