@@ -1,0 +1,213 @@
+// SSH targets against a real sshd on 127.0.0.1: first-contact prompt, changed host key refused, wrong password,
+// host down, agent uploaded once per version, connection killed mid-session (programs gone within 2 s), two hosts at once.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openSsh, SshConnectError, type HostKeyQuestion, type SshPrompts } from '../../engine/targets/ssh-connection';
+import { connectSshAgent, type SshAgentOptions } from '../../engine/targets/ssh-transport';
+import { TargetSessions } from '../../engine/targets/target-sessions';
+import type { SshHost } from '../../engine/targets/target-address';
+import { findClang } from '../../engine/toolchain/find-clang';
+import { compileProbe } from '../../engine/toolchain/compile-probe';
+import { buildTestAgent, freePort, sshPrerequisiteMissing, startSshd, type TestSshd } from './sshd-harness';
+
+const ROOT = resolve(__dirname, '..', '..');
+const missing = sshPrerequisiteMissing();
+if (missing && process.env.CI === 'true') throw new Error(`SSH tests cannot run: ${missing}`);
+
+function hostOf(sshd: TestSshd, extra: Partial<SshHost> = {}): SshHost {
+  return { name: `test-${sshd.port}`, host: '127.0.0.1', port: sshd.port, user: 'root', identityFiles: [sshd.userKey], jumps: [], ...extra };
+}
+
+const refuseQuestions: SshPrompts = {
+  confirmHostKey: async (q) => {
+    throw new Error(`unexpected host key question for ${q.address}`);
+  },
+};
+
+function loadedIds(): Set<number> {
+  return new Set((JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number }[]).map((p) => p.id));
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<number> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return Date.now() - started;
+}
+
+describe('SSH targets against a real sshd', { skip: missing }, () => {
+  let sshd: TestSshd;
+  let work: string;
+  let knownHosts: string;
+  let agentBundle: string;
+  let probeObject: Buffer;
+
+  const agentOptions = (extra: Partial<SshAgentOptions> = {}): SshAgentOptions => ({
+    prompts: refuseQuestions,
+    knownHostsPath: knownHosts,
+    agentSocket: null,
+    agentBundle,
+    remoteCacheDir: join(work, 'remote-cache'),
+    ...extra,
+  });
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'ebpf-studio-ssh-test-'));
+    knownHosts = join(work, 'known_hosts');
+    sshd = await startSshd();
+    agentBundle = await buildTestAgent(ROOT);
+    const clang = await findClang();
+    const compiled = await compileProbe({ sourcePath: join(ROOT, 'test/fixtures/targets/count-getpid.bpf.c'), clang, machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
+    assert.ok(compiled.object, compiled.stderr);
+    probeObject = compiled.object;
+  });
+
+  after(async () => {
+    await sshd?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('first contact shows the SHA256 fingerprint and asks; the accepted key is remembered (hashed)', async () => {
+    const questions: HostKeyQuestion[] = [];
+    const first = await openSsh(hostOf(sshd), {
+      knownHostsPath: knownHosts,
+      agentSocket: null,
+      prompts: { confirmHostKey: async (q) => (questions.push(q), true) },
+    });
+    first.close();
+    assert.equal(questions.length, 1);
+    assert.equal(questions[0].fingerprint, sshd.hostFingerprint);
+    assert.equal(questions[0].address, `[127.0.0.1]:${sshd.port}`);
+    const saved = readFileSync(knownHosts, 'utf8');
+    assert.match(saved, /^\|1\|[^ ]+ ssh-ed25519 /m, 'entry is hashed');
+    assert.ok(saved.includes(sshd.hostPublicKey.split(' ')[1]));
+    const again = await openSsh(hostOf(sshd), { knownHostsPath: knownHosts, agentSocket: null, prompts: refuseQuestions });
+    again.close();
+  });
+
+  test('declining the first-contact question refuses the connection and saves nothing', async () => {
+    const path = join(work, 'known_hosts_declined');
+    await assert.rejects(
+      openSsh(hostOf(sshd), { knownHostsPath: path, agentSocket: null, prompts: { confirmHostKey: async () => false } }),
+      (err: SshConnectError) => err.kind === 'host-key-refused' && /not accepted/.test(err.message),
+    );
+    assert.equal(existsSync(path) ? readFileSync(path, 'utf8') : '', '');
+  });
+
+  test('a changed host key is refused with why, without asking', async () => {
+    const path = join(work, 'known_hosts_wrong');
+    const otherKey = join(work, 'other_host_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
+    const otherPublic = readFileSync(`${otherKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    writeFileSync(path, `[127.0.0.1]:${sshd.port} ${otherPublic}\n`);
+    await assert.rejects(openSsh(hostOf(sshd), { knownHostsPath: path, agentSocket: null, prompts: refuseQuestions }), (err: SshConnectError) => {
+      assert.equal(err.kind, 'host-key-refused');
+      assert.match(err.message, /CHANGED/);
+      assert.ok(err.message.includes(sshd.hostFingerprint), 'names the offered fingerprint');
+      assert.match(err.message, /ssh-keygen -R/);
+      return true;
+    });
+  });
+
+  test('a wrong password is refused after asking, and the error says what was tried', async () => {
+    const passwordSshd = await startSshd({ passwordAuthentication: true });
+    try {
+      const attempts: number[] = [];
+      await assert.rejects(
+        openSsh(hostOf(passwordSshd, { identityFiles: [] }), {
+          knownHostsPath: knownHosts,
+          agentSocket: null,
+          prompts: { confirmHostKey: async () => true, password: async (q) => (attempts.push(q.attempt), 'not-the-password') },
+        }),
+        (err: SshConnectError) => err.kind === 'auth-failed' && /password/.test(err.message) && /refused authentication as "root"/.test(err.message),
+      );
+      assert.deepEqual(attempts, [1, 2, 3]);
+    } finally {
+      await passwordSshd.stop();
+    }
+  });
+
+  test('a host that is down fails fast with a clear message', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    await assert.rejects(
+      openSsh({ name: 'down', host: '127.0.0.1', port, user: 'root', identityFiles: [], jumps: [] }, { knownHostsPath: knownHosts, agentSocket: null, prompts: refuseQuestions }),
+      (err: SshConnectError) => err.kind === 'host-down' && err.message.includes(`127.0.0.1:${port} refused the connection`),
+    );
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  test('the agent is uploaded once per version, then reused; it loads and counts on the host', async () => {
+    const first = await connectSshAgent(hostOf(sshd), agentOptions());
+    try {
+      assert.equal(first.uploaded, true);
+      assert.ok(first.prerequisites.ok);
+      const dirs = readdirSync(join(work, 'remote-cache'));
+      assert.equal(dirs.length, 1, `one version folder, got ${dirs.join(', ')}`);
+      assert.ok(existsSync(join(work, 'remote-cache', dirs[0], '.complete')));
+    } finally {
+      await first.client.close();
+    }
+    const second = await connectSshAgent(hostOf(sshd), agentOptions());
+    try {
+      assert.equal(second.uploaded, false);
+      const loaded = await second.client.request('load', { object: probeObject.toString('base64'), globals: { target_tgid: 1 } });
+      assert.equal(loaded.programs[0].attached, true, loaded.programs[0].attachError);
+      assert.ok(loadedIds().has(loaded.programs[0].id));
+    } finally {
+      await second.client.close();
+    }
+  });
+
+  test('killing the connection mid-session leaves no program of the session loaded within 2 s', async () => {
+    const agent = await connectSshAgent(hostOf(sshd), agentOptions());
+    const loaded = await agent.client.request('load', { object: probeObject.toString('base64'), globals: { target_tgid: 1 } });
+    const ids = loaded.programs.map((p) => p.id);
+    assert.ok(ids.every((id) => loadedIds().has(id)));
+    const sessions = sshd.sessionPids();
+    assert.ok(sessions.length >= 1, 'sshd has a session process for this connection');
+    for (const pid of sessions) process.kill(pid, 'SIGKILL');
+    const elapsed = await waitFor(() => ids.every((id) => !loadedIds().has(id)), 2000, 'programs unloaded after the connection died');
+    await agent.client.closed;
+    assert.ok(elapsed < 2000);
+  });
+
+  test('several hosts at once: each gets its own status, a failing host does not stop the others', async () => {
+    const second = await startSshd();
+    const downPort = await freePort();
+    try {
+      const hosts = new Map<string, SshHost>([
+        ['one', hostOf(sshd, { name: 'one' })],
+        ['two', hostOf(second, { name: 'two' })],
+        ['down', { name: 'down', host: '127.0.0.1', port: downPort, user: 'root', identityFiles: [], jumps: [] }],
+      ]);
+      const sessions = new TargetSessions(async (name) => {
+        const host = hosts.get(name);
+        assert.ok(host);
+        return (await connectSshAgent(host, agentOptions({ prompts: { confirmHostKey: async () => true } }))).client;
+      });
+      const outcomes = await sessions.attach(['one', 'two', 'down'], { object: probeObject.toString('base64'), globals: { target_tgid: 1 } });
+      assert.equal(outcomes.get('one')?.ok, true);
+      assert.equal(outcomes.get('two')?.ok, true);
+      assert.equal(outcomes.get('down')?.ok, false);
+      const states = new Map(sessions.states().map((s) => [s.name, s]));
+      assert.equal(states.get('one')?.status, 'attached');
+      assert.equal(states.get('two')?.status, 'attached');
+      assert.equal(states.get('down')?.status, 'failed');
+      assert.match(states.get('down')?.message ?? '', /refused the connection/);
+      const ids = [...outcomes.values()].flatMap((o) => (o.ok ? o.result.programs.map((p) => p.id) : []));
+      assert.equal(ids.length, 2);
+      assert.ok(ids.every((id) => loadedIds().has(id)));
+      await sessions.disconnectAll();
+      await waitFor(() => ids.every((id) => !loadedIds().has(id)), 2000, 'programs unloaded after disconnect');
+    } finally {
+      await second.stop();
+    }
+  });
+});
