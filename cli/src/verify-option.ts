@@ -3,6 +3,7 @@
 import type { Diagnostic } from 'vscode-languageserver-types';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
+import { connectSshAgent } from '../../engine/targets/ssh-transport';
 import { resolveTarget } from '../../engine/targets/target-address';
 import { verifyProbe, type VerifyProbeResult } from '../../engine/verify/verify-probe';
 
@@ -73,7 +74,6 @@ export type TargetOpener = (target: string, options: VerifyCliOptions, log: (lin
 export const openCliTarget: TargetOpener = async (target, options, log) => {
   const spec = resolveTarget(target, { ...(options.identity ? { identity: options.identity } : {}) });
   if (spec.kind === 'local') return connectLocalAgent({ onStderr: (line) => log(`agent: ${line}`) });
-  const { connectSshAgent } = await import('../../engine/targets/ssh-transport');
   const agent = await connectSshAgent(spec.host, {
     ...(options.knownHosts ? { knownHostsPath: options.knownHosts } : {}),
     log,
