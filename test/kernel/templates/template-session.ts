@@ -1,0 +1,148 @@
+// Kernel-test harness for probe templates: compiles a bundled template with the product's toolchain (vmlinux.h
+// from this kernel's BTF, cached), loads and attaches it through the local agent, reads its maps and ring buffers.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { AgentEvent, LoadResult, ReadMapResult } from '../../../protocol/agent-rpc';
+import type { AgentClient } from '../../../engine/targets/agent-client';
+import { connectLocalAgent } from '../../../engine/targets/local-transport';
+import { compileProbe, includeDirs } from '../../../engine/toolchain/compile-probe';
+import { findClang } from '../../../engine/toolchain/find-clang';
+import { provideVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
+import { bundledTemplatesDir, loadTemplate, type ProbeTemplate } from '../../../engine/templates/template-catalog';
+import { resolveParameterValues, templateLoadOptions } from '../../../engine/templates/template-parameters';
+
+const AGENT_BUNDLE = join(__dirname, '..', '..', '..', 'dist', 'agent.js');
+
+/** Why template kernel tests cannot run here, or undefined when they can. In CI a missing prerequisite fails. */
+export function missingPrerequisite(): string | undefined {
+  const missing = (() => {
+    if (process.getuid?.() !== 0) return 'needs root (BPF syscall, tracefs, netns)';
+    if (!existsSync('/sys/kernel/btf/vmlinux')) return 'needs kernel BTF (/sys/kernel/btf/vmlinux)';
+    if (!existsSync(AGENT_BUNDLE)) return `needs the agent bundle ${AGENT_BUNDLE} (npm run build)`;
+    return undefined;
+  })();
+  if (missing && process.env.CI === 'true') throw new Error(`template kernel tests cannot run: ${missing}`);
+  return missing;
+}
+
+export interface MapEntry {
+  key: Buffer;
+  value: Buffer;
+}
+
+/** Waits until `check` returns a value other than undefined/false, polling; fails with `what` after the timeout. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await check();
+    if (result !== undefined && result !== false) return result;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** One template loaded and attached on this machine through the agent, until stop(). */
+export class TemplateSession {
+  private readonly records = new Map<string, Buffer[]>();
+  private readonly unsubscribe: () => void;
+
+  private constructor(
+    readonly template: ProbeTemplate,
+    readonly client: AgentClient,
+    readonly loaded: LoadResult,
+  ) {
+    this.unsubscribe = client.onEvent((event: AgentEvent) => {
+      if (event.session !== loaded.session) return;
+      const list = this.records.get(event.map) ?? [];
+      list.push(...event.records.map((r) => Buffer.from(r, 'base64')));
+      this.records.set(event.map, list);
+    });
+  }
+
+  /** Compiles the bundled template `name`, then loads and attaches it with `values` (text, as from --param). */
+  static async start(name: string, values: Record<string, string> = {}): Promise<TemplateSession> {
+    const template = loadTemplate(join(bundledTemplatesDir(), name));
+    const client = await connectLocalAgent({ agentPath: AGENT_BUNDLE });
+    try {
+      const hello = await client.request('hello', {});
+      const clang = await findClang();
+      const vmlinux = await provideVmlinuxHeader(includeDirs(template.sourcePath, hello.arch), {
+        knownSha256: hello.btfSha256,
+        fetchBtf: async () => {
+          const { btf, sha256 } = await client.request('btf', {});
+          return { btf: Buffer.from(btf, 'base64'), sha256 };
+        },
+      });
+      const compiled = await compileProbe({ sourcePath: template.sourcePath, clang, machine: hello.arch, vmlinuxDir: dirname(vmlinux.path) });
+      if (!compiled.object) throw new Error(`${name} did not compile:\n${compiled.stderr}`);
+      const options = templateLoadOptions(template.manifest, resolveParameterValues(template.manifest, values), hello.arch);
+      const loaded = await client.request('load', { object: compiled.object.toString('base64'), objectName: `${name}.bpf.o`, globals: options.globals, attach: options.attach });
+      const unattached = loaded.programs.filter((p) => !p.attached);
+      const session = new TemplateSession(template, client, loaded);
+      if (unattached.length > 0) {
+        await session.stop();
+        throw new Error(`${name}: not attached: ${unattached.map((p) => `${p.name} (${p.section}): ${p.attachError ?? 'no reason given'}`).join('; ')}`);
+      }
+      return session;
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
+  }
+
+  /** Every entry of one of the session's maps, keys and values as raw bytes. */
+  async mapEntries(map: string): Promise<MapEntry[]> {
+    const entries: MapEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const chunk: ReadMapResult = await this.client.request('readMap', { session: this.loaded.session, map, ...(cursor ? { cursor } : {}) });
+      const keys = Buffer.from(chunk.keys, 'base64');
+      const values = Buffer.from(chunk.values, 'base64');
+      const valueStride = chunk.map.perCpu ? chunk.possibleCpus * Math.ceil(chunk.map.valueSize / 8) * 8 : chunk.map.valueSize;
+      for (let i = 0; i < chunk.count; i++) {
+        entries.push({ key: keys.subarray(i * chunk.map.keySize, (i + 1) * chunk.map.keySize), value: values.subarray(i * valueStride, (i + 1) * valueStride) });
+      }
+      cursor = chunk.cursor;
+    } while (cursor);
+    return entries;
+  }
+
+  /** Starts streaming a ring buffer of the session; its records collect in records(map). */
+  async streamEvents(map: string): Promise<void> {
+    await this.client.request('streamEvents', { session: this.loaded.session, map });
+  }
+
+  recordsOf(map: string): Buffer[] {
+    return this.records.get(map) ?? [];
+  }
+
+  /** Detaches the session and ends the agent (the kernel unloads everything with it). */
+  async stop(): Promise<void> {
+    this.unsubscribe();
+    try {
+      if (!this.client.isClosed) await this.client.request('detach', { session: this.loaded.session });
+    } finally {
+      await this.client.close();
+    }
+    await waitFor('the kernel to free the session’s programs', () => this.loaded.programs.every((p) => !programLoaded(p.id)), 5_000);
+  }
+}
+
+/** Whether a BPF program id is still loaded (the kernel frees programs shortly after their last fd closes). */
+function programLoaded(id: number): boolean {
+  return spawnSync('bpftool', ['prog', 'show', 'id', String(id)], { stdio: 'ignore' }).status === 0;
+}
+
+/** Sum of a histogram value's u32 slots (the first `slots` × 4 bytes). */
+export function histogramTotal(value: Buffer, slots = 27): number {
+  let total = 0;
+  for (let i = 0; i < slots; i++) total += value.readUInt32LE(i * 4);
+  return total;
+}
+
+/** A NUL-terminated C string field. */
+export function cString(bytes: Buffer): string {
+  const end = bytes.indexOf(0);
+  return bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8');
+}
