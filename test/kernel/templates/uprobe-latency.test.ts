@@ -1,0 +1,29 @@
+// Kernel test of the uprobe-latency template: a uprobe/uretprobe pair on libc's getppid, filtered to this
+// process, which calls it a known number of times (process.ppid); histogram and call totals show exactly that.
+import assert from 'node:assert/strict';
+import { existsSync, realpathSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { histogramTotal, missingPrerequisite, TemplateSession, waitFor } from './template-session';
+
+const CALLS = 40;
+const LIBC = ['/lib/x86_64-linux-gnu/libc.so.6', '/lib/aarch64-linux-gnu/libc.so.6'].find((p) => existsSync(p));
+
+describe('uprobe-latency template', { skip: missingPrerequisite() ?? (LIBC ? undefined : 'needs glibc at /lib/<arch>-linux-gnu/libc.so.6') }, () => {
+  it('times every call of a libc function made by this process', async () => {
+    const libc = realpathSync(LIBC as string);
+    const session = await TemplateSession.start('uprobe-latency', { binary: libc, symbol: 'getppid', pid: String(process.pid), unit: 'ns' });
+    try {
+      for (let i = 0; i < CALLS; i++) assert.ok(process.ppid > 0);
+      const [totals] = await waitFor('the call totals', async () => {
+        const entries = await session.mapEntries('totals');
+        return Number(entries[0]?.value.readBigUInt64LE(0) ?? 0) >= CALLS ? entries : undefined;
+      });
+      assert.equal(Number(totals.value.readBigUInt64LE(0)), CALLS);
+      assert.ok(totals.value.readBigUInt64LE(8) > 0n, 'total time is counted');
+      const [hist] = await session.mapEntries('hists');
+      assert.equal(histogramTotal(hist.value), CALLS);
+    } finally {
+      await session.stop();
+    }
+  });
+});
