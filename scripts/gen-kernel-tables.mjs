@@ -25,18 +25,31 @@ const LIBBPF_PROGRAM_TYPES = {
 
 const stripV = (version) => String(version).replace(/^v/, '');
 
-/** Expands a programs/groups entry list (name / group / exclude) into helper names. */
+/**
+ * Expands a programs/groups entry list (name / group / exclude) into helper name → the kernel from
+ * which that program type may call it (null: as long as the helper exists).
+ */
 function expand(entries, groups, seen = new Set()) {
-  const names = new Set();
+  const names = new Map();
+  const add = (name, since) => {
+    const known = names.get(name);
+    if (known === undefined || (known !== null && (since === null || compareVersions(since, known) < 0))) names.set(name, since);
+  };
   const excluded = new Set();
   for (const entry of entries ?? []) {
-    if (entry.name) names.add(entry.name);
+    if (entry.name) add(entry.name, entry.since?.version != null ? stripV(entry.since.version) : null);
     else if (entry.group && !seen.has(entry.group)) {
-      for (const name of expand(groups[entry.group], groups, new Set([...seen, entry.group]))) names.add(name);
+      for (const [name, since] of expand(groups[entry.group], groups, new Set([...seen, entry.group]))) add(name, since);
     } else if (entry.exclude) excluded.add(entry.exclude);
   }
   for (const name of excluded) names.delete(name);
   return names;
+}
+
+function compareVersions(a, b) {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am - bm || an - bn;
 }
 
 /** Each helper's doc block, prototype and id from bpf_helper_defs.h. */
@@ -79,10 +92,14 @@ function generate() {
 
   const helperSince = featureGroup('helpers');
   const programTypesOf = {};
+  const programTypeSinceOf = {};
   for (const [enumName, entries] of Object.entries(functions.programs ?? {})) {
     const libbpfName = LIBBPF_PROGRAM_TYPES[enumName];
     if (!libbpfName) continue;
-    for (const helper of expand(entries, functions.groups)) (programTypesOf[helper] ??= new Set()).add(libbpfName);
+    for (const [helper, since] of expand(entries, functions.groups)) {
+      (programTypesOf[helper] ??= new Set()).add(libbpfName);
+      if (since) (programTypeSinceOf[helper] ??= {})[libbpfName] = since;
+    }
   }
   const mapTypesOf = {};
   for (const [mapType, entries] of Object.entries(functions.maps ?? {})) {
@@ -96,6 +113,7 @@ function generate() {
       since: helperSince[name] ?? null,
       gplOnly: gplOnly.has(name),
       programTypes: [...(programTypesOf[name] ?? [])].sort((a, b) => order.indexOf(a) - order.indexOf(b)),
+      programTypesSince: Object.fromEntries(Object.entries(programTypeSinceOf[name] ?? {}).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))),
       mapTypes: [...(mapTypesOf[name] ?? [])].sort(),
     };
   }

@@ -27,7 +27,37 @@ export interface CallSite {
 
 export interface HelperCall extends CallSite {
   helper: HelperInfo;
+  /** The libbpf macro the call was written as (bpf_printk, BPF_CORE_READ …), when not the helper itself. */
+  viaMacro?: string;
 }
+
+/** libbpf macros that expand to a helper call (bpf_helpers.h, bpf_core_read.h, bpf_tracing.h). */
+/** How a helper call reads in messages: "bpf_printk (bpf_trace_printk)" for a macro. */
+export function helperCallLabel(call: HelperCall): string {
+  return call.viaMacro ? `${call.viaMacro} (${call.helper.name})` : call.helper.name;
+}
+
+export const HELPER_MACROS: Readonly<Record<string, string>> = {
+  bpf_printk: 'bpf_trace_printk',
+  BPF_SEQ_PRINTF: 'bpf_seq_printf',
+  BPF_SNPRINTF: 'bpf_snprintf',
+  bpf_core_read: 'bpf_probe_read_kernel',
+  bpf_core_read_str: 'bpf_probe_read_kernel_str',
+  bpf_core_read_user: 'bpf_probe_read_user',
+  bpf_core_read_user_str: 'bpf_probe_read_user_str',
+  BPF_CORE_READ: 'bpf_probe_read_kernel',
+  BPF_CORE_READ_INTO: 'bpf_probe_read_kernel',
+  BPF_CORE_READ_STR_INTO: 'bpf_probe_read_kernel_str',
+  BPF_CORE_READ_USER: 'bpf_probe_read_user',
+  BPF_CORE_READ_USER_INTO: 'bpf_probe_read_user',
+  BPF_CORE_READ_USER_STR_INTO: 'bpf_probe_read_user_str',
+  BPF_PROBE_READ: 'bpf_probe_read',
+  BPF_PROBE_READ_INTO: 'bpf_probe_read',
+  BPF_PROBE_READ_STR_INTO: 'bpf_probe_read_str',
+  BPF_PROBE_READ_USER: 'bpf_probe_read_user',
+  BPF_PROBE_READ_USER_INTO: 'bpf_probe_read_user',
+  BPF_PROBE_READ_USER_STR_INTO: 'bpf_probe_read_user_str',
+};
 
 export interface ProbeFunction {
   name: string;
@@ -383,8 +413,11 @@ export class ProbeFile {
       },
       get helperCalls() {
         helperCalls ??= fn.calls.flatMap((call) => {
-          const helper = kernelFacts.helper(call.name);
-          return helper && !isLocalFunction(call.name) ? [{ ...call, helper }] : [];
+          if (isLocalFunction(call.name)) return [];
+          const direct = kernelFacts.helper(call.name);
+          if (direct) return [{ ...call, helper: direct }];
+          const expanded = Object.hasOwn(HELPER_MACROS, call.name) ? kernelFacts.helper(HELPER_MACROS[call.name]) : undefined;
+          return expanded ? [{ ...call, helper: expanded, viaMacro: call.name }] : [];
         });
         return helperCalls;
       },

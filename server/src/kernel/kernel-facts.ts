@@ -2,6 +2,7 @@
 // from ebpf-docs and bpf_helper_defs.h): helpers, availability per program type, versions, sections.
 import helpersJson from './generated/helpers.json';
 import versionsJson from './generated/kernel-versions.json';
+import { kernelHas, type KernelVersion } from './kernel-version';
 import { PROGRAM_TYPES, type ProgramType } from './program-types';
 import { matchSection, closestSectionNames, isDataSection, SECTION_DEFINITIONS } from './sections';
 
@@ -28,6 +29,8 @@ export interface HelperInfo {
   gplOnly: boolean;
   /** libbpf program type names whose programs may call it. */
   programTypes: ProgramType[];
+  /** For program types that gained the helper later than the helper appeared: type → kernel. */
+  programTypesSince: Partial<Record<ProgramType, string>>;
   /** Map types it works on, for map helpers (BPF_MAP_TYPE_…). */
   mapTypes: string[];
 }
@@ -50,9 +53,13 @@ export const kernelFacts = {
   helpers(): readonly HelperInfo[] {
     return helperList;
   },
-  /** Whether programs of this type may call the helper (per the kernel's *_func_proto tables). */
-  helperAllowedIn(helper: HelperInfo, programType: ProgramType): boolean {
-    return helper.programTypes.includes(programType);
+  /**
+   * Whether programs of this type may call the helper (per the kernel's *_func_proto tables), on the
+   * given kernel when one is given (some program types gained a helper later than others).
+   */
+  helperAllowedIn(helper: HelperInfo, programType: ProgramType, kernel?: KernelVersion): boolean {
+    if (!helper.programTypes.includes(programType)) return false;
+    return kernel == null || kernelHas(kernel, helper.programTypesSince[programType]);
   },
   /** First kernel with the program type ("4.8"), by libbpf name. */
   programTypeSince(programType: ProgramType): string | undefined {

@@ -9,6 +9,8 @@ export interface RuleExample {
   code: string;
   /** For a bad example: the 1-based line the finding must be on. */
   line?: number;
+  /** The target kernel the example is checked against ("5.4"); the examples test defaults to 6.18. */
+  targetKernel?: string;
 }
 
 export interface QuickFix {
@@ -22,6 +24,8 @@ export interface Finding {
   message: string;
   severity?: 'error' | 'warning' | 'information';
   fix?: QuickFix;
+  /** The kernel's exact words for this finding, when more specific than the rule's verifierMessage. */
+  verifierMessage?: string;
   /** The node the finding is about, for rules that relate findings to functions. */
   node?: Node;
 }

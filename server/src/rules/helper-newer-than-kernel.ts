@@ -1,0 +1,53 @@
+// Rule helper-newer-than-kernel: a helper that the target kernel (ebpfStudio.targetKernel or
+// --kernel, default this machine's) does not have yet, e.g. bpf_loop (5.17) on 5.15.
+import type { Rule } from './rule';
+import { helperCallLabel } from '../analysis/probe-file';
+import { formatKernelVersion, kernelHas } from '../kernel/kernel-version';
+
+const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
+
+export const helperNewerThanKernelRule: Rule = {
+  id: 'helper-newer-than-kernel',
+  description: 'A helper is newer than the target kernel.',
+  verifierMessage: 'invalid func unknown#<id>',
+  bad: [
+    {
+      targetKernel: '5.4',
+      code: `${HEADER}
+SEC("tracepoint/sched/sched_process_exec")
+int on_exec(void *ctx)
+{
+	__u64 *slot = bpf_ringbuf_reserve(&events, 8, 0);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 7,
+    },
+  ],
+  good: [
+    {
+      targetKernel: '5.8',
+      code: `${HEADER}
+SEC("tracepoint/sched/sched_process_exec")
+int on_exec(void *ctx)
+{
+	__u64 *slot = bpf_ringbuf_reserve(&events, 8, 0);
+	if (slot)
+		bpf_ringbuf_discard(slot, 0);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+  ],
+  checkFunction(file, fn) {
+    return fn.helperCalls
+      .filter((call) => !kernelHas(file.targetKernel, call.helper.since))
+      .map((call) => ({
+        range: file.rangeOf(call.nameNode),
+        message: `${helperCallLabel(call)} needs kernel ${call.helper.since}; the target kernel is ${formatKernelVersion(file.targetKernel)}`,
+        verifierMessage: `invalid func unknown#${call.helper.id}`,
+      }));
+  },
+};

@@ -1,0 +1,20 @@
+// The registry: every rule the language server and `ebpf-studio check` run, one line each
+// (add a rule by importing it and listing it here). The examples test covers every entry.
+import type { Rule } from './rule';
+import { licenseMissingRule } from './license-missing';
+import { gplHelperNonGplLicenseRule } from './gpl-helper-non-gpl-license';
+import { helperNotAllowedRule } from './helper-not-allowed';
+import { helperNewerThanKernelRule } from './helper-newer-than-kernel';
+import { mapTypeNewerThanKernelRule } from './map-type-newer-than-kernel';
+import { programTypeNewerThanKernelRule } from './program-type-newer-than-kernel';
+import { unknownSectionRule } from './unknown-section';
+
+export const allRules: readonly Rule[] = [
+  licenseMissingRule,
+  gplHelperNonGplLicenseRule,
+  helperNotAllowedRule,
+  helperNewerThanKernelRule,
+  mapTypeNewerThanKernelRule,
+  programTypeNewerThanKernelRule,
+  unknownSectionRule,
+];

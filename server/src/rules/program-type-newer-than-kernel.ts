@@ -1,0 +1,76 @@
+// Rule program-type-newer-than-kernel: a program whose SEC("…") gives a program type (or attach
+// type) the target kernel does not have, e.g. SEC("lsm/…") (5.7) or SEC("tcx/ingress") (6.6).
+import type { Rule } from './rule';
+import { formatKernelVersion, kernelHas } from '../kernel/kernel-version';
+
+const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n';
+
+export const programTypeNewerThanKernelRule: Rule = {
+  id: 'program-type-newer-than-kernel',
+  description: 'A program type or attach type is newer than the target kernel.',
+  verifierMessage: 'libbpf: prog \'<name>\': BPF program load failed: Invalid argument',
+  bad: [
+    {
+      targetKernel: '5.4',
+      code: `${HEADER}
+SEC("fentry/do_unlinkat")
+int BPF_PROG(on_unlink, int dfd, struct filename *name)
+{
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 5,
+    },
+    {
+      targetKernel: '6.1',
+      code: `${HEADER}
+SEC("tcx/ingress")
+int ingress(struct __sk_buff *skb)
+{
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 5,
+    },
+  ],
+  good: [
+    {
+      targetKernel: '5.4',
+      code: `${HEADER}
+SEC("kprobe/do_unlinkat")
+int BPF_KPROBE(on_unlink, int dfd, struct filename *name)
+{
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+  ],
+  check(file) {
+    const target = formatKernelVersion(file.targetKernel);
+    return file.programs.flatMap((fn) => {
+      const match = fn.sectionMatch;
+      if (!match || !fn.sectionRange) return [];
+      const typeSince = file.kernel.programTypeSince(match.programType);
+      if (typeSince && !kernelHas(file.targetKernel, typeSince)) {
+        return [{
+          range: fn.sectionRange,
+          message: `SEC("${fn.section}") makes a ${match.programType} program, which needs kernel ${typeSince}; the target kernel is ${target}`,
+          verifierMessage: `libbpf: prog '${fn.name}': BPF program load failed: Invalid argument`,
+        }];
+      }
+      const attachType = match.definition.attachType;
+      const attachSince = attachType ? file.kernel.attachTypeSince(attachType) : undefined;
+      if (attachType && attachSince && !kernelHas(file.targetKernel, attachSince)) {
+        return [{
+          range: fn.sectionRange,
+          message: `SEC("${fn.section}") attaches as ${attachType}, which needs kernel ${attachSince}; the target kernel is ${target}`,
+          verifierMessage: `libbpf: prog '${fn.name}': BPF program load failed: Invalid argument`,
+        }];
+      }
+      return [];
+    });
+  },
+};

@@ -1,0 +1,59 @@
+// Runs every registered rule's examples through the rule engine: each bad example must produce
+// the rule's finding on its given line, each good example none; every rule has a docs page.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { allRules } from '../../server/src/rules/index';
+import { checkProbeFile } from '../../server/src/rules/rule-engine';
+import { parseProbeFile } from '../../server/src/analysis/probe-document';
+import { parseKernelVersion } from '../../server/src/kernel/kernel-version';
+import type { Rule, RuleExample } from '../../server/src/rules/rule';
+
+const DEFAULT_KERNEL = '6.18';
+
+async function findingsOf(rule: Rule, example: RuleExample) {
+  const targetKernel = parseKernelVersion(example.targetKernel ?? DEFAULT_KERNEL);
+  assert.ok(targetKernel, `bad targetKernel ${example.targetKernel}`);
+  const file = await parseProbeFile(example.code, { targetKernel });
+  const failures: unknown[] = [];
+  const diagnostics = checkProbeFile(file, [rule], (failure) => failures.push(failure.error));
+  assert.deepEqual(failures, [], `${rule.id} threw`);
+  return diagnostics.filter((d) => d.code === rule.id);
+}
+
+test('rule ids are unique and kebab-case', () => {
+  const ids = allRules.map((rule) => rule.id);
+  assert.equal(new Set(ids).size, ids.length);
+  for (const id of ids) assert.match(id, /^[a-z0-9]+(-[a-z0-9]+)*$/);
+});
+
+for (const rule of allRules) {
+  test(`${rule.id}: has docs, examples and a check`, () => {
+    assert.ok(existsSync(join(__dirname, '../../docs/rules', `${rule.id}.md`)), `docs/rules/${rule.id}.md is missing`);
+    assert.ok(rule.bad.length > 0, 'no bad example');
+    assert.ok(rule.good.length > 0, 'no good example');
+    assert.ok(rule.check || rule.checkFunction, 'neither check nor checkFunction');
+    assert.ok(rule.verifierMessage.length > 0);
+  });
+
+  rule.bad.forEach((example, index) => {
+    test(`${rule.id}: bad example ${index + 1} is flagged on line ${example.line}`, async () => {
+      assert.ok(example.line, 'a bad example must give its line');
+      const findings = await findingsOf(rule, example);
+      const lines = findings.map((d) => d.range.start.line + 1);
+      assert.ok(lines.includes(example.line), `expected a finding on line ${example.line}, got lines [${lines.join(', ')}]`);
+      for (const finding of findings) {
+        assert.equal(finding.source, 'ebpf-studio');
+        assert.match(finding.message, / — the verifier says: ".+"$/);
+      }
+    });
+  });
+
+  rule.good.forEach((example, index) => {
+    test(`${rule.id}: good example ${index + 1} is left alone`, async () => {
+      const findings = await findingsOf(rule, example);
+      assert.deepEqual(findings.map((d) => `${d.range.start.line + 1}: ${d.message}`), []);
+    });
+  });
+}
