@@ -45,7 +45,7 @@ for (const rule of allRules) {
       assert.ok(lines.includes(example.line), `expected a finding on line ${example.line}, got lines [${lines.join(', ')}]`);
       for (const finding of findings) {
         assert.equal(finding.source, 'ebpf-studio');
-        assert.match(finding.message, / — the verifier says: ".+"$/);
+        assert.match(typeof finding.message === 'string' ? finding.message : finding.message.value, / — the verifier says: ".+"$/);
       }
     });
   });
@@ -53,7 +53,7 @@ for (const rule of allRules) {
   rule.good.forEach((example, index) => {
     test(`${rule.id}: good example ${index + 1} is left alone`, async () => {
       const findings = await findingsOf(rule, example);
-      assert.deepEqual(findings.map((d) => `${d.range.start.line + 1}: ${d.message}`), []);
+      assert.deepEqual(findings.map((d) => `${d.range.start.line + 1}: ${JSON.stringify(d.message)}`), []);
     });
   });
 }
