@@ -5,6 +5,7 @@ import { Studio } from './studio';
 import * as languageClient from './features/language-client';
 import * as targetKernelStatus from './features/target-kernel-status';
 import * as targetOutput from './features/target-output';
+import * as newProbeFromTemplate from './features/new-probe-from-template';
 
 interface Feature {
   name: string;
@@ -16,6 +17,7 @@ const features: Feature[] = [
   { name: 'language client', activate: languageClient.activate },
   { name: 'target kernel status', activate: targetKernelStatus.activate },
   { name: 'target output', activate: targetOutput.activate },
+  { name: 'new probe from template', activate: newProbeFromTemplate.activate },
 ];
 
 let studio: Studio | undefined;
