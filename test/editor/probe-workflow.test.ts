@@ -137,9 +137,13 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
       return match ? Number(match[1]) : undefined;
     });
     timings.activationMs = activation;
+    const hostMeasured = await workbench.hostMeasuredActivationMs('eBPF Studio');
+    timings.hostMeasuredActivationMs = hostMeasured;
+    await workbench.screenshot('running-extensions');
     await workbench.runCommand('Output: Show Output Channels...');
     await workbench.pickQuickPickItem('eBPF Studio');
-    assert.ok(activation < ACTIVATION_BUDGET_MS, `activation took ${activation} ms (budget ${ACTIVATION_BUDGET_MS} ms)`);
+    assert.ok(activation < ACTIVATION_BUDGET_MS, `activate() took ${activation} ms by its own clock (budget ${ACTIVATION_BUDGET_MS} ms)`);
+    assert.ok(hostMeasured < ACTIVATION_BUDGET_MS, `VS Code measured ${hostMeasured} ms to load and activate the extension (budget ${ACTIVATION_BUDGET_MS} ms)`);
     assert.deepEqual(agentProcesses(), [], 'an agent process started before anything needed one');
   });
 

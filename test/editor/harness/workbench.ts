@@ -81,7 +81,6 @@ export class Workbench {
     const row = this.quickInput.locator('.monaco-list-row').filter({ has: exactLabel }).first();
     await row.waitFor({ timeout: 15_000 });
     await row.click();
-    await this.quickInput.waitFor({ state: 'hidden', timeout: 15_000 }).catch(() => undefined);
   }
 
   /** Quick-opens a workspace file by name and waits for its editor tab to be active. */
@@ -184,6 +183,20 @@ export class Workbench {
     const frame = this.page.locator('iframe.webview.ready').last();
     await frame.waitFor({ timeout: 30_000 });
     return this.page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+  }
+
+  /**
+   * The activation time VS Code itself measured for an extension (code loading + activate call +
+   * resolving its promise), read from "Developer: Show Running Extensions"; milliseconds.
+   */
+  async hostMeasuredActivationMs(displayName: string): Promise<number> {
+    await this.runCommand('Developer: Show Running Extensions');
+    const row = this.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: displayName }).first();
+    await row.waitFor({ timeout: 15_000 });
+    const text = await row.locator('.activation-time').innerText({ timeout: 15_000 });
+    const match = /([\d.]+)\s*ms/.exec(text);
+    if (!match) throw new Error(`no activation time in "${text}"`);
+    return Number(match[1]);
   }
 
   /** The status bar's text, item by item. */
