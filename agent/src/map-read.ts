@@ -183,7 +183,12 @@ export interface RawMapRead {
   btf?: Buffer;
 }
 
-export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): RawMapRead {
+/** `iterate` forces get_next_key + lookup (what kernels before 5.6 get), for tests of that path. */
+export interface ReadOptions {
+  method?: 'batch' | 'iterate';
+}
+
+export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMapResolver, options: ReadOptions = {}): RawMapRead {
   const { fd, owned, what } = openMap(params, resolveSessionMap);
   try {
     const info = mapInfoOf(fd);
@@ -192,7 +197,7 @@ export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMap
     const possibleCpus = bind().possibleCpus();
     const valueStride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * possibleCpus : info.valueSize;
     const limit = Math.max(1, Math.min(params.maxEntries ?? DEFAULT_CHUNK_ENTRIES, info.maxEntries || 1));
-    const chunk = readChunk(fd, info, valueStride, limit, params.cursor, what);
+    const chunk = readChunk(fd, info, valueStride, limit, params.cursor, what, options.method === 'iterate');
     const result: RawMapRead = { map: info, possibleCpus, ...chunk };
     if (params.withBtf && info.btfId) result.btf = kernelBtfById(info.btfId);
     return result;
@@ -219,9 +224,9 @@ export function readMap(params: ReadMapParams, resolveSessionMap?: SessionMapRes
 
 interface Chunk { count: number; keys: Buffer; values: Buffer; cursor?: string; method: 'batch' | 'iterate' }
 
-function readChunk(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string): Chunk {
+function readChunk(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, iterate: boolean): Chunk {
   const iterateCursor = cursor?.startsWith('k:');
-  if (!iterateCursor && !batchUnsupported.has(info.type)) {
+  if (!iterate && !iterateCursor && !batchUnsupported.has(info.type)) {
     const batch = readBatch(fd, info, valueStride, limit, cursor, what);
     if (batch) return batch;
     if (cursor) throw new AgentError(`Batch read of ${what} failed on a later chunk; read it again from the start.`, 'EMAPREAD');

@@ -1,0 +1,143 @@
+// `ebpf-studio maps dump (--pinned PATH | --id N) [--target T] [--format json|text]`: prints a map's entries
+// decoded through its BTF (hex without BTF), streamed chunk by chunk. Talks to the agent on the target.
+import type { Writable } from 'node:stream';
+import type { AgentClient } from '../../engine/targets/agent-client';
+import { connectLocalAgent } from '../../engine/targets/local-transport';
+import { agentChunkSource, forEachMapChunk, type MapChunkSource, type MapSelector } from '../../engine/btf/map-snapshot';
+import { compileMapJsonWriter, JsonSink } from '../../engine/btf/json-writer';
+
+export const MAPS_USAGE = `Usage: ebpf-studio maps dump (--pinned PATH | --id N) [--target local] [--format json|text]
+
+Prints every entry of a BPF map as [{"key": ..., "value": ...}], keys and values decoded through the
+map's BTF (numbers, strings for char arrays, objects for structs, an array per CPU for per-CPU maps;
+64-bit values beyond 2^53 as decimal strings). Without BTF, keys and values are hex strings.`;
+
+export interface MapsDumpOptions {
+  selector: MapSelector;
+  target: string;
+  format: 'json' | 'text';
+}
+
+export class UsageError extends Error {}
+
+export function parseMapsArgs(args: string[]): MapsDumpOptions {
+  const [sub, ...rest] = args;
+  if (sub !== 'dump') throw new UsageError(sub ? `Unknown maps subcommand "${sub}".` : 'Missing maps subcommand.');
+  let pinned: string | undefined;
+  let id: number | undefined;
+  let target = 'local';
+  let format: 'json' | 'text' = 'json';
+  for (let i = 0; i < rest.length; i++) {
+    const [flag, inline] = rest[i].includes('=') ? rest[i].split(/=(.*)/s, 2) : [rest[i], undefined];
+    const value = () => {
+      const v = inline ?? rest[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value.`);
+      return v;
+    };
+    switch (flag) {
+      case '--pinned': pinned = value(); break;
+      case '--id': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--id needs a positive map id, not "${v}".`);
+        id = Number(v);
+        break;
+      }
+      case '--target': target = value(); break;
+      case '--format': {
+        const v = value();
+        if (v !== 'json' && v !== 'text') throw new UsageError(`--format is json or text, not "${v}".`);
+        format = v;
+        break;
+      }
+      default: throw new UsageError(`Unknown option "${rest[i]}".`);
+    }
+  }
+  if ((pinned === undefined) === (id === undefined)) throw new UsageError('Give exactly one of --pinned PATH or --id N.');
+  return { selector: pinned !== undefined ? { pinned } : { id }, target, format };
+}
+
+async function write(out: Writable, text: string): Promise<void> {
+  if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+}
+
+async function writeBytes(out: Writable, bytes: Uint8Array): Promise<void> {
+  if (!out.write(bytes)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+}
+
+const textEncoder = new TextEncoder();
+
+/** Streams the map to `out`; the JSON form is one entry per line inside one array. */
+export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, out: Writable): Promise<number> {
+  const json = options.format === 'json';
+  const sink = new JsonSink();
+  let first = true;
+  if (json) await write(out, '[');
+  const { info, total } = await forEachMapChunk(source, options.selector, async (chunk, typing) => {
+    if (chunk.count === 0) return;
+    const writer = compileMapJsonWriter(typing.layout, typing.btf);
+    const kdv = new DataView(chunk.keys.buffer, chunk.keys.byteOffset, chunk.keys.byteLength);
+    const vdv = new DataView(chunk.values.buffer, chunk.values.byteOffset, chunk.values.byteLength);
+    const keySize = chunk.map.keySize;
+    const stride = writer.valueStride;
+    const open = textEncoder.encode(json ? ',\n{"key":' : '\nkey: ');
+    const middle = textEncoder.encode(json ? ',"value":' : '  value: ');
+    const perEntry = writer.maxEntryBytes + open.length + middle.length + 1;
+    for (let i = 0; i < chunk.count; i++) {
+      sink.reserve(perEntry);
+      const buf = sink.buf;
+      let p = sink.pos;
+      // The first entry of the dump has no separator in front.
+      for (let j = first ? 1 : 0; j < open.length; j++) buf[p++] = open[j];
+      first = false;
+      p = writer.key(kdv, i * keySize, buf, p);
+      for (let j = 0; j < middle.length; j++) buf[p++] = middle[j];
+      p = writer.value(vdv, i * stride, buf, p);
+      if (json) buf[p++] = 125;
+      sink.pos = p;
+    }
+    await writeBytes(out, sink.take());
+  });
+  if (json) await write(out, first ? ']\n' : '\n]\n');
+  else await write(out, `${first ? '' : '\n'}map ${info.id} "${info.name}" (${info.type}): ${total} entries\n`);
+  return total;
+}
+
+/**
+ * As root on this machine the map is read in this process with the agent's own reader (no agent to start);
+ * otherwise through the agent (sudo -n locally).
+ */
+async function openSource(target: string): Promise<{ source: MapChunkSource; close(): Promise<void> }> {
+  if (target === 'local' && process.getuid?.() === 0) {
+    const { readMapRaw } = await import('../../agent/src/map-read.js');
+    return { source: (params) => readMapRaw(params), close: async () => undefined };
+  }
+  const client: AgentClient = await connectLocalAgent();
+  return { source: agentChunkSource(client), close: () => client.close() };
+}
+
+/** Entry from cli.ts: returns the exit code. */
+export async function runMapsCommand(args: string[], out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+  let options: MapsDumpOptions;
+  try {
+    options = parseMapsArgs(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err.write(`${e.message}\n\n${MAPS_USAGE}\n`);
+    return 2;
+  }
+  if (options.target !== 'local') {
+    err.write(`maps dump --target ${options.target}: only the local target is supported by this build.\n`);
+    return 2;
+  }
+  let opened: { source: MapChunkSource; close(): Promise<void> } | undefined;
+  try {
+    opened = await openSource(options.target);
+    await dumpMap(opened.source, options, out);
+    return 0;
+  } catch (e) {
+    err.write(`ebpf-studio maps dump: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    await opened?.close();
+  }
+}

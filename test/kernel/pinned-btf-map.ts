@@ -1,0 +1,129 @@
+// Test and benchmark fixture: compiles test/fixtures/maps/flows.bpf.c, creates its BTF-typed maps in the
+// kernel (libbpf through koffi), fills them with known entries in one batch, and pins them; remove() unpins.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, existsSync } from 'node:fs';
+import { tmpdir, arch } from 'node:os';
+import { join } from 'node:path';
+import { libbpf } from '../../agent/src/libbpf';
+
+export const FLOWS_SOURCE = join(__dirname, '../fixtures/maps/flows.bpf.c');
+export const CLANG = '/usr/bin/clang-19';
+
+/** Why kernel map tests cannot run here, or undefined when they can. */
+export function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (BPF syscall)';
+  if (!existsSync(CLANG)) return 'needs clang-19';
+  if (!existsSync('/sys/fs/bpf')) return 'needs bpffs at /sys/fs/bpf';
+  return undefined;
+}
+
+export function compileBpf(source: string): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'h5-bpf-'));
+  try {
+    const multiarch = arch() === 'x64' ? 'x86_64' : arch() === 'arm64' ? 'aarch64' : arch();
+    const out = join(dir, 'obj.o');
+    execFileSync(CLANG, ['-g', '-O2', '-target', 'bpf', `-I/usr/include/${multiarch}-linux-gnu`, '-c', source, '-o', out]);
+    return readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The flow entry i as the fixture writes it: deterministic, so tests can check decoded values. */
+export function expectedFlow(i: number) {
+  return {
+    key: { saddr: 0x0a000000 + i, daddr: 0xc0a80001, sport: i % 65536, dport: 443, proto: 6, pad: [0, 0, 0] },
+    value: {
+      packets: i * 3,
+      bytes: i * 1500 + 2 ** 40,
+      comm: i % 7 === 0 ? '<b>html</b>' : `worker-${i % 1000}`,
+      pid: 1000 + i,
+      state: ['FLOW_NEW', 'FLOW_ESTABLISHED', 'FLOW_CLOSED'][i % 3],
+    },
+  };
+}
+
+const KEY_SIZE = 16;
+const VALUE_SIZE = 40;
+
+function encodeFlows(count: number): { keys: Buffer; values: Buffer } {
+  const keys = Buffer.alloc(count * KEY_SIZE);
+  const values = Buffer.alloc(count * VALUE_SIZE);
+  for (let i = 0; i < count; i++) {
+    const k = i * KEY_SIZE;
+    keys.writeUInt32LE(0x0a000000 + i, k);
+    keys.writeUInt32LE(0xc0a80001, k + 4);
+    keys.writeUInt16LE(i % 65536, k + 8);
+    keys.writeUInt16LE(443, k + 10);
+    keys.writeUInt8(6, k + 12);
+    const v = i * VALUE_SIZE;
+    values.writeBigUInt64LE(BigInt(i * 3), v);
+    values.writeBigUInt64LE(BigInt(i * 1500) + 2n ** 40n, v + 8);
+    values.write(i % 7 === 0 ? '<b>html</b>' : `worker-${i % 1000}`, v + 16, 16, 'latin1');
+    values.writeUInt32LE(1000 + i, v + 32);
+    values.writeUInt32LE(i % 3, v + 36);
+  }
+  return { keys, values };
+}
+
+export interface PinnedFlows {
+  flowsPath: string;
+  perCpuPath: string;
+  remove(): void;
+}
+
+/** Creates the flows map with `entries` entries and the per-CPU map (keys 0..3, value = key+1 on each CPU). */
+export async function createPinnedFlows(pinPrefix: string, entries: number): Promise<PinnedFlows> {
+  const bpf = libbpf();
+  const lib = bpf.lib;
+  const findMap = lib.func('void *bpf_object__find_map_by_name(void *obj, const char *name)');
+  const setMax = lib.func('int bpf_map__set_max_entries(void *map, uint32_t max)');
+  const mapFd = lib.func('int bpf_map__fd(void *map)');
+  const pin = lib.func('int bpf_obj_pin(int fd, const char *path)');
+  const updateBatch = lib.func('int bpf_map_update_batch(int fd, const void *keys, const void *values, void *count, void *opts)');
+  const cpus = (lib.func('int libbpf_num_possible_cpus(void)') as () => number)();
+
+  const obj = bpf.openObject(compileBpf(FLOWS_SOURCE), 'flows.bpf.o');
+  const flowsPath = `${pinPrefix}-flows`;
+  const perCpuPath = `${pinPrefix}-percpu`;
+  try {
+    const flows = findMap(obj, 'flows');
+    const perCpu = findMap(obj, 'per_cpu_counts');
+    if (setMax(flows, Math.max(entries, 1)) !== 0) throw new Error('bpf_map__set_max_entries failed');
+    const rc = await bpf.loadObject(obj);
+    if (rc !== 0) throw new Error(`loading flows.bpf.o failed (errno ${-rc})`);
+    const { keys, values } = encodeFlows(entries);
+    const count = Buffer.alloc(4);
+    count.writeUInt32LE(entries);
+    if (entries > 0) {
+      const urc = updateBatch(mapFd(flows), keys, values, count, null) as number;
+      if (urc !== 0) throw new Error(`bpf_map_update_batch failed (errno ${-urc})`);
+    }
+    const stride = 8 * cpus;
+    const pcKeys = Buffer.alloc(16);
+    const pcValues = Buffer.alloc(4 * stride);
+    for (let k = 0; k < 4; k++) {
+      pcKeys.writeUInt32LE(k, k * 4);
+      for (let c = 0; c < cpus; c++) pcValues.writeBigUInt64LE(BigInt((k + 1) * (c + 1)), k * stride + c * 8);
+    }
+    count.writeUInt32LE(4);
+    const prc = updateBatch(mapFd(perCpu), pcKeys, pcValues, count, null) as number;
+    if (prc !== 0) throw new Error(`per-CPU bpf_map_update_batch failed (errno ${-prc})`);
+    for (const [map, path] of [[flows, flowsPath], [perCpu, perCpuPath]] as const) {
+      const r = pin(mapFd(map), path) as number;
+      if (r !== 0) throw new Error(`pinning ${path} failed (errno ${-r})`);
+    }
+  } catch (err) {
+    for (const p of [flowsPath, perCpuPath]) if (existsSync(p)) unlinkSync(p);
+    throw err;
+  } finally {
+    bpf.closeObject(obj);
+  }
+  return {
+    flowsPath,
+    perCpuPath,
+    remove() {
+      for (const p of [flowsPath, perCpuPath]) if (existsSync(p)) unlinkSync(p);
+    },
+  };
+}
