@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import { bundledTemplatesDir, listTemplates, loadTemplate } from '../../engine/templates/template-catalog';
 import { instantiateTemplate, InstantiateError } from '../../engine/templates/instantiate-template';
 import { TemplateManifestError, validateManifest } from '../../engine/templates/template-manifest';
+import { parseParamAssignments, templateRunOptions } from '../../engine/templates/template-run-options';
 import { deviceNumber, histogramUnit, parseParameterText, resolveParameterValues, syscallNumber, templateLoadOptions, TemplateParameterError } from '../../engine/templates/template-parameters';
 
 const REQUIRED_TEMPLATES = [
@@ -172,6 +173,23 @@ describe('template parameters', () => {
     const options = templateLoadOptions(uprobe.manifest, resolveParameterValues(uprobe.manifest, { symbol: 'free' }));
     assert.deepEqual(options.attach.function_entry, { binaryPath: '/lib/x86_64-linux-gnu/libc.so.6', symbol: 'free' });
     assert.deepEqual(options.attach.function_return, options.attach.function_entry);
+  });
+});
+
+describe('run options of a template folder', () => {
+  it('maps --param NAME=VALUE assignments to globals and attach options', () => {
+    const options = templateRunOptions(join(bundledTemplatesDir(), 'tc-egress-drops'), ['interface=veth1', 'protocol=17', 'port=53'], 'x86_64');
+    assert.equal(options.template.name, 'tc-egress-drops');
+    assert.deepEqual(options.values, { interface: 'veth1', protocol: 17, port: 53 });
+    assert.deepEqual(options.globals, { drop_protocol: 17, drop_dport: 53 });
+    assert.deepEqual(options.attach, { tc_egress_drops: { direction: 'egress', ifname: 'veth1' } });
+  });
+
+  it('rejects malformed and repeated assignments', () => {
+    assert.deepEqual(parseParamAssignments(['a=b=c', 'x=']), { a: 'b=c', x: '' });
+    assert.throws(() => parseParamAssignments(['pid']), /--param takes NAME=VALUE, not "pid"/);
+    assert.throws(() => parseParamAssignments(['pid=1', 'pid=2']), /--param pid is given twice/);
+    assert.throws(() => templateRunOptions(join(bundledTemplatesDir(), 'tc-egress-drops'), ['protocol=300'], 'x86_64'), /takes an integer ≤ 255/);
   });
 });
 
