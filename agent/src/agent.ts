@@ -1,6 +1,9 @@
 // Entry point of the agent that runs on a target (`node agent.js`, as root or through sudo -n): the method
 // table of its JSON-lines RPC (protocol/agent-rpc.ts). Each capability adds one line here.
+import { attachPoints } from './attach-points';
 import { fetchVmlinuxBtf } from './btf-fetch';
+import { streamEvents, stopEvents } from './event-stream';
+import { featureProbe } from './feature-probe';
 import { hello } from './hello';
 import { loadSession } from './load-session';
 import { readMap } from './map-read';
@@ -21,6 +24,10 @@ const methods: MethodTable = {
   detach: (params) => detachSession(params),
   sessions: () => listSessions(),
   stats: (params) => programStats(params),
+  streamEvents: (params, context) => streamEvents(params, context),
+  stopEvents: (params) => stopEvents(params),
+  featureProbe: () => featureProbe(),
+  attachPoints: (params) => attachPoints(params),
 };
 
 serve(methods);

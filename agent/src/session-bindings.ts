@@ -33,8 +33,9 @@ export interface SessionBindings {
   /** The fd's bpf_*_info (prog or map), zero-filled buffer of `size` bytes; negative errno on failure. */
   objInfo(fd: number, size: number): Buffer | number;
   enableStats(type: number): number;
-  probeHelper(progType: number, helperId: number): number;
   probeProgType(progType: number): number;
+  /** bpf_prog_load of raw instructions with a verifier log (for helper probes); fd or negative errno. */
+  loadRawProgram(progType: number, expectedAttachType: number, progFlags: number, insns: Buffer, log: Buffer): number;
   ringBufferNew(mapFd: number, onSample: SampleCallback): LibbpfPointer | null;
   ringBufferConsume(rb: LibbpfPointer): number;
   ringBufferFree(rb: LibbpfPointer): void;
@@ -70,6 +71,29 @@ function bind(): SessionBindings {
     func_name: 'const char *',
   });
 
+  const progLoadOpts = koffi.struct('ebpf_studio_prog_load_opts', {
+    sz: 'size_t',
+    attempts: 'int',
+    expected_attach_type: 'int',
+    prog_btf_fd: 'uint32_t',
+    prog_flags: 'uint32_t',
+    prog_ifindex: 'uint32_t',
+    kern_version: 'uint32_t',
+    attach_btf_id: 'uint32_t',
+    attach_prog_fd: 'uint32_t',
+    attach_btf_obj_fd: 'uint32_t',
+    fd_array: 'void *',
+    func_info: 'void *',
+    func_info_cnt: 'uint32_t',
+    func_info_rec_size: 'uint32_t',
+    line_info: 'void *',
+    line_info_cnt: 'uint32_t',
+    line_info_rec_size: 'uint32_t',
+    log_level: 'uint32_t',
+    log_size: 'uint32_t',
+    log_buf: 'void *',
+  });
+
   const f = {
     nextMap: lib.func('void *bpf_object__next_map(void *obj, void *map)'),
     mapName: lib.func('const char *bpf_map__name(void *map)'),
@@ -95,7 +119,7 @@ function bind(): SessionBindings {
     linkDestroy: lib.func('int bpf_link__destroy(void *link)'),
     objInfo: lib.func('int bpf_obj_get_info_by_fd(int fd, void *info, _Inout_ uint32_t *len)'),
     enableStats: lib.func('int bpf_enable_stats(int type)'),
-    probeHelper: lib.func('int libbpf_probe_bpf_helper(int prog_type, int helper_id, void *opts)'),
+    progLoad: lib.func('int bpf_prog_load(int prog_type, const char *name, const char *license, const void *insns, size_t insn_cnt, ebpf_studio_prog_load_opts *opts)'),
     probeProgType: lib.func('int libbpf_probe_bpf_prog_type(int prog_type, void *opts)'),
     ringBufferNew: lib.func('void *ring_buffer__new(int map_fd, ebpf_studio_ring_sample *cb, void *ctx, void *opts)'),
     ringBufferConsume: lib.func('int ring_buffer__consume(void *rb)'),
@@ -151,7 +175,15 @@ function bind(): SessionBindings {
       return err < 0 ? err : info;
     },
     enableStats: (type) => f.enableStats(type) as number,
-    probeHelper: (progType, helperId) => f.probeHelper(progType, helperId, null) as number,
+    loadRawProgram(progType, expectedAttachType, progFlags, insns, log) {
+      const opts = {
+        sz: koffi.sizeof(progLoadOpts), attempts: 0, expected_attach_type: expectedAttachType, prog_btf_fd: 0, prog_flags: progFlags, prog_ifindex: 0, kern_version: 0,
+        attach_btf_id: 0, attach_prog_fd: 0, attach_btf_obj_fd: 0, fd_array: null, func_info: null, func_info_cnt: 0, func_info_rec_size: 0,
+        line_info: null, line_info_cnt: 0, line_info_rec_size: 0, log_level: 1, log_size: log.length, log_buf: log,
+      };
+      const fd = f.progLoad(progType, null, 'GPL', insns, insns.length / 8, opts) as number;
+      return fd < 0 ? -Math.abs(koffi.errno() || -fd) : fd;
+    },
     probeProgType: (progType) => f.probeProgType(progType, null) as number,
     ringBufferNew(mapFd, onSample) {
       const cb = koffi.register((_ctx: unknown, data: unknown, size: number) => {

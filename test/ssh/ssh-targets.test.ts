@@ -5,16 +5,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { openSsh, SshConnectError, type HostKeyQuestion, type SshPrompts } from '../../engine/targets/ssh-connection';
 import { connectSshAgent, type SshAgentOptions } from '../../engine/targets/ssh-transport';
 import { TargetSessions } from '../../engine/targets/target-sessions';
 import type { SshHost } from '../../engine/targets/target-address';
 import { findClang } from '../../engine/toolchain/find-clang';
 import { compileProbe } from '../../engine/toolchain/compile-probe';
-import { buildTestAgent, freePort, sshPrerequisiteMissing, startSshd, type TestSshd } from './sshd-harness';
+import { buildTestAgent, PROJECT_ROOT as ROOT, type TestAgentBundle } from '../kernel/build-test-agent';
+import { freePort, sshPrerequisiteMissing, startSshd, type TestSshd } from './sshd-harness';
 
-const ROOT = resolve(__dirname, '..', '..');
 const missing = sshPrerequisiteMissing();
 if (missing && process.env.CI === 'true') throw new Error(`SSH tests cannot run: ${missing}`);
 
@@ -45,14 +45,14 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
   let sshd: TestSshd;
   let work: string;
   let knownHosts: string;
-  let agentBundle: string;
+  let agentBundle: TestAgentBundle;
   let probeObject: Buffer;
 
   const agentOptions = (extra: Partial<SshAgentOptions> = {}): SshAgentOptions => ({
     prompts: refuseQuestions,
     knownHostsPath: knownHosts,
     agentSocket: null,
-    agentBundle,
+    agentBundle: agentBundle.path,
     remoteCacheDir: join(work, 'remote-cache'),
     ...extra,
   });
@@ -61,9 +61,9 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     work = mkdtempSync(join(tmpdir(), 'ebpf-studio-ssh-test-'));
     knownHosts = join(work, 'known_hosts');
     sshd = await startSshd();
-    agentBundle = await buildTestAgent(ROOT);
+    agentBundle = await buildTestAgent();
     const clang = await findClang();
-    const compiled = await compileProbe({ sourcePath: join(ROOT, 'test/fixtures/targets/count-getpid.bpf.c'), clang, machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
+    const compiled = await compileProbe({ sourcePath: join(ROOT, 'test/fixtures/targets/count-yield.bpf.c'), clang, machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
     assert.ok(compiled.object, compiled.stderr);
     probeObject = compiled.object;
   });
@@ -71,6 +71,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
   after(async () => {
     await sshd?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
+    agentBundle?.remove();
   });
 
   test('first contact shows the SHA256 fingerprint and asks; the accepted key is remembered (hashed)', async () => {

@@ -5,7 +5,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 
 export const SSHD = '/usr/sbin/sshd';
 const PRIVSEP_DIR = '/run/sshd';
@@ -152,11 +151,4 @@ export async function startSshd(options: { passwordAuthentication?: boolean } = 
       }
     },
   };
-}
-
-/** Builds the agent bundle from source into .cache/test-agent/agent.js (koffi resolves from the project). */
-export async function buildTestAgent(root: string): Promise<string> {
-  const outfile = join(root, '.cache', 'test-agent', 'agent.js');
-  await build({ entryPoints: [join(root, 'agent', 'src', 'agent.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node18', external: ['koffi'], outfile, logLevel: 'warning' });
-  return outfile;
 }

@@ -1,0 +1,63 @@
+// The `streamEvents`/`stopEvents` methods: reads a session's ring buffer or perf buffer without blocking (a
+// short timer calls *__consume), keeps records in a bounded queue, and sends them as `records` events with a
+// cumulative count of what was dropped (queue full, client not reading, or the kernel's perf buffer overran).
+import type { StreamEventsParams } from '../../protocol/agent-rpc';
+import { AgentError } from './agent-error';
+import type { AgentContext } from './rpc-server';
+import { getSession } from './sessions';
+import { sessionBindings } from './session-bindings';
+
+const POLL_MS = 20;
+const FLUSH_MS = 100;
+const MAX_BATCH = 1000;
+/** Stop sending while this much output waits to be written (slow client or link): records then queue, then drop. */
+const STDOUT_HIGH_WATER = 4 * 1024 * 1024;
+const PERF_PAGES = 64;
+
+export function streamEvents(params: StreamEventsParams, context: AgentContext): { map: string; kind: 'ringbuf' | 'perfbuf' } {
+  const session = getSession(params?.session);
+  const map = session.maps.find((m) => m.name === params.map);
+  if (!map) throw new AgentError(`Session ${session.id} has no map "${params.map}"; it has ${session.maps.map((m) => m.name).join(', ')}.`, 'ENOENT');
+  const kind = map.type === 'ringbuf' ? 'ringbuf' : map.type === 'perf_event_array' ? 'perfbuf' : undefined;
+  if (!kind) throw new AgentError(`Map "${map.name}" is a ${map.type} map; only ringbuf and perf_event_array maps stream events.`, 'EINVAL');
+  if (session.streams.has(map.name)) return { map: map.name, kind };
+  const maxQueue = Math.max(1, Math.min(params.maxQueue ?? 4096, 1_000_000));
+  const b = sessionBindings();
+  const queue: string[] = [];
+  let dropped = 0;
+  let sentDropped = 0;
+  const push = (data: Buffer) => {
+    if (queue.length >= maxQueue) dropped++;
+    else queue.push(data.toString('base64'));
+  };
+  const reader = kind === 'ringbuf' ? b.ringBufferNew(map.fd, push) : b.perfBufferNew(map.fd, PERF_PAGES, push, (count) => (dropped += count));
+  if (!reader) throw new AgentError(`Cannot open ${kind} "${map.name}" for reading (errno ${b.errno()}).`, 'ESTREAM');
+  const consume = kind === 'ringbuf' ? () => b.ringBufferConsume(reader) : () => b.perfBufferConsume(reader);
+  const poll = setInterval(consume, POLL_MS);
+  const flush = setInterval(() => {
+    if (process.stdout.writableLength > STDOUT_HIGH_WATER) return;
+    if (queue.length === 0 && dropped === sentDropped) return;
+    const records = queue.splice(0, MAX_BATCH);
+    sentDropped = dropped;
+    context.emit({ event: 'records', session: session.id, map: map.name, records, dropped });
+  }, FLUSH_MS);
+  session.streams.set(map.name, {
+    map: map.name,
+    stop() {
+      clearInterval(poll);
+      clearInterval(flush);
+      if (kind === 'ringbuf') b.ringBufferFree(reader);
+      else b.perfBufferFree(reader);
+    },
+  });
+  return { map: map.name, kind };
+}
+
+export function stopEvents(params: { session: string; map: string }): Record<string, never> {
+  const session = getSession(params?.session);
+  const stream = session.streams.get(params.map);
+  if (!stream) throw new AgentError(`Map "${params.map}" of session ${session.id} is not being streamed.`, 'ENOENT');
+  stream.stop();
+  session.streams.delete(params.map);
+  return {};
+}

@@ -1,0 +1,59 @@
+// The `featureProbe` method: which program types this kernel loads and which helpers each may call, probed the
+// way `bpftool feature probe` does (a two-instruction program calling the helper, verdict read from the verifier
+// log), but also recognising the newer "program of this type cannot use helper" wording. Cached per agent.
+import os from 'node:os';
+import type { FeatureProbeResult } from '../../protocol/agent-rpc';
+import { HELPER_NAMES } from './helper-names';
+import { sessionBindings } from './session-bindings';
+
+/** Program types the kernel only loads with a given expected_attach_type (as libbpf's own probes set it). */
+const EXPECTED_ATTACH: Record<string, number> = { cgroup_sock_addr: 10, cgroup_sockopt: 21, sk_lookup: 36 };
+/** Types that need a BTF attach target, so a bare probe cannot tell anything. */
+/** syscall programs must be sleepable (BPF_F_SLEEPABLE). */
+const PROG_FLAGS: Record<string, number> = { syscall: 1 << 4 };
+const NOT_PROBEABLE = new Set(['tracing', 'ext', 'lsm', 'struct_ops']);
+const REFUSED_HELPER = /invalid func |unknown func |cannot use helper|helper call is not allowed/;
+
+let cached: FeatureProbeResult | undefined;
+
+function callInstructions(helperId: number): Buffer {
+  const insns = Buffer.alloc(16);
+  insns.writeUInt8(0x85, 0); // BPF_JMP | BPF_CALL
+  insns.writeInt32LE(helperId, 4);
+  insns.writeUInt8(0x95, 8); // BPF_JMP | BPF_EXIT
+  return insns;
+}
+
+function helperAllowed(progType: number, expectedAttach: number, flags: number, helperId: number, log: Buffer): boolean {
+  const b = sessionBindings();
+  log.fill(0, 0, 256);
+  const fd = b.loadRawProgram(progType, expectedAttach, flags, callInstructions(helperId), log);
+  if (fd >= 0) {
+    b.closeFd(fd);
+    return true;
+  }
+  const text = log.toString('latin1', 0, Math.max(0, log.indexOf(0)));
+  return text !== '' && !REFUSED_HELPER.test(text);
+}
+
+export function featureProbe(): FeatureProbeResult {
+  if (cached) return cached;
+  const started = Date.now();
+  const b = sessionBindings();
+  const log = Buffer.alloc(4096);
+  const programTypes: FeatureProbeResult['programTypes'] = [];
+  for (let type = 1; ; type++) {
+    const name = b.progTypeName(type);
+    if (!name) break;
+    const supported = b.probeProgType(type) === 1;
+    const helpers: string[] = [];
+    if (supported && !NOT_PROBEABLE.has(name)) {
+      for (let id = 1; id < HELPER_NAMES.length; id++) {
+        if (helperAllowed(type, EXPECTED_ATTACH[name] ?? 0, PROG_FLAGS[name] ?? 0, id, log)) helpers.push(HELPER_NAMES[id]);
+      }
+    }
+    programTypes.push({ type: name, supported, helpers });
+  }
+  cached = { kernelRelease: os.release(), programTypes, elapsedMs: Date.now() - started };
+  return cached;
+}
