@@ -2,7 +2,14 @@
 // .wasm files next to the running bundle (dist/) first, then in node_modules up the directory tree.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Parser, Language } from 'web-tree-sitter';
+// `import = require` makes esbuild bundle web-tree-sitter's CommonJS build; its ES module build
+// needs import.meta.url, which a CommonJS bundle does not have.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+import webTreeSitter = require('web-tree-sitter');
+
+const { Parser, Language } = webTreeSitter;
+type Parser = webTreeSitter.Parser;
+type Language = webTreeSitter.Language;
 
 function findFile(fileName: string, packagePath: string): string {
   const candidates: string[] = [];

@@ -14,7 +14,7 @@ interface Family extends VerifierExplanation {
 const FAMILIES: Family[] = [
   {
     family: 'null-map-value',
-    pattern: /invalid mem access '(?:map_value_or_null|\w*_or_null)'|R\d+ type=\w*_or_null expected/,
+    pattern: /invalid mem access '\w*_or_null'|on \w*_or_null prohibited|R\d+ type=\w*_or_null expected/,
     explanation:
       'The pointer may be NULL here: bpf_map_lookup_elem() (and every helper whose result the kernel marks "_or_null") returns NULL when there is no entry. Check it before use, e.g. `if (!value) return 0;`.',
   },
@@ -26,9 +26,15 @@ const FAMILIES: Family[] = [
   },
   {
     family: 'unbounded-access',
-    pattern: /unbounded memory access|max value is outside of the allowed memory range|min value is negative|invalid access to map value|invalid variable-offset|value is outside of the allowed memory range/,
+    pattern: /unbounded memory access|max value is outside of the allowed memory range|min value is negative|invalid access to map value|variable-offset|value is outside of the allowed memory range/,
     explanation:
       'An index or offset could be out of range as far as the verifier can tell. Bound it with a check the compiler keeps right before the access, e.g. `if (idx >= MAX_SLOTS) idx = MAX_SLOTS - 1;` or `if (idx < ARRAY_SIZE(v->slot)) v->slot[idx]++;`, using an unsigned variable.',
+  },
+  {
+    family: 'scalar-deref',
+    pattern: /invalid mem access 'scalar'|invalid mem access 'inv'/,
+    explanation:
+      'The program dereferences a value the verifier only knows as a number (a scalar), typically a kernel pointer read out of a struct or a context field. Read kernel memory with bpf_probe_read_kernel() or BPF_CORE_READ(), or use a BTF-typed program (tp_btf/fentry) where such pointers are trusted.',
   },
   {
     family: 'packet-bounds',

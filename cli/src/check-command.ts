@@ -1,0 +1,157 @@
+// `ebpf-studio check [--kernel X.Y] [--format text|json] [-I DIR]... FILE...`: runs the language
+// server's static rules on each file; exit 0 (no errors), 1 (errors), 2 (the tool failed).
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Writable } from 'node:stream';
+import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
+import { parseProbeFile } from '../../server/src/analysis/probe-document';
+import { checkProbeFile } from '../../server/src/rules/rule-engine';
+import { allRules } from '../../server/src/rules/index';
+import { parseKernelVersion, runningKernelVersion, type KernelVersion } from '../../server/src/kernel/kernel-version';
+import { defaultVerifyOptions, takeVerifyFlag, verifyFilesForCheck, VerifyUsageError, VERIFY_USAGE, type VerifyCliOptions } from './verify-option';
+
+export const CHECK_USAGE = `Usage: ebpf-studio check [--kernel X.Y] [--format text|json] [-I DIR]... FILE...
+
+Checks eBPF C files against the verifier's rules and helper availability without a kernel
+(the same rules as the editor). Exit status: 0 no errors, 1 errors found, 2 the check itself failed.
+
+  --kernel X.Y          target kernel for the version rules (default: this machine's, uname -r)
+  --format text|json    output format (default text); json prints [{"file", "diagnostics": [LSP Diagnostic]}]
+  -I DIR                include directory (passed to clang with --verify; the static rules need no headers)
+${VERIFY_USAGE}`;
+
+export interface FileDiagnostics {
+  file: string;
+  diagnostics: Diagnostic[];
+}
+
+interface CheckOptions {
+  kernel: KernelVersion;
+  format: 'text' | 'json';
+  includePaths: string[];
+  files: string[];
+  verify: VerifyCliOptions;
+}
+
+class CheckUsageError extends Error {}
+
+function parseCheckArgs(args: string[]): CheckOptions {
+  const verify = defaultVerifyOptions();
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; ) {
+    if (args[i] === '--') {
+      rest.push(...args.slice(i));
+      break;
+    }
+    const used = takeVerifyFlag(args, i, verify);
+    if (used > 0) i += used;
+    else rest.push(args[i++]);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        kernel: { type: 'string' },
+        format: { type: 'string', default: 'text' },
+        include: { type: 'string', short: 'I', multiple: true, default: [] },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new CheckUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) throw new CheckUsageError('');
+  let kernel = runningKernelVersion();
+  if (values.kernel !== undefined) {
+    const version = /^\s*v?\d+\.\d+(\.\d+)?\s*$/.test(values.kernel) ? parseKernelVersion(values.kernel) : null;
+    if (!version) throw new CheckUsageError(`--kernel "${values.kernel}" is not a kernel version (e.g. 5.15 or 6.1.0).`);
+    kernel = version;
+  }
+  if (values.format !== 'text' && values.format !== 'json') throw new CheckUsageError(`--format is text or json, not "${values.format}".`);
+  if (positionals.length === 0) throw new CheckUsageError('No FILE given.');
+  return { kernel, format: values.format, includePaths: values.include ?? [], files: positionals, verify };
+}
+
+/** Static diagnostics for one file's text (what the editor shows for it). */
+export async function checkText(text: string, path: string, kernel: KernelVersion): Promise<Diagnostic[]> {
+  const file = await parseProbeFile(text, { uri: pathToFileURL(resolve(path)).toString(), targetKernel: kernel });
+  const failures: string[] = [];
+  const diagnostics = checkProbeFile(file, allRules, (failure) => failures.push(failure.ruleId));
+  if (failures.length) throw new Error(`rules failed on ${path}: ${failures.join(', ')}`);
+  return diagnostics;
+}
+
+const SEVERITY_NAMES: Record<number, string> = { 1: 'error', 2: 'warning', 3: 'info', 4: 'hint' };
+
+function messageText(diagnostic: Diagnostic): string {
+  return typeof diagnostic.message === 'string' ? diagnostic.message : diagnostic.message.value;
+}
+
+export function formatText(results: FileDiagnostics[]): string {
+  const lines: string[] = [];
+  let errors = 0;
+  let warnings = 0;
+  for (const { file, diagnostics } of results) {
+    for (const d of diagnostics) {
+      const severity = SEVERITY_NAMES[d.severity ?? 1];
+      if (d.severity === DiagnosticSeverity.Error || d.severity === undefined) errors++;
+      else if (d.severity === DiagnosticSeverity.Warning) warnings++;
+      lines.push(`${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${severity}: ${messageText(d)}${d.code !== undefined ? ` [${d.code}]` : ''}`);
+    }
+  }
+  lines.push(`${results.length} file${results.length === 1 ? '' : 's'} checked: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Entry from cli.ts: returns the exit code. */
+export async function runCheckCommand(args: string[], out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+  let options: CheckOptions;
+  try {
+    options = parseCheckArgs(args);
+  } catch (error) {
+    if (!(error instanceof CheckUsageError || error instanceof VerifyUsageError)) throw error;
+    if (error.message) err.write(`ebpf-studio check: ${error.message}\n\n`);
+    err.write(`${CHECK_USAGE}\n`);
+    return error.message ? 2 : 0;
+  }
+  const results: FileDiagnostics[] = [];
+  for (const file of options.files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+      err.write(`ebpf-studio check: cannot read ${file}: ${reason}\n`);
+      return 2;
+    }
+    try {
+      results.push({ file, diagnostics: await checkText(text, file, options.kernel) });
+    } catch (error) {
+      err.write(`ebpf-studio check: checking ${file} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
+  }
+  if (options.verify.verify) {
+    try {
+      const verified = await verifyFilesForCheck(options.files, { ...options.verify, includePaths: options.includePaths }, (line) => err.write(`${line}\n`));
+      for (const entry of verified) {
+        const known = results.find((r) => resolve(r.file) === resolve(entry.file));
+        if (known) known.diagnostics.push(...entry.diagnostics);
+        else results.push({ file: entry.file, diagnostics: entry.diagnostics });
+      }
+    } catch (error) {
+      err.write(`ebpf-studio check --verify: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
+  }
+  out.write(options.format === 'json' ? `${JSON.stringify(results, null, 2)}\n` : formatText(results));
+  const hasErrors = results.some((r) => r.diagnostics.some((d) => (d.severity ?? DiagnosticSeverity.Error) === DiagnosticSeverity.Error));
+  return hasErrors ? 1 : 0;
+}

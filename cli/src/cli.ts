@@ -1,0 +1,45 @@
+// `ebpf-studio` entry point: a dispatch table of subcommands, each in its own file (one line per
+// command here), with usage on no/unknown command and exit status 2 for the tool's own failures.
+import { runCheckCommand } from './check-command';
+import { runMapsCommand } from './maps-command';
+
+interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  check: { summary: 'check eBPF C files against the verifier rules (static; --verify to load them too)', run: (args) => runCheckCommand(args) },
+  maps: { summary: 'maps dump: print a BPF map\'s entries, decoded through its BTF', run: (args) => runMapsCommand(args) },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  return `Usage: ebpf-studio <command> [options]\n\nCommands:\n${Object.entries(COMMANDS)
+    .map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`)
+    .join('\n')}\n\nRun ebpf-studio <command> --help for a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(`ebpf-studio: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`ebpf-studio: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

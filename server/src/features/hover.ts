@@ -1,0 +1,36 @@
+// Hover: helper documentation with availability for the program type at the cursor and the kernel
+// it appeared in; SEC("…") names explain the program type; map types show their kernel.
+import { MarkupKind, type Hover, type Position } from 'vscode-languageserver-types';
+import type { ProbeFile } from '../analysis/probe-file';
+import { HELPER_MACROS } from '../analysis/probe-file';
+import { kernelFacts } from '../kernel/kernel-facts';
+import { programTypeEnumName } from '../kernel/program-types';
+import { helperMarkdown } from './helper-docs';
+
+export function hoverAt(file: ProbeFile, position: Position): Hover | null {
+  const offset = file.offsetAt(position);
+  const section = file.macroAt(offset);
+  if (section?.kind === 'section') {
+    const match = kernelFacts.section(section.value);
+    const text = match
+      ? `SEC("${section.value}"): a **${match.programType}** program (${programTypeEnumName(match.programType)})${match.definition.attachType ? `, attach type ${match.definition.attachType}` : ''}${match.target ? `, attached to \`${match.target}\`` : ''}. First kernel: ${kernelFacts.programTypeSince(match.programType) ?? 'unknown'}.`
+      : kernelFacts.isDataSection(section.value)
+        ? `SEC("${section.value}"): a data section.`
+        : `SEC("${section.value}"): libbpf does not know this section name.`;
+    return { contents: { kind: MarkupKind.Markdown, value: text }, range: file.offsetRange(section.start, section.end) };
+  }
+  const node = file.root.descendantForIndex(offset);
+  if (!node || (node.type !== 'identifier' && node.type !== 'type_identifier')) return null;
+  const name = node.text;
+  const range = file.rangeOf(node);
+  const helperName = Object.hasOwn(HELPER_MACROS, name) ? HELPER_MACROS[name] : name;
+  const helper = kernelFacts.helper(helperName);
+  if (helper && !file.functionNamed(name)) {
+    const fn = file.functionAt(offset);
+    const intro = helperName !== name ? `\`${name}\` expands to a call of \`${helper.name}\`.\n\n` : '';
+    return { contents: { kind: MarkupKind.Markdown, value: intro + helperMarkdown(helper, file.targetKernel, fn?.programTypes ?? []) }, range };
+  }
+  const mapSince = name.startsWith('BPF_MAP_TYPE_') ? kernelFacts.mapTypeSince(name) : undefined;
+  if (mapSince) return { contents: { kind: MarkupKind.Markdown, value: `\`${name}\`: map type, first kernel ${mapSince}.` }, range };
+  return null;
+}

@@ -1,0 +1,83 @@
+// The open probe documents of a language-server session: parses each on open/change (incrementally),
+// keeps one rule checker per document, and knows the target kernel. No connection needed.
+import { release } from 'node:os';
+import type { Diagnostic } from 'vscode-languageserver-types';
+import { ProbeDocument } from '../analysis/probe-document';
+import type { ProbeFile } from '../analysis/probe-file';
+import { ProbeChecker, type RuleFailure } from '../rules/rule-engine';
+import { allRules } from '../rules/index';
+import { formatKernelVersion, parseKernelVersion, runningKernelVersion, type KernelVersion } from '../kernel/kernel-version';
+import type { TargetKernelInfo } from '../../../protocol/lsp-requests';
+
+interface OpenProbe {
+  document: ProbeDocument;
+  checker: ProbeChecker;
+  text: string;
+}
+
+export class ProbeWorkspace {
+  private readonly open = new Map<string, OpenProbe>();
+  private targetSetting = '';
+  private target: KernelVersion = runningKernelVersion();
+
+  constructor(private readonly onRuleFailure: (failure: RuleFailure) => void = () => undefined) {}
+
+  /** Applies ebpfStudio.targetKernel ("" = this machine); returns false for an unusable value. */
+  setTargetKernel(setting: string | undefined | null): boolean {
+    const text = (setting ?? '').trim();
+    const parsed = text ? parseKernelVersion(text) : null;
+    if (text && !parsed) return false;
+    this.targetSetting = parsed ? text : '';
+    this.target = parsed ?? runningKernelVersion();
+    return true;
+  }
+
+  get targetKernel(): KernelVersion {
+    return this.target;
+  }
+
+  targetKernelInfo(): TargetKernelInfo {
+    return { version: formatKernelVersion(this.target), source: this.targetSetting ? 'setting' : 'running', runningRelease: release() };
+  }
+
+  /** Parses a document's new text (first open or change) and returns its file. */
+  async update(uri: string, text: string): Promise<ProbeFile> {
+    let entry = this.open.get(uri);
+    if (!entry) {
+      entry = { document: await ProbeDocument.open(uri), checker: new ProbeChecker(allRules, this.onRuleFailure), text };
+      const known = this.open.get(uri);
+      if (known) {
+        entry.document.close();
+        entry = known;
+      } else {
+        this.open.set(uri, entry);
+      }
+    }
+    entry.text = text;
+    return entry.document.update(text, this.target).file;
+  }
+
+  /** The latest parse of a document, re-parsed when the target kernel changed since. */
+  file(uri: string): ProbeFile | undefined {
+    const entry = this.open.get(uri);
+    const file = entry?.document.file;
+    if (!entry || !file) return undefined;
+    if (file.targetKernel !== this.target) return entry.document.update(entry.text, this.target).file;
+    return file;
+  }
+
+  diagnostics(uri: string): Diagnostic[] {
+    const entry = this.open.get(uri);
+    const file = this.file(uri);
+    return entry && file ? entry.checker.check(file) : [];
+  }
+
+  close(uri: string): void {
+    this.open.get(uri)?.document.close();
+    this.open.delete(uri);
+  }
+
+  uris(): string[] {
+    return [...this.open.keys()];
+  }
+}

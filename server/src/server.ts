@@ -1,0 +1,165 @@
+// The language server's connection wiring only: LSP (stdio or IPC) ⇄ ProbeWorkspace and the
+// feature modules (diagnostics, completion, hover, signature help, code actions).
+import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind, CodeActionKind, type InitializeResult } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { ProbeWorkspace } from './features/probe-workspace';
+import { completionsAt } from './features/completion';
+import { hoverAt } from './features/hover';
+import { signatureHelpAt } from './features/signature-help';
+import { quickFixes } from './features/code-actions';
+import { TargetKernelRequest } from '../../protocol/lsp-requests';
+import type { ProbeFile } from './analysis/probe-file';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+const workspace = new ProbeWorkspace((failure) => {
+  connection.console.error(`rule ${failure.ruleId} failed: ${failure.error instanceof Error ? failure.error.stack : String(failure.error)}`);
+});
+const parsing = new Map<string, Promise<ProbeFile | undefined>>();
+const toPublish = new Set<string>();
+let publishScheduled = false;
+let configurationPull = false;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+function applyTargetKernel(setting: unknown): void {
+  const text = typeof setting === 'string' ? setting : '';
+  if (!workspace.setTargetKernel(text)) {
+    void connection.window.showWarningMessage(`ebpfStudio.targetKernel "${text}" is not a kernel version (e.g. 5.15); checking against this machine's kernel instead.`);
+    workspace.setTargetKernel('');
+  }
+}
+
+function schedulePublish(uri: string): void {
+  toPublish.add(uri);
+  if (publishScheduled) return;
+  publishScheduled = true;
+  // coalesce the changes that arrive together, then publish once per document
+  setImmediate(() => {
+    publishScheduled = false;
+    const uris = [...toPublish];
+    toPublish.clear();
+    for (const target of uris) void publishDiagnostics(target);
+  });
+}
+
+async function publishDiagnostics(uri: string): Promise<void> {
+  try {
+    const document = documents.get(uri);
+    await parsing.get(uri);
+    if (!document) return;
+    const diagnostics = workspace.diagnostics(uri);
+    await connection.sendDiagnostics({ uri, version: document.version, diagnostics });
+  } catch (error) {
+    connection.console.error(`diagnostics for ${uri} failed: ${describe(error)}`);
+  }
+}
+
+function reparse(uri: string): void {
+  const document = documents.get(uri);
+  if (!document) return;
+  const previous = parsing.get(uri) ?? Promise.resolve(undefined);
+  const next = previous.then(
+    () => workspace.update(uri, document.getText()),
+    () => workspace.update(uri, document.getText()),
+  ).catch((error: unknown) => {
+    connection.console.error(`parsing ${uri} failed: ${describe(error)}`);
+    return undefined;
+  });
+  parsing.set(uri, next);
+  schedulePublish(uri);
+}
+
+/** The latest parse of a document, waiting for one in progress. */
+async function fileFor(uri: string): Promise<ProbeFile | undefined> {
+  await parsing.get(uri);
+  return workspace.file(uri);
+}
+
+connection.onInitialize((params): InitializeResult => {
+  const options = params.initializationOptions as { settings?: { targetKernel?: unknown } } | undefined;
+  applyTargetKernel(options?.settings?.targetKernel);
+  configurationPull = params.capabilities.workspace?.configuration === true;
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      completionProvider: { triggerCharacters: ['"', '/', '_', ' ', ','] },
+      hoverProvider: true,
+      signatureHelpProvider: { triggerCharacters: ['(', ','], retriggerCharacters: [','] },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+    },
+    serverInfo: { name: 'ebpf-studio', version: '0.1.0' },
+  };
+});
+
+async function pullConfiguration(): Promise<void> {
+  if (!configurationPull) return;
+  try {
+    const settings = (await connection.workspace.getConfiguration('ebpfStudio')) as { targetKernel?: unknown } | null;
+    applyTargetKernel(settings?.targetKernel);
+  } catch (error) {
+    connection.console.error(`reading ebpfStudio settings failed: ${describe(error)}`);
+  }
+}
+
+connection.onInitialized(() => {
+  void pullConfiguration().then(() => workspace.uris().forEach(schedulePublish));
+});
+
+connection.onDidChangeConfiguration((change) => {
+  const pushed = (change.settings as { ebpfStudio?: { targetKernel?: unknown } } | null)?.ebpfStudio;
+  const done = pushed && 'targetKernel' in pushed ? Promise.resolve(applyTargetKernel(pushed.targetKernel)) : pullConfiguration();
+  void done.then(() => workspace.uris().forEach(schedulePublish));
+});
+
+documents.onDidOpen((event) => reparse(event.document.uri));
+documents.onDidChangeContent((event) => reparse(event.document.uri));
+documents.onDidClose((event) => {
+  const uri = event.document.uri;
+  void (parsing.get(uri) ?? Promise.resolve()).then(() => {
+    workspace.close(uri);
+    parsing.delete(uri);
+  });
+  void connection.sendDiagnostics({ uri, diagnostics: [] });
+});
+
+connection.onCompletion(async (params) => {
+  try {
+    const file = await fileFor(params.textDocument.uri);
+    return file ? completionsAt(file, params.position) : [];
+  } catch (error) {
+    connection.console.error(`completion failed: ${describe(error)}`);
+    return [];
+  }
+});
+
+connection.onHover(async (params) => {
+  try {
+    const file = await fileFor(params.textDocument.uri);
+    return file ? hoverAt(file, params.position) : null;
+  } catch (error) {
+    connection.console.error(`hover failed: ${describe(error)}`);
+    return null;
+  }
+});
+
+connection.onSignatureHelp(async (params) => {
+  try {
+    const file = await fileFor(params.textDocument.uri);
+    return file ? signatureHelpAt(file, params.position) : null;
+  } catch (error) {
+    connection.console.error(`signature help failed: ${describe(error)}`);
+    return null;
+  }
+});
+
+connection.onCodeAction((params) => quickFixes(params.textDocument.uri, params.context.diagnostics));
+
+connection.onRequest(TargetKernelRequest, () => workspace.targetKernelInfo());
+
+process.on('uncaughtException', (error) => connection.console.error(`unexpected error: ${describe(error)}`));
+
+documents.listen(connection);
+connection.listen();
