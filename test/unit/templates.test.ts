@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { bundledTemplatesDir, listTemplates, loadTemplate } from '../../engine/templates/template-catalog';
 import { instantiateTemplate, InstantiateError } from '../../engine/templates/instantiate-template';
 import { TemplateManifestError, validateManifest } from '../../engine/templates/template-manifest';
-import { parseParamAssignments, templateRunOptions } from '../../engine/templates/template-run-options';
+import { parseParamAssignments, resolveTemplateDir, templateRunOptions, templateRunOptionsForProbe } from '../../engine/templates/template-run-options';
 import { deviceNumber, histogramUnit, parseParameterText, resolveParameterValues, syscallNumber, templateLoadOptions, TemplateParameterError } from '../../engine/templates/template-parameters';
 
 const REQUIRED_TEMPLATES = [
@@ -190,6 +190,22 @@ describe('run options of a template folder', () => {
     assert.throws(() => parseParamAssignments(['pid']), /--param takes NAME=VALUE, not "pid"/);
     assert.throws(() => parseParamAssignments(['pid=1', 'pid=2']), /--param pid is given twice/);
     assert.throws(() => templateRunOptions(join(bundledTemplatesDir(), 'tc-egress-drops'), ['protocol=300'], 'x86_64'), /takes an integer ≤ 255/);
+  });
+
+  it('finds a template folder by path or bundled name', () => {
+    assert.equal(resolveTemplateDir('exec-tracer'), join(bundledTemplatesDir(), 'exec-tracer'));
+    assert.equal(resolveTemplateDir(join(bundledTemplatesDir(), 'exec-tracer')), join(bundledTemplatesDir(), 'exec-tracer'));
+    assert.throws(() => resolveTemplateDir('no-such-template'), /neither a template folder nor the name of a bundled template/);
+    assert.throws(() => resolveTemplateDir(scratch), /has no template\.json/);
+  });
+
+  it('gives a probe created from a template its saved values, and nothing for a plain probe', () => {
+    const xdp = loadTemplate(join(bundledTemplatesDir(), 'xdp-protocol-counter'));
+    const probe = instantiateTemplate(xdp, { targetDir: join(scratch, 'xdp-probe'), values: { interface: 'veth7' } });
+    assert.deepEqual(templateRunOptionsForProbe(probe.sourcePath, 'x86_64')?.attach, { xdp_count_protocols: { ifname: 'veth7' } });
+    const plain = join(scratch, 'plain.bpf.c');
+    writeFileSync(plain, '');
+    assert.equal(templateRunOptionsForProbe(plain, 'x86_64'), undefined);
   });
 });
 
