@@ -8,6 +8,8 @@ import { helperNewerThanKernelRule } from './helper-newer-than-kernel';
 import { mapTypeNewerThanKernelRule } from './map-type-newer-than-kernel';
 import { programTypeNewerThanKernelRule } from './program-type-newer-than-kernel';
 import { unknownSectionRule } from './unknown-section';
+import { nullablePointerUncheckedRule } from './nullable-pointer-unchecked';
+import { referenceNotReleasedRule } from './reference-not-released';
 
 export const allRules: readonly Rule[] = [
   licenseMissingRule,
@@ -17,4 +19,6 @@ export const allRules: readonly Rule[] = [
   mapTypeNewerThanKernelRule,
   programTypeNewerThanKernelRule,
   unknownSectionRule,
+  nullablePointerUncheckedRule,
+  referenceNotReleasedRule,
 ];

@@ -1,0 +1,325 @@
+// Rule nullable-pointer-unchecked: the result of a helper that can return NULL (map lookup, ringbuf
+// reserve, socket lookup …) is dereferenced on a path where no null check happened. Uses flow-walker.
+import type { Node } from 'web-tree-sitter';
+import type { Finding, Rule } from './rule';
+import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
+import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
+import { declaratorShape, evaluateConstant, identifierName } from '../analysis/c-values';
+import { insertAfterStatement, neutralReturn } from './statement-insertion';
+
+/** Helpers whose pointer result may be NULL, with the register type the verifier names. */
+const NULLABLE_HELPERS: Readonly<Record<string, string>> = {
+  bpf_map_lookup_elem: 'map_value_or_null',
+  bpf_map_lookup_percpu_elem: 'map_value_or_null',
+  bpf_ringbuf_reserve: 'ringbuf_mem_or_null',
+  bpf_sk_lookup_tcp: 'sock_or_null',
+  bpf_sk_lookup_udp: 'sock_or_null',
+  bpf_skc_lookup_tcp: 'sock_common_or_null',
+  bpf_sk_fullsock: 'sock_or_null',
+  bpf_tcp_sock: 'tcp_sock_or_null',
+  bpf_get_listener_sock: 'sock_or_null',
+  bpf_sk_storage_get: 'map_value_or_null',
+  bpf_task_storage_get: 'map_value_or_null',
+  bpf_inode_storage_get: 'map_value_or_null',
+  bpf_cgrp_storage_get: 'map_value_or_null',
+  bpf_per_cpu_ptr: 'ptr_or_null_',
+  bpf_dynptr_data: 'mem_or_null',
+  bpf_skc_to_tcp_sock: 'ptr_or_null_tcp_sock',
+  bpf_skc_to_tcp6_sock: 'ptr_or_null_tcp6_sock',
+  bpf_skc_to_udp6_sock: 'ptr_or_null_udp6_sock',
+  bpf_skc_to_tcp_timewait_sock: 'ptr_or_null_tcp_timewait_sock',
+  bpf_skc_to_tcp_request_sock: 'ptr_or_null_tcp_request_sock',
+  bpf_skc_to_unix_sock: 'ptr_or_null_unix_sock',
+  bpf_skc_to_mptcp_sock: 'ptr_or_null_mptcp_sock',
+  bpf_sock_from_file: 'ptr_or_null_socket',
+};
+
+/** Calls that may take a possibly-NULL pointer in the given argument position. */
+const NULL_TOLERANT_ARGUMENTS: Readonly<Record<string, number[]>> = {
+  bpf_probe_read: [2], bpf_probe_read_kernel: [2], bpf_probe_read_user: [2], bpf_probe_read_str: [2],
+  bpf_probe_read_kernel_str: [2], bpf_probe_read_user_str: [2], bpf_printk: [1, 2, 3, 4, 5, 6], bpf_trace_printk: [2, 3, 4],
+};
+
+type Nullness = 'maybe' | 'null' | 'nonnull';
+type State = Map<string, Nullness>;
+
+interface Origin {
+  helper: string;
+  call: Node;
+}
+
+const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
+const COUNTS_MAP = `
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, u32);
+	__type(value, u64);
+} counts SEC(".maps");
+`;
+
+function nullableHelperOf(value: Node | null): string | null {
+  if (!value) return null;
+  const expr = stripCasts(value);
+  if (expr.type !== 'call_expression') return null;
+  const name = expr.childForFieldName('function')?.text ?? '';
+  return Object.hasOwn(NULLABLE_HELPERS, name) ? name : null;
+}
+
+function isNullConstant(file: ProbeFile, node: Node): boolean {
+  return evaluateConstant(file, node) === 0;
+}
+
+function joinNullness(a: Nullness | undefined, b: Nullness | undefined): Nullness | undefined {
+  if (a === undefined) return b === 'null' ? undefined : b;
+  if (b === undefined) return a === 'null' ? undefined : a;
+  return a === b ? a : 'maybe';
+}
+
+/** A pointer already proven non-NULL stays so: the contrary branch cannot be taken. */
+function narrow(state: State, name: string, isNull: boolean): void {
+  if (state.get(name) === 'nonnull') return;
+  state.set(name, isNull ? 'null' : 'nonnull');
+}
+
+export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  const origins = new Map<string, Origin>();
+  const findings: Finding[] = [];
+  const reported = new Set<number>();
+
+  const report = (name: string, use: Node, state: State) => {
+    state.set(name, 'nonnull');
+    if (reported.has(use.startIndex)) return;
+    reported.add(use.startIndex);
+    const origin = origins.get(name);
+    if (!origin) return;
+    const originLine = origin.call.startPosition.row + 1;
+    findings.push({
+      range: file.rangeOf(use),
+      message: `'${name}' comes from ${origin.helper}() on line ${originLine}, which returns NULL on failure; check it before using it on this path`,
+      verifierMessage: `invalid mem access '${NULLABLE_HELPERS[origin.helper]}'`,
+      fix: {
+        title: `Insert a null check for '${name}'`,
+        edits: [insertAfterStatement(file, origin.call, [`if (!${name})`, `\t${neutralReturn(fn)}`])],
+      },
+    });
+  };
+
+  const domain: FlowDomain<State> = {
+    initial: () => new Map(),
+    clone: (state) => new Map(state),
+    join(a, b) {
+      const joined: State = new Map();
+      for (const name of new Set([...a.keys(), ...b.keys()])) {
+        const value = joinNullness(a.get(name), b.get(name));
+        if (value) joined.set(name, value);
+      }
+      return joined;
+    },
+    equals: (a, b) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v),
+    assign(target, value, state, operator) {
+      const name = target.type === 'identifier' ? target.text : declaratorShape(target).name?.text;
+      if (!name || operator !== '=') return;
+      const helper = nullableHelperOf(value);
+      if (helper && value) {
+        origins.set(name, { helper, call: stripCasts(value) });
+        state.set(name, 'maybe');
+        return;
+      }
+      const source = identifierName(value);
+      const copied = source ? state.get(source) : undefined;
+      if (source && copied) {
+        const origin = origins.get(source);
+        if (origin) origins.set(name, origin);
+        state.set(name, copied);
+      } else {
+        state.delete(name);
+      }
+    },
+    assume(condition, truth, state) {
+      const expr = stripCasts(condition);
+      const direct = identifierName(expr);
+      if (direct && state.has(direct)) {
+        narrow(state, direct, !truth);
+        return;
+      }
+      if (expr.type !== 'binary_expression') return;
+      const op = expr.childForFieldName('operator')?.text;
+      if (op !== '==' && op !== '!=') return;
+      const left = expr.childForFieldName('left');
+      const right = expr.childForFieldName('right');
+      if (!left || !right) return;
+      const [pointer, other] = identifierName(left) && state.has(identifierName(left) as string) ? [identifierName(left), right] : [identifierName(right), left];
+      if (!pointer || !state.has(pointer) || !isNullConstant(file, other)) return;
+      narrow(state, pointer, (op === '==') === truth);
+    },
+    visit(node, state) {
+      const unsafe = (name: string | null): name is string => name != null && (state.get(name) === 'maybe' || state.get(name) === 'null');
+      if (node.type === 'field_expression' && node.childForFieldName('operator')?.text === '->') {
+        const base = identifierName(node.childForFieldName('argument'));
+        if (unsafe(base)) report(base, node, state);
+      } else if (node.type === 'pointer_expression' && node.childForFieldName('operator')?.text === '*') {
+        const base = identifierName(node.childForFieldName('argument'));
+        if (unsafe(base)) report(base, node, state);
+      } else if (node.type === 'subscript_expression') {
+        const base = identifierName(node.childForFieldName('argument'));
+        if (unsafe(base)) report(base, node, state);
+      } else if (node.type === 'call_expression') {
+        const callee = node.childForFieldName('function')?.text ?? '';
+        const isHelperOrBuiltin = file.kernel.helper(callee) != null || /^__(sync|atomic)_/.test(callee) || Object.hasOwn(NULL_TOLERANT_ARGUMENTS, callee);
+        if (!isHelperOrBuiltin || file.functionNamed(callee)) return;
+        const tolerant = NULL_TOLERANT_ARGUMENTS[callee] ?? [];
+        const args = node.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
+        args.forEach((arg, index) => {
+          const name = identifierName(arg);
+          if (!tolerant.includes(index) && unsafe(name)) report(name, arg, state);
+        });
+      }
+    },
+  };
+  walkFunctionBody(fn.body, domain);
+  return findings;
+}
+
+export const nullablePointerUncheckedRule: Rule = {
+  id: 'nullable-pointer-unchecked',
+  description: 'A pointer from a helper that can return NULL (bpf_map_lookup_elem, bpf_ringbuf_reserve, bpf_sk_lookup_tcp …) is used on a path without a null check.',
+  verifierMessage: "R0 invalid mem access 'map_value_or_null'",
+  bad: [
+    {
+      code: `${HEADER}${COUNTS_MAP}
+SEC("tracepoint/syscalls/sys_enter_openat")
+int count_openat(void *ctx)
+{
+	u32 pid = bpf_get_current_pid_tgid() >> 32;
+	u64 *count = bpf_map_lookup_elem(&counts, &pid);
+
+	*count += 1;
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 17,
+    },
+    {
+      code: `${HEADER}
+struct event { u32 pid; };
+struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } rb SEC(".maps");
+
+SEC("tp/sched/sched_process_exec")
+int handle_exec(void *ctx)
+{
+	struct event *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 12,
+    },
+    {
+      code: `${HEADER}${COUNTS_MAP}
+SEC("tracepoint/syscalls/sys_enter_openat")
+int count_openat(void *ctx)
+{
+	u32 pid = bpf_get_current_pid_tgid() >> 32;
+	u64 *count = bpf_map_lookup_elem(&counts, &pid);
+
+	if (pid == 1)
+		return 0;
+	if (count)
+		bpf_printk("seen");
+	__sync_fetch_and_add(count, 1);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 21,
+    },
+  ],
+  good: [
+    {
+      code: `${HEADER}${COUNTS_MAP}
+SEC("tracepoint/syscalls/sys_enter_openat")
+int count_openat(void *ctx)
+{
+	u32 pid = bpf_get_current_pid_tgid() >> 32;
+	u64 *count, zero = 0;
+
+	count = bpf_map_lookup_elem(&counts, &pid);
+	if (!count) {
+		bpf_map_update_elem(&counts, &pid, &zero, BPF_NOEXIST);
+		count = bpf_map_lookup_elem(&counts, &pid);
+		if (!count)
+			return 0;
+	}
+	__sync_fetch_and_add(count, 1);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+    {
+      code: `${HEADER}
+struct event { u32 pid; };
+struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } rb SEC(".maps");
+
+SEC("tp/sched/sched_process_exec")
+int handle_exec(void *ctx)
+{
+	struct event *e;
+
+	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+	if (e == NULL)
+		goto out;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_ringbuf_submit(e, 0);
+out:
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+    {
+      code: `${HEADER}${COUNTS_MAP}
+static __always_inline u64 current_count(u32 pid)
+{
+	u64 *v = bpf_map_lookup_elem(&counts, &pid);
+
+	return v ? *v : 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int count_openat(void *ctx)
+{
+	u32 pid = bpf_get_current_pid_tgid() >> 32;
+	u64 *count = bpf_map_lookup_elem(&counts, &pid);
+
+	if (!count || *count > 100 || current_count(1) == 0)
+		return 0;
+	if (count != NULL && *count == 5)
+		bpf_printk("five");
+	*count += 1;
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+    {
+      code: `${HEADER}
+SEC("tp_btf/sched_process_exec")
+int on_exec(u64 *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	bpf_printk("parent %d", task->real_parent->tgid);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+  ],
+  checkFunction: checkNullableDereferences,
+};
