@@ -8,7 +8,8 @@ const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', minify: !watch };
 
 const nodeBundles = [
-  { entryPoints: { client: 'client/src/extension.ts' }, external: ['vscode'] },
+  // ssh2's optional native addons (*.node) stay out of the bundles; ssh2 falls back to pure JS without them.
+  { entryPoints: { client: 'client/src/extension.ts' }, external: ['vscode', '*.node'] },
   { entryPoints: { server: 'server/src/server.ts' } },
   { entryPoints: { agent: 'agent/src/agent.ts' }, external: ['koffi'] },
   { entryPoints: { cli: 'cli/src/cli.ts' }, external: ['koffi', 'ssh2'], banner: { js: '#!/usr/bin/env node' } },

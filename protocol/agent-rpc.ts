@@ -57,7 +57,7 @@ export interface LoadParams {
   programs?: string[];
   /** Values for `const volatile` globals, by name, set before load. */
   globals?: Record<string, number | string | boolean>;
-  /** Attach options by program name: interface for xdp/tc, cgroup path, binary for uprobes, pid. */
+  /** Attach options by program name ("*": every program without its own): interface for xdp/tc, cgroup path, binary for uprobes, pid. */
   attach?: Record<string, AttachOptions>;
   /** File name used in messages, e.g. "probe.bpf.o". */
   objectName?: string;

@@ -119,7 +119,7 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
     try {
       for (const program of programs) {
         try {
-          program.links = attachProgram(program, params.attach?.[program.name]);
+          program.links = attachProgram(program, params.attach?.[program.name] ?? params.attach?.['*']);
           program.attached = true;
         } catch (err) {
           if (!(err instanceof AttachFailure)) throw err;

@@ -2,6 +2,8 @@
 // command here), with usage on no/unknown command and exit status 2 for the tool's own failures.
 import { runCheckCommand } from './check-command';
 import { runMapsCommand } from './maps-command';
+import { runRunCommand } from './run-command';
+import { runTargetsCommand } from './targets-command';
 
 interface Command {
   summary: string;
@@ -11,6 +13,8 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   check: { summary: 'check eBPF C files against the verifier rules (static; --verify to load them too)', run: (args) => runCheckCommand(args) },
   maps: { summary: 'maps dump: print a BPF map\'s entries, decoded through its BTF', run: (args) => runMapsCommand(args) },
+  run: { summary: 'compile, load and attach a probe (or template) on a target, print stats and maps, detach on exit', run: (args) => runRunCommand(args) },
+  targets: { summary: 'targets probe: a target\'s kernel, BTF, libbpf and helpers per program type, as JSON', run: (args) => runTargetsCommand(args) },
 };
 
 function usage(): string {

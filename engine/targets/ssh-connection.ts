@@ -303,8 +303,8 @@ function handshake(
             log(`host key ${key.type} ${question.fingerprint} of ${address} accepted and added to ${knownHostsPath}`);
             verify(true);
           },
-          () => {
-            refusal = new SshConnectError('cancelled', `${host.name}: host key question was cancelled.`);
+          (err: unknown) => {
+            refusal = new SshConnectError('cancelled', `${host.name}: ${err instanceof Error ? err.message : 'the host key question was cancelled.'}`);
             verify(false);
           },
         );

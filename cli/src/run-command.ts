@@ -1,0 +1,225 @@
+// `ebpf-studio run FILE|TEMPLATE_DIR [--target T] [--param NAME=VALUE]… [--duration S] [--interval S] [--format text|json]`:
+// compiles for the target, loads, attaches, prints program statistics and decoded maps every interval until the
+// duration ends or Ctrl-C, then detaches. Talks to the target's agent; decodes maps through engine/btf.
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { AttachOptions, LoadParams, LoadResult } from '../../protocol/agent-rpc';
+import type { AgentClient } from '../../engine/targets/agent-client';
+import { compileForTarget } from '../../engine/targets/target-compile';
+import { agentChunkSource, readMapSnapshot, type BtfCache } from '../../engine/btf/map-snapshot';
+import { compileMapDecoder, decodeEntries, type DecodedValue } from '../../engine/btf/value-decoder';
+import { isTemplateDir } from '../../engine/templates/template-catalog';
+import { parseParamAssignments, templateRunOptions } from '../../engine/templates/template-run-options';
+import { connectCliTarget } from './target-connect';
+
+export const RUN_USAGE = `Usage: ebpf-studio run FILE|TEMPLATE_DIR [options]
+
+Compiles the probe for the target, loads and attaches it, prints results every interval until the duration
+ends or Ctrl-C, then detaches (the kernel frees everything; nothing is pinned).
+
+  --target T            local (default), ssh://user@host[:port], user@host or an ~/.ssh/config alias
+  --identity KEY        SSH key file (tried first)
+  --known-hosts FILE    known_hosts to check the host key against (default ~/.ssh/known_hosts)
+  --duration S          stop after S seconds (default: until Ctrl-C)
+  --interval S          print every S seconds (default 1)
+  --param NAME=VALUE    set a const volatile global before load (repeatable); for a template, one of its
+                        parameters. ifname, direction, cgroupPath, binaryPath, symbol, pid, frequencyHz,
+                        usdtProvider and usdtName set attach options of every program instead
+  --format text|json    json: one object per line {"t","target","programs","maps"}
+  -I DIR                extra include directory (repeatable)
+  --clang PATH          clang to compile with`;
+
+export class RunUsageError extends Error {}
+
+export interface RunOptions {
+  path: string;
+  target: string;
+  identity?: string;
+  knownHosts?: string;
+  durationS?: number;
+  intervalS: number;
+  params: string[];
+  format: 'text' | 'json';
+  includePaths: string[];
+  clangPath?: string;
+}
+
+const ATTACH_PARAMS = new Set(['ifname', 'direction', 'cgroupPath', 'binaryPath', 'symbol', 'pid', 'frequencyHz', 'usdtProvider', 'usdtName']);
+const UNREADABLE_MAPS = new Set(['ringbuf', 'perf_event_array', 'user_ringbuf', 'prog_array', 'stack_trace']);
+
+function positiveSeconds(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new RunUsageError(`${flag} takes a number of seconds > 0, not "${text}".`);
+  return n;
+}
+
+export function parseRunArgs(args: string[]): RunOptions {
+  const options: RunOptions = { path: '', target: 'local', intervalS: 1, params: [], format: 'text', includePaths: [] };
+  const paths: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === '') throw new RunUsageError(`${flag} needs a value.`);
+      return v;
+    };
+    switch (flag) {
+      case '--target': options.target = value(); break;
+      case '--identity': options.identity = value(); break;
+      case '--known-hosts': options.knownHosts = value(); break;
+      case '--duration': options.durationS = positiveSeconds(flag, value()); break;
+      case '--interval': options.intervalS = positiveSeconds(flag, value()); break;
+      case '--param': options.params.push(value()); break;
+      case '-I': options.includePaths.push(value()); break;
+      case '--clang': options.clangPath = value(); break;
+      case '--format': {
+        const f = value();
+        if (f !== 'text' && f !== 'json') throw new RunUsageError(`--format is text or json, not "${f}".`);
+        options.format = f;
+        break;
+      }
+      default:
+        if (arg.startsWith('-')) throw new RunUsageError(`Unknown option ${arg}.`);
+        paths.push(arg);
+    }
+  }
+  if (paths.length !== 1) throw new RunUsageError(paths.length ? `run takes one FILE or TEMPLATE_DIR, got ${paths.join(', ')}.` : 'run needs a FILE or TEMPLATE_DIR.');
+  options.path = paths[0];
+  return options;
+}
+
+/** Plain probe: --param NAME=VALUE sets globals, except the attach option names, which apply to every program. */
+function fileLoadOptions(params: string[]): Pick<LoadParams, 'globals' | 'attach'> {
+  const given = parseParamAssignments(params);
+  const globals: Record<string, string> = {};
+  const shared: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(given)) {
+    if (ATTACH_PARAMS.has(name)) shared[name] = name === 'pid' || name === 'frequencyHz' ? Number(value) : value;
+    else globals[name] = value;
+  }
+  const attach: Record<string, AttachOptions> = Object.keys(shared).length ? { '*': shared as AttachOptions } : {};
+  return { globals, attach };
+}
+
+interface Sample {
+  t: number;
+  target: string;
+  programs: { name: string; section: string; run_cnt: number; run_time_ns: number }[];
+  maps: Record<string, { key: DecodedValue; value: DecodedValue }[]>;
+}
+
+async function sample(client: AgentClient, loaded: LoadResult, started: number, btfCache: BtfCache): Promise<Sample> {
+  const stats = await client.request('stats', { session: loaded.session });
+  const maps: Sample['maps'] = {};
+  for (const map of loaded.maps.filter((m) => !m.internal && !UNREADABLE_MAPS.has(m.type))) {
+    const snapshot = await readMapSnapshot(agentChunkSource(client), { session: loaded.session, map: map.name }, { btfCache });
+    const btf = snapshot.layout.keyTypeId || snapshot.layout.valueTypeId ? btfCache.get(snapshot.info.btfId)?.btf : undefined;
+    maps[map.name] = decodeEntries(compileMapDecoder(snapshot.layout, btf), snapshot.layout.keySize, snapshot.keys, snapshot.values, snapshot.count);
+  }
+  return {
+    t: Math.round((Date.now() - started) / 100) / 10,
+    target: client.targetName,
+    programs: stats.programs.map((p) => ({ name: p.name, section: p.section, run_cnt: p.runCnt, run_time_ns: p.runTimeNs })),
+    maps,
+  };
+}
+
+function printText(out: Writable, s: Sample): void {
+  const lines = [`--- ${s.target} t=${s.t}s`];
+  for (const p of s.programs) {
+    const avg = p.run_cnt ? ` avg ${Math.round(p.run_time_ns / p.run_cnt)} ns` : '';
+    lines.push(`  ${p.name} (${p.section}): ${p.run_cnt} runs, ${p.run_time_ns} ns${avg}`);
+  }
+  for (const [name, entries] of Object.entries(s.maps)) {
+    lines.push(`  map ${name}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
+    for (const e of entries.slice(0, 20)) lines.push(`    ${JSON.stringify(e.key)} → ${JSON.stringify(e.value)}`);
+    if (entries.length > 20) lines.push(`    … ${entries.length - 20} more`);
+  }
+  out.write(`${lines.join('\n')}\n`);
+}
+
+export async function runRunCommand(args: string[], out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    out.write(`${RUN_USAGE}\n`);
+    return 0;
+  }
+  let options: RunOptions;
+  try {
+    options = parseRunArgs(args);
+  } catch (e) {
+    err.write(`ebpf-studio run: ${(e as Error).message}\n\n${RUN_USAGE}\n`);
+    return 2;
+  }
+  const log = (line: string) => err.write(`${line}\n`);
+  let isDir = false;
+  try {
+    isDir = statSync(options.path).isDirectory();
+  } catch {
+    err.write(`ebpf-studio run: ${options.path} does not exist.\n`);
+    return 2;
+  }
+  if (isDir && !isTemplateDir(options.path)) {
+    err.write(`ebpf-studio run: ${options.path} is a folder without a template.json; give a .bpf.c file or a template folder.\n`);
+    return 2;
+  }
+
+  let client: AgentClient;
+  try {
+    client = await connectCliTarget(options.target, { identity: options.identity, knownHosts: options.knownHosts, log });
+  } catch (e) {
+    err.write(`ebpf-studio run: ${(e as Error).message}\n`);
+    return 1;
+  }
+  let stopping: (() => void) | undefined;
+  const stopped = new Promise<string>((resolve) => {
+    stopping = () => resolve('interrupted');
+    client.closed.then((reason) => resolve(`the agent on ${client.targetName} ${reason}`));
+  });
+  const onSignal = () => stopping?.();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let loaded: LoadResult | undefined;
+  try {
+    const hello = await client.request('hello', {});
+    let sourcePath = options.path;
+    let load: Pick<LoadParams, 'globals' | 'attach'> | undefined;
+    if (isDir) {
+      const run = templateRunOptions(options.path, options.params, hello.arch);
+      sourcePath = run.template.sourcePath;
+      load = { globals: run.globals, attach: run.attach };
+    }
+    const object = await compileForTarget(sourcePath, client, hello, { includePaths: options.includePaths, ...(options.clangPath ? { clangPath: options.clangPath } : {}), log });
+    load ??= fileLoadOptions(options.params);
+    loaded = await client.request('load', { object: object.toString('base64'), objectName: basename(sourcePath).replace(/\.c$/, '.o'), ...load });
+    for (const p of loaded.programs) log(p.attached ? `attached ${p.name} (${p.section}) on ${client.targetName}, program id ${p.id}` : `NOT attached ${p.name}: ${p.attachError}`);
+    if (loaded.programs.every((p) => !p.attached)) throw new Error('no program could be attached (see above).');
+
+    const started = Date.now();
+    const btfCache: BtfCache = new Map();
+    const deadline = options.durationS !== undefined ? started + options.durationS * 1000 : Infinity;
+    for (;;) {
+      const wait = Math.min(options.intervalS * 1000, deadline - Date.now());
+      const reason = await Promise.race([stopped, new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, wait)).unref())]);
+      if (client.isClosed) throw new Error(reason ?? `the agent on ${client.targetName} exited`);
+      const s = await sample(client, loaded, started, btfCache);
+      if (options.format === 'json') out.write(`${JSON.stringify(s)}\n`);
+      else printText(out, s);
+      if (reason !== undefined || Date.now() >= deadline) {
+        if (reason) log(`stopping: ${reason}`);
+        break;
+      }
+    }
+    await client.request('detach', { session: loaded.session });
+    log(`detached from ${client.targetName}`);
+    return 0;
+  } catch (e) {
+    err.write(`ebpf-studio run: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await client.close();
+  }
+}

@@ -1,0 +1,70 @@
+// `ebpf-studio targets probe [--target T]`: what a target is (kernel, arch, BTF, libbpf, lockdown, kprobes) and which
+// helpers each program type may call there, as JSON; `targets list`: the ~/.ssh/config aliases usable as --target.
+import type { Writable } from 'node:stream';
+import { configuredTargetNames } from '../../engine/targets/target-address';
+import { connectCliTarget } from './target-connect';
+
+export const TARGETS_USAGE = `Usage: ebpf-studio targets probe [--target T] [--identity KEY] [--known-hosts FILE]
+       ebpf-studio targets list
+
+  probe   print the target's kernel release, arch, BTF, libbpf version, lockdown, kprobes and the helpers
+          each program type may call (feature probe), as JSON
+  list    print the ~/.ssh/config host aliases, one per line`;
+
+export async function runTargetsCommand(args: string[], out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    out.write(`${TARGETS_USAGE}\n`);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub === 'list') {
+    for (const name of configuredTargetNames([])) out.write(`${name}\n`);
+    return 0;
+  }
+  if (sub !== 'probe') {
+    err.write(`ebpf-studio targets: unknown subcommand "${sub}"\n\n${TARGETS_USAGE}\n`);
+    return 2;
+  }
+  const flags: Record<string, string> = { '--target': 'local' };
+  for (let i = 0; i < rest.length; i++) {
+    const [flag, inline] = rest[i].includes('=') ? rest[i].split(/=(.*)/s, 2) : [rest[i], undefined];
+    if (!['--target', '--identity', '--known-hosts'].includes(flag)) {
+      err.write(`ebpf-studio targets probe: unknown option ${rest[i]}\n\n${TARGETS_USAGE}\n`);
+      return 2;
+    }
+    const value = inline ?? rest[++i];
+    if (!value) {
+      err.write(`ebpf-studio targets probe: ${flag} needs a value\n`);
+      return 2;
+    }
+    flags[flag] = value;
+  }
+  const log = (line: string) => err.write(`${line}\n`);
+  try {
+    const client = await connectCliTarget(flags['--target'], { identity: flags['--identity'], knownHosts: flags['--known-hosts'], log });
+    try {
+      const hello = await client.request('hello', {});
+      const features = await client.request('featureProbe', {}, { timeoutMs: 120_000 });
+      out.write(
+        `${JSON.stringify({
+          target: client.targetName,
+          kernelRelease: hello.kernelRelease,
+          arch: hello.arch,
+          btf: hello.btfPresent,
+          libbpfVersion: hello.libbpfVersion,
+          agentVersion: hello.agentVersion,
+          ...(hello.lockdown ? { lockdown: hello.lockdown } : {}),
+          ...(hello.kprobes !== undefined ? { kprobes: hello.kprobes } : {}),
+          programTypes: features.programTypes,
+          probeMs: features.elapsedMs,
+        })}\n`,
+      );
+      return 0;
+    } finally {
+      await client.close();
+    }
+  } catch (e) {
+    err.write(`ebpf-studio targets probe: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,57 @@
+// Compiles a probe here for a given target: clang with the target's architecture, and vmlinux.h generated from
+// the target's own BTF (fetched through its agent once per kernel, H3's vmlinux cache). Used by run and attach.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { HelloResult } from '../../protocol/agent-rpc';
+import type { AgentClient } from './agent-client';
+import { compileProbe, includeDirs } from '../toolchain/compile-probe';
+import { findClang } from '../toolchain/find-clang';
+import { includesVmlinuxHeader, provideVmlinuxHeader } from '../toolchain/vmlinux-header';
+
+export interface TargetCompileOptions {
+  includePaths?: string[];
+  clangPath?: string;
+  defines?: string[];
+  log?: (line: string) => void;
+}
+
+export class ProbeCompileError extends Error {}
+
+/** The object bytes for `sourcePath`, built for the agent's target; a clang failure throws with clang's messages. */
+export async function compileForTarget(sourcePath: string, agent: AgentClient, target: HelloResult, options: TargetCompileOptions = {}): Promise<Buffer> {
+  const log = options.log ?? (() => undefined);
+  const source = resolve(sourcePath);
+  let text: string;
+  try {
+    text = readFileSync(source, 'utf8');
+  } catch (err) {
+    throw new ProbeCompileError(`Cannot read ${source}: ${(err as Error).message}`);
+  }
+  const clang = await findClang(options.clangPath ?? '');
+  let vmlinuxDir: string | undefined;
+  if (includesVmlinuxHeader(text)) {
+    if (!target.btfPresent) {
+      throw new ProbeCompileError(`${source} includes vmlinux.h, but ${agent.targetName}'s kernel ${target.kernelRelease} has no BTF to generate it from; put a vmlinux.h for that kernel on the include path.`);
+    }
+    const vmlinux = await provideVmlinuxHeader(includeDirs(source, target.arch, options.includePaths), {
+      ...(target.btfSha256 ? { knownSha256: target.btfSha256 } : {}),
+      fetchBtf: async () => {
+        const btf = await agent.request('btf', {});
+        return { btf: Buffer.from(btf.btf, 'base64'), sha256: btf.sha256 };
+      },
+    });
+    if (vmlinux.origin !== 'include-path') vmlinuxDir = dirname(vmlinux.path);
+    log(`vmlinux.h: ${vmlinux.path} (${vmlinux.origin} for ${agent.targetName}, kernel ${target.kernelRelease})`);
+  }
+  const compiled = await compileProbe({
+    sourcePath: source,
+    clang,
+    machine: target.arch,
+    ...(options.includePaths ? { includePaths: options.includePaths } : {}),
+    ...(options.defines ? { defines: options.defines } : {}),
+    ...(vmlinuxDir ? { vmlinuxDir } : {}),
+  });
+  log(`$ ${compiled.command.join(' ')}  (${compiled.ms} ms)`);
+  if (!compiled.object) throw new ProbeCompileError(`clang could not compile ${source}:\n${compiled.stderr.trim()}`);
+  return compiled.object;
+}
