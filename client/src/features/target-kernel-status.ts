@@ -2,6 +2,7 @@
 // "Select Target Kernel" quick pick that sets ebpfStudio.targetKernel. Talks to the language server.
 import * as os from 'node:os';
 import * as vscode from 'vscode';
+import { TargetKernelRequest, type TargetKernelInfo } from '../../../protocol/lsp-requests';
 import type { Studio } from '../studio';
 
 /** Long-term-support kernels offered in the picker, newest first. */
@@ -24,12 +25,25 @@ interface KernelPick extends vscode.QuickPickItem {
   version?: string;
 }
 
-function kernelLabel(setting: string): { text: string; tooltip: string } {
+/** What the item shows before the server answers: the setting, or this machine's kernel. */
+function labelFromSetting(setting: string): { text: string; tooltip: string } {
   if (setting === '') {
     const release = os.release();
     return { text: `$(versions) Kernel ${majorMinor(release)}`, tooltip: `Static rules check against this machine's kernel (${release}). Click to change.` };
   }
   return { text: `$(versions) Kernel ${setting}`, tooltip: `Static rules check against kernel ${setting} (ebpfStudio.targetKernel). Click to change.` };
+}
+
+/** What the item shows once the language server has said which kernel its rules use. */
+export function labelFromServer(info: TargetKernelInfo, setting: string): { text: string; tooltip: string } {
+  if (info.source === 'setting') {
+    return { text: `$(versions) Kernel ${info.version}`, tooltip: `Static rules check against kernel ${info.version} (ebpfStudio.targetKernel). Click to change.` };
+  }
+  const ignored = setting !== '' ? ` The setting ebpfStudio.targetKernel "${setting}" is not a kernel version, so it is ignored.` : '';
+  return {
+    text: `$(versions) Kernel ${info.version}${ignored ? ' $(warning)' : ''}`,
+    tooltip: `Static rules check against the running kernel (${info.runningRelease}).${ignored} Click to change.`,
+  };
 }
 
 async function pickTargetKernel(studio: Studio): Promise<void> {
@@ -57,18 +71,38 @@ export function activate(studio: Studio): void {
   const item = vscode.window.createStatusBarItem('ebpfStudio.targetKernel', vscode.StatusBarAlignment.Right, 100);
   item.name = 'eBPF Target Kernel';
   item.command = 'ebpfStudio.selectTargetKernel';
-  const render = (): void => {
-    const { text, tooltip } = kernelLabel(studio.settings().targetKernel);
+  const show = ({ text, tooltip }: { text: string; tooltip: string }): void => {
     item.text = text;
     item.tooltip = tooltip;
+  };
+  let asked = 0;
+  /** Shows the setting at once, then what the server says (asked after its configuration notification went out). */
+  const render = (): void => {
+    const setting = studio.settings().targetKernel;
+    const question = ++asked;
+    show(labelFromSetting(setting));
+    setTimeout(() => {
+      void studio.languageClient
+        .then((client) => (client.isRunning() ? client.sendRequest(TargetKernelRequest) : undefined))
+        .then(
+          (info) => {
+            if (info && question === asked) show(labelFromServer(info, studio.settings().targetKernel));
+          },
+          (error: unknown) => studio.log.warn(`target kernel request failed: ${error instanceof Error ? error.message : String(error)}`),
+        );
+    }, 0);
   };
   const updateVisibility = (editor: vscode.TextEditor | undefined): void => {
     const doc = editor?.document;
     if (doc && (doc.languageId === 'bpf-c' || doc.fileName.endsWith('.bpf.c'))) item.show();
     else item.hide();
   };
-  render();
+  show(labelFromSetting(studio.settings().targetKernel));
   updateVisibility(vscode.window.activeTextEditor);
+  void studio.languageClient.then((client) => {
+    studio.context.subscriptions.push(client.onDidChangeState(() => client.isRunning() && render()));
+    if (client.isRunning()) render();
+  });
   studio.context.subscriptions.push(
     item,
     studio.onDidChangeSettings(render),
