@@ -2,10 +2,8 @@
 // compiles and verifies each FILE through the target's kernel and returns diagnostics (sources 'clang'/'verifier').
 import type { Diagnostic } from 'vscode-languageserver-types';
 import type { AgentClient } from '../../engine/targets/agent-client';
-import { connectLocalAgent } from '../../engine/targets/local-transport';
-import { connectSshAgent } from '../../engine/targets/ssh-transport';
-import { resolveTarget } from '../../engine/targets/target-address';
 import { verifyProbe, type VerifyProbeResult } from '../../engine/verify/verify-probe';
+import { connectCliTarget } from './target-connect';
 
 export const VERIFY_USAGE = `  --verify              also compile each FILE with clang and load it through the target kernel's verifier
   --target T            where to verify: local (default), ssh://user@host[:port], user@host or an ~/.ssh/config alias
@@ -71,21 +69,8 @@ export function takeVerifyFlag(args: string[], i: number, options: VerifyCliOpti
 /** Opens an agent for a --target; SSH targets come from the targets feature (engine/targets/ssh-transport). */
 export type TargetOpener = (target: string, options: VerifyCliOptions, log: (line: string) => void) => Promise<AgentClient>;
 
-export const openCliTarget: TargetOpener = async (target, options, log) => {
-  const spec = resolveTarget(target, { ...(options.identity ? { identity: options.identity } : {}) });
-  if (spec.kind === 'local') return connectLocalAgent({ onStderr: (line) => log(`agent: ${line}`) });
-  const agent = await connectSshAgent(spec.host, {
-    ...(options.knownHosts ? { knownHostsPath: options.knownHosts } : {}),
-    log,
-    prompts: {
-      confirmHostKey: async (q) => {
-        log(`${q.address} is not in ${q.knownHostsPath} (${q.keyType} ${q.fingerprint}); connect once with ssh to accept its key, or run \`ebpf-studio run --target ${target}\` interactively.`);
-        return false;
-      },
-    },
-  });
-  return agent.client;
-};
+export const openCliTarget: TargetOpener = (target, options, log) =>
+  connectCliTarget(target, { ...(options.identity ? { identity: options.identity } : {}), ...(options.knownHosts ? { knownHosts: options.knownHosts } : {}), log });
 
 export interface VerifiedFile {
   file: string;

@@ -2,11 +2,12 @@
 // host down, agent uploaded once per version, connection killed mid-session (programs gone within 2 s), two hosts at once.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSsh, SshConnectError, type HostKeyQuestion, type SshPrompts } from '../../engine/targets/ssh-connection';
+import { agentPackage } from '../../engine/targets/agent-upload';
 import { connectSshAgent, type SshAgentOptions } from '../../engine/targets/ssh-transport';
 import { TargetSessions } from '../../engine/targets/target-sessions';
 import type { SshHost } from '../../engine/targets/target-address';
@@ -39,6 +40,18 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
     await new Promise((r) => setTimeout(r, 25));
   }
   return Date.now() - started;
+}
+
+/** Runs the CLI from source (no terminal attached) and collects its output. */
+function runCli(args: string[], agent: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'src', 'cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, EBPF_STUDIO_AGENT: agent, SSH_AUTH_SOCK: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 describe('SSH targets against a real sshd', { skip: missing }, () => {
@@ -177,6 +190,46 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     const elapsed = await waitFor(() => ids.every((id) => !loadedIds().has(id)), 2000, 'programs unloaded after the connection died');
     await agent.client.closed;
     assert.ok(elapsed < 2000);
+  });
+
+  test('CLI over SSH: unknown host key refused without a terminal; run, targets probe and check --verify work once it is known', async () => {
+    const machine = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
+    const remoteDir = join(process.env.HOME ?? '/root', '.cache', 'ebpf-studio', 'agent', agentPackage(agentBundle.path, machine)?.dir ?? 'none');
+    const existedBefore = existsSync(remoteDir);
+    const target = `ssh://root@127.0.0.1:${sshd.port}`;
+    const freshKnownHosts = join(work, 'known_hosts_cli');
+    const common = ['--target', target, '--identity', sshd.userKey, '--known-hosts', freshKnownHosts];
+    try {
+      const refused = await runCli(['run', join(ROOT, 'test/fixtures/targets/count-yield.bpf.c'), ...common, '--duration', '1'], agentBundle.path);
+      assert.equal(refused.code, 1);
+      assert.ok(refused.stderr.includes(sshd.hostFingerprint), 'names the fingerprint');
+      assert.match(refused.stderr, /no terminal to ask/);
+      assert.equal(existsSync(freshKnownHosts), false, 'nothing accepted silently');
+
+      writeFileSync(freshKnownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+      const run = await runCli(['run', join(ROOT, 'test/fixtures/targets/count-yield.bpf.c'), ...common, '--duration', '1', '--interval', '0.5', '--format', 'json', '--param', 'target_tgid=1'], agentBundle.path);
+      assert.equal(run.code, 0, run.stderr);
+      const samples = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { target: string; maps: { calls: unknown } });
+      assert.ok(samples.length >= 2);
+      assert.equal(samples[0].target, target);
+      assert.deepEqual(samples[0].maps.calls, [{ key: 0, value: 0 }]);
+      assert.match(run.stderr, /detached from ssh:\/\/root@127\.0\.0\.1/);
+
+      const probe = await runCli(['targets', 'probe', ...common], agentBundle.path);
+      assert.equal(probe.code, 0, probe.stderr);
+      const facts = JSON.parse(probe.stdout) as { kernelRelease: string; arch: string; btf: boolean; libbpfVersion: string; programTypes: { type: string; helpers: string[] }[] };
+      assert.equal(facts.kernelRelease, execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim());
+      assert.equal(facts.arch, machine);
+      assert.ok(facts.programTypes.find((p) => p.type === 'xdp')?.helpers.includes('xdp_adjust_head'));
+
+      const check = await runCli(['check', '--verify', ...common, '--format', 'json', join(ROOT, 'test/fixtures/targets/count-yield.bpf.c')], agentBundle.path);
+      assert.equal(check.code, 0, check.stderr);
+      const results = JSON.parse(check.stdout) as { diagnostics: { source?: string }[] }[];
+      assert.ok(results.every((r) => r.diagnostics.every((d) => d.source !== 'verifier')), 'the host kernel accepts the probe');
+      assert.match(check.stderr, /count_yield: accepted/);
+    } finally {
+      if (!existedBefore) rmSync(remoteDir, { recursive: true, force: true });
+    }
   });
 
   test('several hosts at once: each gets its own status, a failing host does not stop the others', async () => {
