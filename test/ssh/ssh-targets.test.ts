@@ -196,6 +196,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     const machine = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
     const remoteDir = join(process.env.HOME ?? '/root', '.cache', 'ebpf-studio', 'agent', agentPackage(agentBundle.path, machine)?.dir ?? 'none');
     const existedBefore = existsSync(remoteDir);
+    const cacheRootExisted = existsSync(join(remoteDir, '..'));
     const target = `ssh://root@127.0.0.1:${sshd.port}`;
     const freshKnownHosts = join(work, 'known_hosts_cli');
     const common = ['--target', target, '--identity', sshd.userKey, '--known-hosts', freshKnownHosts];
@@ -229,6 +230,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
       assert.match(check.stderr, /count_yield: accepted/);
     } finally {
       if (!existedBefore) rmSync(remoteDir, { recursive: true, force: true });
+      if (!cacheRootExisted) rmSync(join(remoteDir, '..'), { recursive: true, force: true });
     }
   });
 
