@@ -117,7 +117,7 @@ for (const [language, scope] of [['bpf-c', 'source.bpf-c'], ['C (injected)', 'so
         '} hists SEC(".maps");',
       ].join('\n'),
     );
-    for (const macro of ['__uint', '__type', '__array', '__ulong']) assertScope(tokens, macro, 'support.macro.map-definition.ebpf');
+    for (const macro of ['__uint', '__type', '__array', '__ulong']) assertScope(tokens, macro, 'support.function.macro.map-definition.ebpf');
     assertScope(tokens, 'type', 'variable.other.member.map-field.ebpf');
     assertScope(tokens, 'max_entries', 'variable.other.member.map-field.ebpf');
     assertScope(tokens, 'BPF_MAP_TYPE_HASH', 'constant.language.ebpf');
@@ -145,7 +145,7 @@ for (const [language, scope] of [['bpf-c', 'source.bpf-c'], ['C (injected)', 'so
       ].join('\n'),
     );
     assertScope(tokens, 'kprobe', 'entity.name.section.ebpf');
-    assertScope(tokens, 'BPF_KPROBE', 'support.macro.program.ebpf');
+    assertScope(tokens, 'BPF_KPROBE', 'support.function.macro.program.ebpf');
     assertScope(tokens, 'do_unlinkat', 'string.unquoted.attach-target.ebpf');
     assertScope(tokens, 'do_unlinkat', 'entity.name.function.ebpf', 1);
     assertScope(tokens, 'bpf_map_lookup_elem', 'support.function.helper.ebpf');
@@ -155,7 +155,7 @@ for (const [language, scope] of [['bpf-c', 'source.bpf-c'], ['C (injected)', 'so
     }
     assertNoScopeLike(tokens, 'bpf_core_field_exists', /helper/);
     assertScope(tokens, 'XDP_PASS', 'constant.language.ebpf');
-    assertScope(tokens, 'BPF_PROG', 'support.macro.program.ebpf');
+    assertScope(tokens, 'BPF_PROG', 'support.function.macro.program.ebpf');
     assertScope(tokens, 'handle_exec', 'entity.name.function.ebpf');
   });
 
