@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import type { AgentErrorPayload, AgentEvent, AgentMethod, AgentMethods } from '../../protocol/agent-rpc';
 import { AGENT_VERSION } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
+import { exitImmediately } from './immediate-exit';
 
 /** What a method handler may use besides its params. */
 export interface AgentContext {
@@ -55,7 +56,7 @@ export function serve(methods: MethodTable): void {
         (err: unknown) => write({ id, error: errorPayload(method, err) }),
       );
   });
-  lines.on('close', () => process.exit(0));
-  process.stdin.on('error', () => process.exit(0));
-  process.stdout.on('error', () => process.exit(0));
+  lines.on('close', () => exitImmediately(0));
+  process.stdin.on('error', () => exitImmediately(0));
+  process.stdout.on('error', () => exitImmediately(0));
 }

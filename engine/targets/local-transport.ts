@@ -15,6 +15,8 @@ export interface LocalTransportOptions {
   startTimeoutMs?: number;
   /** Each line the agent (or sudo) writes to stderr, for the target's output channel. */
   onStderr?: (line: string) => void;
+  /** Called with the spawned process id (the agent, or sudo wrapping it). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** Where the agent bundle is: next to the running bundle (dist/), or dist/ of the repository when run from source. */
@@ -72,6 +74,7 @@ export async function connectLocalAgent(options: LocalTransportOptions = {}): Pr
   const asRoot = process.getuid?.() === 0;
   const [command, args] = asRoot ? [node, [agent]] : ['sudo', ['-n', node, agent]];
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   const stderrLines: string[] = [];
   let spawnError: Error | undefined;
   child.on('error', (err) => {

@@ -1,0 +1,48 @@
+// Test support for the verify kernel tests: builds the agent bundle from source into dist/ (a file of its own,
+// removed at exit) so `node agent.js` runs exactly as shipped, and lists loaded BPF program ids with bpftool.
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
+
+export const repoRoot = resolve(__dirname, '..', '..', '..');
+export const probesDir = join(repoRoot, 'test', 'fixtures', 'verifier-probes');
+
+let bundle: string | undefined;
+
+/** dist/agent.test-<pid>.js built from agent/src/agent.ts (koffi resolves from the repository's node_modules). */
+export function agentBundle(): string {
+  if (!bundle) {
+    bundle = join(repoRoot, 'dist', `agent.test-${process.pid}.js`);
+    buildSync({ entryPoints: [join(repoRoot, 'agent', 'src', 'agent.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node18', external: ['koffi'], outfile: bundle, logLevel: 'warning' });
+    const built = bundle;
+    process.on('exit', () => rmSync(built, { force: true }));
+  }
+  return bundle;
+}
+
+export function loadedProgramIds(): Set<number> {
+  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
+  return new Set((JSON.parse(out) as { id: number }[]).map((p) => p.id));
+}
+
+/** What the kernel tests need; undefined when all is there. */
+export function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) return 'root (loading BPF programs needs CAP_BPF)';
+  if (!existsSync('/sys/kernel/btf/vmlinux')) return 'kernel BTF (/sys/kernel/btf/vmlinux)';
+  for (const tool of ['clang-19', 'bpftool', 'unshare']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      return tool;
+    }
+  }
+  return undefined;
+}
+
+/** Throws under CI (a kernel test must not skip there); else returns the skip reason or false. */
+export function skipUnlessReady(): string | false {
+  const missing = missingPrerequisite();
+  if (missing && process.env.CI === 'true') throw new Error(`kernel tests need ${missing}`);
+  return missing ? `needs ${missing}` : false;
+}
