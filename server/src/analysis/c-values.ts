@@ -314,7 +314,28 @@ export function declaratorShape(declarator: Node): DeclaratorShape {
     if (current.type === 'function_declarator') return { name: null, pointerDepth, arrayLengths };
     current = current.childForFieldName('declarator');
   }
-  return { name: current, pointerDepth, arrayLengths: arrayLengths.reverse() };
+  return { name: current, pointerDepth, arrayLengths };
+}
+
+const arrayFieldCache = new WeakMap<ProbeFile, Map<string, Node>>();
+
+/** Length expression of an array field declared in any struct of the file (`slots` → `MAX_SLOTS`). */
+export function arrayFieldLength(file: ProbeFile, fieldName: string): Node | undefined {
+  let fields = arrayFieldCache.get(file);
+  if (!fields) {
+    fields = new Map();
+    for (const declaration of file.root.descendantsOfType('field_declaration')) {
+      for (const declarator of declaration?.childrenForFieldName('declarator') ?? []) {
+        if (!declarator) continue;
+        const shape = declaratorShape(declarator);
+        if (shape.name && shape.pointerDepth === 0 && shape.arrayLengths.length > 0 && !fields.has(shape.name.text)) {
+          fields.set(shape.name.text, shape.arrayLengths[0]);
+        }
+      }
+    }
+    arrayFieldCache.set(file, fields);
+  }
+  return fields.get(fieldName);
 }
 
 const localsCache = new WeakMap<ProbeFunction, Map<string, LocalVariable>>();

@@ -10,6 +10,8 @@ import { programTypeNewerThanKernelRule } from './program-type-newer-than-kernel
 import { unknownSectionRule } from './unknown-section';
 import { nullablePointerUncheckedRule } from './nullable-pointer-unchecked';
 import { referenceNotReleasedRule } from './reference-not-released';
+import { unboundedArrayIndexRule } from './unbounded-array-index';
+import { unboundedHelperSizeRule } from './unbounded-helper-size';
 
 export const allRules: readonly Rule[] = [
   licenseMissingRule,
@@ -21,4 +23,6 @@ export const allRules: readonly Rule[] = [
   unknownSectionRule,
   nullablePointerUncheckedRule,
   referenceNotReleasedRule,
+  unboundedArrayIndexRule,
+  unboundedHelperSizeRule,
 ];

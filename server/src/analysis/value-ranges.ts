@@ -1,0 +1,226 @@
+// Tracks, along every path of a function, whether integer variables are bounded above and known
+// non-negative (clamps, masks, modulo, unsigned checks, early returns), as the verifier's range tracking would.
+import type { Node } from 'web-tree-sitter';
+import type { ProbeFile, ProbeFunction } from './probe-file';
+import { stripCasts, walkFunctionBody, type FlowDomain } from './flow-walker';
+import { declaratorShape, evaluateConstant, isUnsignedType, localVariables, typeSize, type LocalVariable } from './c-values';
+
+export interface Bounds {
+  /** Some path-independent constant is known to be ≥ the value. */
+  upper: boolean;
+  /** The value is known to be ≥ 0. */
+  lower: boolean;
+}
+
+type State = Map<string, Bounds>;
+
+/** Answers range questions at one point of one path. */
+export interface RangeQuery {
+  rangeOf(expr: Node): Bounds;
+  locals: Map<string, LocalVariable>;
+}
+
+export interface RangeHooks {
+  /** Every expression node after its operands, with the ranges on the current path. */
+  visit?(node: Node, query: RangeQuery): void;
+  /** The head of every loop, with the ranges on entry. */
+  loopEntry?(loop: Node, query: RangeQuery): void;
+}
+
+/** Helpers whose result the verifier knows to be small and non-negative. */
+const BOUNDED_RESULT_CALLS = new Set(['bpf_get_smp_processor_id', 'bpf_get_numa_node_id', 'bpf_get_prandom_u32_bounded']);
+
+const UNKNOWN: Bounds = { upper: false, lower: false };
+
+function both(a: Bounds, b: Bounds): Bounds {
+  return { upper: a.upper && b.upper, lower: a.lower && b.lower };
+}
+
+/** Bounds a value gets from being stored in a variable of this type (u8 and u16 cannot grow large). */
+function typeBounds(file: ProbeFile, type: string, pointerDepth: number): Bounds {
+  if (pointerDepth > 0) return UNKNOWN;
+  const size = typeSize(file, type);
+  const unsigned = isUnsignedType(type);
+  return { upper: unsigned && size != null && size <= 2, lower: unsigned };
+}
+
+class RangeAnalysis implements FlowDomain<State> {
+  readonly locals: Map<string, LocalVariable>;
+
+  constructor(
+    private readonly file: ProbeFile,
+    fn: ProbeFunction,
+    private readonly hooks: RangeHooks,
+  ) {
+    this.locals = localVariables(file, fn);
+  }
+
+  initial(): State {
+    return new Map();
+  }
+
+  clone(state: State): State {
+    return new Map(state);
+  }
+
+  join(a: State, b: State): State {
+    const joined: State = new Map();
+    for (const name of new Set([...a.keys(), ...b.keys()])) {
+      joined.set(name, both(a.get(name) ?? this.declared(name), b.get(name) ?? this.declared(name)));
+    }
+    return joined;
+  }
+
+  equals(a: State, b: State): boolean {
+    if (a.size !== b.size) return false;
+    for (const [name, x] of a) {
+      const y = b.get(name);
+      if (!y || y.upper !== x.upper || y.lower !== x.lower) return false;
+    }
+    return true;
+  }
+
+  private declared(name: string): Bounds {
+    const local = this.locals.get(name);
+    return local ? typeBounds(this.file, local.baseType, local.pointerDepth) : UNKNOWN;
+  }
+
+  query(state: State): RangeQuery {
+    return { rangeOf: (expr) => this.rangeOf(expr, state), locals: this.locals };
+  }
+
+  rangeOf(node: Node, state: State): Bounds {
+    const constant = evaluateConstant(this.file, node, this.locals);
+    if (constant != null) return { upper: true, lower: constant >= 0 };
+    if (node.type === 'parenthesized_expression' && node.namedChild(0)) return this.rangeOf(node.namedChild(0) as Node, state);
+    if (node.type === 'cast_expression') {
+      const typeText = this.file.textOf(node.childForFieldName('type') ?? node).replace(/\s+/g, ' ');
+      const inner = node.childForFieldName('value');
+      const value = inner ? this.rangeOf(inner, state) : UNKNOWN;
+      if (typeText.includes('*')) return UNKNOWN;
+      const cast = typeBounds(this.file, typeText, 0);
+      return { upper: cast.upper || (value.upper && value.lower), lower: cast.lower || value.lower };
+    }
+    switch (node.type) {
+      case 'identifier':
+        return state.get(node.text) ?? this.declared(node.text);
+      case 'binary_expression': {
+        const op = node.childForFieldName('operator')?.text ?? '';
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        if (!left || !right) return UNKNOWN;
+        const a = this.rangeOf(left, state);
+        const b = this.rangeOf(right, state);
+        switch (op) {
+          case '&': {
+            const mask = [evaluateConstant(this.file, right), evaluateConstant(this.file, left)].find((v) => v != null && v >= 0);
+            return mask != null ? { upper: true, lower: true } : { upper: (a.upper && a.lower) || (b.upper && b.lower), lower: a.lower || b.lower };
+          }
+          case '%':
+            return { upper: b.upper, lower: a.lower };
+          case '+':
+          case '*':
+          case '|':
+          case '^':
+            return both(a, b);
+          case '-':
+            return { upper: a.upper && b.lower, lower: false };
+          case '/':
+          case '>>':
+            return { upper: a.upper, lower: a.lower };
+          case '<<':
+            return both(a, b);
+          case '<': case '<=': case '>': case '>=': case '==': case '!=': case '&&': case '||':
+            return { upper: true, lower: true };
+          default:
+            return UNKNOWN;
+        }
+      }
+      case 'conditional_expression': {
+        const consequence = node.childForFieldName('consequence');
+        const alternative = node.childForFieldName('alternative');
+        return consequence && alternative ? both(this.rangeOf(consequence, state), this.rangeOf(alternative, state)) : UNKNOWN;
+      }
+      case 'call_expression': {
+        const callee = node.childForFieldName('function')?.text ?? '';
+        return BOUNDED_RESULT_CALLS.has(callee) ? { upper: true, lower: true } : UNKNOWN;
+      }
+      case 'sizeof_expression':
+        return { upper: true, lower: true };
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  assign(target: Node, value: Node | null, state: State, operator: string): void {
+    const name = target.type === 'identifier' ? target.text : declaratorShape(target).name?.text;
+    if (!name || !this.locals.has(name) || target.type === 'field_expression') return;
+    const declared = this.declared(name);
+    const current = state.get(name) ?? declared;
+    let next: Bounds;
+    if (operator === '=') {
+      next = value ? this.rangeOf(value, state) : declared;
+    } else if (operator === '++') {
+      next = { upper: false, lower: current.lower };
+    } else if (operator === '--') {
+      next = { upper: current.upper, lower: false };
+    } else {
+      const rhs = value ? this.rangeOf(value, state) : UNKNOWN;
+      const mask = value ? evaluateConstant(this.file, value) : null;
+      if (operator === '&=' && mask != null && mask >= 0) next = { upper: true, lower: true };
+      else if (operator === '%=') next = { upper: rhs.upper, lower: current.lower };
+      else if (operator === '>>=' || operator === '/=') next = current;
+      else if (operator === '-=') next = { upper: current.upper && rhs.lower, lower: false };
+      else next = { upper: false, lower: current.lower && rhs.lower };
+    }
+    state.set(name, { upper: next.upper || declared.upper, lower: next.lower || declared.lower });
+  }
+
+  assume(condition: Node, truth: boolean, state: State): void {
+    const expr = stripCasts(condition);
+    if (expr.type === 'identifier' && !truth && this.locals.has(expr.text)) {
+      state.set(expr.text, { upper: true, lower: true });
+      return;
+    }
+    if (expr.type !== 'binary_expression') return;
+    let op = expr.childForFieldName('operator')?.text ?? '';
+    let left = expr.childForFieldName('left');
+    let right = expr.childForFieldName('right');
+    if (!left || !right) return;
+    if (!['<', '<=', '>', '>=', '==', '!='].includes(op)) return;
+    if (!truth) op = ({ '<': '>=', '<=': '>', '>': '<=', '>=': '<', '==': '!=', '!=': '==' } as Record<string, string>)[op];
+    if (stripCasts(left).type !== 'identifier' || !this.locals.has(stripCasts(left).text)) {
+      [left, right] = [right, left];
+      op = ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' } as Record<string, string>)[op];
+    }
+    const variable = stripCasts(left);
+    if (variable.type !== 'identifier' || !this.locals.has(variable.text)) return;
+    const castUnsigned = left.type === 'cast_expression' && isUnsignedType(this.file.textOf(left.childForFieldName('type') ?? left));
+    const current = state.get(variable.text) ?? this.declared(variable.text);
+    const other = this.rangeOf(right, state);
+    const next = { ...current };
+    if (op === '<' || op === '<=') {
+      if (other.upper) next.upper = true;
+      if (castUnsigned && other.upper) next.lower = true;
+    } else if (op === '>' || op === '>=') {
+      if (other.lower) next.lower = true;
+    } else if (op === '==') {
+      if (other.upper) next.upper = true;
+      if (other.lower) next.lower = true;
+    }
+    state.set(variable.text, next);
+  }
+
+  visit(node: Node, state: State): void {
+    this.hooks.visit?.(node, this.query(state));
+  }
+
+  loopEntry(loop: Node, state: State): void {
+    this.hooks.loopEntry?.(loop, this.query(state));
+  }
+}
+
+/** Walks one function, calling the hooks with the value ranges that hold on each path. */
+export function analyseValueRanges(file: ProbeFile, fn: ProbeFunction, hooks: RangeHooks): void {
+  walkFunctionBody(fn.body, new RangeAnalysis(file, fn, hooks));
+}

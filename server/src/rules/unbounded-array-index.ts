@@ -1,0 +1,207 @@
+// Rule unbounded-array-index: a variable index into a stack array or an array inside a map value/struct
+// that is not provably bounded (no clamp or mask, or signed). Uses value-ranges; quick fix inserts the clamp.
+import type { Node } from 'web-tree-sitter';
+import type { Finding, Rule } from './rule';
+import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
+import { stripCasts } from '../analysis/flow-walker';
+import { analyseValueRanges } from '../analysis/value-ranges';
+import { arrayFieldLength, evaluateConstant, identifierName, isUnsignedType } from '../analysis/c-values';
+import { insertBeforeStatement, neutralReturn } from './statement-insertion';
+
+const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
+const HIST = `
+#define MAX_SLOTS 26
+struct hist { u32 slots[MAX_SLOTS]; };
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct hist);
+} hists SEC(".maps");
+
+static __always_inline u64 log2l(u64 v)
+{
+	u64 r = 0;
+
+	while (v > 1 && r < 64) {
+		v >>= 1;
+		r++;
+	}
+	return r;
+}
+`;
+
+/** The array an index selects from, when it lives on the stack or inside a struct (map value). */
+function indexedArray(file: ProbeFile, base: Node, locals: Map<string, { arrayLengths: Node[]; pointerDepth: number }>): { kind: 'stack' | 'map_value'; length: Node } | null {
+  const expr = stripCasts(base);
+  if (expr.type === 'identifier') {
+    const local = locals.get(expr.text);
+    return local && local.pointerDepth === 0 && local.arrayLengths.length > 0 ? { kind: 'stack', length: local.arrayLengths[0] } : null;
+  }
+  if (expr.type === 'field_expression') {
+    const field = expr.childForFieldName('field')?.text;
+    const length = field ? arrayFieldLength(file, field) : undefined;
+    if (!length) return null;
+    const owner = identifierName(expr.childForFieldName('argument'));
+    const ownerLocal = owner ? locals.get(owner) : undefined;
+    const onStack = expr.childForFieldName('operator')?.text === '.' && ownerLocal != null && ownerLocal.pointerDepth === 0;
+    return { kind: onStack ? 'stack' : 'map_value', length };
+  }
+  return null;
+}
+
+export function checkArrayIndexes(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  const findings: Finding[] = [];
+  const reported = new Set<number>();
+  analyseValueRanges(file, fn, {
+    visit(node, query) {
+      if (node.type !== 'subscript_expression') return;
+      const base = node.childForFieldName('argument');
+      const index = node.childForFieldName('index');
+      if (!base || !index || evaluateConstant(file, index) != null || reported.has(node.startIndex)) return;
+      const array = indexedArray(file, base, query.locals);
+      if (!array) return;
+      const range = query.rangeOf(index);
+      if (range.upper && range.lower) return;
+      reported.add(node.startIndex);
+      const indexText = file.textOf(index);
+      const lengthText = file.textOf(array.length);
+      const variable = identifierName(index);
+      const local = variable ? query.locals.get(variable) : undefined;
+      const signed = local != null && !isUnsignedType(local.baseType);
+      const message = !range.upper
+        ? `index '${indexText}' into ${file.textOf(base)}[${lengthText}] has no upper bound on this path; clamp it (if (${indexText} >= ${lengthText}) ${indexText} = ${lengthText} - 1;) or mask it`
+        : `index '${indexText}' is signed and only checked from above; a negative value would reach before ${file.textOf(base)}[0] (use an unsigned index or check >= 0)`;
+      const verifierMessage =
+        array.kind === 'stack'
+          ? 'invalid unbounded variable-offset write to stack R1'
+          : range.upper
+            ? 'math between map_value pointer and register with unbounded min value is not allowed'
+            : 'R1 unbounded memory access, make sure to bound it';
+      const fixLines = !variable
+        ? null
+        : signed || !range.lower
+          ? [`if (${variable} < 0 || ${variable} >= ${lengthText})`, `\t${neutralReturn(fn)}`]
+          : [`if (${variable} >= ${lengthText})`, `\t${variable} = ${lengthText} - 1;`];
+      findings.push({
+        range: file.rangeOf(node),
+        message,
+        verifierMessage,
+        ...(fixLines ? { fix: { title: `Bound '${variable}' before indexing`, edits: [insertBeforeStatement(file, node, fixLines)] } } : {}),
+      });
+    },
+  });
+  return findings;
+}
+
+export const unboundedArrayIndexRule: Rule = {
+  id: 'unbounded-array-index',
+  description: 'A variable index into a stack array or an array in a map value is not provably within the array (no clamp or mask, or a signed index).',
+  verifierMessage: 'R1 unbounded memory access, make sure to bound it',
+  bad: [
+    {
+      code: `${HEADER}${HIST}
+SEC("tp_btf/sched_switch")
+int on_switch(u64 *ctx)
+{
+	u32 zero = 0;
+	struct hist *h = bpf_map_lookup_elem(&hists, &zero);
+	u64 slot;
+
+	if (!h)
+		return 0;
+	slot = log2l(bpf_ktime_get_ns());
+	__sync_fetch_and_add(&h->slots[slot], 1);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 34,
+    },
+    {
+      code: `${HEADER}${HIST}
+SEC("raw_tp/sys_enter")
+int count(struct bpf_raw_tracepoint_args *ctx)
+{
+	int nr = (int)ctx->args[1];
+	u32 zero = 0;
+	struct hist *h = bpf_map_lookup_elem(&hists, &zero);
+
+	if (!h)
+		return 0;
+	if (nr < MAX_SLOTS)
+		h->slots[nr]++;
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 34,
+    },
+    {
+      code: `${HEADER}
+SEC("tracepoint/syscalls/sys_exit_read")
+int on_read(struct trace_event_raw_sys_exit *ctx)
+{
+	char buf[64] = {};
+	long ret = ctx->ret;
+
+	if (ret <= 0)
+		return 0;
+	buf[ret] = 0;
+	return buf[0];
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 12,
+    },
+  ],
+  good: [
+    {
+      code: `${HEADER}${HIST}
+SEC("tp_btf/sched_switch")
+int on_switch(u64 *ctx)
+{
+	u32 zero = 0;
+	struct hist *h = bpf_map_lookup_elem(&hists, &zero);
+	u64 slot;
+
+	if (!h)
+		return 0;
+	slot = log2l(bpf_ktime_get_ns());
+	if (slot >= MAX_SLOTS)
+		slot = MAX_SLOTS - 1;
+	__sync_fetch_and_add(&h->slots[slot], 1);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+    {
+      code: `${HEADER}${HIST}
+SEC("raw_tp/sys_enter")
+int count(struct bpf_raw_tracepoint_args *ctx)
+{
+	u32 nr = (u32)ctx->args[1];
+	int signed_nr = (int)ctx->args[1];
+	u32 zero = 0, i;
+	struct hist *h = bpf_map_lookup_elem(&hists, &zero);
+
+	if (!h)
+		return 0;
+	h->slots[nr & 15]++;
+	h->slots[nr % MAX_SLOTS]++;
+	if (signed_nr >= 0 && signed_nr < MAX_SLOTS)
+		h->slots[signed_nr]++;
+	if (nr >= MAX_SLOTS)
+		return 0;
+	h->slots[nr]++;
+	for (i = 0; i < MAX_SLOTS; i++)
+		h->slots[i] = 0;
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+  ],
+  checkFunction: checkArrayIndexes,
+};

@@ -1,0 +1,152 @@
+// Rule unbounded-helper-size: the size argument of bpf_probe_read*, bpf_perf_event_output, bpf_get_stack …
+// is a variable with no upper bound or possibly negative on this path. Uses value-ranges; fix inserts a clamp.
+import type { Node } from 'web-tree-sitter';
+import type { Finding, Rule } from './rule';
+import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
+import { analyseValueRanges } from '../analysis/value-ranges';
+import { evaluateConstant, identifierName, isUnsignedType } from '../analysis/c-values';
+import { insertBeforeStatement, neutralReturn } from './statement-insertion';
+
+/** Helper → [index of the size argument, index of the buffer it sizes]. */
+const SIZE_ARGUMENTS: Readonly<Record<string, [number, number]>> = {
+  bpf_probe_read: [1, 0], bpf_probe_read_kernel: [1, 0], bpf_probe_read_user: [1, 0],
+  bpf_probe_read_str: [1, 0], bpf_probe_read_kernel_str: [1, 0], bpf_probe_read_user_str: [1, 0],
+  bpf_copy_from_user: [1, 0], bpf_copy_from_user_task: [1, 0], bpf_get_current_comm: [1, 0],
+  bpf_get_stack: [2, 1], bpf_get_task_stack: [2, 1], bpf_perf_event_output: [4, 3], bpf_skb_output: [4, 3],
+  bpf_xdp_output: [4, 3], bpf_ringbuf_output: [2, 1], bpf_skb_load_bytes: [3, 2], bpf_xdp_load_bytes: [3, 2],
+  bpf_skb_store_bytes: [3, 2], bpf_xdp_store_bytes: [3, 2], bpf_d_path: [2, 1], bpf_snprintf: [1, 0],
+  bpf_probe_write_user: [2, 1], bpf_read_branch_records: [2, 1],
+};
+
+const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
+const SCRATCH = `
+#define MAX_DATA 256
+struct data_t { u32 len; char data[MAX_DATA]; };
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct data_t);
+} scratch SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, sizeof(u32));
+} events SEC(".maps");
+`;
+
+export function checkHelperSizes(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  const findings: Finding[] = [];
+  const reported = new Set<number>();
+  analyseValueRanges(file, fn, {
+    visit(node, query) {
+      if (node.type !== 'call_expression') return;
+      const callee = node.childForFieldName('function')?.text ?? '';
+      if (!Object.hasOwn(SIZE_ARGUMENTS, callee) || file.functionNamed(callee)) return;
+      const [sizeIndex, bufferIndex] = SIZE_ARGUMENTS[callee];
+      const args = node.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
+      const size = args[sizeIndex];
+      if (!size || evaluateConstant(file, size, query.locals) != null || reported.has(size.startIndex)) return;
+      const range = query.rangeOf(size);
+      if (range.upper && range.lower) return;
+      reported.add(size.startIndex);
+      const register = `R${sizeIndex + 1}`;
+      const sizeText = file.textOf(size);
+      const buffer = args[bufferIndex] ? file.textOf(args[bufferIndex]).replace(/^&/, '') : '';
+      const variable = identifierName(size);
+      const local = variable ? query.locals.get(variable) : undefined;
+      const signed = local != null && !isUnsignedType(local.baseType);
+      const limit = buffer ? `sizeof(${buffer})` : 'MAX_SIZE';
+      const lines = variable
+        ? [
+            ...(signed && !range.lower ? [`if (${variable} < 0)`, `\t${neutralReturn(fn)}`] : []),
+            ...(range.upper ? [] : [`if (${variable} > ${limit})`, `\t${variable} = ${limit};`]),
+          ]
+        : [];
+      findings.push({
+        range: file.rangeOf(size),
+        message: !range.lower
+          ? `size '${sizeText}' passed to ${callee}() may be negative on this path; use an unsigned size, or check it (and clamp it to ${limit})`
+          : `size '${sizeText}' passed to ${callee}() has no upper bound on this path; clamp it to ${limit} or mask it (& (MAX - 1))`,
+        verifierMessage: !range.lower
+          ? `${register} min value is negative, either use unsigned or 'var &= const'`
+          : `${register} unbounded memory access, use 'var &= const' or 'if (var < const)'`,
+        ...(lines.length > 0 ? { fix: { title: `Bound '${variable}' before ${callee}()`, edits: [insertBeforeStatement(file, node, lines)] } } : {}),
+      });
+    },
+  });
+  return findings;
+}
+
+export const unboundedHelperSizeRule: Rule = {
+  id: 'unbounded-helper-size',
+  description: 'The size argument of bpf_probe_read*, bpf_perf_event_output, bpf_get_stack … is not provably bounded and non-negative.',
+  verifierMessage: "R2 unbounded memory access, use 'var &= const' or 'if (var < const)'",
+  bad: [
+    {
+      code: `${HEADER}${SCRATCH}
+SEC("tracepoint/syscalls/sys_enter_write")
+int capture(struct trace_event_raw_sys_enter *ctx)
+{
+	u32 zero = 0;
+	struct data_t *d = bpf_map_lookup_elem(&scratch, &zero);
+	u32 len = (u32)ctx->args[2];
+
+	if (!d)
+		return 0;
+	bpf_probe_read_user(d->data, len, (void *)ctx->args[1]);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 27,
+    },
+    {
+      code: `${HEADER}${SCRATCH}
+SEC("tracepoint/syscalls/sys_enter_write")
+int capture(struct trace_event_raw_sys_enter *ctx)
+{
+	u32 zero = 0;
+	struct data_t *d = bpf_map_lookup_elem(&scratch, &zero);
+	long n;
+
+	if (!d)
+		return 0;
+	n = bpf_probe_read_user_str(d->data, sizeof(d->data), (void *)ctx->args[1]);
+	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, d, sizeof(d->len) + n);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 28,
+    },
+  ],
+  good: [
+    {
+      code: `${HEADER}${SCRATCH}
+SEC("tracepoint/syscalls/sys_enter_write")
+int capture(struct trace_event_raw_sys_enter *ctx)
+{
+	u32 zero = 0;
+	struct data_t *d = bpf_map_lookup_elem(&scratch, &zero);
+	u32 len = (u32)ctx->args[2];
+	long n;
+
+	if (!d)
+		return 0;
+	if (len > MAX_DATA)
+		len = MAX_DATA;
+	bpf_probe_read_user(d->data, len, (void *)ctx->args[1]);
+	bpf_probe_read_user(d->data, len & (MAX_DATA - 1), (void *)ctx->args[1]);
+	n = bpf_probe_read_user_str(d->data, sizeof(d->data), (void *)ctx->args[1]);
+	if (n < 0 || n > MAX_DATA)
+		return 0;
+	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, d, sizeof(d->len) + n);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+  ],
+  checkFunction: checkHelperSizes,
+};
