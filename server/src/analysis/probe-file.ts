@@ -164,6 +164,7 @@ export class ProbeFile {
   private lineArray: string[] | undefined;
   private topLevel: { functions: ProbeFunction[]; maps: MapDefinition[]; license: LicenseDeclaration | null; dataVariables: DataSectionVariable[] } | undefined;
   private callerTypes: Map<string, ProgramType[]> | undefined;
+  private functionsByName: Map<string, ProbeFunction> | undefined;
 
   constructor(text: string, maskedText: string, tree: Tree, macros: readonly MaskedMacro[], options: ProbeFileOptions) {
     this.uri = options.uri;
@@ -254,7 +255,8 @@ export class ProbeFile {
   }
 
   functionNamed(name: string): ProbeFunction | undefined {
-    return this.functions.find((fn) => fn.name === name);
+    this.functionsByName ??= new Map(this.functions.map((fn) => [fn.name, fn]));
+    return this.functionsByName.get(name);
   }
 
   mapNamed(name: string): MapDefinition | undefined {
@@ -281,24 +283,41 @@ export class ProbeFile {
     return this.callerProgramTypes().get(fn.name) ?? [];
   }
 
+  /**
+   * Which program types reach each subprogram. Calls are found in the text (an identifier followed
+   * by "(") rather than the tree, so this stays cheap on large files; comments may over-approximate.
+   */
   private callerProgramTypes(): Map<string, ProgramType[]> {
     if (this.callerTypes) return this.callerTypes;
-    const byName = new Map(this.functions.map((fn) => [fn.name, fn]));
+    const subprograms = new Set(this.functions.filter((fn) => !fn.isProgram).map((fn) => fn.name));
+    const calleesOf = new Map<string, string[]>();
+    const callees = (fn: ProbeFunction): string[] => {
+      let names = calleesOf.get(fn.name);
+      if (!names) {
+        names = [];
+        const body = this.text.slice(fn.body.startIndex, fn.body.endIndex);
+        for (const match of body.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) if (subprograms.has(match[1])) names.push(match[1]);
+        calleesOf.set(fn.name, names);
+      }
+      return names;
+    };
     const result = new Map<string, Set<ProgramType>>();
-    for (const program of this.programs) {
-      if (!program.programType) continue;
-      const stack = [program];
-      const seen = new Set<string>([program.name]);
-      while (stack.length > 0) {
-        const current = stack.pop() as ProbeFunction;
-        for (const call of current.calls) {
-          const callee = byName.get(call.name);
-          if (!callee || seen.has(callee.name) || callee.isProgram) continue;
-          seen.add(callee.name);
-          let types = result.get(callee.name);
-          if (!types) result.set(callee.name, (types = new Set()));
-          types.add(program.programType);
-          stack.push(callee);
+    if (subprograms.size > 0) {
+      for (const program of this.programs) {
+        if (!program.programType) continue;
+        const stack = [program];
+        const seen = new Set<string>([program.name]);
+        while (stack.length > 0) {
+          const current = stack.pop() as ProbeFunction;
+          for (const name of callees(current)) {
+            const callee = this.functionNamed(name);
+            if (!callee || seen.has(name)) continue;
+            seen.add(name);
+            let types = result.get(name);
+            if (!types) result.set(name, (types = new Set()));
+            types.add(program.programType);
+            stack.push(callee);
+          }
         }
       }
     }
@@ -338,10 +357,11 @@ export class ProbeFile {
         const limit = node.type === 'function_definition' ? (node.childForFieldName('body')?.startIndex ?? node.endIndex) : node.endIndex;
         let section: (typeof sections)[number] | null = null;
         while (sectionIndex < sections.length && sections[sectionIndex].start < limit) section = sections[sectionIndex++];
+        const headerStart = previousEnd;
         previousEnd = node.endIndex;
 
         if (node.type === 'function_definition') {
-          const fn = this.describeFunction(node, section);
+          const fn = this.describeFunction(node, section, headerStart);
           if (fn) functions.push(fn);
         } else if (node.type === 'declaration' && section) {
           const name = declaredName(node);
@@ -367,18 +387,18 @@ export class ProbeFile {
     return this.topLevel;
   }
 
-  private describeFunction(node: Node, section: Extract<MaskedMacro, { kind: 'section' }> | null): ProbeFunction | null {
+  /** `headerStart`: where the previous top-level declaration ended (attributes may sit in between). */
+  private describeFunction(node: Node, section: Extract<MaskedMacro, { kind: 'section' }> | null, headerStart: number): ProbeFunction | null {
     const body = node.childForFieldName('body');
     const declarator = functionDeclarator(node.childForFieldName('declarator'));
     const nameNode = declarator?.childForFieldName('declarator');
     if (!body || !declarator || !nameNode || nameNode.type !== 'identifier') return null;
     const name = nameNode.text;
-    const wrapper = this.macros.find(
+    const wrapper = this.declarationMacros().find(
       (m): m is Extract<MaskedMacro, { kind: 'wrapper' }> => m.kind === 'wrapper' && m.start >= node.startIndex && m.start < body.startIndex,
     );
-    const headerStart = this.precedingBoundary(node);
     const attributes = new Set(
-      this.macros.flatMap((m) => (m.kind === 'attribute' && m.start >= headerStart && m.start < nameNode.startIndex ? [m.name] : [])),
+      this.declarationMacros().flatMap((m) => (m.kind === 'attribute' && m.start >= headerStart && m.start < nameNode.startIndex ? [m.name] : [])),
     );
     const specifiers = node.children.filter((c): c is Node => c != null && (c.type === 'storage_class_specifier' || c.type === 'attribute_specifier')).map((c) => c.text);
     const headerText = this.text.slice(headerStart, nameNode.startIndex);
@@ -428,14 +448,17 @@ export class ProbeFile {
     return fn;
   }
 
-  /** A local definition named like a helper shadows the helper. */
-  private functionNamedLocally(name: string): boolean {
-    return this.functions.some((fn) => fn.name === name);
+  private wrapperAndAttributeMacros: MaskedMacro[] | undefined;
+
+  /** The wrapper and attribute macros (few), searched per function instead of every macro. */
+  private declarationMacros(): MaskedMacro[] {
+    this.wrapperAndAttributeMacros ??= this.macros.filter((m) => m.kind === 'wrapper' || m.kind === 'attribute');
+    return this.wrapperAndAttributeMacros;
   }
 
-  private precedingBoundary(node: Node): number {
-    const previous = node.previousSibling;
-    return previous ? previous.endIndex : 0;
+  /** A local definition named like a helper shadows the helper. */
+  private functionNamedLocally(name: string): boolean {
+    return this.functionNamed(name) != null;
   }
 
   private describeMap(node: Node, legacy: boolean): MapDefinition | null {
