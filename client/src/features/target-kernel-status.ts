@@ -92,13 +92,14 @@ export function activate(studio: Studio): void {
         );
     }, 0);
   };
-  const updateVisibility = (editor: vscode.TextEditor | undefined): void => {
-    const doc = editor?.document;
-    if (doc && (doc.languageId === 'bpf-c' || doc.fileName.endsWith('.bpf.c'))) item.show();
+  /** Shown while an eBPF probe is visible in any editor group (the output panel does not count). */
+  const updateVisibility = (): void => {
+    const probeVisible = vscode.window.visibleTextEditors.some(({ document: doc }) => doc.languageId === 'bpf-c' || doc.fileName.endsWith('.bpf.c'));
+    if (probeVisible) item.show();
     else item.hide();
   };
   show(labelFromSetting(studio.settings().targetKernel));
-  updateVisibility(vscode.window.activeTextEditor);
+  updateVisibility();
   void studio.languageClient.then((client) => {
     studio.context.subscriptions.push(client.onDidChangeState(() => client.isRunning() && render()));
     if (client.isRunning()) render();
@@ -106,7 +107,7 @@ export function activate(studio: Studio): void {
   studio.context.subscriptions.push(
     item,
     studio.onDidChangeSettings(render),
-    vscode.window.onDidChangeActiveTextEditor(updateVisibility),
+    vscode.window.onDidChangeVisibleTextEditors(updateVisibility),
     vscode.commands.registerCommand('ebpfStudio.selectTargetKernel', () => pickTargetKernel(studio)),
   );
 }
