@@ -12,6 +12,7 @@ import { nullablePointerUncheckedRule } from './nullable-pointer-unchecked';
 import { referenceNotReleasedRule } from './reference-not-released';
 import { unboundedArrayIndexRule } from './unbounded-array-index';
 import { unboundedHelperSizeRule } from './unbounded-helper-size';
+import { packetBoundsUncheckedRule } from './packet-bounds-unchecked';
 
 export const allRules: readonly Rule[] = [
   licenseMissingRule,
@@ -25,4 +26,5 @@ export const allRules: readonly Rule[] = [
   referenceNotReleasedRule,
   unboundedArrayIndexRule,
   unboundedHelperSizeRule,
+  packetBoundsUncheckedRule,
 ];
