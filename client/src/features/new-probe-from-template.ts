@@ -6,18 +6,37 @@ import * as vscode from 'vscode';
 import { instantiateTemplate } from '../../../engine/templates/instantiate-template';
 import { listTemplates, MANIFEST_FILE, type ProbeTemplate } from '../../../engine/templates/template-catalog';
 import type { ParameterValue, TemplateParameter } from '../../../engine/templates/template-manifest';
-import { parseParameterText } from '../../../engine/templates/template-parameters';
+import { parseParameterText, resolveParameterValues } from '../../../engine/templates/template-parameters';
 import type { Studio } from '../studio';
+
+/** The command's optional argument: a template name, or what to fill in without asking (walkthrough links, tests). */
+interface NewProbeRequest {
+  template?: string;
+  values?: Record<string, string>;
+  /** Folder relative to the workspace root. */
+  folder?: string;
+}
+
+function requestOf(argument: unknown): NewProbeRequest {
+  if (typeof argument === 'string') return { template: argument };
+  if (typeof argument !== 'object' || argument === null) return {};
+  const { template, values, folder } = argument as Record<string, unknown>;
+  return {
+    template: typeof template === 'string' ? template : undefined,
+    values: typeof values === 'object' && values !== null ? Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)])) : undefined,
+    folder: typeof folder === 'string' ? folder : undefined,
+  };
+}
 
 const CHOICES: Partial<Record<TemplateParameter['type'], string[]>> = {
   boolean: ['false', 'true'],
   unit: ['ns', 'us', 'ms'],
 };
 
-async function pickTemplate(studio: Studio, templatesDir: string, requested: unknown): Promise<ProbeTemplate | undefined> {
+async function pickTemplate(studio: Studio, templatesDir: string, requested: string | undefined): Promise<ProbeTemplate | undefined> {
   const { templates, broken } = listTemplates(templatesDir);
   for (const { message } of broken) studio.log.warn(`template skipped: ${message}`);
-  if (typeof requested === 'string') {
+  if (requested !== undefined) {
     const found = templates.find((t) => t.name === requested);
     if (!found) throw new Error(`There is no template "${requested}" (templates: ${templates.map((t) => t.name).join(', ')}).`);
     return found;
@@ -72,36 +91,45 @@ function freeFolderName(root: string, base: string): string {
   }
 }
 
-async function askTargetDir(root: string, template: ProbeTemplate): Promise<string | undefined> {
-  const sourceName = basename(template.sourcePath);
+/** Why `folder` (relative to the workspace root) cannot hold the new probe, or undefined when it can. */
+function folderProblem(root: string, template: ProbeTemplate, folder: string): string | undefined {
+  if (folder.trim() === '') return 'Give a folder name.';
+  const dir = resolve(root, folder.trim());
+  const inside = relative(root, dir);
+  if (inside.startsWith('..') || isAbsolute(inside)) return 'The folder must be inside the workspace.';
+  const taken = [basename(template.sourcePath), MANIFEST_FILE].filter((f) => existsSync(join(dir, f)));
+  return taken.length > 0 ? `${taken.join(' and ')} already exist there.` : undefined;
+}
+
+async function askTargetDir(root: string, template: ProbeTemplate, requested: string | undefined): Promise<string | undefined> {
+  if (requested !== undefined) {
+    const problem = folderProblem(root, template, requested);
+    if (problem) throw new Error(`Cannot create the probe in "${requested}": ${problem}`);
+    return resolve(root, requested.trim());
+  }
   const answer = await vscode.window.showInputBox({
     title: `${template.manifest.title}: folder for the probe`,
-    prompt: `A folder in the workspace (relative to ${root}); it will hold ${sourceName} and ${MANIFEST_FILE}.`,
+    prompt: `A folder in the workspace (relative to ${root}); it will hold ${basename(template.sourcePath)} and ${MANIFEST_FILE}.`,
     value: freeFolderName(root, template.name),
-    validateInput: (value) => {
-      if (value.trim() === '') return 'Give a folder name.';
-      const dir = resolve(root, value.trim());
-      const inside = relative(root, dir);
-      if (inside.startsWith('..') || isAbsolute(inside)) return 'The folder must be inside the workspace.';
-      const taken = [sourceName, MANIFEST_FILE].filter((f) => existsSync(join(dir, f)));
-      return taken.length > 0 ? `${taken.join(' and ')} already exist there.` : undefined;
-    },
+    validateInput: (value) => folderProblem(root, template, value),
   });
   return answer === undefined ? undefined : resolve(root, answer.trim());
 }
 
-async function newProbeFromTemplate(studio: Studio, requested: unknown): Promise<vscode.Uri | undefined> {
+async function newProbeFromTemplate(studio: Studio, argument: unknown): Promise<vscode.Uri | undefined> {
+  const request = requestOf(argument);
   const root = workspaceRoot();
-  const template = await pickTemplate(studio, studio.context.asAbsolutePath('bpf-templates'), requested);
+  const template = await pickTemplate(studio, studio.context.asAbsolutePath('bpf-templates'), request.template);
   if (!template) return undefined;
+  const given = resolveParameterValues(template.manifest, request.values);
   const values: Record<string, ParameterValue> = {};
   const parameters = template.manifest.parameters;
   for (const [i, parameter] of parameters.entries()) {
-    const value = await askParameter(template, parameter, i + 1, parameters.length);
+    const value = request.values?.[parameter.name] !== undefined ? given[parameter.name] : await askParameter(template, parameter, i + 1, parameters.length);
     if (value === undefined) return undefined;
     values[parameter.name] = value;
   }
-  const targetDir = await askTargetDir(root, template);
+  const targetDir = await askTargetDir(root, template, request.folder);
   if (!targetDir) return undefined;
   const probe = instantiateTemplate(template, { targetDir, values });
   studio.log.info(`created ${probe.sourcePath} from template ${template.name} (${Object.entries(probe.values).map(([k, v]) => `${k}=${String(v)}`).join(', ')})`);
