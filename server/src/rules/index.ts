@@ -13,6 +13,7 @@ import { referenceNotReleasedRule } from './reference-not-released';
 import { unboundedArrayIndexRule } from './unbounded-array-index';
 import { unboundedHelperSizeRule } from './unbounded-helper-size';
 import { packetBoundsUncheckedRule } from './packet-bounds-unchecked';
+import { directKernelMemoryReadRule } from './direct-kernel-memory-read';
 
 export const allRules: readonly Rule[] = [
   licenseMissingRule,
@@ -27,4 +28,5 @@ export const allRules: readonly Rule[] = [
   unboundedArrayIndexRule,
   unboundedHelperSizeRule,
   packetBoundsUncheckedRule,
+  directKernelMemoryReadRule,
 ];

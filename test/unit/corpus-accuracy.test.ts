@@ -1,0 +1,71 @@
+// Measures the static rules against the kernel-verified corpus (test/fixtures/corpus/expected.json):
+// share of rejected probes flagged on the kernel's or the fix line, and errors on accepted probes. Talks to the rule engine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
+import { allRules } from '../../server/src/rules/index';
+import { checkProbeFile } from '../../server/src/rules/rule-engine';
+import { parseProbeFile } from '../../server/src/analysis/probe-document';
+import { runningKernelVersion } from '../../server/src/kernel/kernel-version';
+
+interface CorpusEntry {
+  verdict: 'accepted' | 'rejected' | 'compile-error';
+  message: string;
+  line?: number;
+  fixLine?: number;
+  fixReason?: string;
+}
+
+const corpusDir = join(__dirname, '../fixtures/corpus');
+const expected = JSON.parse(readFileSync(join(corpusDir, 'expected.json'), 'utf8')) as Record<string, CorpusEntry>;
+
+export interface CorpusResult {
+  name: string;
+  entry: CorpusEntry;
+  errors: Diagnostic[];
+  flaggedOnLine: boolean;
+}
+
+async function checkCorpus(): Promise<CorpusResult[]> {
+  const results: CorpusResult[] = [];
+  for (const name of Object.keys(expected).sort()) {
+    const entry = expected[name];
+    const text = readFileSync(join(corpusDir, name), 'utf8');
+    const file = await parseProbeFile(text, { uri: `file://${join(corpusDir, name)}`, targetKernel: runningKernelVersion() });
+    const failures: string[] = [];
+    const diagnostics = checkProbeFile(file, allRules, (failure) => failures.push(`${failure.ruleId}: ${String(failure.error)}`));
+    assert.deepEqual(failures, [], `rules threw on ${name}`);
+    const errors = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error);
+    const lines = new Set([entry.line, entry.fixLine].filter((l): l is number => l !== undefined));
+    results.push({ name, entry, errors, flaggedOnLine: errors.some((d) => lines.has(d.range.start.line + 1)) });
+  }
+  return results;
+}
+
+test('the corpus on disk and expected.json list the same probes', () => {
+  const onDisk = readdirSync(corpusDir).filter((n) => n.endsWith('.bpf.c')).sort();
+  assert.deepEqual(Object.keys(expected).sort(), onDisk);
+});
+
+test('static rules flag ≥ 80% of kernel-rejected probes on the right line and raise no error on accepted ones', async () => {
+  const results = await checkCorpus();
+  const rejected = results.filter((r) => r.entry.verdict !== 'accepted');
+  const accepted = results.filter((r) => r.entry.verdict === 'accepted');
+  const caught = rejected.filter((r) => r.flaggedOnLine);
+  const falseErrors = accepted.filter((r) => r.errors.length > 0);
+  const describe = (d: Diagnostic) => `${d.range.start.line + 1} ${String(d.code)}`;
+  for (const r of rejected.filter((x) => !x.flaggedOnLine)) {
+    console.log(`  missed  ${r.name}: kernel line ${r.entry.line ?? '-'}${r.entry.fixLine ? ` / fix line ${r.entry.fixLine}` : ''}; errors at [${r.errors.map(describe).join(', ')}]`);
+  }
+  for (const r of falseErrors) console.log(`  false error  ${r.name}: [${r.errors.map(describe).join(', ')}]`);
+  const share = caught.length / rejected.length;
+  console.log(
+    `corpus accuracy: ${caught.length}/${rejected.length} rejected probes flagged on the kernel's or the fix line (${(share * 100).toFixed(1)}%); ` +
+      `${falseErrors.length}/${accepted.length} accepted probes with an error`,
+  );
+  assert.ok(rejected.length >= 20 && accepted.length >= 20, 'the corpus has at least 20 rejected and 20 accepted probes');
+  assert.ok(share >= 0.8, `only ${(share * 100).toFixed(1)}% of rejected probes flagged`);
+  assert.deepEqual(falseErrors.map((r) => r.name), [], 'errors on kernel-accepted probes');
+});
