@@ -6,6 +6,12 @@ import * as languageClient from './features/language-client';
 import * as targetKernelStatus from './features/target-kernel-status';
 import * as targetOutput from './features/target-output';
 import * as newProbeFromTemplate from './features/new-probe-from-template';
+import * as sshConnector from './features/ssh-connector';
+import * as targetsTree from './features/targets-tree';
+import * as targetSwitcher from './features/target-switcher';
+import * as attachCommands from './features/attach-commands';
+import * as attachCodeLens from './features/attach-code-lens';
+import * as addSshTarget from './features/add-ssh-target';
 
 interface Feature {
   name: string;
@@ -18,6 +24,12 @@ const features: Feature[] = [
   { name: 'target kernel status', activate: targetKernelStatus.activate },
   { name: 'target output', activate: targetOutput.activate },
   { name: 'new probe from template', activate: newProbeFromTemplate.activate },
+  { name: 'SSH targets', activate: sshConnector.activate },
+  { name: 'targets tree', activate: targetsTree.activate },
+  { name: 'target switcher', activate: targetSwitcher.activate },
+  { name: 'attach and detach', activate: attachCommands.activate },
+  { name: 'attach code lens', activate: attachCodeLens.activate },
+  { name: 'add SSH target', activate: addSshTarget.activate },
 ];
 
 let studio: Studio | undefined;

@@ -68,17 +68,21 @@ export class TargetSessions extends EventEmitter {
     return pending;
   }
 
-  /** Loads and attaches the same object on every target concurrently; resolves when all have an outcome. */
-  async attach(names: string[], params: LoadParams): Promise<Map<string, AttachOutcome>> {
+  /**
+   * Loads and attaches on every target concurrently; resolves when all have an outcome. `params` may be built per
+   * target from its agent (e.g. compiled against that target's kernel).
+   */
+  async attach(names: string[], params: LoadParams | ((client: AgentClient, name: string) => Promise<LoadParams>)): Promise<Map<string, AttachOutcome>> {
     const outcomes = await Promise.all(
       names.map(async (name): Promise<[string, AttachOutcome]> => {
         try {
           const client = await this.client(name);
           this.update(name, { status: 'attaching' });
-          const result = await client.request('load', params);
+          const load = typeof params === 'function' ? await params(client, name) : params;
+          const result = await client.request('load', load);
           const failed = result.programs.filter((p) => !p.attached);
           const sessions = [...(this.targets.get(name)?.sessions ?? []), result];
-          this.update(name, failed.length === result.programs.length && !params.noAttach
+          this.update(name, failed.length === result.programs.length && !load.noAttach
             ? { status: 'failed', message: failed.map((p) => p.attachError).join('; '), sessions }
             : { status: 'attached', sessions, ...(failed.length ? { message: failed.map((p) => p.attachError).join('; ') } : {}) });
           return [name, { ok: true, result }];

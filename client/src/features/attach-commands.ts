@@ -1,0 +1,134 @@
+// "Attach Probe", "Attach to Hosts…", "Detach" and "Detach All": compiles the probe for each target (its own
+// kernel's vmlinux.h), loads and attaches it there concurrently, one status per target, and logs what was run in
+// each target's output channel. Talks to the editor's TargetSessions and engine/targets/target-compile.
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import type { LoadParams } from '../../../protocol/agent-rpc';
+import { LOCAL_TARGET, type Studio } from '../studio';
+import { configuredTargetNames } from '../../../engine/targets/target-address';
+import { compileForTarget } from '../../../engine/targets/target-compile';
+import { templateRunOptions } from '../../../engine/templates/template-run-options';
+import { itemRef, targetSessions } from '../targets/target-sessions-hub';
+
+function probeUri(argument: unknown): vscode.Uri | undefined {
+  if (argument instanceof vscode.Uri) return argument;
+  const editor = vscode.window.activeTextEditor;
+  if (editor && (editor.document.languageId === 'bpf-c' || editor.document.fileName.endsWith('.bpf.c'))) return editor.document.uri;
+  return undefined;
+}
+
+/** Builds the load request for one target: compiled against its kernel, a template folder's default parameters applied. */
+function loadBuilder(studio: Studio, uri: vscode.Uri, programs: string[] | undefined) {
+  return async (client: Parameters<typeof compileForTarget>[1], name: string): Promise<LoadParams> => {
+    const out = studio.output(name);
+    const log = (line: string) => out.appendLine(`[${new Date().toISOString()}] ${line}`);
+    const hello = await client.request('hello', {});
+    const settings = studio.settings(uri);
+    const object = await compileForTarget(uri.fsPath, client, hello, { includePaths: settings.includePaths, ...(settings.clangPath ? { clangPath: settings.clangPath } : {}), log });
+    const folder = dirname(uri.fsPath);
+    const template = existsSync(join(folder, 'template.json')) ? templateRunOptions(folder, [], hello.arch) : undefined;
+    if (template) log(`template ${template.template.name}: default parameters ${JSON.stringify(template.values)}`);
+    log(`load ${basename(uri.fsPath)}${programs ? ` (programs ${programs.join(', ')})` : ''} on ${name}`);
+    return {
+      object: object.toString('base64'),
+      objectName: basename(uri.fsPath).replace(/\.c$/, '.o'),
+      ...(programs ? { programs } : {}),
+      ...(template ? { globals: template.globals, attach: template.attach } : {}),
+    };
+  };
+}
+
+async function attachOn(studio: Studio, targets: string[], uri: vscode.Uri, programs?: string[]): Promise<void> {
+  const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (document?.isDirty) await document.save();
+  const sessions = targetSessions(studio);
+  const outcomes = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Attaching ${basename(uri.fsPath)} to ${targets.join(', ')}…` },
+    () => sessions.attach(targets, loadBuilder(studio, uri, programs)),
+  );
+  const failed: string[] = [];
+  for (const [name, outcome] of outcomes) {
+    const out = studio.output(name);
+    if (!outcome.ok) {
+      out.appendLine(`[${new Date().toISOString()}] attach failed: ${outcome.error}`);
+      failed.push(name);
+      continue;
+    }
+    for (const p of outcome.result.programs) {
+      out.appendLine(`[${new Date().toISOString()}] ${p.attached ? `attached ${p.name} (${p.section}), program id ${p.id}` : `NOT attached ${p.name}: ${p.attachError}`}`);
+    }
+    if (outcome.result.programs.some((p) => !p.attached)) failed.push(name);
+  }
+  const ok = targets.length - failed.length;
+  const show = 'Show Output';
+  if (failed.length === 0) {
+    void vscode.window.showInformationMessage(`eBPF: ${basename(uri.fsPath)} attached on ${targets.join(', ')}.`);
+  } else {
+    const first = outcomes.get(failed[0]);
+    const why = first && !first.ok ? first.error : first?.ok ? first.result.programs.find((p) => !p.attached)?.attachError : '';
+    const choice = await vscode.window.showErrorMessage(`eBPF: attached on ${ok} of ${targets.length} target(s); ${failed.join(', ')}: ${why}`, show);
+    if (choice === show) studio.output(failed[0]).show(true);
+  }
+}
+
+async function attachProbe(studio: Studio, argument: unknown, programName?: unknown): Promise<void> {
+  const ref = itemRef(argument);
+  const uri = probeUri(argument);
+  if (!uri) return void vscode.window.showWarningMessage('eBPF: open a .bpf.c probe to attach it.');
+  await attachOn(studio, [ref.targetName ?? studio.currentTarget()], uri, typeof programName === 'string' ? [programName] : undefined);
+}
+
+async function attachToHosts(studio: Studio, argument: unknown): Promise<void> {
+  const uri = probeUri(argument);
+  if (!uri) return void vscode.window.showWarningMessage('eBPF: open a .bpf.c probe to attach it.');
+  let aliases: string[] = [];
+  try {
+    aliases = configuredTargetNames([]);
+  } catch (err) {
+    studio.log.appendLine(`[warn] ~/.ssh/config could not be read: ${(err as Error).message}`);
+  }
+  const names = [...new Set([LOCAL_TARGET, ...studio.settings().targets.map((t) => t.name), ...aliases])];
+  const picks = await vscode.window.showQuickPick(
+    names.map((n) => ({ label: n, picked: n === studio.currentTarget() })),
+    { title: `Attach ${basename(uri.fsPath)} to which targets?`, canPickMany: true },
+  );
+  if (!picks?.length) return;
+  await attachOn(studio, picks.map((p) => p.label), uri);
+}
+
+async function detach(studio: Studio, argument: unknown): Promise<void> {
+  const sessions = targetSessions(studio);
+  const ref = itemRef(argument);
+  if (ref.targetName && ref.session) {
+    await sessions.detach(ref.targetName, ref.session);
+    studio.output(ref.targetName).appendLine(`[${new Date().toISOString()}] detached session ${ref.session}`);
+    return;
+  }
+  if (ref.targetName) {
+    await sessions.disconnect(ref.targetName);
+    studio.output(ref.targetName).appendLine(`[${new Date().toISOString()}] disconnected; the agent exited and the kernel detached everything`);
+    return;
+  }
+  const open = sessions.states().flatMap((t) => t.sessions.map((s) => ({ label: `${t.name}: ${s.objectName}`, description: s.session, target: t.name, session: s.session })));
+  if (open.length === 0) return void vscode.window.showInformationMessage('eBPF: nothing is attached.');
+  const pick = await vscode.window.showQuickPick(open, { title: 'Detach which session?' });
+  if (pick) await detach(studio, { targetName: pick.target, session: pick.session });
+}
+
+async function detachAll(studio: Studio): Promise<void> {
+  const sessions = targetSessions(studio);
+  const names = sessions.states().filter((s) => s.status !== 'disconnected' && s.status !== 'failed').map((s) => s.name);
+  await sessions.disconnectAll();
+  for (const name of names) studio.output(name).appendLine(`[${new Date().toISOString()}] detached everything (agent stopped)`);
+}
+
+export function activate(studio: Studio): void {
+  const run = (fn: () => Promise<void>) => fn().catch((err: unknown) => void vscode.window.showErrorMessage(`eBPF: ${(err as Error).message}`));
+  studio.context.subscriptions.push(
+    vscode.commands.registerCommand('ebpfStudio.attachProbe', (argument: unknown, program: unknown) => run(() => attachProbe(studio, argument, program))),
+    vscode.commands.registerCommand('ebpfStudio.attachToHosts', (argument: unknown) => run(() => attachToHosts(studio, argument))),
+    vscode.commands.registerCommand('ebpfStudio.detach', (argument: unknown) => run(() => detach(studio, argument))),
+    vscode.commands.registerCommand('ebpfStudio.detachAll', () => run(() => detachAll(studio))),
+  );
+}

@@ -1,0 +1,73 @@
+// Connects SSH targets for the Studio hub: resolves the name (settings, ~/.ssh/config, user@host), asks host-key,
+// password and passphrase questions in the editor, offers to keep a password in VS Code's SecretStorage (never
+// in plain text), and logs what was run on the host to its output channel. Talks to engine/targets/ssh-transport.
+import * as vscode from 'vscode';
+import type { ResolvedTarget, Studio } from '../studio';
+import type { HostKeyQuestion, SshPrompts } from '../../../engine/targets/ssh-connection';
+import { connectSshAgent } from '../../../engine/targets/ssh-transport';
+import { resolveTarget, type SshHost } from '../../../engine/targets/target-address';
+
+function secretKey(host: SshHost): string {
+  return `ebpfStudio.sshPassword:${host.user}@${host.host}:${host.port}`;
+}
+
+function editorPrompts(target: ResolvedTarget): SshPrompts {
+  return {
+    async confirmHostKey(q: HostKeyQuestion) {
+      const detail =
+        `${q.address} is not in ${q.knownHostsPath}.\n\n${q.keyType} key fingerprint:\n${q.fingerprint}\n\n` +
+        (q.otherTypesKnown.length ? `A ${q.otherTypesKnown.join(', ')} key of this host is already known; this is a different key type.\n\n` : '') +
+        'Compare it with the fingerprint the host\'s administrator gives you (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) before trusting it.';
+      const trust = 'Trust and Connect';
+      const choice = await vscode.window.showWarningMessage(`eBPF Studio: first connection to ${target.name}`, { modal: true, detail }, trust);
+      target.output.appendLine(choice === trust ? `host key ${q.fingerprint} of ${q.address} trusted by the user` : `host key ${q.fingerprint} of ${q.address} not trusted; not connecting`);
+      return choice === trust;
+    },
+    password: (q) =>
+      Promise.resolve(
+        vscode.window.showInputBox({
+          title: `Password for ${q.user}@${q.address}`,
+          prompt: q.attempt > 1 ? 'The host refused that password; try again.' : `eBPF Studio connects to ${target.name} over SSH.`,
+          password: true,
+          ignoreFocusOut: true,
+        }),
+      ),
+    passphrase: (q) =>
+      Promise.resolve(
+        vscode.window.showInputBox({
+          title: `Passphrase for ${q.keyFile}`,
+          prompt: q.attempt > 1 ? 'That passphrase did not decrypt the key; try again.' : `Needed to use this key for ${target.name}.`,
+          password: true,
+          ignoreFocusOut: true,
+        }),
+      ),
+  };
+}
+
+async function connectSsh(target: ResolvedTarget, studio: Studio) {
+  const spec = resolveTarget(target.name, { settings: target.configured });
+  if (spec.kind !== 'ssh') throw new Error(`${target.name} is not an SSH target.`);
+  const secrets = studio.context.secrets;
+  const saved = await secrets.get(secretKey(spec.host));
+  const log = (line: string) => target.output.appendLine(`[${new Date().toISOString()}] ${line}`);
+  const agent = await connectSshAgent(spec.host, {
+    prompts: editorPrompts(target),
+    agentBundle: studio.context.asAbsolutePath('dist/agent.js'),
+    ...(saved ? { password: saved } : {}),
+    log,
+    onStderr: (line) => target.output.appendLine(`agent: ${line}`),
+  });
+  log(`agent started in ${Object.values(agent.timings).reduce((a, b) => a + b, 0)} ms (${agent.uploaded ? 'uploaded' : 'cached'}), kernel ${agent.facts.kernelRelease}`);
+  if (agent.connection.authenticatedWith === 'password' && agent.connection.password && agent.connection.password !== saved) {
+    const typed = agent.connection.password;
+    const remember = 'Remember in Secret Storage';
+    void vscode.window.showInformationMessage(`Remember the password for ${spec.host.user}@${spec.host.host}? It is kept in VS Code's secret storage (the OS keychain), never in settings.`, remember).then((choice) => {
+      if (choice === remember) void secrets.store(secretKey(spec.host), typed);
+    });
+  }
+  return agent.client;
+}
+
+export function activate(studio: Studio): void {
+  studio.context.subscriptions.push(studio.registerConnector('ssh', (target) => connectSsh(target, studio)));
+}

@@ -1,0 +1,91 @@
+// Turns target states (engine/targets/target-sessions) into the rows of the "eBPF Targets" tree: targets →
+// sessions → programs and maps, with status icons, descriptions and the contextValues the manifest's menus match.
+import type { TargetState } from '../../../engine/targets/target-sessions';
+
+export interface TargetRow {
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  /** A codicon id. */
+  icon: string;
+  /** target.<status>, session, program.<attached|failed>, map.<type> */
+  contextValue: string;
+  collapsible: boolean;
+  targetName: string;
+  session?: string;
+  program?: string;
+  map?: string;
+  children: TargetRow[];
+}
+
+const STATUS_ICONS: Record<string, string> = {
+  idle: 'circle-outline',
+  connecting: 'loading~spin',
+  connected: 'vm-connect',
+  attaching: 'loading~spin',
+  attached: 'pass-filled',
+  failed: 'error',
+  disconnected: 'debug-disconnect',
+};
+
+export function targetRows(names: string[], states: TargetState[], current: string): TargetRow[] {
+  const byName = new Map(states.map((s) => [s.name, s]));
+  const all = [...new Set([...names, ...states.map((s) => s.name)])];
+  return all.map((name) => {
+    const state = byName.get(name);
+    const status = state?.status ?? 'idle';
+    const sessions = state?.sessions ?? [];
+    const statusText = status === 'idle' ? 'not connected' : status;
+    return {
+      id: `target:${name}`,
+      label: name,
+      description: `${name === current ? 'current · ' : ''}${statusText}`,
+      tooltip: state?.message ? `${name}: ${statusText}\n${state.message}` : `${name}: ${statusText}`,
+      icon: STATUS_ICONS[status] ?? 'circle-outline',
+      contextValue: `target.${status}`,
+      collapsible: sessions.length > 0,
+      targetName: name,
+      children: sessions.map((s) => ({
+        id: `session:${name}:${s.session}`,
+        label: s.objectName,
+        description: `${s.session} · ${s.programs.filter((p) => p.attached).length}/${s.programs.length} attached${s.streams.length ? ` · streaming ${s.streams.join(', ')}` : ''}`,
+        icon: 'symbol-event',
+        contextValue: 'session',
+        collapsible: true,
+        targetName: name,
+        session: s.session,
+        children: [
+          ...s.programs.map((p) => ({
+            id: `program:${name}:${s.session}:${p.name}`,
+            label: p.name,
+            description: `${p.section} · ${p.attached ? `attached, id ${p.id}` : 'not attached'}`,
+            tooltip: p.attachError ?? `${p.type} program ${p.name}, kernel id ${p.id}`,
+            icon: p.attached ? 'symbol-method' : 'warning',
+            contextValue: `program.${p.attached ? 'attached' : 'failed'}`,
+            collapsible: false,
+            targetName: name,
+            session: s.session,
+            program: p.name,
+            children: [],
+          })),
+          ...s.maps
+            .filter((m) => !m.internal)
+            .map((m) => ({
+              id: `map:${name}:${s.session}:${m.name}`,
+              label: m.name,
+              description: `${m.type} · ${m.maxEntries} entries max`,
+              tooltip: `${m.type} map ${m.name}: key ${m.keySize} B, value ${m.valueSize} B, kernel id ${m.id}`,
+              icon: m.type === 'ringbuf' || m.type === 'perf_event_array' ? 'list-unordered' : 'table',
+              contextValue: `map.${m.type}`,
+              collapsible: false,
+              targetName: name,
+              session: s.session,
+              map: m.name,
+              children: [],
+            })),
+        ],
+      })),
+    };
+  });
+}
