@@ -11,15 +11,24 @@ import { findClang } from '../../../engine/toolchain/find-clang';
 import { provideVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
 import { bundledTemplatesDir, loadTemplate, type ProbeTemplate } from '../../../engine/templates/template-catalog';
 import { resolveParameterValues, templateLoadOptions } from '../../../engine/templates/template-parameters';
+import { buildTestAgent, type TestAgentBundle } from '../build-test-agent';
 
-const AGENT_BUNDLE = join(__dirname, '..', '..', '..', 'dist', 'agent.js');
+let agentBundle: Promise<TestAgentBundle> | undefined;
+
+/** The agent built from the current sources once per test process (never a stale dist/), removed at exit. */
+function freshAgent(): Promise<TestAgentBundle> {
+  if (!agentBundle) {
+    agentBundle = buildTestAgent();
+    void agentBundle.then((bundle) => process.once('exit', () => bundle.remove()));
+  }
+  return agentBundle;
+}
 
 /** Why template kernel tests cannot run here, or undefined when they can. In CI a missing prerequisite fails. */
 export function missingPrerequisite(): string | undefined {
   const missing = (() => {
     if (process.getuid?.() !== 0) return 'needs root (BPF syscall, tracefs, netns)';
     if (!existsSync('/sys/kernel/btf/vmlinux')) return 'needs kernel BTF (/sys/kernel/btf/vmlinux)';
-    if (!existsSync(AGENT_BUNDLE)) return `needs the agent bundle ${AGENT_BUNDLE} (npm run build)`;
     return undefined;
   })();
   if (missing && process.env.CI === 'true') throw new Error(`template kernel tests cannot run: ${missing}`);
@@ -63,7 +72,7 @@ export class TemplateSession {
   /** Compiles the bundled template `name`, then loads and attaches it with `values` (text, as from --param). */
   static async start(name: string, values: Record<string, string> = {}): Promise<TemplateSession> {
     const template = loadTemplate(join(bundledTemplatesDir(), name));
-    const client = await connectLocalAgent({ agentPath: AGENT_BUNDLE });
+    const client = await connectLocalAgent({ agentPath: (await freshAgent()).path });
     try {
       const hello = await client.request('hello', {});
       const clang = await findClang();
