@@ -14,6 +14,7 @@ import { unboundedArrayIndexRule } from './unbounded-array-index';
 import { unboundedHelperSizeRule } from './unbounded-helper-size';
 import { packetBoundsUncheckedRule } from './packet-bounds-unchecked';
 import { directKernelMemoryReadRule } from './direct-kernel-memory-read';
+import { invalidReturnValueRule } from './invalid-return-value';
 
 export const allRules: readonly Rule[] = [
   licenseMissingRule,
@@ -29,4 +30,5 @@ export const allRules: readonly Rule[] = [
   unboundedHelperSizeRule,
   packetBoundsUncheckedRule,
   directKernelMemoryReadRule,
+  invalidReturnValueRule,
 ];
