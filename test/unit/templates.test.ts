@@ -59,6 +59,19 @@ describe('bundled templates', () => {
   });
 });
 
+describe('docs/templates.md', () => {
+  it('lists every bundled template with its title and parameters', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'templates.md'), 'utf8');
+    for (const template of listTemplates().templates) {
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`${template.name}\` |`));
+      assert.ok(row, `docs/templates.md has no row for ${template.name}`);
+      const cells = row.split(' | ');
+      assert.equal(cells[1], template.manifest.title, template.name);
+      assert.equal(cells[3].replace(/ \|$/, ''), template.manifest.parameters.map((p) => `\`${p.name}\``).join(', '), template.name);
+    }
+  });
+});
+
 describe('template.json validation', () => {
   it('accepts a minimal manifest', () => {
     assert.deepEqual(problemsOf(validManifest()), []);
