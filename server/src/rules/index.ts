@@ -15,6 +15,7 @@ import { unboundedHelperSizeRule } from './unbounded-helper-size';
 import { packetBoundsUncheckedRule } from './packet-bounds-unchecked';
 import { directKernelMemoryReadRule } from './direct-kernel-memory-read';
 import { invalidReturnValueRule } from './invalid-return-value';
+import { stackSizeExceededRule } from './stack-size-exceeded';
 
 export const allRules: readonly Rule[] = [
   licenseMissingRule,
@@ -31,4 +32,5 @@ export const allRules: readonly Rule[] = [
   packetBoundsUncheckedRule,
   directKernelMemoryReadRule,
   invalidReturnValueRule,
+  stackSizeExceededRule,
 ];
