@@ -6,6 +6,7 @@ import { streamEvents, stopEvents } from './event-stream';
 import { featureProbe } from './feature-probe';
 import { hello } from './hello';
 import { loadSession } from './load-session';
+import { objectBtf } from './object-btf';
 import { readMap } from './map-read';
 import { programStats } from './program-stats';
 import { serve, type MethodTable } from './rpc-server';
@@ -20,6 +21,7 @@ const methods: MethodTable = {
   verify: (params) => verifyObject(params),
   btf: () => fetchVmlinuxBtf(),
   readMap: (params) => readMap(params, sessionMapFd),
+  objectBtf: (params) => objectBtf(params),
   load: (params) => loadSession(params),
   detach: (params) => detachSession(params),
   sessions: () => listSessions(),

@@ -272,6 +272,10 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
       return { count: total, keys, values, method: 'batch' };
     }
     token = Buffer.from(outBatch);
+    if (total >= info.maxEntries) {
+      // A map never holds more than max_entries: this was the last chunk.
+      return { count: total, keys: keys.subarray(0, total * info.keySize), values: values.subarray(0, total * valueStride), method: 'batch' };
+    }
     if (total >= limit) break;
   }
   return {
@@ -306,6 +310,7 @@ function readIterating(fd: number, info: MapInfo, valueStride: number, limit: nu
     }
     count++;
   }
+  if (count >= info.maxEntries) return { count, keys, values, method: 'iterate' };
   const last = keys.subarray((count - 1) * info.keySize, count * info.keySize);
   return { count, keys, values, cursor: `k:${Buffer.from(last).toString('base64')}`, method: 'iterate' };
 }

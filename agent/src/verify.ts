@@ -48,7 +48,11 @@ async function listPrograms(bytes: Buffer, objectName: string): Promise<ProgramI
       return err as Error;
     }
     try {
-      return lib.programs(obj).map((p) => ({ name: lib.programName(p), section: lib.programSection(p), insnCount: lib.programInsnCount(p) }));
+      // Non-static functions without SEC() land in .text: libbpf lists them, but they are subprograms, not programs.
+      return lib
+        .programs(obj)
+        .map((p) => ({ name: lib.programName(p), section: lib.programSection(p), insnCount: lib.programInsnCount(p) }))
+        .filter((p) => p.section !== '.text');
     } finally {
       lib.closeObject(obj);
     }

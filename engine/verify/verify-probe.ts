@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
 import type { HelloResult, ProgramVerdict } from '../../protocol/agent-rpc';
-import { programDeclarationLine, verdictDiagnostic } from '../../server/src/verifier/verifier-diagnostics';
+import { programDeclarationLine, verdictDiagnostic, type LineOrigin } from '../../server/src/verifier/verifier-diagnostics';
 import { AgentRequestError, type AgentClient } from '../targets/agent-client';
 import { compileProbe, includeDirs } from '../toolchain/compile-probe';
 import { findClang } from '../toolchain/find-clang';
@@ -30,8 +30,8 @@ export interface VerifyProbeOptions {
 export interface ProgramReport extends ProgramVerdict {
   /** 0-based line of the program's SEC(...) declaration in the source, for code lenses. */
   declarationLine?: number;
-  /** Where the verifier rejected it (absolute path, 0-based line). */
-  failure?: { path: string; line: number };
+  /** Where the verifier rejected it (absolute path, 0-based line, and how that line was found). */
+  failure?: { path: string; line: number; lineFrom: LineOrigin };
 }
 
 export type ProbeVerdict = 'accepted' | 'rejected' | 'compile-error' | 'load-error';
@@ -145,17 +145,32 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
 
   const p = performance.now();
   const sourceLines = sourceText.split('\n');
-  const programs: ProgramReport[] = verdicts.map((verdict) => {
-    const declarationLine = programDeclarationLine(sourceLines, verdict.section, verdict.name);
-    const rejected = verdictDiagnostic(verdict, { sourcePath, object: compiled.object as Buffer, ...(target.lockdown ? { lockdown: target.lockdown } : {}) });
+  const object = compiled.object;
+  const diagnose = (verdict: ProgramVerdict) => verdictDiagnostic(verdict, { sourcePath, object, ...(target.lockdown ? { lockdown: target.lockdown } : {}) });
+  const programs: ProgramReport[] = [];
+  let rerunMs = 0;
+  for (let verdict of verdicts) {
+    let rejected = diagnose(verdict);
+    if (rejected && rejected.lineFrom !== 'line-info' && (options.logLevel ?? 1) === 1 && verdict.log.trim() !== '') {
+      // Level 1 drops the log of finished paths; level 2 keeps every annotation, so its nearest one is exact.
+      const t2 = performance.now();
+      const [detailed] = (await options.agent.request('verify', { object: object.toString('base64'), objectName: basename(sourcePath).replace(/\.c$/, '.o'), programs: [verdict.name], logLevel: 2 }, { timeoutMs: options.verifyTimeoutMs ?? 300_000 })).programs;
+      rerunMs += performance.now() - t2;
+      timings.verifyMs += Math.round(performance.now() - t2);
+      if (detailed && !detailed.accepted) {
+        verdict = detailed;
+        rejected = diagnose(detailed);
+      }
+    }
     if (rejected) addDiagnostic(diagnostics, rejected.path, rejected.diagnostic);
-    return {
+    const declarationLine = programDeclarationLine(sourceLines, verdict.section, verdict.name);
+    programs.push({
       ...verdict,
       ...(declarationLine !== undefined ? { declarationLine } : {}),
-      ...(rejected ? { failure: { path: rejected.path, line: rejected.diagnostic.range.start.line } } : {}),
-    };
-  });
-  timings.parseMs = Math.round(performance.now() - p);
+      ...(rejected ? { failure: { path: rejected.path, line: rejected.diagnostic.range.start.line, lineFrom: rejected.lineFrom } } : {}),
+    });
+  }
+  timings.parseMs = Math.max(0, Math.round(performance.now() - p - rerunMs));
   for (const program of programs) {
     progress(
       program.accepted

@@ -19,9 +19,14 @@ export interface VerifierDiagnosticOptions {
   lockdown?: string;
 }
 
+/** Where a rejection's line came from: the object's line_info for the failing instruction, the log's nearest
+ * annotation, or (no instruction named) the program's SEC line. */
+export type LineOrigin = 'line-info' | 'log' | 'declaration';
+
 export interface VerifierDiagnostic {
   /** Absolute path of the file the diagnostic belongs to. */
   path: string;
+  lineFrom: LineOrigin;
   diagnostic: Diagnostic;
   parsed: ParsedVerifierLog;
 }
@@ -80,18 +85,23 @@ export function verdictDiagnostic(verdict: ProgramVerdict, options: VerifierDiag
     (parsed.errorMessage ? explainVerifierMessage(parsed.errorMessage) : undefined) ??
     explainLoadRefusal({ section: verdict.section, log: verdict.log, ...(verdict.errno !== undefined ? { errno: verdict.errno } : {}), ...(options.lockdown ? { lockdown: options.lockdown } : {}) });
 
+  // The kernel annotates an instruction only when its line_info differs from the last one printed, and at log
+  // level 1 it discards the log of finished paths, so the nearest annotation can be stale. For an instruction of
+  // the program's own body the object's line_info gives exactly the line the kernel would print for it.
   let path = options.sourcePath;
   let line: number | undefined;
+  let lineFrom: LineOrigin = 'declaration';
+  const failingInsn = parsed.failingInsn?.index;
+  const lineInfo = failingInsn !== undefined && failingInsn < verdict.insnCount && options.object ? lineInfoFallback(options.object, verdict.section, verdict.name, failingInsn) : undefined;
   const source = parsed.failingSource;
-  if (source?.file && source.line) {
+  if (lineInfo) {
+    path = resolveLogFile(lineInfo.file, options.sourcePath);
+    line = lineInfo.line - 1;
+    lineFrom = 'line-info';
+  } else if (source?.file && source.line) {
     path = resolveLogFile(source.file, options.sourcePath);
     line = source.line - 1;
-  } else if (parsed.failingInsn && options.object) {
-    const fallback = lineInfoFallback(options.object, verdict.section, verdict.name, parsed.failingInsn.index);
-    if (fallback) {
-      path = resolveLogFile(fallback.file, options.sourcePath);
-      line = fallback.line - 1;
-    }
+    lineFrom = 'log';
   }
   const lines = readLines(path);
   if (line === undefined) line = programDeclarationLine(readLines(options.sourcePath) ?? [], verdict.section, verdict.name) ?? 0;
@@ -121,5 +131,5 @@ export function verdictDiagnostic(verdict: ProgramVerdict, options: VerifierDiag
     ...(related.length ? { relatedInformation: related } : {}),
     data,
   };
-  return { path, diagnostic, parsed };
+  return { path, lineFrom, diagnostic, parsed };
 }

@@ -1,0 +1,168 @@
+// The full tier-2 check on this kernel: every fixture probe's verdict and line equal what bpftool's own load
+// reports, clang errors land on clang's line, vmlinux.h is generated once per BTF hash, and corpus agreement.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { AgentClient } from '../../../engine/targets/agent-client';
+import { connectLocalAgent } from '../../../engine/targets/local-transport';
+import { provideVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
+import { verifyProbe, type VerifyProbeResult } from '../../../engine/verify/verify-probe';
+import { verifyProbe as kernelVerdictByBpftool, vmlinuxIncludeDir } from '../../../scripts/corpus-verdicts';
+import { agentBundle, probesDir, repoRoot, skipUnlessReady } from './agent-under-test';
+
+const skip = skipUnlessReady();
+
+/** The verdict and 1-based line as the corpus records them: the first rejected program's line, or clang's first error. */
+function verdictAndLine(result: VerifyProbeResult): { verdict: string; line?: number } {
+  if (result.verdict === 'compile-error') {
+    const first = result.diagnostics.get(result.sourcePath)?.find((d) => d.severity === 1);
+    return { verdict: 'compile-error', ...(first ? { line: first.range.start.line + 1 } : {}) };
+  }
+  if (result.verdict === 'accepted') return { verdict: 'accepted' };
+  const failure = result.programs.find((p) => !p.accepted)?.failure;
+  return { verdict: 'rejected', ...(failure && failure.lineFrom !== 'declaration' ? { line: failure.line + 1 } : {}) };
+}
+
+async function withAgent<T>(fn: (agent: AgentClient) => Promise<T>): Promise<T> {
+  const agent = await connectLocalAgent({ agentPath: agentBundle() });
+  try {
+    return await fn(agent);
+  } finally {
+    await agent.close();
+  }
+}
+
+test('every fixture probe: verdict and line equal bpftool prog loadall on this kernel', { skip, timeout: 300_000 }, async () => {
+  const includeDir = vmlinuxIncludeDir();
+  const probes = readdirSync(probesDir).filter((f) => f.endsWith('.bpf.c') && f !== 'no-programs.bpf.c');
+  await withAgent(async (agent) => {
+    for (const probe of probes) {
+      const ours = verdictAndLine(await verifyProbe({ sourcePath: join(probesDir, probe), agent }));
+      const kernel = kernelVerdictByBpftool(join(probesDir, probe), includeDir);
+      assert.deepEqual(ours, { verdict: kernel.verdict, ...(kernel.line !== undefined ? { line: kernel.line } : {}) }, `${probe}: bpftool says ${kernel.verdict}:${kernel.line} (${kernel.message})`);
+    }
+  });
+});
+
+test('rejections carry the kernel message, an explanation, the register state and the program', { skip }, async () => {
+  await withAgent(async (agent) => {
+    const result = await verifyProbe({ sourcePath: join(probesDir, 'mixed.bpf.c'), agent });
+    assert.equal(result.verdict, 'rejected');
+    const [diagnostic] = result.diagnostics.get(join(probesDir, 'mixed.bpf.c')) ?? [];
+    assert.equal(diagnostic.source, 'verifier');
+    assert.equal(diagnostic.code, 'null-map-value');
+    assert.equal(diagnostic.range.start.line, 32);
+    assert.match(diagnostic.message as string, /^R0 invalid mem access 'map_value_or_null'\n.*NULL/);
+    assert.ok(diagnostic.relatedInformation?.some((r) => r.message.startsWith('R0 = map_value_or_null(')));
+    const accepted = result.programs.find((p) => p.name === 'count_getpid');
+    assert.equal(accepted?.accepted, true);
+    assert.equal(accepted?.declarationLine, 11);
+    const lockdown = await verifyProbe({ sourcePath: join(probesDir, 'fentry-lockdown.bpf.c'), agent });
+    const [eperm] = lockdown.diagnostics.get(join(probesDir, 'fentry-lockdown.bpf.c')) ?? [];
+    assert.equal(lockdown.programs[0].errno, 1);
+    assert.equal(eperm.code, 'lockdown');
+    assert.match(eperm.message as string, /EPERM.*\n.*lockdown/s);
+    assert.equal(eperm.range.start.line, 5, 'placed on the SEC line');
+  });
+});
+
+test('a clang error becomes a diagnostic on the line clang names', { skip }, async () => {
+  const source = join(probesDir, 'compile-error.bpf.c');
+  const clangSays = spawnSync('clang-19', ['-target', 'bpf', '-fsyntax-only', `-I/usr/include/${os.machine()}-linux-gnu`, source], { encoding: 'utf8' }).stderr;
+  const clangLine = Number(/compile-error\.bpf\.c:(\d+):\d+: error/.exec(clangSays)?.[1]);
+  await withAgent(async (agent) => {
+    const result = await verifyProbe({ sourcePath: source, agent });
+    assert.equal(result.verdict, 'compile-error');
+    const [diagnostic] = result.diagnostics.get(source) ?? [];
+    assert.equal(diagnostic.source, 'clang');
+    assert.equal(diagnostic.range.start.line + 1, clangLine);
+    assert.match(diagnostic.message as string, /undeclared identifier 'undeclared_value'/);
+  });
+});
+
+test('vmlinux.h is generated once per BTF hash, from the target agent\'s BTF', { skip, timeout: 120_000 }, async () => {
+  const cacheRoot = mkdtempSync(join(os.tmpdir(), 'ebpf-vmlinux-'));
+  try {
+    const sha = createHash('sha256').update(readFileSync('/sys/kernel/btf/vmlinux')).digest('hex');
+    await withAgent(async (agent) => {
+      let fetches = 0;
+      const source = {
+        fetchBtf: async () => {
+          fetches++;
+          const btf = await agent.request('btf', {});
+          return { btf: Buffer.from(btf.btf, 'base64'), sha256: btf.sha256 };
+        },
+      };
+      const [first, concurrent] = await Promise.all([provideVmlinuxHeader([], source, cacheRoot), provideVmlinuxHeader([], source, cacheRoot)]);
+      assert.equal(first.origin, 'generated');
+      assert.equal(concurrent.origin, 'cache', 'a concurrent request waits for the same generation');
+      assert.equal(first.path, join(cacheRoot, sha, 'vmlinux.h'));
+      const written = statSync(first.path).mtimeMs;
+      assert.match(readFileSync(first.path, 'utf8').slice(0, 4096), /#ifndef __VMLINUX_H__/);
+      const again = await provideVmlinuxHeader([], { ...source, knownSha256: sha }, cacheRoot);
+      assert.deepEqual(again, { origin: 'cache', path: first.path, sha256: sha });
+      assert.equal(fetches, 2, 'the known hash skips the BTF fetch');
+      assert.equal(statSync(first.path).mtimeMs, written, 'never generated twice');
+      assert.deepEqual(readdirSync(join(cacheRoot, sha)), ['vmlinux.h'], 'no temporary files left');
+
+      const result = await verifyProbe({ sourcePath: join(probesDir, 'accepted-vmlinux.bpf.c'), agent, vmlinuxCacheRoot: cacheRoot });
+      assert.equal(result.verdict, 'accepted');
+      assert.equal(result.vmlinux?.origin, 'cache');
+      const userDir = mkdtempSync(join(os.tmpdir(), 'ebpf-inc-'));
+      try {
+        writeFileSync(join(userDir, 'vmlinux.h'), readFileSync(first.path));
+        const fromIncludePath = await verifyProbe({ sourcePath: join(probesDir, 'accepted-vmlinux.bpf.c'), agent, includePaths: [userDir], vmlinuxCacheRoot: cacheRoot });
+        assert.deepEqual(fromIncludePath.vmlinux, { origin: 'include-path', path: join(userDir, 'vmlinux.h') });
+      } finally {
+        rmSync(userDir, { recursive: true, force: true });
+      }
+    });
+  } finally {
+    rmSync(cacheRoot, { recursive: true, force: true });
+  }
+});
+
+test('a file that is not BPF C gets one clear diagnostic, not a crash', { skip }, async () => {
+  const work = mkdtempSync(join(os.tmpdir(), 'ebpf-notbpf-'));
+  try {
+    const plain = join(work, 'plain.bpf.c');
+    writeFileSync(plain, 'int add(int a, int b)\n{\n\treturn a + b;\n}\n');
+    await withAgent(async (agent) => {
+      const result = await verifyProbe({ sourcePath: plain, agent });
+      assert.equal(result.verdict, 'load-error');
+      const [diagnostic] = result.diagnostics.get(plain) ?? [];
+      assert.equal(diagnostic.code, 'no-programs');
+      assert.match(diagnostic.message as string, /no BPF programs/);
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+const corpusExpected = join(repoRoot, 'test', 'fixtures', 'corpus', 'expected.json');
+test('every corpus probe: tier-2 verdict and line equal the recorded kernel verdict', { skip: skip || (!existsSync(corpusExpected) && 'needs test/fixtures/corpus/expected.json'), timeout: 600_000 }, async () => {
+  const expected = JSON.parse(readFileSync(corpusExpected, 'utf8')) as Record<string, { verdict: string; line?: number }>;
+  const mismatches: string[] = [];
+  await withAgent(async (agent) => {
+    for (const [name, entry] of Object.entries(expected)) {
+      const ours = verdictAndLine(await verifyProbe({ sourcePath: join(repoRoot, 'test', 'fixtures', 'corpus', name), agent }));
+      if (ours.verdict !== entry.verdict || ours.line !== entry.line) mismatches.push(`${name}: kernel ${entry.verdict}:${entry.line ?? '-'}, tier 2 ${ours.verdict}:${ours.line ?? '-'}`);
+    }
+  });
+  assert.deepEqual(mismatches, [], `${Object.keys(expected).length - mismatches.length}/${Object.keys(expected).length} agree`);
+});
+
+test('without clang, one message says how to install it', { skip }, () => {
+  const script = `require(${JSON.stringify(join(repoRoot, 'engine', 'toolchain', 'find-clang.ts'))}).findClang().then(() => console.log('found'), (e) => console.log(e.message))`;
+  const emptyDir = mkdtempSync(join(os.tmpdir(), 'empty-path-'));
+  try {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', cwd: repoRoot, env: { ...process.env, PATH: emptyDir } });
+    assert.match(out, /clang is needed.*apt-get install clang-19/);
+  } finally {
+    rmSync(emptyDir, { recursive: true, force: true });
+  }
+});
