@@ -151,6 +151,11 @@ export function maskBpfMacros(text: string): MaskResult {
       continue;
     }
     const identEnd = scan.identEnd(i);
+    // every macro handled here starts with S, B, b or _; skip other identifiers without slicing them
+    if (code !== 83 && code !== 66 && code !== 98 && code !== 95) {
+      i = identEnd;
+      continue;
+    }
     const word = text.slice(i, identEnd);
     const open = scan.skipSpace(identEnd);
     const hasParen = text[open] === '(';

@@ -2,7 +2,7 @@
 // parse(old)) from the span that changed, and says which span of the new text an update touched.
 import type { Parser, Tree, Point } from 'web-tree-sitter';
 import { maskBpfMacros } from './bpf-macro-mask';
-import { ProbeFile, type EditedSpan } from './probe-file';
+import { FunctionMemo, ProbeFile, type EditedSpan } from './probe-file';
 import type { KernelVersion } from '../kernel/kernel-version';
 import { createCParser } from './c-parser';
 
@@ -41,6 +41,7 @@ export class ProbeDocument {
   private tree: Tree | null = null;
   private retiredTree: Tree | null = null;
   private current: ProbeFile | null = null;
+  private readonly functionMemo = new FunctionMemo();
 
   constructor(
     private readonly parser: Parser,
@@ -82,7 +83,8 @@ export class ProbeDocument {
     this.retiredTree = this.tree;
     this.tree = tree;
     this.masked = masked;
-    this.current = new ProbeFile(text, masked, tree, macros, { uri: this.uri, targetKernel, changed });
+    this.functionMemo.nextVersion();
+    this.current = new ProbeFile(text, masked, tree, macros, { uri: this.uri, targetKernel, changed, functionMemo: this.functionMemo });
     return { file: this.current, changed };
   }
 

@@ -1,6 +1,7 @@
 // ProbeFile: one parsed eBPF C file and the facts rules need (functions, SEC sections, program
 // types, helper calls, maps, licence, target kernel), derived lazily from the tree-sitter tree.
 import type { Node, Tree } from 'web-tree-sitter';
+import { createHash } from 'node:crypto';
 import type { Position, Range } from 'vscode-languageserver-types';
 import type { MaskedMacro } from './bpf-macro-mask';
 import { kernelFacts, type HelperInfo, type KernelFacts } from '../kernel/kernel-facts';
@@ -85,7 +86,7 @@ export interface ProbeFunction {
   /** The libbpf wrapper macro used to declare it (BPF_KPROBE, BPF_PROG …), if any. */
   wrapper: string | null;
   returnType: string;
-  params: FunctionParam[];
+  readonly params: FunctionParam[];
   /** Every call with an identifier callee in the body. */
   readonly calls: CallSite[];
   /** Calls of known BPF helpers in the body. */
@@ -141,6 +142,31 @@ export interface ProbeFileOptions {
   targetKernel: KernelVersion;
   /** What the edit that produced this version changed; null for a first (full) parse. */
   changed?: EditedSpan | null;
+  /** Per-function values kept across versions of one document (see ProbeFile.memoizeForFunction). */
+  functionMemo?: FunctionMemo;
+}
+
+/**
+ * Values derived from one function, kept across the versions of a document: an entry is reused
+ * while the function's text, column, the file outside function bodies and the target kernel are
+ * unchanged. Entries not used by the last two versions are dropped.
+ */
+export class FunctionMemo {
+  private current = new Map<string, unknown>();
+  private previous = new Map<string, unknown>();
+
+  /** Starts a new version: what the version before last did not use is forgotten. */
+  nextVersion(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+
+  get<T>(key: string, compute: () => T): T {
+    if (this.current.has(key)) return this.current.get(key) as T;
+    const value = this.previous.has(key) ? (this.previous.get(key) as T) : compute();
+    this.current.set(key, value);
+    return value;
+  }
 }
 
 /** The GPL-compatible licence strings the kernel accepts (include/linux/license.h). */
@@ -174,6 +200,40 @@ export class ProbeFile {
     this.macros = macros;
     this.targetKernel = options.targetKernel;
     this.changed = options.changed ?? null;
+    this.functionMemo = options.functionMemo ?? new FunctionMemo();
+  }
+
+  private readonly functionMemo: FunctionMemo;
+  private contextHash: string | undefined;
+
+  /**
+   * A hash of everything a function's facts may depend on besides the function itself: the text
+   * outside function bodies (declarations, maps, structs, #defines, licence) and the target kernel.
+   */
+  get outsideBodiesHash(): string {
+    if (this.contextHash === undefined) {
+      const hash = createHash('sha1');
+      hash.update(`${this.targetKernel.major}.${this.targetKernel.minor}.${this.targetKernel.patch}`);
+      let position = 0;
+      for (const fn of this.functions) {
+        hash.update(this.text.slice(position, fn.body.startIndex));
+        hash.update('\u0000');
+        position = fn.body.endIndex;
+      }
+      hash.update(this.text.slice(position));
+      this.contextHash = hash.digest('base64');
+    }
+    return this.contextHash;
+  }
+
+  /**
+   * A value computed from one function, reused across edits while that function's text (and
+   * outsideBodiesHash) stay the same. The value must not hold tree nodes or absolute positions
+   * (they belong to one version); keep sizes, names, or positions relative to the function start.
+   */
+  memoizeForFunction<T>(fn: ProbeFunction, key: string, compute: () => T): T {
+    const start = fn.node.startPosition.column;
+    return this.functionMemo.get(`${key}\u0000${this.outsideBodiesHash}\u0000${start}\u0000${this.textOf(fn.node)}`, compute);
   }
 
   /** The functions the last edit touched (all of them after a full parse). */
@@ -291,12 +351,13 @@ export class ProbeFile {
     if (this.callerTypes) return this.callerTypes;
     const subprograms = new Set(this.functions.filter((fn) => !fn.isProgram).map((fn) => fn.name));
     const calleesOf = new Map<string, string[]>();
+    const callPattern = new RegExp(`\\b(${[...subprograms].join('|')})\\s*\\(`, 'g');
     const callees = (fn: ProbeFunction): string[] => {
       let names = calleesOf.get(fn.name);
       if (!names) {
         names = [];
         const body = this.text.slice(fn.body.startIndex, fn.body.endIndex);
-        for (const match of body.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) if (subprograms.has(match[1])) names.push(match[1]);
+        for (const match of body.matchAll(callPattern)) names.push(match[1]);
         calleesOf.set(fn.name, names);
       }
       return names;
@@ -388,77 +449,32 @@ export class ProbeFile {
   }
 
   /** `headerStart`: where the previous top-level declaration ended (attributes may sit in between). */
+  /** `headerStart`: where the previous top-level declaration ended (attributes may sit in between). */
   private describeFunction(node: Node, section: Extract<MaskedMacro, { kind: 'section' }> | null, headerStart: number): ProbeFunction | null {
     const body = node.childForFieldName('body');
     const declarator = functionDeclarator(node.childForFieldName('declarator'));
     const nameNode = declarator?.childForFieldName('declarator');
     if (!body || !declarator || !nameNode || nameNode.type !== 'identifier') return null;
-    const name = nameNode.text;
-    const wrapper = this.declarationMacros().find(
-      (m): m is Extract<MaskedMacro, { kind: 'wrapper' }> => m.kind === 'wrapper' && m.start >= node.startIndex && m.start < body.startIndex,
-    );
-    const attributes = new Set(
-      this.declarationMacros().flatMap((m) => (m.kind === 'attribute' && m.start >= headerStart && m.start < nameNode.startIndex ? [m.name] : [])),
-    );
-    const specifiers = node.children.filter((c): c is Node => c != null && (c.type === 'storage_class_specifier' || c.type === 'attribute_specifier')).map((c) => c.text);
-    const headerText = this.text.slice(headerStart, nameNode.startIndex);
-    const sectionMatch = section ? kernelFacts.section(section.value) : null;
-    const typeNode = node.childForFieldName('type');
-    const pointerPrefix = pointerDepth(node.childForFieldName('declarator'));
-    const isLocalFunction = (callee: string) => this.functionNamedLocally(callee);
-    const programTypesOf = (target: ProbeFunction) => this.programTypesOf(target);
-    let calls: CallSite[] | undefined;
-    let helperCalls: HelperCall[] | undefined;
-    const fn: ProbeFunction = {
-      name,
-      node,
-      nameRange: wrapper ? this.offsetRange(wrapper.nameStart, wrapper.nameStart + wrapper.name.length) : this.rangeOf(nameNode),
-      body,
-      section: section?.value ?? null,
-      sectionRange: section ? this.offsetRange(section.valueStart, section.valueEnd) : null,
-      sectionMatch,
-      programType: sectionMatch?.programType ?? null,
-      isProgram: section != null,
-      isStatic: specifiers.includes('static'),
-      isInline: specifiers.includes('inline') || /\b(__always_inline|inline|__inline)\b/.test(headerText) || attributes.has('__always_inline'),
-      isAlwaysInline: attributes.has('__always_inline') || /always_inline/.test(headerText),
-      isNoinline: attributes.has('__noinline') || /noinline/.test(headerText),
-      isWeak: attributes.has('__weak') || /\bweak\b/.test(headerText),
-      wrapper: wrapper?.macro ?? null,
-      returnType: (typeNode ? this.textOf(typeNode) : 'int') + (pointerPrefix ? ' ' + '*'.repeat(pointerPrefix) : ''),
-      params: parameters(declarator, this),
-      get calls() {
-        calls ??= collectCalls(body);
-        return calls;
-      },
-      get helperCalls() {
-        helperCalls ??= fn.calls.flatMap((call) => {
-          if (isLocalFunction(call.name)) return [];
-          const direct = kernelFacts.helper(call.name);
-          if (direct) return [{ ...call, helper: direct }];
-          const expanded = Object.hasOwn(HELPER_MACROS, call.name) ? kernelFacts.helper(HELPER_MACROS[call.name]) : undefined;
-          return expanded ? [{ ...call, helper: expanded, viaMacro: call.name }] : [];
-        });
-        return helperCalls;
-      },
-      get programTypes() {
-        return programTypesOf(fn);
-      },
-    };
-    return fn;
+    return new ParsedFunction(this, node, body, declarator, nameNode, section, headerStart);
+  }
+
+  /** Helper calls among a function's calls; a local definition named like a helper shadows it. */
+  helperCallsAmong(calls: readonly CallSite[]): HelperCall[] {
+    return calls.flatMap((call) => {
+      if (this.functionNamed(call.name)) return [];
+      const direct = kernelFacts.helper(call.name);
+      if (direct) return [{ ...call, helper: direct }];
+      const expanded = Object.hasOwn(HELPER_MACROS, call.name) ? kernelFacts.helper(HELPER_MACROS[call.name]) : undefined;
+      return expanded ? [{ ...call, helper: expanded, viaMacro: call.name }] : [];
+    });
   }
 
   private wrapperAndAttributeMacros: MaskedMacro[] | undefined;
 
   /** The wrapper and attribute macros (few), searched per function instead of every macro. */
-  private declarationMacros(): MaskedMacro[] {
+  declarationMacros(): MaskedMacro[] {
     this.wrapperAndAttributeMacros ??= this.macros.filter((m) => m.kind === 'wrapper' || m.kind === 'attribute');
     return this.wrapperAndAttributeMacros;
-  }
-
-  /** A local definition named like a helper shadows the helper. */
-  private functionNamedLocally(name: string): boolean {
-    return this.functionNamed(name) != null;
   }
 
   private describeMap(node: Node, legacy: boolean): MapDefinition | null {
@@ -493,6 +509,114 @@ export class ProbeFile {
       fields,
       legacy,
     };
+  }
+}
+
+/** A function definition; everything beyond name, section and nodes is worked out on first use. */
+class ParsedFunction implements ProbeFunction {
+  readonly name: string;
+  readonly section: string | null;
+  readonly sectionMatch: SectionMatch | null;
+  readonly programType: ProgramType | null;
+  readonly isProgram: boolean;
+  private memo = new Map<string, unknown>();
+
+  constructor(
+    private readonly file: ProbeFile,
+    readonly node: Node,
+    readonly body: Node,
+    private readonly declarator: Node,
+    private readonly nameNode: Node,
+    private readonly sectionMacro: Extract<MaskedMacro, { kind: 'section' }> | null,
+    private readonly headerStart: number,
+  ) {
+    this.name = nameNode.text;
+    this.section = sectionMacro?.value ?? null;
+    this.sectionMatch = sectionMacro ? kernelFacts.section(sectionMacro.value) : null;
+    this.programType = this.sectionMatch?.programType ?? null;
+    this.isProgram = sectionMacro != null;
+  }
+
+  private once<T>(key: string, compute: () => T): T {
+    if (!this.memo.has(key)) this.memo.set(key, compute());
+    return this.memo.get(key) as T;
+  }
+
+  private get wrapperMacro(): Extract<MaskedMacro, { kind: 'wrapper' }> | undefined {
+    return this.once('wrapperMacro', () =>
+      this.file.declarationMacros().find(
+        (m): m is Extract<MaskedMacro, { kind: 'wrapper' }> => m.kind === 'wrapper' && m.start >= this.node.startIndex && m.start < this.body.startIndex,
+      ),
+    );
+  }
+
+  /** Attribute macros and the header text between the previous declaration and the name. */
+  private get header(): { attributes: Set<string>; specifiers: string[]; text: string } {
+    return this.once('header', () => ({
+      attributes: new Set(
+        this.file.declarationMacros().flatMap((m) => (m.kind === 'attribute' && m.start >= this.headerStart && m.start < this.nameNode.startIndex ? [m.name] : [])),
+      ),
+      specifiers: this.node.children.filter((c): c is Node => c != null && (c.type === 'storage_class_specifier' || c.type === 'attribute_specifier')).map((c) => c.text),
+      text: this.file.text.slice(this.headerStart, this.nameNode.startIndex),
+    }));
+  }
+
+  get nameRange(): Range {
+    const wrapper = this.wrapperMacro;
+    return wrapper ? this.file.offsetRange(wrapper.nameStart, wrapper.nameStart + wrapper.name.length) : this.file.rangeOf(this.nameNode);
+  }
+
+  get sectionRange(): Range | null {
+    return this.sectionMacro ? this.file.offsetRange(this.sectionMacro.valueStart, this.sectionMacro.valueEnd) : null;
+  }
+
+  get isStatic(): boolean {
+    return this.header.specifiers.includes('static');
+  }
+
+  get isInline(): boolean {
+    const { specifiers, text, attributes } = this.header;
+    return specifiers.includes('inline') || /\b(__always_inline|inline|__inline)\b/.test(text) || attributes.has('__always_inline');
+  }
+
+  get isAlwaysInline(): boolean {
+    return this.header.attributes.has('__always_inline') || /always_inline/.test(this.header.text);
+  }
+
+  get isNoinline(): boolean {
+    return this.header.attributes.has('__noinline') || /noinline/.test(this.header.text);
+  }
+
+  get isWeak(): boolean {
+    return this.header.attributes.has('__weak') || /\bweak\b/.test(this.header.text);
+  }
+
+  get wrapper(): string | null {
+    return this.wrapperMacro?.macro ?? null;
+  }
+
+  get returnType(): string {
+    return this.once('returnType', () => {
+      const typeNode = this.node.childForFieldName('type');
+      const stars = pointerDepth(this.node.childForFieldName('declarator'));
+      return (typeNode ? this.file.textOf(typeNode) : 'int') + (stars ? ' ' + '*'.repeat(stars) : '');
+    });
+  }
+
+  get params(): FunctionParam[] {
+    return this.once('params', () => parameters(this.declarator, this.file));
+  }
+
+  get calls(): CallSite[] {
+    return this.once('calls', () => collectCalls(this.body));
+  }
+
+  get helperCalls(): HelperCall[] {
+    return this.once('helperCalls', () => this.file.helperCallsAmong(this.calls));
+  }
+
+  get programTypes(): ProgramType[] {
+    return this.file.programTypesOf(this);
   }
 }
 

@@ -148,7 +148,19 @@ function patternMatches(pattern: string, name: string): boolean {
   return name === pattern;
 }
 
+const matchCache = new Map<string, SectionMatch | null>();
+
 export function matchSection(sectionName: string): SectionMatch | null {
+  let match = matchCache.get(sectionName);
+  if (match === undefined) {
+    match = matchSectionUncached(sectionName);
+    if (matchCache.size > 10000) matchCache.clear();
+    matchCache.set(sectionName, match);
+  }
+  return match;
+}
+
+function matchSectionUncached(sectionName: string): SectionMatch | null {
   const autoload = !sectionName.startsWith('?');
   const name = autoload ? sectionName : sectionName.slice(1);
   for (const definition of SECTION_DEFINITIONS) {

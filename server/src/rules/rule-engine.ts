@@ -1,12 +1,11 @@
 // Runs the registered rules on a ProbeFile and turns findings into LSP Diagnostics (rule id as
 // code, docs page link, verifier quote). Per-function results are cached across edits.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic, type Range, type TextEdit } from 'vscode-languageserver-types';
-import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
-import { formatKernelVersion, kernelHas } from '../kernel/kernel-version';
+import type { ProbeFile } from '../analysis/probe-file';
+import { kernelHas } from '../kernel/kernel-version';
 import type { Finding, QuickFix, Rule } from './rule';
 
 export const DIAGNOSTIC_SOURCE = 'ebpf-studio';
@@ -108,7 +107,7 @@ export class ProbeChecker {
     }
     const functionRules = rules.filter((rule) => rule.checkFunction);
     if (functionRules.length > 0) {
-      const context = this.fileContextHash(file);
+      const context = file.outsideBodiesHash;
       const next = new Map<string, CachedFunction>();
       for (const fn of file.functions) {
         const start = fn.node.startPosition;
@@ -141,21 +140,6 @@ export class ProbeChecker {
       this.onRuleFailure({ ruleId: rule.id, error });
       return [];
     }
-  }
-
-  /** Everything a function-level rule may depend on besides the function itself. */
-  private fileContextHash(file: ProbeFile): string {
-    const hash = createHash('sha1');
-    hash.update(formatKernelVersion(file.targetKernel));
-    let position = 0;
-    const bodies = file.functions.map((fn: ProbeFunction) => fn.body).sort((a, b) => a.startIndex - b.startIndex);
-    for (const body of bodies) {
-      hash.update(file.text.slice(position, body.startIndex));
-      hash.update('\u0000');
-      position = body.endIndex;
-    }
-    hash.update(file.text.slice(position));
-    return hash.digest('base64');
   }
 }
 
