@@ -2,6 +2,7 @@
 // AgentClient over its stdio. A refused sudo becomes one message saying what to configure; nothing waits forever.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { AgentClient, AgentRequestError } from './agent-client';
@@ -60,7 +61,7 @@ class ChildProcessStream extends Duplex {
 }
 
 function sudoAdvice(node: string, agent: string, sudoSays: string): string {
-  const user = process.env.USER ?? 'youruser';
+  const user = userInfo().username;
   return (
     `The local agent needs root (or CAP_BPF) to load BPF programs, and \`sudo -n\` refused to start it (${sudoSays.trim() || 'no reason given'}). ` +
     `Allow it without a password, e.g. in /etc/sudoers.d/ebpf-studio: \`${user} ALL=(root) NOPASSWD: ${node} ${agent}\`, or run the editor as root.`
@@ -80,13 +81,19 @@ export async function connectLocalAgent(options: LocalTransportOptions = {}): Pr
   child.on('error', (err) => {
     spawnError = err;
   });
+  let partialLine = '';
+  const takeLine = (line: string) => {
+    if (!line) return;
+    stderrLines.push(line);
+    if (stderrLines.length > 50) stderrLines.shift();
+    options.onStderr?.(line);
+  };
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-    for (const line of text.split('\n').filter(Boolean)) {
-      stderrLines.push(line);
-      if (stderrLines.length > 50) stderrLines.shift();
-      options.onStderr?.(line);
-    }
+    const parts = (partialLine + text).split('\n');
+    partialLine = parts.pop() ?? '';
+    parts.forEach(takeLine);
   });
+  child.stderr?.on('end', () => takeLine(partialLine));
   const client = new AgentClient(new ChildProcessStream(child), {
     targetName: 'local',
     closeReason: () => {
