@@ -3,7 +3,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { ProbeFile, ProbeFunction } from './probe-file';
 import { stripCasts, walkFunctionBody, type FlowDomain } from './flow-walker';
-import { declaratorShape, evaluateConstant, isUnsignedType, localVariables, typeSize, type LocalVariable } from './c-values';
+import { declaratorShape, evaluateConstant, isReadOnlyGlobal, isUnsignedType, localVariables, typeSize, type LocalVariable } from './c-values';
 
 export interface Bounds {
   /** Some path-independent constant is known to be ≥ the value. */
@@ -103,6 +103,7 @@ class RangeAnalysis implements FlowDomain<State> {
     }
     switch (node.type) {
       case 'identifier':
+        if (!this.locals.has(node.text) && isReadOnlyGlobal(this.file, node.text)) return { upper: true, lower: true };
         return state.get(node.text) ?? this.declared(node.text);
       case 'binary_expression': {
         const op = node.childForFieldName('operator')?.text ?? '';
@@ -143,7 +144,8 @@ class RangeAnalysis implements FlowDomain<State> {
       }
       case 'call_expression': {
         const callee = node.childForFieldName('function')?.text ?? '';
-        return BOUNDED_RESULT_CALLS.has(callee) ? { upper: true, lower: true } : UNKNOWN;
+        // ALL_CAPS calls are macros over constants (ARRAY_SIZE, MIN …)
+        return BOUNDED_RESULT_CALLS.has(callee) || /^[A-Z_][A-Z0-9_]*$/.test(callee) ? { upper: true, lower: true } : UNKNOWN;
       }
       case 'sizeof_expression':
         return { upper: true, lower: true };

@@ -16,6 +16,7 @@ import { packetBoundsUncheckedRule } from './packet-bounds-unchecked';
 import { directKernelMemoryReadRule } from './direct-kernel-memory-read';
 import { invalidReturnValueRule } from './invalid-return-value';
 import { stackSizeExceededRule } from './stack-size-exceeded';
+import { unboundedLoopRule } from './unbounded-loop';
 
 export const allRules: readonly Rule[] = [
   licenseMissingRule,
@@ -33,4 +34,5 @@ export const allRules: readonly Rule[] = [
   directKernelMemoryReadRule,
   invalidReturnValueRule,
   stackSizeExceededRule,
+  unboundedLoopRule,
 ];
