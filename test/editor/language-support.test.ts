@@ -1,0 +1,184 @@
+// In a real VS Code (code-server + Chromium): the bpf-c language and its status item round-trip through the
+// language server, the server comes back after a crash, snippets expand, the walkthrough and target output open.
+import { describe, before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CodeServer, ensureCodeServer, processesInGroup } from './harness/code-server';
+import { waitFor } from './harness/wait-for';
+import { Workbench } from './harness/workbench';
+import { packageVsix, PROJECT_ROOT } from '../packaging/package-vsix';
+
+const OUTPUT_DIR = join(PROJECT_ROOT, 'test-output', 'editor-language-support');
+const PROBE = 'getppid-latency.bpf.c';
+const WORKSPACE_FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'editor-workspace');
+const runningMajorMinor = /^(\d+\.\d+)/.exec(release())?.[1] ?? release();
+
+const missing = [
+  ...(existsSync(join(PROJECT_ROOT, 'dist', 'client.js')) && existsSync(join(PROJECT_ROOT, 'dist', 'server.js')) ? [] : ['dist/ is not built (run `npm run build`)']),
+  ...(existsSync('/usr/bin/chromium') ? [] : ['/usr/bin/chromium']),
+];
+const skip = missing.length > 0 && process.env.CI !== 'true' ? `prerequisite missing: ${missing.join(', ')}` : false;
+
+let workDir = '';
+let server: CodeServer;
+let workbench: Workbench;
+
+/** The eBPF Studio output channel as VS Code logged it to disk. */
+function studioLog(): string {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((n) => {
+      const path = join(dir, n);
+      return statSync(path).isDirectory() ? walk(path) : [path];
+    });
+  const logsDir = join(server.userDataDir, 'logs');
+  if (!existsSync(logsDir)) return '';
+  return walk(logsDir)
+    .filter((p) => p.endsWith('eBPF Studio.log'))
+    .map((p) => readFileSync(p, 'utf8'))
+    .join('\n');
+}
+
+/** PIDs of the language server processes code-server started for this session. */
+function languageServerPids(): number[] {
+  return processesInGroup(server.processGroup).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join('dist', 'server.js'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function kernelStatus(): Promise<string | undefined> {
+  return (await workbench.statusBarItems()).map((s) => s.trim()).find((s) => /^Kernel /.test(s));
+}
+
+function writeWorkspaceSettings(settings: Record<string, unknown>): void {
+  mkdirSync(join(server.workspaceDir, '.vscode'), { recursive: true });
+  writeFileSync(join(server.workspaceDir, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
+}
+
+function step(name: string, body: () => Promise<void>): void {
+  test(name, { skip }, async () => {
+    try {
+      await body();
+      await workbench.screenshot(name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 50));
+    } catch (error) {
+      await workbench?.screenshot('FAILED').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+describe('bpf-c language support in a real VS Code', { timeout: 10 * 60_000 }, () => {
+  before(async () => {
+    if (skip) return;
+    rmSync(OUTPUT_DIR, { recursive: true, force: true });
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    workDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-language-'));
+    const entryScript = await ensureCodeServer();
+    const vsix = join(workDir, 'ebpf-studio.vsix');
+    await packageVsix(vsix);
+    server = await CodeServer.start({ entryScript, vsixPaths: [vsix], workspaceSource: WORKSPACE_FIXTURE, logPath: join(OUTPUT_DIR, 'code-server.log') });
+    workbench = await Workbench.open(server.workbenchUrl, OUTPUT_DIR);
+  });
+
+  after(async () => {
+    await workbench?.close().catch(() => undefined);
+    await server?.stop();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  step('a *.bpf.c file opens as eBPF C and the status bar shows the running kernel', async () => {
+    await workbench.openFile(PROBE);
+    await waitFor('the eBPF C language mode', 30_000, async () => ((await workbench.statusBarItems()).some((s) => s.trim() === 'eBPF C') ? true : undefined));
+    const status = await waitFor('the target kernel item', 30_000, kernelStatus);
+    assert.match(status, new RegExp(`^Kernel ${runningMajorMinor.replace('.', '\\.')}`));
+    await waitFor('the activation line in the eBPF Studio log', 30_000, () => (/eBPF Studio \S+ activated in [\d.]+ ms \(\d+\/\d+ features\)/.test(studioLog()) ? true : undefined));
+  });
+
+  step('the status item shows what the language server uses: a bad setting is flagged, a good one shown', async () => {
+    writeWorkspaceSettings({ 'ebpfStudio.targetKernel': 'banana' });
+    // Only the server can know the setting was refused; the item then shows the running kernel with a warning.
+    await waitFor('the server to refuse the setting', 30_000, async () => {
+      const items = await workbench.page.locator('.part.statusbar .statusbar-item', { hasText: /^\s*Kernel / }).all();
+      for (const item of items) if ((await item.locator('.codicon-warning').count()) > 0) return true;
+      return undefined;
+    });
+    writeWorkspaceSettings({ 'ebpfStudio.targetKernel': '5.10' });
+    await waitFor('Kernel 5.10', 30_000, async () => ((await kernelStatus()) === 'Kernel 5.10' ? true : undefined));
+  });
+
+  step('Select Target Kernel offers this machine, the LTS kernels and a custom version', async () => {
+    await workbench.runCommand('eBPF: Select Target Kernel');
+    const items = (await workbench.quickPickItems()).join('\n');
+    for (const version of ['4.19', '5.4', '5.10', '5.15', '6.1', '6.6', '6.12']) assert.ok(items.includes(version), `${version} in ${items}`);
+    assert.match(items, /This machine/);
+    assert.match(items, /Custom/);
+    await workbench.pickQuickPickItem(/^\s*6\.1\s*$/);
+    await waitFor('Kernel 6.1', 30_000, async () => ((await kernelStatus()) === 'Kernel 6.1' ? true : undefined));
+    const settings = JSON.parse(readFileSync(join(server.workspaceDir, '.vscode', 'settings.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(settings['ebpfStudio.targetKernel'], '6.1');
+  });
+
+  step('the language server is restarted after it crashes', async () => {
+    const before = await waitFor('a running language server', 30_000, () => (languageServerPids().length > 0 ? languageServerPids() : undefined));
+    for (const pid of before) process.kill(pid, 'SIGKILL');
+    const after = await waitFor('a new language server process', 30_000, () => {
+      const pids = languageServerPids().filter((pid) => !before.includes(pid));
+      return pids.length > 0 ? pids : undefined;
+    });
+    assert.ok(after.length > 0);
+    await waitFor('the restart in the log', 10_000, () => (/stopped unexpectedly; restarting/.test(studioLog()) ? true : undefined));
+    // The new server answers: switching the kernel again is reflected from its reply.
+    writeWorkspaceSettings({ 'ebpfStudio.targetKernel': 'not-a-version' });
+    await waitFor('the restarted server to flag the bad setting', 30_000, async () => {
+      const items = await workbench.page.locator('.part.statusbar .statusbar-item', { hasText: /^\s*Kernel / }).all();
+      for (const item of items) if ((await item.locator('.codicon-warning').count()) > 0) return true;
+      return undefined;
+    });
+    writeWorkspaceSettings({});
+  });
+
+  step('a snippet expands into a ring buffer map definition', async () => {
+    const editor = workbench.page.locator('.editor-instance .monaco-editor textarea').first();
+    await editor.focus();
+    await workbench.page.keyboard.press('Control+End');
+    await workbench.page.keyboard.press('Enter');
+    await workbench.page.keyboard.type('map-ringbuf');
+    await workbench.page.keyboard.press('Control+Space');
+    const suggestion = workbench.page.locator('.suggest-widget .monaco-list-row', { hasText: 'map-ringbuf' }).first();
+    await suggestion.waitFor({ timeout: 15_000 });
+    await suggestion.click();
+    await waitFor('the expanded snippet', 15_000, async () => ((await workbench.editorText()).includes('BPF_MAP_TYPE_RINGBUF') ? true : undefined));
+    assert.match((await workbench.editorText()).replace(/\u00a0/g, ' '), /\}\s*events SEC\("\.maps"\);/);
+    await workbench.runCommand('File: Revert File');
+  });
+
+  step('the walkthrough leads from template to histogram', async () => {
+    await workbench.runCommand('Welcome: Open Walkthrough...');
+    await workbench.pickQuickPickItem('Get started with eBPF Studio');
+    const page = workbench.page.locator('.gettingStartedContainer');
+    for (const title of ['Create a probe from a template', 'Check it with the kernel verifier', 'Attach it to a target', 'Watch the histogram']) {
+      await page.locator('.getting-started-step', { hasText: title }).first().waitFor({ timeout: 30_000 });
+    }
+  });
+
+  step('Show Target Output opens the local target\'s channel without starting an agent', async () => {
+    await workbench.runCommand('eBPF: Show Target Output');
+    await workbench.pickQuickPickItem(/^\s*local/);
+    await waitFor('the output panel to show eBPF: local', 15_000, async () => {
+      const shown = await workbench.page.locator('.part.panel select').evaluateAll((selects) => selects.map((s) => (s as unknown as { value: string }).value));
+      return shown.includes('eBPF: local') ? true : undefined;
+    });
+    assert.ok(!processesInGroup(server.processGroup).some((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join('dist', 'agent.js'));
+      } catch {
+        return false;
+      }
+    }), 'no agent process may run before one is needed');
+  });
+});
