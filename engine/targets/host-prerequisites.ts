@@ -1,6 +1,6 @@
 // Checks an SSH host can run the agent, in one exec round trip: kernel with the BPF syscall, Node ≥ 18,
 // libbpf.so.1, BTF, root or passwordless sudo, a supported CPU, and whether this agent version is cached there.
-import type { Client } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 
 export interface HostFacts {
   uid: number;
@@ -61,28 +61,40 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-function probeScript(cacheRoot: string, candidateDirs: string[]): string {
-  const checks = candidateDirs.map((d) => `[ -f "${cacheRoot}/${d}/.complete" ] && echo "cached=${d}"`).join('; ');
+/** The line the launcher prints right before it execs the agent; what follows on stdout is the agent's protocol. */
+export const AGENT_STARTING = 'ebpf-studio-agent-starting';
+
+/**
+ * One shell script that reports the host's facts as key=value lines and, when the agent for its CPU is already
+ * cached and can run, prints AGENT_STARTING and execs it (through `sudo -n` when not root): one round trip.
+ */
+function probeScript(cacheRoot: string, dirsByMachine: Record<string, string>): string {
+  const cases = Object.entries(dirsByMachine).map(([machine, dir]) => `${machine}) d=${shellQuote(dir)};;`).join(' ');
+  const checks = [...new Set(Object.values(dirsByMachine))].map((d) => `[ -f "${cacheRoot}/${d}/.complete" ] && echo "cached=${d}"`).join('; ');
   return [
     'echo "uid=$(id -u)"',
     'echo "user=$(id -un)"',
     'echo "home=$HOME"',
-    'echo "machine=$(uname -m)"',
+    'm=$(uname -m); echo "machine=$m"',
     'echo "release=$(uname -r)"',
-    'n=$(command -v node || command -v nodejs || true); echo "node=$n"; [ -n "$n" ] && echo "nodeVersion=$($n --version 2>/dev/null)"',
-    'for d in /lib /usr/lib /lib64 /usr/lib64 /usr/local/lib /lib/$(uname -m)-linux-gnu /usr/lib/$(uname -m)-linux-gnu; do [ -e "$d/libbpf.so.1" ] && { echo "libbpf=$d/libbpf.so.1"; break; }; done',
+    'n=$(command -v node || command -v nodejs || true); echo "node=$n"; v=; [ -n "$n" ] && v=$($n --version 2>/dev/null) && echo "nodeVersion=$v"',
+    'lib=; for d in /lib /usr/lib /lib64 /usr/lib64 /usr/local/lib /lib/$m-linux-gnu /usr/lib/$m-linux-gnu; do [ -e "$d/libbpf.so.1" ] && { lib=$d/libbpf.so.1; echo "libbpf=$lib"; break; }; done',
     '[ -e /proc/sys/kernel/unprivileged_bpf_disabled ] && echo "bpf=yes"',
     '[ -r /sys/kernel/btf/vmlinux ] && echo "btf=yes"',
-    '[ "$(id -u)" != 0 ] && sudo -n true >/dev/null 2>&1 && echo "sudo=yes"',
+    'sudo=; [ "$(id -u)" != 0 ] && sudo -n true >/dev/null 2>&1 && sudo=yes && echo "sudo=yes"',
     '. /etc/os-release 2>/dev/null; echo "os=${ID:-unknown}"',
-    '(ldd --version 2>&1 | grep -qi musl) && echo "musl=yes"',
+    'musl=; (ldd --version 2>&1 | grep -qi musl) && musl=yes && echo "musl=yes"',
     checks || 'true',
+    `d=; case "$m" in ${cases} esac`,
+    'maj=${v#v}; maj=${maj%%.*}',
+    `if [ -n "$d" ] && [ -z "$musl" ] && [ -f "${cacheRoot}/$d/.complete" ] && [ -n "$lib" ] && [ -e /proc/sys/kernel/unprivileged_bpf_disabled ] && [ "\${maj:-0}" -ge 18 ] 2>/dev/null; then ` +
+      `if [ "$(id -u)" = 0 ]; then echo ${AGENT_STARTING}; exec "$n" "${cacheRoot}/$d/agent.js"; ` +
+      `elif [ -n "$sudo" ]; then echo ${AGENT_STARTING}; exec sudo -n "$n" "${cacheRoot}/$d/agent.js"; fi; fi`,
     'exit 0',
   ].join('; ');
 }
 
-export async function probeHost(client: Client, cacheRoot: string, candidateDirs: string[]): Promise<HostFacts> {
-  const { stdout } = await execCommand(client, `sh -c ${shellQuote(probeScript(cacheRoot, candidateDirs))}`);
+function parseFacts(stdout: string): HostFacts {
   const facts = new Map<string, string[]>();
   for (const line of stdout.split('\n')) {
     const eq = line.indexOf('=');
@@ -107,6 +119,49 @@ export async function probeHost(client: Client, cacheRoot: string, candidateDirs
     musl: one('musl') === 'yes',
     cachedDirs: facts.get('cached') ?? [],
   };
+}
+
+export interface ProbeOutcome {
+  facts: HostFacts;
+  /** Set when the cached agent was started: the channel now speaks the agent protocol (paused; resume to read). */
+  agentChannel?: ClientChannel;
+}
+
+/** Probes the host and, when it can, starts the cached agent in the same exec (see probeScript). */
+export function probeAndLaunch(client: Client, cacheRoot: string, dirsByMachine: Record<string, string>, timeoutMs = 15_000): Promise<ProbeOutcome> {
+  return new Promise((resolve, reject) => {
+    client.exec(`sh -c ${shellQuote(probeScript(cacheRoot, dirsByMachine))}`, (err, channel) => {
+      if (err) return reject(new RemoteCommandError(`Cannot run a command on the host: ${err.message}`));
+      let stdout = '';
+      let done = false;
+      const timer = setTimeout(() => finish(() => {
+        channel.close();
+        reject(new RemoteCommandError(`The host did not answer the prerequisites check within ${timeoutMs / 1000} s.`));
+      }), timeoutMs);
+      const finish = (then: () => void) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        channel.off('data', onData);
+        channel.off('close', onClose);
+        then();
+      };
+      const onData = (chunk: Buffer) => {
+        stdout += chunk.toString('latin1');
+        const at = stdout.indexOf(`\n${AGENT_STARTING}\n`);
+        if (at < 0) return;
+        finish(() => {
+          channel.pause();
+          const rest = Buffer.from(stdout.slice(at + AGENT_STARTING.length + 2), 'latin1');
+          if (rest.length) channel.unshift(rest);
+          resolve({ facts: parseFacts(stdout.slice(0, at)), agentChannel: channel });
+        });
+      };
+      const onClose = () => finish(() => resolve({ facts: parseFacts(stdout) }));
+      channel.on('data', onData);
+      channel.on('close', onClose);
+    });
+  });
 }
 
 function installHint(osId: string, debian: string, fedora: string): string {

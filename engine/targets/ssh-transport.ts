@@ -3,7 +3,7 @@
 import type { ClientChannel } from 'ssh2';
 import { AgentClient, AgentRequestError } from './agent-client';
 import { agentPackage, DEFAULT_REMOTE_CACHE, supportedMachines, uploadAgent } from './agent-upload';
-import { checkPrerequisites, probeHost, shellQuote, type HostFacts, type PrerequisiteReport } from './host-prerequisites';
+import { checkPrerequisites, probeAndLaunch, shellQuote, type HostFacts, type PrerequisiteReport } from './host-prerequisites';
 import { findAgentBundle } from './local-transport';
 import { openSsh, type SshConnectOptions, type SshConnection } from './ssh-connection';
 import type { SshHost } from './target-address';
@@ -51,7 +51,7 @@ export async function connectSshAgent(host: SshHost, options: SshAgentOptions): 
   const log = options.log ?? (() => undefined);
   const bundle = options.agentBundle ?? findAgentBundle();
   const machines = supportedMachines(bundle);
-  const candidates = machines.map((m) => agentPackage(bundle, m)?.dir).filter((d): d is string => !!d);
+  const dirsByMachine = Object.fromEntries(machines.map((m) => [m, agentPackage(bundle, m)?.dir as string]));
   const timings = { connect: 0, probe: 0, upload: 0, start: 0 };
   let t = Date.now();
   const connection = await openSsh(host, options);
@@ -59,44 +59,53 @@ export async function connectSshAgent(host: SshHost, options: SshAgentOptions): 
   try {
     t = Date.now();
     const cacheSpec = options.remoteCacheDir ?? DEFAULT_REMOTE_CACHE;
-    const facts = await probeHost(connection.client, cacheSpec, [...new Set(candidates)]);
+    const probe = await probeAndLaunch(connection.client, cacheSpec, dirsByMachine);
+    const facts = probe.facts;
     const cacheRoot = cacheSpec.replace('$HOME', facts.home);
     timings.probe = Date.now() - t;
     log(`host: ${facts.machine}, Linux ${facts.kernelRelease}, node ${facts.nodeVersion ?? 'missing'}, libbpf ${facts.libbpfPath ?? 'missing'}, BTF ${facts.btf ? 'yes' : 'no'}, uid ${facts.uid}`);
     const prerequisites = checkPrerequisites(facts, machines);
     for (const w of prerequisites.warnings) log(`warning: ${w}`);
-    if (!prerequisites.ok) throw new PrerequisiteError(host.name, prerequisites);
+    let channel = probe.agentChannel;
+    if (channel) log(`agent ${dirsByMachine[facts.machine]} already on the host; started it`);
+    if (!prerequisites.ok) {
+      channel?.close();
+      throw new PrerequisiteError(host.name, prerequisites);
+    }
     const pkg = agentPackage(bundle, facts.machine);
     if (!pkg) throw new PrerequisiteError(host.name, { ok: false, missing: [`No agent build for ${facts.machine}.`], warnings: [] });
 
     t = Date.now();
-    const uploaded = !facts.cachedDirs.includes(pkg.dir);
-    if (uploaded) await uploadAgent(connection.client, cacheRoot, pkg, log);
-    else log(`agent ${pkg.dir} already on the host`);
-    timings.upload = Date.now() - t;
-
-    t = Date.now();
-    const agentPath = `${cacheRoot}/${pkg.dir}/agent.js`;
-    const nodeAndAgent = `${shellQuote(facts.nodePath as string)} ${shellQuote(agentPath)}`;
-    const command = facts.uid === 0 ? `exec ${nodeAndAgent}` : `exec sudo -n ${nodeAndAgent}`;
-    log(`running: ${command}`);
-    const channel = await exec(connection, command);
+    const uploaded = !channel;
+    if (!channel) {
+      if (facts.cachedDirs.includes(pkg.dir)) log(`agent ${pkg.dir} is cached but did not start; uploading again`);
+      await uploadAgent(connection.client, cacheRoot, pkg, log);
+      timings.upload = Date.now() - t;
+      t = Date.now();
+      const agentPath = `${cacheRoot}/${pkg.dir}/agent.js`;
+      const nodeAndAgent = `${shellQuote(facts.nodePath as string)} ${shellQuote(agentPath)}`;
+      const command = facts.uid === 0 ? `exec ${nodeAndAgent}` : `exec sudo -n ${nodeAndAgent}`;
+      log(`running: ${command}`);
+      channel = await exec(connection, command);
+    }
+    const agentChannel = channel;
     const stderrTail: string[] = [];
-    channel.stderr.setEncoding('utf8').on('data', (text: string) => {
+    agentChannel.stderr.setEncoding('utf8').on('data', (text: string) => {
       for (const line of text.split('\n').filter(Boolean)) {
         stderrTail.push(line);
         if (stderrTail.length > 20) stderrTail.shift();
         options.onStderr?.(line);
       }
     });
-    const client = new AgentClient(channel, {
+    const client = new AgentClient(agentChannel, {
       targetName: host.name,
       defaultTimeoutMs: options.requestTimeoutMs,
       closeReason: () => (stderrTail.length ? stderrTail.slice(-5).join(' ') : undefined),
       dispose: () => connection.close(),
     });
     client.closed.then(() => connection.close());
-    connection.client.on('close', () => channel.destroy());
+    agentChannel.resume();
+    connection.client.on('close', () => agentChannel.destroy());
     try {
       await client.request('hello', {}, { timeoutMs: options.startTimeoutMs ?? 15_000 });
     } catch (err) {
