@@ -1,7 +1,13 @@
 // Kernel test of the syscall-latency template: attaches it on this kernel timing getppid() for this process only,
-// makes a known number of getppid() calls (process.ppid), and finds exactly that many in the histogram.
+// makes a known number of getppid() calls (process.ppid), and finds exactly that many in the histogram; also a
+// probe instantiated from it, loaded with only the values written into its source.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { instantiateTemplate } from '../../../engine/templates/instantiate-template';
+import { bundledTemplatesDir, loadTemplate } from '../../../engine/templates/template-catalog';
 import { histogramTotal, missingPrerequisite, TemplateSession, waitFor, cString } from './template-session';
 
 const CALLS = 64;
@@ -37,6 +43,29 @@ describe('syscall-latency template', { skip: missingPrerequisite() }, () => {
       assert.equal(cString(entry.value.subarray(27 * 4, 27 * 4 + 16)), 'node');
     } finally {
       await session.stop();
+    }
+  });
+
+  it('runs a probe instantiated from it with the values written into its source', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ebpf-instantiated-'));
+    try {
+      const probe = instantiateTemplate(loadTemplate(join(bundledTemplatesDir(), 'syscall-latency')), {
+        targetDir: join(dir, 'getppid-latency'),
+        values: { syscall: 'getppid', pid: String(process.pid) },
+      });
+      const session = await TemplateSession.startFolder(probe.dir, {}, { sourceGlobalsOnly: true });
+      try {
+        callGetppid(CALLS);
+        const [entry] = await waitFor('the histogram entry', async () => {
+          const entries = await session.mapEntries('hists');
+          return entries.length === 1 && histogramTotal(entries[0].value) >= CALLS ? entries : undefined;
+        });
+        assert.equal(histogramTotal(entry.value), CALLS, 'only this process’s getppid() calls, as the source says');
+      } finally {
+        await session.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

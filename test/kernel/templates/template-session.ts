@@ -70,8 +70,17 @@ export class TemplateSession {
   }
 
   /** Compiles the bundled template `name`, then loads and attaches it with `values` (text, as from --param). */
-  static async start(name: string, values: Record<string, string> = {}): Promise<TemplateSession> {
-    const template = loadTemplate(join(bundledTemplatesDir(), name));
+  static start(name: string, values: Record<string, string> = {}): Promise<TemplateSession> {
+    return TemplateSession.startFolder(join(bundledTemplatesDir(), name), values);
+  }
+
+  /**
+   * Compiles the template in `dir` and loads and attaches it; with `sourceGlobalsOnly` no global is sent with the
+   * load, so the `const volatile` initializers written in the source are what the kernel sees.
+   */
+  static async startFolder(dir: string, values: Record<string, string> = {}, options: { sourceGlobalsOnly?: boolean } = {}): Promise<TemplateSession> {
+    const template = loadTemplate(dir);
+    const name = template.name;
     const client = await connectLocalAgent({ agentPath: (await freshAgent()).path });
     try {
       const hello = await client.request('hello', {});
@@ -85,8 +94,9 @@ export class TemplateSession {
       });
       const compiled = await compileProbe({ sourcePath: template.sourcePath, clang, machine: hello.arch, vmlinuxDir: dirname(vmlinux.path) });
       if (!compiled.object) throw new Error(`${name} did not compile:\n${compiled.stderr}`);
-      const options = templateLoadOptions(template.manifest, resolveParameterValues(template.manifest, values), hello.arch);
-      const loaded = await client.request('load', { object: compiled.object.toString('base64'), objectName: `${name}.bpf.o`, globals: options.globals, attach: options.attach });
+      const { sourceGlobalsOnly = false } = options;
+      const loadOptions = templateLoadOptions(template.manifest, resolveParameterValues(template.manifest, values), hello.arch);
+      const loaded = await client.request('load', { object: compiled.object.toString('base64'), objectName: `${name}.bpf.o`, globals: sourceGlobalsOnly ? {} : loadOptions.globals, attach: loadOptions.attach });
       const unattached = loaded.programs.filter((p) => !p.attached);
       const session = new TemplateSession(template, client, loaded);
       if (unattached.length > 0) {
