@@ -208,6 +208,8 @@ export interface AgentMethods {
   load: { params: LoadParams; result: LoadResult };
   detach: { params: { session: string }; result: Record<string, never> };
   readMap: { params: ReadMapParams; result: ReadMapResult };
+  /** The raw BTF of a session's object (base64), for decoding ring/perf buffer records; absent without BTF. */
+  objectBtf: { params: { session: string }; result: { btf?: string } };
   stats: { params: { session: string }; result: { programs: ProgramStats[]; statsEnabled: boolean } };
   sessions: { params: Record<string, never>; result: { sessions: SessionSummary[] } };
   streamEvents: { params: StreamEventsParams; result: { map: string; kind: 'ringbuf' | 'perfbuf' } };

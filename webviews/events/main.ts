@@ -1,0 +1,165 @@
+// The events view: ring/perf buffer records as a streaming, virtualised table decoded through BTF (newest
+// first), with the rate, pause, a filter and the agent's count of dropped events. Talks to the host.
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { Btf } from '../../engine/btf/btf-types';
+import { parseBtf } from '../../engine/btf/btf-types';
+import { pickEventType } from '../../engine/live-data/event-type';
+import { buildTableColumns, type TableColumn } from '../../engine/live-data/table-columns';
+import type { EventsMessage, HostToWebview, LiveViewTarget } from '../../protocol/webview-messages';
+import { component, el, setText } from '../shared/dom-builder';
+import { connectToHost } from '../shared/host-channel';
+import { applyPageStyle } from '../shared/page-style';
+import { timeUpdate } from '../shared/update-timings';
+import { ViewToolbar } from '../shared/view-toolbar';
+import { VirtualTable } from '../shared/virtual-table';
+
+applyPageStyle();
+
+/** Records kept in the view; older ones scroll out (the count says so). */
+const CAPACITY = 100_000;
+const ROW_HEIGHT = 22;
+const RATE_WINDOW_MS = 2000;
+
+interface StoredRecord {
+  time: number;
+  bytes: Uint8Array;
+  dv: DataView;
+}
+
+let target: LiveViewTarget | undefined;
+let btf: Btf | undefined;
+let btfError = '';
+let columns: TableColumn[] | undefined;
+let recordSize = 0;
+/** Ring of records, newest at the end. */
+const records: StoredRecord[] = [];
+let received = 0;
+let dropped = 0;
+let whilePaused = 0;
+let shown: number[] = [];
+let filterText = '';
+const arrivals: { time: number; n: number }[] = [];
+let renderQueued = false;
+
+const channel = connectToHost(onMessage);
+const toolbar = new ViewToolbar(channel, { interval: false });
+const filter = component('vscode-textfield', { placeholder: 'Filter (any column)', 'aria-label': 'Filter', 'data-role': 'filter' }) as HTMLElement & { value: string };
+toolbar.extra.append(filter);
+const title = el('h3', 'title');
+const droppedBanner = el('div', 'banner', [], { role: 'status', 'data-role': 'dropped' });
+droppedBanner.hidden = true;
+const table = new VirtualTable(ROW_HEIGHT);
+document.body.append(toolbar.root, title, toolbar.banner, droppedBanner, toolbar.status, table.root);
+
+filter.addEventListener('input', () => {
+  filterText = filter.value.trim().toLowerCase();
+  applyFilter();
+  render();
+});
+toolbar.root.querySelector('[data-action="pause"]')?.addEventListener('click', () => {
+  if (!toolbar.paused) {
+    whilePaused = 0;
+    applyFilter();
+  }
+  queueRender();
+});
+
+function onMessage(message: HostToWebview): void {
+  switch (message.type) {
+    case 'init':
+      target = message.target;
+      channel.saveTarget(target);
+      setText(title, target.title);
+      toolbar.setPaused(message.paused);
+      break;
+    case 'events':
+      timeUpdate(() => takeEvents(message));
+      break;
+    case 'status':
+      toolbar.showStatus(message);
+      break;
+    default:
+      break;
+  }
+}
+
+function setUpColumns(first: Uint8Array): void {
+  recordSize = first.length;
+  const typeId = btf ? pickEventType(btf, recordSize, target?.eventType) : undefined;
+  const layout = { keySize: 0, valueSize: recordSize, valueTypeId: typeId ?? 0, perCpu: false, possibleCpus: 1 };
+  columns = buildTableColumns(layout, typeId ? btf : undefined, target?.columnFormats ?? {}).filter((c) => c.side === 'value');
+  table.setHeaders([{ label: 'received', numeric: false }, ...columns.map((c) => ({ label: c.label.replace(/^value\.?/, '') || 'record', numeric: c.numeric }))]);
+}
+
+function takeEvents(message: EventsMessage): void {
+  if (message.btf && !btf) {
+    try {
+      btf = parseBtf(message.btf);
+    } catch (e) {
+      btfError = (e as Error).message;
+    }
+  }
+  let offset = 0;
+  for (const length of message.lengths) {
+    const bytes = message.records.subarray(offset, offset + length);
+    offset += length;
+    if (!columns) setUpColumns(bytes);
+    records.push({ time: message.time, bytes, dv: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  }
+  if (records.length > CAPACITY) records.splice(0, records.length - CAPACITY);
+  received += message.lengths.length;
+  dropped = Math.max(dropped, message.dropped);
+  arrivals.push({ time: message.time, n: message.lengths.length });
+  while (arrivals.length > 0 && arrivals[0].time < message.time - RATE_WINDOW_MS) arrivals.shift();
+  if (toolbar.paused) whilePaused += message.lengths.length;
+  else applyFilter();
+  queueRender();
+}
+
+function cellText(r: StoredRecord, column: number): string {
+  if (column === 0) return new Date(r.time).toLocaleTimeString();
+  const c = (columns as TableColumn[])[column - 1];
+  if (r.bytes.length < recordSize) return '(short record)';
+  return c.text(r.dv, 0);
+}
+
+/** Indexes into `records`, newest first, that match the filter. */
+function applyFilter(): void {
+  const out: number[] = [];
+  const width = columns ? columns.length + 1 : 1;
+  for (let i = records.length - 1; i >= 0; i--) {
+    if (!filterText) {
+      out.push(i);
+      continue;
+    }
+    for (let c = 1; c < width; c++) {
+      if (cellText(records[i], c).toLowerCase().includes(filterText)) {
+        out.push(i);
+        break;
+      }
+    }
+  }
+  shown = out;
+}
+
+function queueRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+function render(): void {
+  const span = arrivals.length > 1 ? (arrivals[arrivals.length - 1].time - arrivals[0].time) / 1000 : 0;
+  const inWindow = arrivals.slice(1).reduce((n, a) => n + a.n, 0);
+  const rate = span > 0 ? inWindow / span : 0;
+  if (!toolbar.paused) table.update(shown.length, { text: (row, col) => cellText(records[shown[row]], col) });
+  droppedBanner.hidden = dropped === 0;
+  setText(droppedBanner, `Dropped ${dropped.toLocaleString('en-US')} events (the agent's queue or the kernel buffer was full; the rate is higher than the view can take).`);
+  const pausedNote = toolbar.paused ? ` · paused: ${whilePaused.toLocaleString('en-US')} new since` : '';
+  const kept = records.length < received ? ` · keeping the last ${records.length.toLocaleString('en-US')}` : '';
+  const decoding = btfError ? ` · BTF unreadable (${btfError}), records in hex` : !btf ? ' · no BTF: records in hex' : '';
+  setText(toolbar.status, `${received.toLocaleString('en-US')} events · ${rate.toFixed(1)} events/s · ${shown.length.toLocaleString('en-US')} shown${kept}${pausedNote}${decoding}`);
+}

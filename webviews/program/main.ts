@@ -1,0 +1,109 @@
+// The program view: per program of a session, run count, events per second, average ns per event and
+// estimated CPU %, from the agent's run_cnt/run_time_ns, as a table and over time on canvas. Talks to the host.
+import { programRates, type ProgramRates, type ProgramSample } from '../../engine/live-data/program-rates';
+import type { HostToWebview, ProgramStatsMessage } from '../../protocol/webview-messages';
+import { el, setText } from '../shared/dom-builder';
+import { connectToHost } from '../shared/host-channel';
+import { drawLineChart, seriesColor, type Series } from '../shared/line-chart';
+import { applyPageStyle } from '../shared/page-style';
+import { timeUpdate } from '../shared/update-timings';
+import { ViewToolbar } from '../shared/view-toolbar';
+
+applyPageStyle();
+
+const HISTORY = 300;
+
+interface ProgramHistory {
+  name: string;
+  id: number;
+  samples: ProgramSample[];
+  rates: { t: number; r: ProgramRates }[];
+}
+
+const programs = new Map<string, ProgramHistory>();
+let statsEnabled = true;
+
+const channel = connectToHost(onMessage);
+const toolbar = new ViewToolbar(channel);
+const title = el('h3', 'title');
+const body = el('tbody');
+const table = el('table', 'plain', [
+  el('thead', '', [el('tr', '', ['program', 'id', 'run count', 'events/s', 'avg ns/event', 'est. CPU %'].map((h) => el('th', '', [h])))]),
+  body,
+]);
+const legend = el('div', 'legend');
+const eventsCanvas = el('canvas', '', [], { height: '160', 'aria-label': 'Events per second over time' });
+const cpuCanvas = el('canvas', '', [], { height: '160', 'aria-label': 'CPU percent over time' });
+document.body.append(toolbar.root, title, toolbar.banner, toolbar.status, table, legend,
+  el('h3', '', ['Events per second']), eventsCanvas, el('h3', '', ['Estimated CPU % (of one CPU)']), cpuCanvas);
+
+function onMessage(message: HostToWebview): void {
+  switch (message.type) {
+    case 'init':
+      channel.saveTarget(message.target);
+      setText(title, message.target.title);
+      toolbar.setInterval(message.refreshIntervalMs);
+      toolbar.setPaused(message.paused);
+      break;
+    case 'programStats':
+      timeUpdate(() => takeStats(message));
+      break;
+    case 'status':
+      toolbar.showStatus(message);
+      break;
+    default:
+      break;
+  }
+}
+
+const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+function takeStats(message: ProgramStatsMessage): void {
+  statsEnabled = message.statsEnabled;
+  if (!statsEnabled) {
+    toolbar.showStatus({ type: 'status', state: 'error', message: `Run-time statistics are off for this session${message.statsError ? `: ${message.statsError}` : ''}. Run counts and times stay 0.` });
+  }
+  for (const p of message.programs) {
+    const key = `${p.id}`;
+    let h = programs.get(key);
+    if (!h) {
+      h = { name: p.name, id: p.id, samples: [], rates: [] };
+      programs.set(key, h);
+    }
+    const sample = { time: message.time, runCnt: p.runCnt, runTimeNs: p.runTimeNs };
+    const before = h.samples.at(-1);
+    h.samples.push(sample);
+    if (h.samples.length > HISTORY) h.samples.shift();
+    const r = before ? programRates(before, sample) : undefined;
+    if (r) {
+      h.rates.push({ t: message.time, r });
+      if (h.rates.length > HISTORY) h.rates.shift();
+    }
+  }
+  render(message.time);
+}
+
+function render(time: number): void {
+  const list = [...programs.values()];
+  body.replaceChildren(...list.map((h) => {
+    const last = h.samples.at(-1);
+    const r = h.rates.at(-1)?.r;
+    return el('tr', '', [
+      el('td', '', [h.name]),
+      el('td', '', [String(h.id)]),
+      el('td', '', [fmt(last?.runCnt)], { 'data-col': 'runs' }),
+      el('td', '', [fmt(r?.eventsPerSecond, 1)], { 'data-col': 'rate' }),
+      el('td', '', [fmt(r?.avgNsPerEvent, 1)], { 'data-col': 'avg' }),
+      el('td', '', [r ? `${r.cpuPercent.toFixed(3)}` : '–'], { 'data-col': 'cpu' }),
+    ], { 'data-program': h.name });
+  }));
+  legend.replaceChildren(...list.map((h, i) => {
+    const swatch = el('i');
+    swatch.style.background = seriesColor(i);
+    return el('span', '', [swatch, h.name]);
+  }));
+  const series = (pick: (r: ProgramRates) => number): Series[] => list.map((h) => ({ label: h.name, points: h.rates.map((x) => ({ t: x.t, v: pick(x.r) })) }));
+  drawLineChart(eventsCanvas, series((r) => r.eventsPerSecond), (v) => `${fmt(v)}/s`);
+  drawLineChart(cpuCanvas, series((r) => r.cpuPercent), (v) => `${v.toFixed(2)} %`);
+  setText(toolbar.status, `${list.length} programs · statistics ${statsEnabled ? 'on' : 'off'} · updated ${new Date(time).toLocaleTimeString()}`);
+}
