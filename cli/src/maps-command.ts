@@ -117,6 +117,10 @@ async function openSource(target: string): Promise<{ source: MapChunkSource; clo
 
 /** Entry from cli.ts: returns the exit code. */
 export async function runMapsCommand(args: string[], out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+  if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
+    (args.length === 0 ? err : out).write(`${MAPS_USAGE}\n`);
+    return args.length === 0 ? 2 : 0;
+  }
   let options: MapsDumpOptions;
   try {
     options = parseMapsArgs(args);
