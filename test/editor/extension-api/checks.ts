@@ -47,9 +47,12 @@ export async function runApiChecks(probe: vscode.Uri): Promise<CheckResult[]> {
   );
 
   if (nullCheck) {
-    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', probe, nullCheck.range, vscode.CodeActionKind.QuickFix.value)) ?? [];
-    const fix = actions.find((a) => a.edit !== undefined && a.edit.size > 0 && (a.diagnostics ?? []).some((d) => d.message === nullCheck.message));
-    record('a quick fix with an edit is offered for it', fix !== undefined, fix ? fix.title : `actions: ${actions.map((a) => a.title).join(', ') || 'none'}`);
+    const resolveUpTo = 10;
+    const actions =
+      (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', probe, nullCheck.range, vscode.CodeActionKind.QuickFix.value, resolveUpTo)) ?? [];
+    const describeAction = (a: vscode.CodeAction): string => `${a.title} (kind ${a.kind?.value ?? '-'}, ${a.edit?.size ?? 0} edited files)`;
+    const fix = actions.find((a) => /null/i.test(a.title) && a.edit !== undefined && a.edit.size > 0);
+    record('a quick fix with an edit is offered for it', fix !== undefined, fix ? describeAction(fix) : `actions: ${actions.map(describeAction).join(', ') || 'none'}`);
   } else {
     record('a quick fix with an edit is offered for it', false, 'no diagnostic to fix');
   }

@@ -147,16 +147,23 @@ export class Workbench {
   async quickFixTitles(): Promise<string[]> {
     await this.page.locator('.editor-instance .monaco-editor textarea').first().focus();
     await this.page.keyboard.press('Control+.');
-    const menu = this.page.locator('.action-widget');
-    await menu.waitFor({ timeout: 15_000 });
-    return menu.locator('.monaco-list-row.action').allInnerTexts();
+    const actions = this.page.locator('.action-widget .monaco-list-row.action');
+    await actions.first().waitFor({ timeout: 15_000 });
+    return actions.allInnerTexts();
   }
 
-  /** Applies the open Quick Fix menu's action whose title contains `text`. */
-  async applyQuickFix(text: string | RegExp): Promise<void> {
-    const item = this.page.locator('.action-widget .monaco-list-row.action', { hasText: text }).first();
-    await item.waitFor({ timeout: 15_000 });
-    await item.click();
+  /** Applies the open Quick Fix menu's action whose title matches `text`, choosing it with the keyboard. */
+  async applyQuickFix(text: RegExp): Promise<void> {
+    const rows = this.page.locator('.action-widget .monaco-list-row.action');
+    const titles = await rows.allInnerTexts();
+    const wanted = titles.findIndex((t) => text.test(t));
+    if (wanted < 0) throw new Error(`no quick fix matches ${text}; offered: ${titles.join(', ')}`);
+    for (let moves = 0; moves < titles.length; moves++) {
+      const focused = await rows.evaluateAll((els) => els.findIndex((el) => el.classList.contains('focused')));
+      if (focused === wanted) break;
+      await this.page.keyboard.press(focused < wanted ? 'ArrowDown' : 'ArrowUp');
+    }
+    await this.page.keyboard.press('Enter');
     await this.page.locator('.action-widget').waitFor({ state: 'hidden', timeout: 15_000 });
   }
 
@@ -166,10 +173,10 @@ export class Workbench {
     await this.page.locator('.tabs-container .tab.active.dirty').waitFor({ state: 'detached', timeout: 15_000 });
   }
 
-  /** The full text of the active editor's model, read through the editor's own lines. */
-  async editorText(): Promise<string> {
+  /** The rendered lines of the active editor (only those in view), with Monaco's non-breaking spaces made plain. */
+  async visibleEditorText(): Promise<string> {
     const lines = this.page.locator('.editor-instance .monaco-editor .view-lines .view-line');
-    return (await lines.allInnerTexts()).join('\n');
+    return (await lines.allInnerTexts()).join('\n').replace(/\u00a0/g, ' ');
   }
 
   /** A code lens in the active editor whose text contains `text`. */
