@@ -108,3 +108,21 @@ test('diffSpan finds the smallest differing span', () => {
   assert.deepEqual(diffSpan('aaa', 'aaaa'), { start: 3, oldEnd: 3, newEnd: 4 });
   assert.equal(diffSpan('same', 'same'), null);
 });
+
+test('type arguments of CO-RE macros parse without errors', async () => {
+  const source = `int f(void *ctx)
+{
+	struct foo *p = container_of(node, struct foo, node);
+	int v = bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id);
+	if (bpf_core_type_exists(struct trace_event_raw_block_rq_completion))
+		return v;
+	return sizeof(struct foo);
+}
+`;
+  const file = await parseProbeFile(source, { targetKernel: KERNEL });
+  assert.equal(file.root.hasError, false, file.root.toString());
+  assert.equal(file.maskedText.length, source.length);
+  assert.ok(file.maskedText.includes('sizeof(struct foo)'));
+  const call = file.functions[0].calls.find((c) => c.name === 'container_of');
+  assert.equal(call?.args.length, 3);
+});

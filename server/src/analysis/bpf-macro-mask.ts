@@ -7,7 +7,8 @@ export type MaskedMacro =
   | { kind: 'map-field'; macro: string; start: number; end: number; field: string; value: string; valueStart: number; valueEnd: number }
   | { kind: 'wrapper'; macro: string; start: number; end: number; name: string; nameStart: number }
   | { kind: 'attribute'; name: string; start: number; end: number }
-  | { kind: 'loop'; macro: string; start: number; end: number };
+  | { kind: 'loop'; macro: string; start: number; end: number }
+  | { kind: 'type-argument'; macro: string; keyword: string; start: number; end: number };
 
 export interface MaskResult {
   masked: string;
@@ -33,6 +34,13 @@ export const ATTRIBUTE_MACROS = new Set([
 
 /** Attribute-like macros that take arguments, e.g. `__contains(node_data, node)`. */
 const ATTRIBUTE_CALL_MACROS = new Set(['__contains', '__aligned', '__tag', '__section', '__printf']);
+
+/** Macros taking a type as an argument (`bpf_core_type_exists(struct foo)`): its keyword is masked. */
+const TYPE_ARGUMENT_MACROS = new Set([
+  'bpf_core_type_exists', 'bpf_core_type_matches', 'bpf_core_type_size', 'bpf_core_type_id_kernel',
+  'bpf_core_type_id_local', 'bpf_core_enum_value_exists', 'bpf_core_enum_value', 'container_of',
+  'bpf_core_cast', '__builtin_preserve_type_info', '__builtin_preserve_enum_value',
+]);
 
 /** Open-coded iterator loops; `bpf_for(i, 0, n) { … }` is masked to `while  (i, 0, n) { … }`. */
 const LOOP_MACROS = new Set(['bpf_for', 'bpf_for_each', 'bpf_repeat']);
@@ -151,8 +159,8 @@ export function maskBpfMacros(text: string): MaskResult {
       continue;
     }
     const identEnd = scan.identEnd(i);
-    // every macro handled here starts with S, B, b or _; skip other identifiers without slicing them
-    if (code !== 83 && code !== 66 && code !== 98 && code !== 95) {
+    // every macro handled here starts with S, B, b, c or _; skip other identifiers without slicing them
+    if (code !== 83 && code !== 66 && code !== 98 && code !== 99 && code !== 95) {
       i = identEnd;
       continue;
     }
@@ -224,6 +232,30 @@ export function maskBpfMacros(text: string): MaskResult {
       if (close > 0) {
         macros.push({ kind: 'attribute', name: word, start: i, end: close });
         replace(i, close, spaces(i, close));
+        i = close;
+        continue;
+      }
+    } else if (TYPE_ARGUMENT_MACROS.has(word) && hasParen) {
+      const close = scan.closingParen(open);
+      if (close > 0) {
+        let depth = 0;
+        let argumentStart = true;
+        for (let j = open + 1; j < close - 1; j++) {
+          const c = text[j];
+          if (c === '(' || c === '[') depth++;
+          else if (c === ')' || c === ']') depth--;
+          else if (c === ',' && depth === 0) argumentStart = true;
+          else if (argumentStart && !isSpace(text.charCodeAt(j))) {
+            argumentStart = false;
+            const keywordEnd = scan.identEnd(j);
+            const keyword = text.slice(j, keywordEnd);
+            if (depth === 0 && (keyword === 'struct' || keyword === 'union' || keyword === 'enum')) {
+              macros.push({ kind: 'type-argument', macro: word, keyword, start: j, end: keywordEnd });
+              replace(j, keywordEnd, ' '.repeat(keyword.length));
+              j = keywordEnd - 1;
+            }
+          }
+        }
         i = close;
         continue;
       }
