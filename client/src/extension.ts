@@ -12,6 +12,9 @@ import * as targetSwitcher from './features/target-switcher';
 import * as attachCommands from './features/attach-commands';
 import * as attachCodeLens from './features/attach-code-lens';
 import * as addSshTarget from './features/add-ssh-target';
+import * as verifyOnSave from './features/verify-on-save';
+import * as verifierCodeLens from './features/verifier-code-lens';
+import * as verifierLogView from './features/verifier-log-view';
 
 interface Feature {
   name: string;
@@ -30,6 +33,9 @@ const features: Feature[] = [
   { name: 'attach and detach', activate: attachCommands.activate },
   { name: 'attach code lens', activate: attachCodeLens.activate },
   { name: 'add SSH target', activate: addSshTarget.activate },
+  { name: 'verify with kernel', activate: verifyOnSave.activate },
+  { name: 'verifier code lens', activate: verifierCodeLens.activate },
+  { name: 'verifier log view', activate: verifierLogView.activate },
 ];
 
 let studio: Studio | undefined;

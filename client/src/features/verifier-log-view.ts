@@ -1,0 +1,174 @@
+// "Show Verifier Log": the kernel's log of one program as a read-only virtual document, source lines labelled
+// and linked (click to jump), the failing path and the error highlighted. Reads the verification store.
+import * as vscode from 'vscode';
+import type { ProgramReport } from '../../../engine/verify/verify-probe';
+import { parseVerifierLog, type LogLine } from '../../../server/src/verifier/parse-verifier-log';
+import { resolveLogFile } from '../../../server/src/verifier/verifier-diagnostics';
+import type { Studio } from '../studio';
+import { programFigures } from './verifier-code-lens';
+import { verificationStore, type VerificationStore } from '../verify/verification-store';
+
+const SCHEME = 'ebpf-verifier-log';
+/** Links and decorations are capped so a multi-megabyte log stays responsive; the text itself is whole. */
+const MAX_MARKED_LINES = 20_000;
+
+interface RenderedLog {
+  text: string;
+  /** Document line → source location, for links. */
+  links: { line: number; target: vscode.Uri }[];
+  pathLines: number[];
+  errorLines: number[];
+}
+
+function logUri(source: vscode.Uri, program: string): vscode.Uri {
+  const name = source.path.split('/').pop() ?? 'probe';
+  return vscode.Uri.from({ scheme: SCHEME, path: `/${name} — ${program}.log`, query: new URLSearchParams({ source: source.toString(), program }).toString() });
+}
+
+function render(sourcePath: string, program: ProgramReport, target: string): RenderedLog {
+  const parsed = parseVerifierLog(program.log);
+  const header = [
+    `# ${program.name} (${program.section}) on ${target}: ${program.accepted ? 'accepted' : `rejected${program.errno !== undefined ? `, errno ${program.errno}` : ''}`}`,
+    ...(program.accepted ? [`# ${programFigures(program)}`] : []),
+    ...(program.failure ? [`# failing line: ${program.failure.path}:${program.failure.line + 1}`] : []),
+    ...(program.logTruncated ? ['# the log exceeded the largest buffer; the kernel kept its end'] : []),
+    ...program.loaderMessages.map((m) => `# ${m}`),
+    '',
+  ];
+  const lines: string[] = [...header];
+  const links: RenderedLog['links'] = [];
+  const pathLines: number[] = [];
+  const errorLines: number[] = [];
+  const onPath = new Set(parsed.pathLineIndices);
+  const linkTo = (file: string, line: number) => vscode.Uri.file(resolveLogFile(file, sourcePath)).with({ fragment: `L${line}` });
+  parsed.lines.forEach((entry: LogLine, index) => {
+    const docLine = lines.length;
+    if (entry.kind === 'source' && entry.source?.file && entry.source.line) {
+      lines.push(`  ${entry.source.file}:${entry.source.line} │ ${entry.source.code}`);
+      if (links.length < MAX_MARKED_LINES) links.push({ line: docLine, target: linkTo(entry.source.file, entry.source.line) });
+    } else {
+      lines.push(entry.text);
+      const source = entry.kind === 'insn' && entry.insn !== undefined ? parsed.insnSources.get(entry.insn) : undefined;
+      if (source?.file && source.line && links.length < MAX_MARKED_LINES) links.push({ line: docLine, target: linkTo(source.file, source.line) });
+    }
+    if (entry.kind === 'error') errorLines.push(docLine);
+    else if (onPath.has(index) && pathLines.length < MAX_MARKED_LINES && !program.accepted) pathLines.push(docLine);
+  });
+  if (parsed.failingInsn) errorLines.push(header.length + parsed.failingInsn.lineIndex);
+  return { text: lines.join('\n'), links, pathLines, errorLines };
+}
+
+class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode.DocumentLinkProvider {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly rendered = new Map<string, RenderedLog>();
+
+  constructor(private readonly store: VerificationStore) {}
+
+  lookup(uri: vscode.Uri): { source: vscode.Uri; program: ProgramReport; target: string } | undefined {
+    const query = new URLSearchParams(uri.query);
+    const source = vscode.Uri.parse(query.get('source') ?? '');
+    const stored = this.store.get(source);
+    const program = stored?.result.programs.find((p) => p.name === query.get('program'));
+    return stored && program ? { source, program, target: stored.target } : undefined;
+  }
+
+  renderedFor(uri: vscode.Uri): RenderedLog | undefined {
+    let rendered = this.rendered.get(uri.toString());
+    if (!rendered) {
+      const found = this.lookup(uri);
+      if (!found) return undefined;
+      rendered = render(found.source.fsPath, found.program, found.target);
+      this.rendered.set(uri.toString(), rendered);
+    }
+    return rendered;
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.renderedFor(uri)?.text ?? 'No verifier log for this program yet: run "eBPF: Verify with Kernel" on the file.';
+  }
+
+  provideDocumentLinks(document: vscode.TextDocument): vscode.DocumentLink[] {
+    return (this.renderedFor(document.uri)?.links ?? []).map(({ line, target }) => {
+      const link = new vscode.DocumentLink(document.lineAt(line).range, target);
+      link.tooltip = 'Go to the source line';
+      return link;
+    });
+  }
+
+  /** A new verification of a source re-renders its open logs. */
+  sourceChanged(source: vscode.Uri): void {
+    for (const key of [...this.rendered.keys()]) {
+      const uri = vscode.Uri.parse(key);
+      if (new URLSearchParams(uri.query).get('source') === source.toString()) {
+        this.rendered.delete(key);
+        this.changed.fire(uri);
+      }
+    }
+  }
+
+  forget(uri: vscode.Uri): void {
+    this.rendered.delete(uri.toString());
+  }
+}
+
+export function activate(studio: Studio): void {
+  const store = verificationStore(studio.context);
+  const documents = new VerifierLogDocuments(store);
+  const pathDecoration = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'),
+  });
+  const errorDecoration = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor('inputValidation.errorBackground'),
+    overviewRulerColor: new vscode.ThemeColor('editorError.foreground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Full,
+  });
+  const decorate = (editor: vscode.TextEditor | undefined) => {
+    if (editor?.document.uri.scheme !== SCHEME) return;
+    const rendered = documents.renderedFor(editor.document.uri);
+    const ranges = (lines: number[]) => lines.filter((l) => l < editor.document.lineCount).map((l) => new vscode.Range(l, 0, l, 0));
+    editor.setDecorations(pathDecoration, ranges(rendered?.pathLines ?? []));
+    editor.setDecorations(errorDecoration, ranges(rendered?.errorLines ?? []));
+  };
+
+  studio.context.subscriptions.push(
+    pathDecoration,
+    errorDecoration,
+    vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
+    vscode.languages.registerDocumentLinkProvider({ scheme: SCHEME }, documents),
+    store.onDidChange((source) => documents.sourceChanged(source)),
+    vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach(decorate)),
+    vscode.workspace.onDidChangeTextDocument((e) => vscode.window.visibleTextEditors.filter((ed) => ed.document === e.document).forEach(decorate)),
+    vscode.workspace.onDidCloseTextDocument((document) => document.uri.scheme === SCHEME && documents.forget(document.uri)),
+    vscode.commands.registerCommand('ebpfStudio.showVerifierLog', async (uriArg?: unknown, programArg?: unknown) => {
+      const source = uriArg instanceof vscode.Uri ? uriArg : vscode.window.activeTextEditor?.document.uri;
+      if (!source || source.scheme !== 'file') {
+        void vscode.window.showWarningMessage('Show Verifier Log works on an eBPF C file (*.bpf.c) that has been verified.');
+        return;
+      }
+      if (!store.get(source)) await vscode.commands.executeCommand('ebpfStudio.verifyWithKernel', source);
+      const stored = store.get(source);
+      if (!stored || stored.result.programs.length === 0) {
+        void vscode.window.showWarningMessage(`No verifier log for ${vscode.workspace.asRelativePath(source)}: ${stored ? `it ended with ${stored.result.verdict}` : 'verification did not finish'}.`);
+        return;
+      }
+      let program = typeof programArg === 'string' ? stored.result.programs.find((p) => p.name === programArg) : undefined;
+      if (!program && stored.result.programs.length === 1) program = stored.result.programs[0];
+      if (!program) {
+        const picked = await vscode.window.showQuickPick(
+          stored.result.programs.map((p) => ({ label: p.name, description: p.section, detail: p.accepted ? `accepted · ${programFigures(p)}` : 'rejected', program: p })),
+          { placeHolder: 'Which program\'s verifier log?' },
+        );
+        program = picked?.program;
+      }
+      if (!program) return;
+      const document = await vscode.workspace.openTextDocument(logUri(source, program.name));
+      const editor = await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+      decorate(editor);
+      const failing = documents.renderedFor(document.uri)?.errorLines[0];
+      if (failing !== undefined) editor.revealRange(new vscode.Range(failing, 0, failing, 0), vscode.TextEditorRevealType.InCenter);
+    }),
+  );
+}
