@@ -147,6 +147,59 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     }
   });
 
+  test('an encrypted key asks for its passphrase; a wrong one is asked again, then reported', async () => {
+    const key = join(work, 'encrypted_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-a', '4', '-N', 'correct horse', '-f', key]);
+    const authorized = join(sshd.dir, 'authorized_keys');
+    const original = readFileSync(authorized, 'utf8');
+    writeFileSync(authorized, original + readFileSync(`${key}.pub`, 'utf8'));
+    try {
+      const asked: number[] = [];
+      const good = await openSsh(hostOf(sshd, { identityFiles: [key] }), {
+        knownHostsPath: knownHosts,
+        agentSocket: null,
+        prompts: { ...refuseQuestions, passphrase: async (q) => (asked.push(q.attempt), q.attempt === 1 ? 'wrong' : 'correct horse') },
+      });
+      good.close();
+      assert.deepEqual(asked, [1, 2]);
+      await assert.rejects(
+        openSsh(hostOf(sshd, { identityFiles: [key] }), { knownHostsPath: knownHosts, agentSocket: null, prompts: { ...refuseQuestions, passphrase: async () => 'wrong' } }),
+        (err: SshConnectError) => err.kind === 'auth-failed' && err.message.includes(`${key} (unusable`),
+      );
+    } finally {
+      writeFileSync(authorized, original);
+    }
+  });
+
+  test('ProxyJump: the target is reached through a jump host, both host keys checked', async () => {
+    const target = await startSshd();
+    try {
+      const path = join(work, 'known_hosts_jump');
+      writeFileSync(path, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n[127.0.0.1]:${target.port} ${target.hostPublicKey}\n`);
+      const before = target.sessionPids().length;
+      const connection = await openSsh(hostOf(target, { jumps: [hostOf(sshd)] }), { knownHostsPath: path, agentSocket: null, prompts: refuseQuestions });
+      try {
+        assert.ok(sshd.sessionPids().length >= 1, 'the jump host carries a session');
+        assert.equal(target.sessionPids().length, before + 1, 'the target host has the session');
+        const out = await new Promise<string>((resolve, reject) =>
+          connection.client.exec('echo through-the-jump', (err, ch) => {
+            if (err) return reject(err);
+            let text = '';
+            ch.on('data', (d: Buffer) => (text += d.toString()));
+            ch.on('close', () => resolve(text.trim()));
+          }),
+        );
+        assert.equal(out, 'through-the-jump');
+      } finally {
+        connection.close();
+      }
+      writeFileSync(path, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n[127.0.0.1]:${target.port} ${sshd.hostPublicKey}\n`);
+      await assert.rejects(openSsh(hostOf(target, { jumps: [hostOf(sshd)] }), { knownHostsPath: path, agentSocket: null, prompts: refuseQuestions }), (err: SshConnectError) => err.kind === 'host-key-refused');
+    } finally {
+      await target.stop();
+    }
+  });
+
   test('a host that is down fails fast with a clear message', async () => {
     const port = await freePort();
     const started = Date.now();
@@ -262,6 +315,10 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
       assert.ok(ids.every((id) => loadedIds().has(id)));
       await sessions.disconnectAll();
       await waitFor(() => ids.every((id) => !loadedIds().has(id)), 2000, 'programs unloaded after disconnect');
+      assert.equal(sessions.state('one')?.status, 'disconnected');
+      const again = await sessions.client('one');
+      assert.deepEqual((await again.request('sessions', {})).sessions, [], 'a reconnect starts clean');
+      await sessions.disconnectAll();
     } finally {
       await second.stop();
     }
