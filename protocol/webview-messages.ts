@@ -16,6 +16,8 @@ export interface HistogramSpec {
   /** Linear histograms: value of slot 0 and width of a slot. */
   base?: number;
   step?: number;
+  /** The value field holding the slot counts, when it is not one of slots/buckets/hist/counts. */
+  slotsField?: string;
 }
 
 export type ColumnFormat = 'ipv4' | 'ipv6' | 'hex';
@@ -87,7 +89,13 @@ export interface StatusMessage {
   message?: string;
 }
 
-export type HostToWebview = InitMessage | MapDataMessage | ProgramStatsMessage | EventsMessage | StatusMessage;
+/** The Export Snapshot command: the view answers with an `export` message of its current snapshot. */
+export interface ExportRequestMessage {
+  type: 'exportRequest';
+  format: 'csv' | 'json';
+}
+
+export type HostToWebview = InitMessage | MapDataMessage | ProgramStatsMessage | EventsMessage | StatusMessage | ExportRequestMessage;
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -109,7 +117,7 @@ const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 
 function isHistogramSpec(v: unknown): v is HistogramSpec {
   return isObject(v) && (v.scale === 'log2' || v.scale === 'linear') && ['ns', 'us', 'ms', ''].includes(v.unit as string) &&
-    optional(v.base, isFiniteNumber) && optional(v.step, isFiniteNumber);
+    optional(v.base, isFiniteNumber) && optional(v.step, isFiniteNumber) && optional(v.slotsField, isString);
 }
 
 function isViewTarget(v: unknown): v is LiveViewTarget {
@@ -152,6 +160,8 @@ export function parseHostMessage(v: unknown): HostToWebview | undefined {
     }
     case 'status':
       return ['live', 'paused', 'gone', 'error'].includes(v.state as string) && optional(v.message, isString) ? (v as unknown as StatusMessage) : undefined;
+    case 'exportRequest':
+      return v.format === 'csv' || v.format === 'json' ? { type: 'exportRequest', format: v.format } : undefined;
     default:
       return undefined;
   }

@@ -35,4 +35,8 @@ export function copyRuntimeAssets(outDir) {
     cpSync(source, join(koffiOut, file));
   }
   for (const { from, to } of WASM_FILES) cpSync(require.resolve(from), join(outDir, to));
+  // The codicons stylesheet and font the live-view webviews load: dist/webviews is the only folder they may read.
+  const codicons = join(dirname(require.resolve('@vscode/codicons/package.json')), 'dist');
+  mkdirSync(join(outDir, 'webviews'), { recursive: true });
+  for (const file of ['codicon.css', 'codicon.ttf']) cpSync(join(codicons, file), join(outDir, 'webviews', file));
 }

@@ -52,7 +52,7 @@ export async function forEachMapChunk(
   source: MapChunkSource,
   selector: MapSelector,
   onChunk: (chunk: RawMapChunk, typing: MapTyping) => void | Promise<void>,
-  options: { chunkEntries?: number; btfCache?: BtfCache } = {},
+  options: { chunkEntries?: number; btfCache?: BtfCache; withBtf?: boolean } = {},
 ): Promise<{ info: MapInfo; total: number; typing: MapTyping }> {
   const cache = options.btfCache ?? new Map();
   let cursor: string | undefined;
@@ -62,7 +62,7 @@ export async function forEachMapChunk(
   do {
     const params: ReadMapParams = { ...selector, ...(options.chunkEntries ? { maxEntries: options.chunkEntries } : {}) };
     if (cursor) params.cursor = cursor;
-    if (!typing) params.withBtf = true;
+    if (!typing && options.withBtf !== false) params.withBtf = true;
     const chunk = await source(params);
     info = chunk.map;
     if (!typing) typing = typingFor(chunk, cache);
@@ -98,7 +98,8 @@ export interface MapSnapshot {
   rawBtf?: Uint8Array;
 }
 
-export async function readMapSnapshot(source: MapChunkSource, selector: MapSelector, options: { btfCache?: BtfCache } = {}): Promise<MapSnapshot> {
+/** `withBtf: false` skips asking for the BTF (a poller that already has it). */
+export async function readMapSnapshot(source: MapChunkSource, selector: MapSelector, options: { btfCache?: BtfCache; withBtf?: boolean } = {}): Promise<MapSnapshot> {
   const keyParts: Uint8Array[] = [];
   const valueParts: Uint8Array[] = [];
   const { info, total, typing } = await forEachMapChunk(source, selector, (chunk) => {

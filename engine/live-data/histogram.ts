@@ -35,8 +35,9 @@ export function detectHistogram(info: MapInfo, layout: MapLayout, btf: Btf | und
   if (btf && layout.valueTypeId) {
     const v = resolveType(btf, layout.valueTypeId);
     if (v.kind === BtfKind.Struct) {
+      const wanted = declared?.slotsField ? [declared.slotsField] : SLOT_FIELD_NAMES;
       for (const m of v.members) {
-        if (!SLOT_FIELD_NAMES.includes(m.name)) continue;
+        if (!wanted.includes(m.name)) continue;
         const mt = resolveType(btf, m.type);
         if (mt.kind !== BtfKind.Array || m.bitOffset % 8 !== 0) continue;
         const elem = intElement(btf, mt.type);

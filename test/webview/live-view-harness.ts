@@ -102,12 +102,13 @@ export async function openLiveView(browser: Browser, view: LiveViewKind, size = 
     if (path === '/index.html') {
       await route.fulfill({
         contentType: 'text/html',
-        body: liveViewHtml({ view, cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/dist/webviews/${view}.js`, codiconsUri: `${ORIGIN}/codicons/codicon.css`, title: `${view} view` }),
+        body: liveViewHtml({ view, cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/dist/webviews/${view}.js`, codiconsUri: `${ORIGIN}/dist/webviews/codicon.css`, title: `${view} view` }),
       });
       return;
     }
-    const file = path.startsWith('/codicons/') ? join(ROOT, 'node_modules/@vscode/codicons/dist', path.slice('/codicons/'.length)) : join(ROOT, normalize(path));
-    if (!file.startsWith(ROOT) || !existsSync(file)) {
+    // Like localResourceRoots: only dist/webviews is readable.
+    const file = join(ROOT, normalize(path));
+    if (!file.startsWith(join(ROOT, 'dist/webviews')) || !existsSync(file)) {
       await route.fulfill({ status: 404, body: 'not found' });
       return;
     }

@@ -3,6 +3,8 @@
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { Btf } from '../../engine/btf/btf-types';
 import { parseBtf } from '../../engine/btf/btf-types';
+import { compileReader, toHex } from '../../engine/btf/value-decoder';
+import { csvField } from '../../engine/live-data/snapshot-export';
 import { pickEventType } from '../../engine/live-data/event-type';
 import { buildTableColumns, type TableColumn } from '../../engine/live-data/table-columns';
 import type { EventsMessage, HostToWebview, LiveViewTarget } from '../../protocol/webview-messages';
@@ -31,6 +33,7 @@ let btf: Btf | undefined;
 let btfError = '';
 let columns: TableColumn[] | undefined;
 let recordSize = 0;
+let eventTypeId: number | undefined;
 /** Ring of records, newest at the end. */
 const records: StoredRecord[] = [];
 let received = 0;
@@ -75,6 +78,9 @@ function onMessage(message: HostToWebview): void {
     case 'events':
       timeUpdate(() => takeEvents(message));
       break;
+    case 'exportRequest':
+      exportSnapshot(message.format);
+      break;
     case 'status':
       toolbar.showStatus(message);
       break;
@@ -86,6 +92,7 @@ function onMessage(message: HostToWebview): void {
 function setUpColumns(first: Uint8Array): void {
   recordSize = first.length;
   const typeId = btf ? pickEventType(btf, recordSize, target?.eventType) : undefined;
+  eventTypeId = typeId;
   const layout = { keySize: 0, valueSize: recordSize, valueTypeId: typeId ?? 0, perCpu: false, possibleCpus: 1 };
   columns = buildTableColumns(layout, typeId ? btf : undefined, target?.columnFormats ?? {}).filter((c) => c.side === 'value');
   table.setHeaders([{ label: 'received', numeric: false }, ...columns.map((c) => ({ label: c.label.replace(/^value\.?/, '') || 'record', numeric: c.numeric }))]);
@@ -162,4 +169,19 @@ function render(): void {
   const kept = records.length < received ? ` · keeping the last ${records.length.toLocaleString('en-US')}` : '';
   const decoding = btfError ? ` · BTF unreadable (${btfError}), records in hex` : !btf ? ' · no BTF: records in hex' : '';
   setText(toolbar.status, `${received.toLocaleString('en-US')} events · ${rate.toFixed(1)} events/s · ${shown.length.toLocaleString('en-US')} shown${kept}${pausedNote}${decoding}`);
+}
+
+function exportSnapshot(format: 'csv' | 'json'): void {
+  const width = columns ? columns.length + 1 : 1;
+  const name = `${target?.map ?? 'events'}.${format}`;
+  if (format === 'csv') {
+    const header = ['received', ...(columns ?? []).map((c) => c.label.replace(/^value\.?/, '') || 'record')];
+    const lines = [header.map(csvField).join(',')];
+    for (const i of shown) lines.push(Array.from({ length: width }, (_, c) => csvField(c === 0 ? new Date(records[i].time).toISOString() : cellText(records[i], c))).join(','));
+    channel.send({ type: 'export', format, content: `${lines.join('\n')}\n`, suggestedName: name });
+    return;
+  }
+  const read = btf && eventTypeId ? compileReader(btf, eventTypeId) : undefined;
+  const out = shown.map((i) => ({ received: new Date(records[i].time).toISOString(), record: read && records[i].bytes.length >= recordSize ? read(records[i].dv, 0) : toHex(records[i].bytes) }));
+  channel.send({ type: 'export', format, content: `${JSON.stringify(out, null, 1)}\n`, suggestedName: name });
 }

@@ -106,6 +106,9 @@ function onMessage(message: HostToWebview): void {
     case 'mapData':
       timeUpdate(() => takeSnapshot(message));
       break;
+    case 'exportRequest':
+      exportSnapshot(message.format);
+      break;
     case 'status':
       toolbar.showStatus(message);
       break;

@@ -78,6 +78,9 @@ function onMessage(message: HostToWebview): void {
     case 'mapData':
       timeUpdate(() => takeSnapshot(message));
       break;
+    case 'exportRequest':
+      exportSnapshot(message.format);
+      break;
     case 'status':
       toolbar.showStatus(message);
       if (message.state === 'gone' && last) setText(toolbar.status, `${statusText()} · last data shown is from before the map went away`);

@@ -1,6 +1,7 @@
 // The program view: per program of a session, run count, events per second, average ns per event and
 // estimated CPU %, from the agent's run_cnt/run_time_ns, as a table and over time on canvas. Talks to the host.
 import { programRates, type ProgramRates, type ProgramSample } from '../../engine/live-data/program-rates';
+import { csvField } from '../../engine/live-data/snapshot-export';
 import type { HostToWebview, ProgramStatsMessage } from '../../protocol/webview-messages';
 import { el, setText } from '../shared/dom-builder';
 import { connectToHost } from '../shared/host-channel';
@@ -47,6 +48,9 @@ function onMessage(message: HostToWebview): void {
       break;
     case 'programStats':
       timeUpdate(() => takeStats(message));
+      break;
+    case 'exportRequest':
+      exportSnapshot(message.format);
       break;
     case 'status':
       toolbar.showStatus(message);
@@ -106,4 +110,20 @@ function render(time: number): void {
   drawLineChart(eventsCanvas, series((r) => r.eventsPerSecond), (v) => `${fmt(v)}/s`);
   drawLineChart(cpuCanvas, series((r) => r.cpuPercent), (v) => `${v.toFixed(2)} %`);
   setText(toolbar.status, `${list.length} programs · statistics ${statsEnabled ? 'on' : 'off'} · updated ${new Date(time).toLocaleTimeString()}`);
+}
+
+/** Every sample kept, per program: time, run count, run time, and the rates derived from the previous sample. */
+function exportSnapshot(format: 'csv' | 'json'): void {
+  const rows = [...programs.values()].flatMap((h) => h.samples.map((sample, k) => {
+    const r = k > 0 ? programRates(h.samples[k - 1], sample) : undefined;
+    return { program: h.name, id: h.id, time: new Date(sample.time).toISOString(), runCnt: sample.runCnt, runTimeNs: sample.runTimeNs,
+      eventsPerSecond: r?.eventsPerSecond ?? null, avgNsPerEvent: r?.avgNsPerEvent ?? null, cpuPercent: r?.cpuPercent ?? null };
+  }));
+  if (format === 'json') {
+    channel.send({ type: 'export', format, content: `${JSON.stringify(rows, null, 1)}\n`, suggestedName: 'program-stats.json' });
+    return;
+  }
+  const header = ['program', 'id', 'time', 'runCnt', 'runTimeNs', 'eventsPerSecond', 'avgNsPerEvent', 'cpuPercent'] as const;
+  const lines = [header.join(','), ...rows.map((r) => header.map((h) => csvField(r[h] === null ? '' : String(r[h]))).join(','))];
+  channel.send({ type: 'export', format, content: `${lines.join('\n')}\n`, suggestedName: 'program-stats.csv' });
 }
