@@ -2,7 +2,7 @@
 // bundled template, a bad parameter is refused as typed, and the probe is created with the values and opened.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { listTemplates } from '../../engine/templates/template-catalog';
@@ -66,7 +66,35 @@ describe('New Probe from Template in a real VS Code', { timeout: 10 * 60_000 }, 
       throw error;
     }
   });
+
+  test('offers this machine’s interfaces for an XDP probe on the local target', { skip }, async () => {
+    try {
+      await createXdpProbeThroughTheUi(server as CodeServer);
+    } catch (error) {
+      await workbench.screenshot('xdp-FAILED').catch(() => undefined);
+      throw error;
+    }
+  });
 });
+
+async function createXdpProbeThroughTheUi(active: CodeServer): Promise<void> {
+  await runCommandOnceRegistered('eBPF: New Probe from Template');
+  await workbench.pickQuickPickItem('XDP packet and byte counter per protocol');
+  await waitForInputTitle(/: interface$/);
+  const offered = await workbench.quickPickItems();
+  for (const name of Object.keys(networkInterfaces())) assert.ok(offered.some((text) => text.trim() === name), `interface ${name} not offered: ${offered.join(' | ')}`);
+  await workbench.screenshot('interface-pick');
+  const loopback = workbench.page.locator('.quick-input-widget .monaco-list-row').filter({ has: workbench.page.locator('.label-name', { hasText: /^\s*lo\s*$/ }) });
+  await loopback.first().click({ timeout: 15_000 });
+  await waitForInputTitle(/folder for the probe/);
+  assert.equal(await workbench.page.locator('.quick-input-widget input.input').inputValue(), 'xdp-protocol-counter', 'a free folder name is proposed');
+  await workbench.page.keyboard.press('Enter');
+  const manifestPath = join(active.workspaceDir, 'xdp-protocol-counter', 'template.json');
+  await waitFor('the probe’s template.json', 15_000, () => (existsSync(manifestPath) ? true : undefined));
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  assert.equal(manifest.parameters[0].default, 'lo');
+  await workbench.page.locator('.tabs-container .tab.active', { hasText: 'xdp-protocol-counter.bpf.c' }).waitFor({ timeout: 15_000 });
+}
 
 /** The palette lists extension commands once the extension host has registered them: retry until it does. */
 async function runCommandOnceRegistered(label: string): Promise<void> {

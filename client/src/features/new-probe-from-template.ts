@@ -1,13 +1,14 @@
 // "eBPF: New Probe from Template": pick a bundled template, fill in its parameters (defaults offered, checked as
 // typed), choose a folder in the workspace, create the probe there and open it. Talks to engine/templates.
 import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { instantiateTemplate } from '../../../engine/templates/instantiate-template';
 import { listTemplates, MANIFEST_FILE, type ProbeTemplate } from '../../../engine/templates/template-catalog';
 import type { ParameterValue, TemplateParameter } from '../../../engine/templates/template-manifest';
 import { parseParameterText, resolveParameterValues } from '../../../engine/templates/template-parameters';
-import type { Studio } from '../studio';
+import { LOCAL_TARGET, type Studio } from '../studio';
 
 /** The command's optional argument: a template name, or what to fill in without asking (walkthrough links, tests). */
 interface NewProbeRequest {
@@ -48,8 +49,17 @@ async function pickTemplate(studio: Studio, templatesDir: string, requested: str
   return pick?.template;
 }
 
+const OTHER_INTERFACE = 'Another interface…';
+
+/** For an interface parameter on the local target: one of this machine's interfaces (default first), OTHER_INTERFACE, or undefined when cancelled. */
+async function pickLocalInterface(parameter: TemplateParameter, title: string): Promise<string | undefined> {
+  const names = Object.keys(networkInterfaces()).sort((a, b) => Number(b === parameter.default) - Number(a === parameter.default));
+  const pick = await vscode.window.showQuickPick([...names.map((n) => ({ label: n })), { label: OTHER_INTERFACE }], { title, placeHolder: parameter.description });
+  return pick?.label;
+}
+
 /** Asks for one parameter; undefined when the user cancelled. */
-async function askParameter(template: ProbeTemplate, parameter: TemplateParameter, step: number, steps: number): Promise<ParameterValue | undefined> {
+async function askParameter(studio: Studio, template: ProbeTemplate, parameter: TemplateParameter, step: number, steps: number): Promise<ParameterValue | undefined> {
   const title = `${template.manifest.title} (${step}/${steps}): ${parameter.name}`;
   const choices = CHOICES[parameter.type];
   if (choices) {
@@ -60,12 +70,18 @@ async function askParameter(template: ProbeTemplate, parameter: TemplateParamete
     );
     return pick ? parseParameterText(parameter, pick.label) : undefined;
   }
+  let initial = String(parameter.default);
+  if (parameter.type === 'interface' && studio.currentTarget() === LOCAL_TARGET) {
+    const picked = await pickLocalInterface(parameter, title);
+    if (picked === undefined) return undefined;
+    if (picked !== OTHER_INTERFACE) return parseParameterText(parameter, picked);
+    initial = '';
+  }
   const text = await vscode.window.showInputBox({
     title,
     prompt: parameter.description,
-    value: String(parameter.default),
+    value: initial,
     validateInput: (value) => {
-      if (parameter.type === 'device' && value.trim() === '') return undefined;
       try {
         parseParameterText(parameter, value);
         return undefined;
@@ -74,8 +90,7 @@ async function askParameter(template: ProbeTemplate, parameter: TemplateParamete
       }
     },
   });
-  if (text === undefined) return undefined;
-  return parameter.type === 'device' && text.trim() === '' ? '' : parseParameterText(parameter, text);
+  return text === undefined ? undefined : parseParameterText(parameter, text);
 }
 
 function workspaceRoot(): string {
@@ -125,7 +140,7 @@ async function newProbeFromTemplate(studio: Studio, argument: unknown): Promise<
   const values: Record<string, ParameterValue> = {};
   const parameters = template.manifest.parameters;
   for (const [i, parameter] of parameters.entries()) {
-    const value = request.values?.[parameter.name] !== undefined ? given[parameter.name] : await askParameter(template, parameter, i + 1, parameters.length);
+    const value = request.values?.[parameter.name] !== undefined ? given[parameter.name] : await askParameter(studio, template, parameter, i + 1, parameters.length);
     if (value === undefined) return undefined;
     values[parameter.name] = value;
   }
