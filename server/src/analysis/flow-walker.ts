@@ -23,6 +23,8 @@ export interface FlowDomain<S extends Map<string, unknown>> {
 }
 
 const LOOP_ITERATION_LIMIT = 4;
+/** Branch-prediction wrappers whose first argument is the real condition. */
+const BRANCH_HINTS = new Set(['likely', 'unlikely', '__builtin_expect']);
 
 /** Removes parentheses and casts: `((void *)(long)x)` → `x`. */
 export function stripCasts(node: Node): Node {
@@ -211,6 +213,11 @@ class Walk<S extends Map<string, unknown>> {
   assume(condition: Node, truth: boolean, state: S): void {
     const node = condition.type === 'parenthesized_expression' && condition.namedChild(0) ? (condition.namedChild(0) as Node) : condition;
     if (node !== condition) return this.assume(node, truth, state);
+    if (node.type === 'call_expression' && BRANCH_HINTS.has(node.childForFieldName('function')?.text ?? '')) {
+      const hinted = node.childForFieldName('arguments')?.namedChild(0);
+      if (hinted) this.assume(hinted, truth, state);
+      return;
+    }
     if (node.type === 'unary_expression' && node.childForFieldName('operator')?.text === '!') {
       const argument = node.childForFieldName('argument');
       if (argument) this.assume(argument, !truth, state);

@@ -46,6 +46,7 @@ function typeBounds(file: ProbeFile, type: string, pointerDepth: number): Bounds
 
 class RangeAnalysis implements FlowDomain<State> {
   readonly locals: Map<string, LocalVariable>;
+  private readonly trustsParameters: boolean;
 
   constructor(
     private readonly file: ProbeFile,
@@ -53,6 +54,7 @@ class RangeAnalysis implements FlowDomain<State> {
     private readonly hooks: RangeHooks,
   ) {
     this.locals = localVariables(file, fn);
+    this.trustsParameters = !fn.isProgram && fn.isStatic;
   }
 
   initial(): State {
@@ -82,7 +84,10 @@ class RangeAnalysis implements FlowDomain<State> {
 
   private declared(name: string): Bounds {
     const local = this.locals.get(name);
-    return local ? typeBounds(this.file, local.baseType, local.pointerDepth) : UNKNOWN;
+    if (!local) return UNKNOWN;
+    // a static helper is verified per call site, where its arguments are usually constants or checked values
+    if (local.isParameter && this.trustsParameters && local.pointerDepth === 0) return { upper: true, lower: true };
+    return typeBounds(this.file, local.baseType, local.pointerDepth);
   }
 
   query(state: State): RangeQuery {
@@ -144,6 +149,11 @@ class RangeAnalysis implements FlowDomain<State> {
       }
       case 'call_expression': {
         const callee = node.childForFieldName('function')?.text ?? '';
+        if (/^(min|min_t|umin|MIN)$/.test(callee)) {
+          const args = (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => a != null && a.type !== 'type_descriptor');
+          const ranges = args.map((a) => this.rangeOf(a, state));
+          return { upper: ranges.some((r) => r.upper), lower: ranges.length > 0 && ranges.every((r) => r.lower) };
+        }
         // ALL_CAPS calls are macros over constants (ARRAY_SIZE, MIN …)
         return BOUNDED_RESULT_CALLS.has(callee) || /^[A-Z_][A-Z0-9_]*$/.test(callee) ? { upper: true, lower: true } : UNKNOWN;
       }
@@ -180,6 +190,12 @@ class RangeAnalysis implements FlowDomain<State> {
 
   assume(condition: Node, truth: boolean, state: State): void {
     const expr = stripCasts(condition);
+    if (expr.type === 'comma_expression' && truth) {
+      // bpf_for(i, 0, n) is masked to while (i, 0, n): the iterator keeps i within [start, end)
+      const counter = expr.namedChild(0);
+      if (counter?.type === 'identifier' && this.locals.has(counter.text)) state.set(counter.text, { upper: true, lower: true });
+      return;
+    }
     if (expr.type === 'identifier' && !truth && this.locals.has(expr.text)) {
       state.set(expr.text, { upper: true, lower: true });
       return;

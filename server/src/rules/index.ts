@@ -17,6 +17,7 @@ import { directKernelMemoryReadRule } from './direct-kernel-memory-read';
 import { invalidReturnValueRule } from './invalid-return-value';
 import { stackSizeExceededRule } from './stack-size-exceeded';
 import { unboundedLoopRule } from './unbounded-loop';
+import { uninitializedStackMemoryRule } from './uninitialized-stack-memory';
 
 export const allRules: readonly Rule[] = [
   licenseMissingRule,
@@ -35,4 +36,5 @@ export const allRules: readonly Rule[] = [
   invalidReturnValueRule,
   stackSizeExceededRule,
   unboundedLoopRule,
+  uninitializedStackMemoryRule,
 ];

@@ -11,6 +11,8 @@ import { insertBeforeStatement, neutralReturn } from './statement-insertion';
 interface PacketPointer {
   anchor: string;
   offset: number;
+  /** For a pointer at a run-time offset: the anchor it was computed from. */
+  from?: string;
 }
 
 /** Verified bytes from each anchor on the current path. */
@@ -99,7 +101,7 @@ class PacketAnalysis implements FlowDomain<State> {
       if (!base) return null;
       const count = evaluateConstant(this.file, rightNode, this.locals);
       const scale = this.elementSize(leftNode.type === 'parenthesized_expression' ? (leftNode.namedChild(0) as Node) : leftNode);
-      if (count == null) return { anchor: `variable#${this.fresh++}`, offset: 0 };
+      if (count == null) return { anchor: `variable#${this.fresh++}`, offset: 0, from: base.anchor };
       if (scale == null) return null;
       const sign = expr.childForFieldName('operator')?.text === '-' ? -1 : 1;
       return { anchor: base.anchor, offset: base.offset + sign * count * scale };
@@ -139,7 +141,9 @@ class PacketAnalysis implements FlowDomain<State> {
     if (!verified) return;
     const pointer = this.pointerOf(pointerSide);
     if (!pointer) return;
-    state.set(pointer.anchor, Math.max(state.get(pointer.anchor) ?? 0, pointer.offset));
+    // `data + off > data_end` with a run-time off: the verifier may know off's range; stop judging that anchor
+    if (pointer.from) state.set(pointer.from, Number.POSITIVE_INFINITY);
+    else state.set(pointer.anchor, Math.max(state.get(pointer.anchor) ?? 0, pointer.offset));
   }
 
   visit(node: Node, state: State): void {

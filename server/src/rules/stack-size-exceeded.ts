@@ -49,18 +49,43 @@ class StackModel {
     const cached = this.frames.get(fn.name);
     if (cached) return cached;
     visiting.add(fn.name);
-    let bytes = 0;
-    let largest: Frame['largest'] = null;
-    for (const local of localVariables(this.file, fn).values()) {
-      if (local.isParameter) continue;
-      const addressTaken = !isAggregate(local) && this.file.textOf(fn.body).includes(`&${local.name}`);
-      if (!isAggregate(local) && !addressTaken) continue;
+    const locals = [...localVariables(this.file, fn).values()].filter((local) => !local.isParameter);
+    const bodyText = this.file.textOf(fn.body);
+    const slotOf = (local: LocalVariable): number => {
+      const addressTaken = !isAggregate(local) && bodyText.includes(`&${local.name}`);
+      if (!isAggregate(local) && !addressTaken) return 0;
       const size = variableSize(this.file, local);
-      if (size == null) continue;
-      const slot = Math.ceil(size / 8) * 8;
-      bytes += slot;
-      if (!largest || slot > largest.bytes) largest = { local, bytes: slot, fn };
-    }
+      return size == null ? 0 : Math.ceil(size / 8) * 8;
+    };
+    // blocks that cannot be live at the same time share stack: a block costs its own locals plus its largest inner block
+    const blockFrame = (block: Node): Frame => {
+      const here: Frame = { bytes: 0, largest: null };
+      let inner: Frame = { bytes: 0, largest: null };
+      const visit = (node: Node) => {
+        for (const child of node.namedChildren) {
+          if (!child) continue;
+          if (child.type === 'compound_statement') {
+            const nested = blockFrame(child);
+            if (nested.bytes > inner.bytes) inner = nested;
+          } else if (child.type === 'declaration') {
+            for (const local of locals.filter((l) => l.declaration.equals(child))) {
+              const slot = slotOf(local);
+              here.bytes += slot;
+              if (slot > 0 && (here.largest == null || slot > here.largest.bytes)) here.largest = { local, bytes: slot, fn };
+            }
+          } else {
+            visit(child);
+          }
+        }
+      };
+      visit(block);
+      const innerLargest = inner.largest;
+      const largest = innerLargest && (here.largest == null || innerLargest.bytes > here.largest.bytes) ? innerLargest : here.largest;
+      return { bytes: here.bytes + inner.bytes, largest };
+    };
+    const body = blockFrame(fn.body);
+    let bytes = body.bytes;
+    let largest = body.largest;
     let inlined: Frame | null = null;
     for (const { callee } of this.callees(fn)) {
       if (isOutOfLine(callee) || visiting.has(callee.name)) continue;

@@ -1,0 +1,255 @@
+// Rule uninitialized-stack-memory: a stack variable passed to a helper that reads it (map key/value, perf or
+// ringbuf output) while fields or padding are unwritten on this path. Quick fix zero-initialises the declaration.
+import type { Node } from 'web-tree-sitter';
+import type { Finding, Rule } from './rule';
+import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
+import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
+import { declaratorShape, localVariables, structLayout, typeSize, type LocalVariable } from '../analysis/c-values';
+import { kernelHas } from '../kernel/kernel-version';
+
+/** Helper → argument positions it reads memory from (everything else passed by address is treated as written). */
+const READ_ARGUMENTS: Readonly<Record<string, { index: number; role: string }[]>> = {
+  bpf_map_lookup_elem: [{ index: 1, role: 'key' }],
+  bpf_map_lookup_percpu_elem: [{ index: 1, role: 'key' }],
+  bpf_map_update_elem: [{ index: 1, role: 'key' }, { index: 2, role: 'value' }],
+  bpf_map_delete_elem: [{ index: 1, role: 'key' }],
+  bpf_map_push_elem: [{ index: 1, role: 'value' }],
+  bpf_perf_event_output: [{ index: 3, role: 'event data' }],
+  bpf_ringbuf_output: [{ index: 1, role: 'event data' }],
+  bpf_skb_output: [{ index: 3, role: 'event data' }],
+  bpf_xdp_output: [{ index: 3, role: 'event data' }],
+  bpf_probe_write_user: [{ index: 1, role: 'source' }],
+  bpf_skb_store_bytes: [{ index: 2, role: 'source' }],
+  bpf_sk_lookup_tcp: [{ index: 1, role: 'tuple' }],
+  bpf_sk_lookup_udp: [{ index: 1, role: 'tuple' }],
+  bpf_skc_lookup_tcp: [{ index: 1, role: 'tuple' }],
+};
+
+/** Reads of uninitialised stack by helpers are allowed for privileged loaders from this kernel on. */
+const UNINIT_STACK_ALLOWED_SINCE = '6.3';
+const FULL = '*';
+/** Per variable: FULL, or the '|'-joined top-level fields written so far. */
+type State = Map<string, string>;
+
+const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
+const FLOWS = `
+struct flow_key {
+	u32 pid;
+	u16 family;
+	u64 cgroup;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct flow_key);
+	__type(value, u64);
+} flows SEC(".maps");
+`;
+
+function fieldsOf(value: string): Set<string> {
+  return new Set(value.split('|').filter((f) => f.length > 0));
+}
+
+/** The variable an argument points at: `&key`, `key` (an array), `&e.comm`/`e.comm` → ['e', 'comm']. */
+function addressedVariable(arg: Node, locals: Map<string, LocalVariable>): { name: string; field: string | null } | null {
+  let expr = stripCasts(arg);
+  let addressed = false;
+  if (expr.type === 'pointer_expression' && expr.childForFieldName('operator')?.text === '&') {
+    expr = stripCasts(expr.childForFieldName('argument') as Node);
+    addressed = true;
+  }
+  if (expr.type === 'identifier') {
+    const local = locals.get(expr.text);
+    if (!local || local.isParameter || local.pointerDepth > 0) return null;
+    return addressed || local.arrayLengths.length > 0 ? { name: expr.text, field: null } : null;
+  }
+  let field: string | null = null;
+  while (expr.type === 'field_expression' || expr.type === 'subscript_expression') {
+    if (expr.type === 'field_expression') {
+      if (expr.childForFieldName('operator')?.text !== '.') return null;
+      field = expr.childForFieldName('field')?.text ?? null;
+    }
+    expr = stripCasts(expr.childForFieldName('argument') as Node);
+  }
+  if (expr.type !== 'identifier' || !field) return null;
+  const local = locals.get(expr.text);
+  return local && !local.isParameter && local.pointerDepth === 0 ? { name: expr.text, field } : null;
+}
+
+export function checkUninitializedStack(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  const locals = localVariables(file, fn);
+  const findings: Finding[] = [];
+  const reported = new Set<number>();
+  const lenient = kernelHas(file.targetKernel, UNINIT_STACK_ALLOWED_SINCE);
+
+  /** What is still unwritten in `local` given the written fields; null when nothing is. */
+  const missingParts = (local: LocalVariable, written: Set<string>): string | null => {
+    if (local.arrayLengths.length > 0) return written.size > 0 ? null : 'its bytes';
+    const layout = structLayout(file, local.baseType);
+    if (!layout) {
+      if (typeSize(file, local.baseType) != null && written.size === 0) return 'its value';
+      return written.size === 0 && /^(struct|union)\s/.test(local.baseType) ? 'all of its fields' : null;
+    }
+    const unset = layout.fields.filter((f) => !written.has(f.name)).map((f) => `'${f.name}'`);
+    const parts = [...(unset.length > 0 ? [`field${unset.length > 1 ? 's' : ''} ${unset.join(', ')}`] : []), ...(layout.hasPadding ? ['its padding bytes'] : [])];
+    return parts.length > 0 ? parts.join(' and ') : null;
+  };
+
+  const zeroInitFix = (local: LocalVariable) => {
+    const declarator = local.declaration.childrenForFieldName('declarator').find((d) => d != null && declaratorShape(d).name?.text === local.name);
+    if (!declarator || declarator.type === 'init_declarator') return undefined;
+    const at = file.positionAt(declarator.endIndex);
+    return { title: `Zero-initialise '${local.name}' (= {})`, edits: [{ range: { start: at, end: at }, newText: ' = {}' }] };
+  };
+
+  const domain: FlowDomain<State> = {
+    initial: () => new Map(),
+    clone: (state) => new Map(state),
+    join(a, b) {
+      const joined: State = new Map();
+      for (const name of new Set([...a.keys(), ...b.keys()])) {
+        const x = a.get(name) ?? FULL;
+        const y = b.get(name) ?? FULL;
+        if (x === FULL && y === FULL) continue;
+        if (x === FULL || y === FULL) joined.set(name, x === FULL ? y : x);
+        else joined.set(name, [...fieldsOf(x)].filter((f) => fieldsOf(y).has(f)).join('|'));
+      }
+      return joined;
+    },
+    equals: (a, b) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v),
+    assign(target, value, state, _operator, declaration) {
+      if (declaration) {
+        const name = declaratorShape(target).name?.text;
+        const local = name ? locals.get(name) : undefined;
+        if (!name || !local || local.pointerDepth > 0) return;
+        if (value) state.delete(name);
+        else state.set(name, '');
+        return;
+      }
+      let expr = stripCasts(target);
+      let field: string | null = null;
+      while (expr.type === 'field_expression' || expr.type === 'subscript_expression') {
+        if (expr.type === 'subscript_expression') field = FULL;
+        else if (expr.childForFieldName('operator')?.text === '.') field = expr.childForFieldName('field')?.text ?? null;
+        else return;
+        expr = stripCasts(expr.childForFieldName('argument') as Node);
+      }
+      if (expr.type !== 'identifier' || !state.has(expr.text)) return;
+      if (!field || field === FULL) state.delete(expr.text);
+      else state.set(expr.text, [...fieldsOf(state.get(expr.text) ?? ''), field].join('|'));
+    },
+    visit(node, state) {
+      if (node.type !== 'call_expression') return;
+      const callee = node.childForFieldName('function')?.text ?? '';
+      const args = node.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
+      const reads = file.functionNamed(callee) ? [] : (READ_ARGUMENTS[callee] ?? []);
+      args.forEach((arg, index) => {
+        const target = addressedVariable(arg, locals);
+        if (!target || !state.has(target.name)) return;
+        const read = reads.find((r) => r.index === index);
+        if (!read) {
+          // any other call that receives the address (memset, probe reads, get_current_comm, own functions) writes it
+          if (target.field) state.set(target.name, [...fieldsOf(state.get(target.name) ?? ''), target.field].join('|'));
+          else state.delete(target.name);
+          return;
+        }
+        if (target.field || reported.has(arg.startIndex)) return;
+        const local = locals.get(target.name) as LocalVariable;
+        const missing = missingParts(local, fieldsOf(state.get(target.name) ?? ''));
+        if (!missing) return;
+        reported.add(arg.startIndex);
+        const fix = zeroInitFix(local);
+        findings.push({
+          range: file.rangeOf(arg),
+          severity: lenient ? 'warning' : 'error',
+          message:
+            `'${target.name}' is passed to ${callee}() as the ${read.role}, but ${missing} ${missing.includes(' and ') || missing.startsWith('fields') ? 'are' : 'is'} never written on this path` +
+            (lenient
+              ? ` — the kernel accepts this from root since ${UNINIT_STACK_ALLOWED_SINCE}, but the ${read.role} then carries stale stack bytes (lookups miss, kernel memory leaks to user space); zero it with = {} or __builtin_memset`
+              : `; zero it with = {} or __builtin_memset`),
+          verifierMessage: `invalid indirect read from stack R${index + 1} off -16+0 size ${local.arrayLengths.length > 0 ? 16 : (typeSize(file, local.baseType) ?? 8)}`,
+          ...(fix ? { fix } : {}),
+        });
+      });
+    },
+  };
+  walkFunctionBody(fn.body, domain);
+  return findings;
+}
+
+export const uninitializedStackMemoryRule: Rule = {
+  id: 'uninitialized-stack-memory',
+  description: 'A stack variable (map key/value, output event) is passed to a helper that reads it while fields or padding are still unwritten.',
+  verifierMessage: 'invalid indirect read from stack R2 off -16+6 size 16',
+  bad: [
+    {
+      code: `${HEADER}${FLOWS}
+SEC("tracepoint/syscalls/sys_enter_connect")
+int on_connect(void *ctx)
+{
+	struct flow_key key;
+	u64 one = 1;
+
+	key.pid = bpf_get_current_pid_tgid() >> 32;
+	key.family = 2;
+	bpf_map_update_elem(&flows, &key, &one, BPF_ANY);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 25,
+      targetKernel: '5.15',
+    },
+    {
+      code: `${HEADER}${FLOWS}
+SEC("tracepoint/syscalls/sys_enter_connect")
+int on_connect(void *ctx)
+{
+	struct flow_key key;
+	u64 one = 1;
+
+	key.pid = bpf_get_current_pid_tgid() >> 32;
+	key.family = 2;
+	key.cgroup = bpf_get_current_cgroup_id();
+	bpf_map_update_elem(&flows, &key, &one, BPF_ANY);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 26,
+    },
+  ],
+  good: [
+    {
+      code: `${HEADER}${FLOWS}
+struct event { u32 pid; u32 uid; char comm[16]; };
+struct { __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY); __uint(key_size, 4); __uint(value_size, 4); } events SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int on_connect(void *ctx)
+{
+	struct flow_key key;
+	struct flow_key other = {};
+	struct event e;
+	u64 one = 1;
+	u32 pid;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	key.pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_map_update_elem(&flows, &key, &one, BPF_ANY);
+	bpf_map_update_elem(&flows, &other, &one, BPF_ANY);
+	pid = key.pid;
+	bpf_map_delete_elem(&flows, &pid);
+	e.pid = pid;
+	e.uid = (u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(&e.comm, sizeof(e.comm));
+	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, sizeof(e));
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+  ],
+  checkFunction: checkUninitializedStack,
+};
