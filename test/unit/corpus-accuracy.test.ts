@@ -2,7 +2,8 @@
 // share of rejected probes flagged on the kernel's or the fix line, and errors on accepted probes. Talks to the rule engine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
 import { allRules } from '../../server/src/rules/index';
@@ -24,6 +25,7 @@ const expected = JSON.parse(readFileSync(join(corpusDir, 'expected.json'), 'utf8
 export interface CorpusResult {
   name: string;
   entry: CorpusEntry;
+  diagnostics: Diagnostic[];
   errors: Diagnostic[];
   flaggedOnLine: boolean;
 }
@@ -39,7 +41,7 @@ async function checkCorpus(): Promise<CorpusResult[]> {
     assert.deepEqual(failures, [], `rules threw on ${name}`);
     const errors = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error);
     const lines = new Set([entry.line, entry.fixLine].filter((l): l is number => l !== undefined));
-    results.push({ name, entry, errors, flaggedOnLine: errors.some((d) => lines.has(d.range.start.line + 1)) });
+    results.push({ name, entry, diagnostics, errors, flaggedOnLine: errors.some((d) => lines.has(d.range.start.line + 1)) });
   }
   return results;
 }
@@ -68,4 +70,21 @@ test('static rules flag ≥ 80% of kernel-rejected probes on the right line and 
   assert.ok(rejected.length >= 20 && accepted.length >= 20, 'the corpus has at least 20 rejected and 20 accepted probes');
   assert.ok(share >= 0.8, `only ${(share * 100).toFixed(1)}% of rejected probes flagged`);
   assert.deepEqual(falseErrors.map((r) => r.name), [], 'errors on kernel-accepted probes');
+});
+
+test('ebpf-studio check --format json over the corpus reports exactly what the engine reports', async () => {
+  const cli = join(__dirname, '../../dist/cli.js');
+  assert.ok(existsSync(cli), `${cli} does not exist: run npm run build first`);
+  const results = await checkCorpus();
+  const files = results.map((r) => join(corpusDir, r.name));
+  const run = spawnSync(process.execPath, [cli, 'check', '--format', 'json', ...files], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(run.status, 1, `exit status 1 (errors found) expected; stderr: ${run.stderr}`);
+  const report = JSON.parse(run.stdout) as { file: string; diagnostics: Diagnostic[] }[];
+  assert.equal(report.length, results.length);
+  const summary = (list: Diagnostic[]) => list.map((d) => `${d.range.start.line + 1}:${d.range.start.character} ${d.severity} ${String(d.code)}`).sort();
+  for (const result of results) {
+    const entry = report.find((r) => r.file.endsWith(`/${result.name}`) || r.file === result.name);
+    assert.ok(entry, `${result.name} missing from the CLI report`);
+    assert.deepEqual(summary(entry.diagnostics), summary(result.diagnostics), `${result.name}: CLI and engine disagree`);
+  }
 });
