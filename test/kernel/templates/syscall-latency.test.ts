@@ -1,6 +1,5 @@
-// Kernel test of the syscall-latency template: attaches it on this kernel timing getppid() for this process only,
-// makes a known number of getppid() calls (process.ppid), and finds exactly that many in the histogram; also a
-// probe instantiated from it, loaded with only the values written into its source.
+// Kernel test of the syscall-latency template (and a probe instantiated from it): times getppid() for this process
+// only, makes a known number of calls (process.ppid), and finds exactly that many in the histogram.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
