@@ -1,5 +1,5 @@
-// `npm run gen:kernel`: turns data/ebpf-docs/*.yaml, data/gpl-only-helpers.yaml and libbpf's
-// bpf_helper_defs.h into server/src/kernel/generated/*.json (committed). `--check` compares instead.
+// `npm run gen:kernel`: turns data/ebpf-docs/*.yaml, data/gpl-only-helpers.yaml, data/measured/
+// (facts measured on a real kernel) and libbpf's bpf_helper_defs.h into server/src/kernel/generated/*.json.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,7 +86,12 @@ function generate() {
   const dataDir = join(root, 'data');
   const functions = parse(readFileSync(join(dataDir, 'ebpf-docs/helpers-functions.yaml'), 'utf8'));
   const features = parse(readFileSync(join(dataDir, 'ebpf-docs/feature-versions.yaml'), 'utf8'));
-  const gplOnly = new Set(parse(readFileSync(join(dataDir, 'gpl-only-helpers.yaml'), 'utf8')).helpers);
+  const curatedGplOnly = new Set(parse(readFileSync(join(dataDir, 'gpl-only-helpers.yaml'), 'utf8')).helpers);
+  const measured = JSON.parse(readFileSync(join(dataDir, 'measured/helper-facts.json'), 'utf8'));
+  const measuredGplOnly = new Set(measured.gplOnly);
+  const measuredNotGplOnly = new Set(measured.notGplOnly);
+  /** The kernel's answer where it gave one, the curated list otherwise. */
+  const isGplOnly = (name) => measuredGplOnly.has(name) || (curatedGplOnly.has(name) && !measuredNotGplOnly.has(name));
   const defs = parseHelperDefs(readFileSync(HELPER_DEFS, 'utf8'));
   const featureGroup = (name) => Object.fromEntries((features.find((g) => g.name === name)?.features ?? []).map((f) => [f.name, stripV(f.version)]));
 
@@ -100,6 +105,11 @@ function generate() {
       (programTypesOf[helper] ??= new Set()).add(libbpfName);
       if (since) (programTypeSinceOf[helper] ??= {})[libbpfName] = since;
     }
+    // what the measured kernel offers beyond the documented tables, minus the verifier's explicit exclusions
+    const excluded = new Set((entries ?? []).filter((e) => e.exclude).map((e) => e.exclude));
+    for (const helper of measured.availability[libbpfName]?.available ?? []) {
+      if (!excluded.has(helper)) (programTypesOf[helper] ??= new Set()).add(libbpfName);
+    }
   }
   const mapTypesOf = {};
   for (const [mapType, entries] of Object.entries(functions.maps ?? {})) {
@@ -111,7 +121,7 @@ function generate() {
     helpers[name] = {
       ...defs[name],
       since: helperSince[name] ?? null,
-      gplOnly: gplOnly.has(name),
+      gplOnly: isGplOnly(name),
       programTypes: [...(programTypesOf[name] ?? [])].sort((a, b) => order.indexOf(a) - order.indexOf(b)),
       programTypesSince: Object.fromEntries(Object.entries(programTypeSinceOf[name] ?? {}).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))),
       mapTypes: [...(mapTypesOf[name] ?? [])].sort(),
