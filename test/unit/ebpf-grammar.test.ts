@@ -2,63 +2,7 @@
 // injected into tm-grammars' C grammar as VS Code does, and checks the scopes given to eBPF constructs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import * as oniguruma from 'vscode-oniguruma';
-import * as textmate from 'vscode-textmate';
-
-const root = join(__dirname, '..', '..');
-
-const grammarFiles: Record<string, string> = {
-  'source.c': require.resolve('tm-grammars/grammars/c.json'),
-  'source.bpf-c': join(root, 'syntaxes', 'bpf-c.tmLanguage.json'),
-  'source.ebpf.injection': join(root, 'syntaxes', 'ebpf.injection.tmLanguage.json'),
-};
-
-/** Injections as the manifest declares them (contributes.grammars[].injectTo). */
-function manifestInjections(): Map<string, string[]> {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    contributes: { grammars: { scopeName: string; injectTo?: string[] }[] };
-  };
-  const injections = new Map<string, string[]>();
-  for (const grammar of pkg.contributes.grammars) {
-    for (const host of grammar.injectTo ?? []) injections.set(host, [...(injections.get(host) ?? []), grammar.scopeName]);
-  }
-  return injections;
-}
-
-async function createRegistry(): Promise<textmate.Registry> {
-  const wasm = readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'));
-  await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
-  const injections = manifestInjections();
-  return new textmate.Registry({
-    onigLib: Promise.resolve({
-      createOnigScanner: (sources: string[]) => new oniguruma.OnigScanner(sources),
-      createOnigString: (text: string) => new oniguruma.OnigString(text),
-    }),
-    loadGrammar: async (scopeName) => {
-      const file = grammarFiles[scopeName];
-      return file ? textmate.parseRawGrammar(readFileSync(file, 'utf8'), file) : null;
-    },
-    getInjections: (scopeName) => injections.get(scopeName),
-  });
-}
-
-interface Token {
-  text: string;
-  scopes: string[];
-}
-
-function tokenize(grammar: textmate.IGrammar, source: string): Token[] {
-  let state = textmate.INITIAL;
-  const tokens: Token[] = [];
-  for (const line of source.split('\n')) {
-    const result = grammar.tokenizeLine(line, state);
-    for (const token of result.tokens) tokens.push({ text: line.slice(token.startIndex, token.endIndex), scopes: token.scopes });
-    state = result.ruleStack;
-  }
-  return tokens;
-}
+import { createGrammarRegistry, tokenizeText, type Token } from '../../scripts/textmate-registry';
 
 /** The scopes of the token whose text is exactly `text` (the nth such token). */
 function scopesOf(tokens: Token[], text: string, nth = 0): string[] {
@@ -77,13 +21,13 @@ function assertNoScopeLike(tokens: Token[], text: string, pattern: RegExp): void
   assert.ok(!scopes.some((s) => pattern.test(s)), `"${text}" should not have ${pattern} but has ${scopes.join(' ')}`);
 }
 
-const registry = createRegistry();
+const registry = createGrammarRegistry();
 
 for (const [language, scope] of [['bpf-c', 'source.bpf-c'], ['C (injected)', 'source.c']] as const) {
   test(`${language}: SEC names split into program type and attach target`, async () => {
     const grammar = await (await registry).loadGrammar(scope);
     assert.ok(grammar);
-    const tokens = tokenize(grammar, 'SEC("tracepoint/syscalls/sys_enter_openat")\nint handle_openat(void *ctx)\n{\n\treturn 0;\n}');
+    const tokens = tokenizeText(grammar, 'SEC("tracepoint/syscalls/sys_enter_openat")\nint handle_openat(void *ctx)\n{\n\treturn 0;\n}');
     assertScope(tokens, 'SEC', 'keyword.other.section.ebpf');
     assertScope(tokens, 'tracepoint', 'entity.name.section.ebpf');
     assertScope(tokens, 'tracepoint', 'string.quoted.double.section.ebpf');
@@ -94,7 +38,7 @@ for (const [language, scope] of [['bpf-c', 'source.bpf-c'], ['C (injected)', 'so
   test(`${language}: the LICENSE section`, async () => {
     const grammar = await (await registry).loadGrammar(scope);
     assert.ok(grammar);
-    const tokens = tokenize(grammar, 'char LICENSE[] SEC("license") = "Dual BSD/GPL";');
+    const tokens = tokenizeText(grammar, 'char LICENSE[] SEC("license") = "Dual BSD/GPL";');
     assertScope(tokens, 'LICENSE', 'variable.other.license.ebpf');
     assertScope(tokens, 'license', 'entity.name.section.license.ebpf');
     assertScope(tokens, 'Dual BSD/GPL', 'constant.other.license.ebpf');
@@ -104,7 +48,7 @@ for (const [language, scope] of [['bpf-c', 'source.bpf-c'], ['C (injected)', 'so
   test(`${language}: map definition macros, map types and the .maps section`, async () => {
     const grammar = await (await registry).loadGrammar(scope);
     assert.ok(grammar);
-    const tokens = tokenize(
+    const tokens = tokenizeText(
       grammar,
       [
         'struct {',
@@ -128,7 +72,7 @@ for (const [language, scope] of [['bpf-c', 'source.bpf-c'], ['C (injected)', 'so
   test(`${language}: helper calls, CO-RE reads and program macros`, async () => {
     const grammar = await (await registry).loadGrammar(scope);
     assert.ok(grammar);
-    const tokens = tokenize(
+    const tokens = tokenizeText(
       grammar,
       [
         'SEC("kprobe/do_unlinkat")',
@@ -162,7 +106,7 @@ for (const [language, scope] of [['bpf-c', 'source.bpf-c'], ['C (injected)', 'so
   test(`${language}: const volatile parameters`, async () => {
     const grammar = await (await registry).loadGrammar(scope);
     assert.ok(grammar);
-    const tokens = tokenize(grammar, 'const volatile pid_t targ_tgid = 0;\nconst volatile bool targ_ms = false;');
+    const tokens = tokenizeText(grammar, 'const volatile pid_t targ_tgid = 0;\nconst volatile bool targ_ms = false;');
     assertScope(tokens, 'const', 'storage.modifier.const.ebpf');
     assertScope(tokens, 'volatile', 'storage.modifier.volatile.ebpf');
     assertScope(tokens, 'const', 'meta.parameter.rodata.ebpf', 1);
@@ -171,7 +115,7 @@ for (const [language, scope] of [['bpf-c', 'source.bpf-c'], ['C (injected)', 'so
   test(`${language}: nothing eBPF inside comments and plain strings`, async () => {
     const grammar = await (await registry).loadGrammar(scope);
     assert.ok(grammar);
-    const tokens = tokenize(grammar, '// call bpf_map_lookup_elem(&m, &k) in SEC("xdp")\nchar *s = "bpf_printk(x) and __uint(type, 1)";');
+    const tokens = tokenizeText(grammar, '// call bpf_map_lookup_elem(&m, &k) in SEC("xdp")\nchar *s = "bpf_printk(x) and __uint(type, 1)";');
     const ebpfScoped = tokens.filter((t) => t.scopes.some((s) => s.endsWith('.ebpf')));
     assert.deepEqual(ebpfScoped.map((t) => t.text), []);
   });
@@ -180,7 +124,7 @@ for (const [language, scope] of [['bpf-c', 'source.bpf-c'], ['C (injected)', 'so
 test('plain C files keep the C grammar for ordinary code', async () => {
   const grammar = await (await registry).loadGrammar('source.c');
   assert.ok(grammar);
-  const tokens = tokenize(grammar, 'static int add(int a, int b) { return a + b; }');
+  const tokens = tokenizeText(grammar, 'static int add(int a, int b) { return a + b; }');
   assertScope(tokens, 'add', 'entity.name.function.c');
   assertScope(tokens, 'return', 'keyword.control.c');
   assert.ok(!tokens.some((t) => t.scopes.some((s) => s.endsWith('.ebpf'))));
