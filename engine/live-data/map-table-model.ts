@@ -32,6 +32,8 @@ interface Snapshot extends MapSnapshotBytes {
 
 /** At most this many rate columns (one per numeric value column, in order). */
 const MAX_RATE_COLUMNS = 6;
+/** Value fields that are levels or identities, not counters: no rate column for them. */
+const NOT_A_COUNTER = /(^|[._])(max|min|avg|mean|last|latest|pid|tgid|tid|cpu|state|flags|ts)(_|$|\.|\[)/i;
 
 export class MapTableModel {
   readonly viewColumns: ViewColumn[];
@@ -58,7 +60,7 @@ export class MapTableModel {
     let rates = 0;
     for (const c of columns) {
       view.push({ label: c.label, numeric: c.numeric, kind: 'data', source: c });
-      if (c.side === 'value' && c.numeric && rates < MAX_RATE_COLUMNS) {
+      if (c.side === 'value' && c.numeric && !NOT_A_COUNTER.test(c.label) && rates < MAX_RATE_COLUMNS) {
         view.push({ label: `${c.label} Δ/s`, numeric: true, kind: 'rate', source: c });
         rates++;
       }

@@ -24,15 +24,15 @@ export const recording: Recording = JSON.parse(readFileSync(join(__dirname, '../
 
 const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
 
-/** The i-th snapshot of a recorded map as a mapData message (BTF with the first one only). */
-export function mapData(name: string, i: number): MapDataMessage {
+/** The i-th snapshot of a recorded map as a mapData message (with the map's BTF when asked, as the first one is). */
+export function mapData(name: string, i: number, withBtf = i === 0): MapDataMessage {
   const m = recording.maps[name];
   const s = m.snapshots[i];
   const message: MapDataMessage = {
     type: 'mapData', time: s.time, readMs: s.readMs, info: m.info, possibleCpus: m.possibleCpus, count: s.count,
     keys: bytes(s.keys), values: bytes(s.values),
   };
-  if (i === 0 && m.btf) message.btf = bytes(m.btf);
+  if (withBtf && m.btf) message.btf = bytes(m.btf);
   return message;
 }
 

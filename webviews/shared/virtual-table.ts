@@ -42,6 +42,10 @@ export class VirtualTable {
       this.header.scrollLeft = this.body.scrollLeft;
       this.render();
     }, { passive: true });
+    // Keep header and rows aligned whichever one gets scrolled sideways (the header by focus or find).
+    this.header.addEventListener('scroll', () => {
+      if (this.body.scrollLeft !== this.header.scrollLeft) this.body.scrollLeft = this.header.scrollLeft;
+    }, { passive: true });
     this.window.addEventListener('click', (e) => {
       const row = (e.target as HTMLElement).closest('.vt-row') as HTMLElement | null;
       if (!row) return;
