@@ -88,6 +88,7 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
   let bundle: TestAgentBundle;
   let object: string;
   let errorsObject: string;
+  let perfObject: string;
   let client: AgentClient;
 
   before(async () => {
@@ -100,6 +101,7 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
     };
     object = await compile('count-yield.bpf.c');
     errorsObject = await compile('attach-errors.bpf.c');
+    perfObject = await compile('perf-yield.bpf.c');
     client = await connectLocalAgent({ agentPath: bundle.path });
   });
 
@@ -203,6 +205,28 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
     } finally {
       few.stop();
       await client.request('detach', { session: small.session });
+    }
+  });
+
+  test('perf buffer records stream as events too', async () => {
+    const workload = yieldWorkload(15);
+    const loaded = await client.request('load', { object: perfObject, globals: { target_tgid: workload.pid } });
+    const records: Buffer[] = [];
+    const stop = client.onEvent((e: AgentEvent) => {
+      if (e.session === loaded.session) records.push(...e.records.map((r) => Buffer.from(r, 'base64')));
+    });
+    try {
+      assert.deepEqual(await client.request('streamEvents', { session: loaded.session, map: 'perf_events' }), { map: 'perf_events', kind: 'perfbuf' });
+      await workload.go();
+      await waitFor('15 perf records', () => records.length >= 15);
+      assert.equal(records.length, 15);
+      assert.ok(records.every((r) => r.readBigUInt64LE(0) === (0x5eed0000n | BigInt(workload.pid))));
+      await assert.rejects(client.request('streamEvents', { session: loaded.session, map: 'nope' }), /has no map "nope"/);
+      await client.request('stopEvents', { session: loaded.session, map: 'perf_events' });
+      assert.deepEqual((await client.request('sessions', {})).sessions.find((x) => x.session === loaded.session)?.streams, []);
+    } finally {
+      stop();
+      await client.request('detach', { session: loaded.session });
     }
   });
 
