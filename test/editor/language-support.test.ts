@@ -55,6 +55,12 @@ async function kernelStatus(): Promise<string | undefined> {
   return (await workbench.statusBarItems()).map((s) => s.trim()).find((s) => /^Kernel /.test(s));
 }
 
+/** The lines the active editor shows (non-breaking spaces as spaces). */
+async function visibleEditorLines(): Promise<string> {
+  const lines = await workbench.page.locator('.editor-instance .monaco-editor .view-lines .view-line').allInnerTexts();
+  return lines.join('\n').replace(/\u00a0/g, ' ');
+}
+
 function writeWorkspaceSettings(settings: Record<string, unknown>): void {
   mkdirSync(join(server.workspaceDir, '.vscode'), { recursive: true });
   writeFileSync(join(server.workspaceDir, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
@@ -152,8 +158,8 @@ describe('bpf-c language support in a real VS Code', { timeout: 10 * 60_000 }, (
     const suggestion = workbench.page.locator('.suggest-widget .monaco-list-row', { hasText: 'map-ringbuf' }).first();
     await suggestion.waitFor({ timeout: 15_000 });
     await suggestion.click();
-    await waitFor('the expanded snippet', 15_000, async () => ((await workbench.editorText()).includes('BPF_MAP_TYPE_RINGBUF') ? true : undefined));
-    assert.match((await workbench.editorText()).replace(/\u00a0/g, ' '), /\}\s*events SEC\("\.maps"\);/);
+    await waitFor('the expanded snippet', 15_000, async () => ((await visibleEditorLines()).includes('BPF_MAP_TYPE_RINGBUF') ? true : undefined));
+    assert.match(await visibleEditorLines(), /\}\s*events SEC\("\.maps"\);/);
     await workbench.runCommand('File: Revert File');
   });
 
