@@ -5,7 +5,7 @@ import type { CheckResult } from './check-contract';
 
 export const EXTENSION_ID = 'ebpf-studio.ebpf-studio';
 /** The source line (1-based text match) where the fixture dereferences the unchecked lookup. */
-const UNCHECKED_DEREF = 'delta = bpf_ktime_get_ns() - *tsp;';
+const UNCHECKED_DEREF = 'prev = *lastp;';
 
 async function poll<T>(timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;

@@ -147,15 +147,19 @@ export class Workbench {
   async quickFixTitles(): Promise<string[]> {
     await this.page.locator('.editor-instance .monaco-editor textarea').first().focus();
     await this.page.keyboard.press('Control+.');
-    const actions = this.page.locator('.action-widget .monaco-list-row.action');
+    const actions = this.page.locator('.action-widget .monaco-list-row.action[aria-label]');
     await actions.first().waitFor({ timeout: 15_000 });
-    return actions.allInnerTexts();
+    return this.quickFixMenuTitles();
+  }
+
+  private async quickFixMenuTitles(): Promise<string[]> {
+    return this.page.locator('.action-widget .monaco-list-row.action').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
   }
 
   /** Applies the open Quick Fix menu's action whose title matches `text`, choosing it with the keyboard. */
   async applyQuickFix(text: RegExp): Promise<void> {
     const rows = this.page.locator('.action-widget .monaco-list-row.action');
-    const titles = await rows.allInnerTexts();
+    const titles = await this.quickFixMenuTitles();
     const wanted = titles.findIndex((t) => text.test(t));
     if (wanted < 0) throw new Error(`no quick fix matches ${text}; offered: ${titles.join(', ')}`);
     for (let moves = 0; moves < titles.length; moves++) {
@@ -179,9 +183,16 @@ export class Workbench {
     return (await lines.allInnerTexts()).join('\n').replace(/\u00a0/g, ' ');
   }
 
-  /** A code lens in the active editor whose text contains `text`. */
+  /** Moves the active editor's cursor to a 1-based line (quick open's `:line`), scrolling it into view. */
+  async goToLine(line: number): Promise<void> {
+    await this.openQuickInput(`:${line}`);
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.part.statusbar', { hasText: `Ln ${line},` }).waitFor({ timeout: 15_000 });
+  }
+
+  /** The visible code lenses in the active editor whose text contains `text`. */
   codeLens(text: string | RegExp): Locator {
-    return this.page.locator('.monaco-editor .codelens-decoration a', { hasText: text });
+    return this.page.locator('.monaco-editor .codelens-decoration a', { hasText: text }).filter({ visible: true });
   }
 
   /** The inner document of the webview panel whose tab title contains `title`. */
