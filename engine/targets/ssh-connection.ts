@@ -146,11 +146,11 @@ export async function openSsh(host: SshHost, options: SshConnectOptions): Promis
     const closeSelf = connection.close;
     connection.close = () => {
       closeSelf();
-      for (const j of jumps.reverse()) j.close();
+      for (const j of [...jumps].reverse()) j.close();
     };
     return connection;
   } catch (err) {
-    for (const j of jumps.reverse()) j.close();
+    for (const j of [...jumps].reverse()) j.close();
     throw err;
   }
 }
