@@ -19,3 +19,5 @@ fi
 
 npm ci --no-audit --no-fund
 npm run build
+# The editor host the end-to-end tests drive (cached outside the work tree; quick once installed).
+bash scripts/install-code-server.sh >/dev/null
