@@ -108,7 +108,8 @@ class RangeAnalysis implements FlowDomain<State> {
     }
     switch (node.type) {
       case 'identifier':
-        if (!this.locals.has(node.text) && isReadOnlyGlobal(this.file, node.text)) return { upper: true, lower: true };
+        // a const volatile setting, or an ALL_CAPS name from a header this file does not show (a #define constant)
+        if (!this.locals.has(node.text) && (isReadOnlyGlobal(this.file, node.text) || /^[A-Z][A-Z0-9_]*$/.test(node.text))) return { upper: true, lower: true };
         return state.get(node.text) ?? this.declared(node.text);
       case 'binary_expression': {
         const op = node.childForFieldName('operator')?.text ?? '';

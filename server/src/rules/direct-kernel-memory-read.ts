@@ -63,7 +63,8 @@ export function checkDirectKernelReads(file: ProbeFile, fn: ProbeFunction): Find
   const types = file.programTypesOf(fn);
   const untypedArguments = types.some((type) => UNTYPED_ARGUMENT_TYPES.has(type));
   const locals = localVariables(file, fn);
-  const contextName = fn.wrapper ? 'ctx' : (fn.params[0]?.name ?? null);
+  // only a program's own first argument is the context; a subprogram's first parameter can be anything
+  const contextName = !fn.isProgram ? null : fn.wrapper ? 'ctx' : (fn.params[0]?.name ?? null);
   const findings: Finding[] = [];
   const reported = new Set<string>();
   const origins = new Map<string, string>();
