@@ -254,11 +254,12 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
       const now = await total();
       return now !== undefined && now > first ? now : undefined;
     });
-    const grownAgain = await waitFor('the histogram total to keep growing', 30_000, async () => {
+    const grownAgain = await waitFor('the histogram total to keep growing by a workload burst', 30_000, async () => {
       const now = await total();
-      return now !== undefined && now > grown ? now : undefined;
+      return now !== undefined && now > grown && now - first >= 20_000 ? now : undefined;
     });
-    assert.ok(grownAgain > grown && grown > first);
+    // One burst of the workload is 20,000 calls; the rest of this machine calls getppid() far less often.
+    assert.ok(grownAgain - first >= 20_000, `the histogram grew by only ${grownAgain - first} while the workload ran`);
   });
 
   step('detach unloads the probe and leaves no BPF program loaded', async () => {

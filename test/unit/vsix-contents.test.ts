@@ -75,9 +75,12 @@ test('the .vsix is under 10 MB', { skip }, () => {
   assert.ok(size < MAX_VSIX_BYTES, `${vsixPath} is ${(size / 1048576).toFixed(2)} MB`);
 });
 
-test('the .vsix holds the bundles, the wasm files and koffi for linux x64 and arm64', { skip }, () => {
+test('the .vsix holds the bundles (webviews too), the wasm files and koffi for linux x64 and arm64', { skip }, () => {
   const names = new Set(entries.map((e) => e.name));
-  const missing = REQUIRED_ENTRIES.filter((name) => !names.has(name));
+  const webviewBundles = readdirSync(join(PROJECT_ROOT, 'webviews'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(PROJECT_ROOT, 'webviews', d.name, 'main.ts')))
+    .map((d) => `extension/dist/webviews/${d.name}.js`);
+  const missing = [...REQUIRED_ENTRIES, ...webviewBundles].filter((name) => !names.has(name));
   assert.deepEqual(missing, [], `missing from the .vsix: ${missing.join(', ')}`);
   for (const name of REQUIRED_ENTRIES) {
     const entry = entries.find((e) => e.name === name);
