@@ -38,7 +38,7 @@ function findNode(): string {
 }
 
 /** The child's stdout as the readable side and its stdin as the writable side; closes when the process has exited. */
-class ChildProcessStream extends Duplex {
+export class ChildProcessStream extends Duplex {
   constructor(private readonly child: ChildProcess) {
     super();
     child.stdout?.on('data', (chunk: Buffer) => this.push(chunk));
