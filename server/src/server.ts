@@ -45,13 +45,31 @@ function schedulePublish(uri: string): void {
   });
 }
 
+/** Slow whole-file rules re-run once the user has paused this long. */
+const IDLE_MS = 300;
+const idleChecks = new Map<string, NodeJS.Timeout>();
+
 async function publishDiagnostics(uri: string): Promise<void> {
   try {
     const document = documents.get(uri);
     await parsing.get(uri);
     if (!document) return;
-    const diagnostics = workspace.diagnostics(uri);
-    await connection.sendDiagnostics({ uri, version: document.version, diagnostics });
+    const quick = workspace.quickDiagnostics(uri);
+    await connection.sendDiagnostics({ uri, version: document.version, diagnostics: quick.diagnostics });
+    clearTimeout(idleChecks.get(uri));
+    if (quick.deferred.length > 0) idleChecks.set(uri, setTimeout(() => void publishFullDiagnostics(uri), IDLE_MS));
+  } catch (error) {
+    connection.console.error(`diagnostics for ${uri} failed: ${describe(error)}`);
+  }
+}
+
+async function publishFullDiagnostics(uri: string): Promise<void> {
+  idleChecks.delete(uri);
+  try {
+    const document = documents.get(uri);
+    await parsing.get(uri);
+    if (!document) return;
+    await connection.sendDiagnostics({ uri, version: document.version, diagnostics: workspace.diagnostics(uri) });
   } catch (error) {
     connection.console.error(`diagnostics for ${uri} failed: ${describe(error)}`);
   }
@@ -118,6 +136,8 @@ documents.onDidOpen((event) => reparse(event.document.uri));
 documents.onDidChangeContent((event) => reparse(event.document.uri));
 documents.onDidClose((event) => {
   const uri = event.document.uri;
+  clearTimeout(idleChecks.get(uri));
+  idleChecks.delete(uri);
   void (parsing.get(uri) ?? Promise.resolve()).then(() => {
     workspace.close(uri);
     parsing.delete(uri);

@@ -4,7 +4,7 @@ import { release } from 'node:os';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { ProbeDocument } from '../analysis/probe-document';
 import type { ProbeFile } from '../analysis/probe-file';
-import { ProbeChecker, type RuleFailure } from '../rules/rule-engine';
+import { ProbeChecker, type QuickCheck, type RuleFailure } from '../rules/rule-engine';
 import { allRules } from '../rules/index';
 import { formatKernelVersion, parseKernelVersion, runningKernelVersion, type KernelVersion } from '../kernel/kernel-version';
 import type { TargetKernelInfo } from '../../../protocol/lsp-requests';
@@ -66,10 +66,18 @@ export class ProbeWorkspace {
     return file;
   }
 
+  /** Every rule's diagnostics for the latest version. */
   diagnostics(uri: string): Diagnostic[] {
     const entry = this.open.get(uri);
     const file = this.file(uri);
     return entry && file ? entry.checker.check(file) : [];
+  }
+
+  /** Diagnostics while typing: slow whole-file rules carry their last findings (see ProbeChecker.checkQuickly). */
+  quickDiagnostics(uri: string): QuickCheck {
+    const entry = this.open.get(uri);
+    const file = this.file(uri);
+    return entry && file ? entry.checker.checkQuickly(file) : { diagnostics: [], deferred: [] };
   }
 
   close(uri: string): void {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic, type Range, type TextEdit } from 'vscode-languageserver-types';
 import type { ProbeFile } from '../analysis/probe-file';
-import { kernelHas } from '../kernel/kernel-version';
+import { formatKernelVersion, kernelHas } from '../kernel/kernel-version';
 import type { Finding, QuickFix, Rule } from './rule';
 
 export const DIAGNOSTIC_SOURCE = 'ebpf-studio';
@@ -85,6 +85,49 @@ interface CachedFunction {
   diagnostics: Diagnostic[];
 }
 
+/** A whole-file rule that took longer than this on its last run is deferred while the user types. */
+export const SLOW_FILE_RULE_MS = 4;
+
+interface FileRuleResult {
+  text: string;
+  kernel: string;
+  diagnostics: Diagnostic[];
+  millis: number;
+}
+
+export interface QuickCheck {
+  diagnostics: Diagnostic[];
+  /** Slow whole-file rules were not re-run; their last findings were carried over (moved by line). Run check() when idle. */
+  deferred: string[];
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/**
+ * Moves diagnostics computed on `before` onto `after`: lines above the changed span stay, lines
+ * below move by the number of lines added or removed, and diagnostics inside the span are dropped.
+ */
+export function carryDiagnostics(diagnostics: readonly Diagnostic[], before: string, after: string): Diagnostic[] {
+  if (before === after) return [...diagnostics];
+  const shorter = Math.min(before.length, after.length);
+  let prefix = 0;
+  while (prefix < shorter && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  while (suffix < shorter - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
+  const firstChanged = lineAt(before, prefix);
+  const lastChangedBefore = lineAt(before, before.length - suffix);
+  const delta = lineAt(after, after.length - suffix) - lastChangedBefore;
+  return diagnostics.flatMap((d) => {
+    if (d.range.end.line < firstChanged) return [d];
+    if (d.range.start.line > lastChangedBefore) return [shiftDiagnostic(d, delta)];
+    return [];
+  });
+}
+
 /**
  * Checks the versions of one document. Function-level results are kept by a fingerprint of the
  * function (its text, column, program types) and of the file outside function bodies, so an edit
@@ -92,18 +135,48 @@ interface CachedFunction {
  */
 export class ProbeChecker {
   private cache = new Map<string, CachedFunction>();
+  private readonly fileRuleResults = new Map<string, FileRuleResult>();
 
   constructor(
     private readonly rules: readonly Rule[],
     private readonly onRuleFailure: (failure: RuleFailure) => void = () => undefined,
   ) {}
 
+  /** Every applicable rule on this version. */
   check(file: ProbeFile): Diagnostic[] {
+    return this.checkWith(file, false).diagnostics;
+  }
+
+  /**
+   * For keystrokes: like check(), but a whole-file rule that was slow last time keeps its previous
+   * findings (moved to the new lines) instead of re-running; `deferred` names them.
+   */
+  checkQuickly(file: ProbeFile): QuickCheck {
+    return this.checkWith(file, true);
+  }
+
+  private checkWith(file: ProbeFile, deferSlow: boolean): QuickCheck {
     const rules = this.rules.filter((rule) => ruleAppliesToKernel(rule, file));
     const diagnostics: Diagnostic[] = [];
+    const deferred: string[] = [];
     const fileTypes = [...new Set(file.programs.flatMap((fn) => (fn.programType ? [fn.programType] : [])))];
     for (const rule of rules) {
-      if (rule.check && ruleAppliesToTypes(rule, fileTypes)) diagnostics.push(...this.run(rule, () => rule.check?.(file) ?? []));
+      if (!rule.check || !ruleAppliesToTypes(rule, fileTypes)) continue;
+      const previous = this.fileRuleResults.get(rule.id);
+      const kernel = formatKernelVersion(file.targetKernel);
+      if (previous && previous.text === file.text && previous.kernel === kernel) {
+        diagnostics.push(...previous.diagnostics);
+        continue;
+      }
+      if (deferSlow && previous && previous.kernel === kernel && previous.millis > SLOW_FILE_RULE_MS) {
+        diagnostics.push(...carryDiagnostics(previous.diagnostics, previous.text, file.text));
+        deferred.push(rule.id);
+        continue;
+      }
+      const started = performance.now();
+      const found = this.run(rule, () => rule.check?.(file) ?? []);
+      this.fileRuleResults.set(rule.id, { text: file.text, kernel, diagnostics: found, millis: performance.now() - started });
+      diagnostics.push(...found);
     }
     const functionRules = rules.filter((rule) => rule.checkFunction);
     if (functionRules.length > 0) {
@@ -130,7 +203,8 @@ export class ProbeChecker {
       }
       this.cache = next;
     }
-    return diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    return { diagnostics, deferred };
   }
 
   private run(rule: Rule, check: () => Finding[]): Diagnostic[] {
