@@ -26,12 +26,18 @@ export function hello(): HelloResult {
   };
 }
 
+let btfHash: { sha256: string | undefined } | undefined;
+
+/** The kernel's BTF cannot change while it runs, so it is hashed once per agent. */
 function hashVmlinuxBtf(): string | undefined {
-  try {
-    return createHash('sha256').update(readFileSync(VMLINUX_BTF_PATH)).digest('hex');
-  } catch {
-    return undefined;
+  if (!btfHash) {
+    try {
+      btfHash = { sha256: createHash('sha256').update(readFileSync(VMLINUX_BTF_PATH)).digest('hex') };
+    } catch {
+      btfHash = { sha256: undefined };
+    }
   }
+  return btfHash.sha256;
 }
 
 /** The bracketed mode of /sys/kernel/security/lockdown, e.g. "none [integrity] confidentiality" → "integrity". */
