@@ -133,6 +133,10 @@ test('completion: helpers filtered by program type, SEC names, map types', async
   // inside SEC("…")
   const sections = labels((await server.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 17, character: 5 } })) as CompletionItem[]);
   for (const name of ['tracepoint/', 'kprobe/', 'xdp', 'tc', 'fentry/', 'cgroup_skb/ingress', 'lsm/']) assert.ok(sections.includes(name), name);
+  // typed "xd" inside the quotes: the completion replaces what was typed
+  const sectionItems = (await server.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 17, character: 7 } })) as CompletionItem[];
+  const xdp = sectionItems.find((item) => item.label === 'xdp');
+  assert.deepEqual(xdp?.textEdit, { range: { start: { line: 17, character: 5 }, end: { line: 17, character: 7 } }, newText: 'xdp' });
   // after __uint(type,
   const mapTypes = labels((await server.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 4, character: 14 } })) as CompletionItem[]);
   assert.ok(mapTypes.includes('BPF_MAP_TYPE_RINGBUF'));

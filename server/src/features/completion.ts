@@ -90,7 +90,12 @@ export function completionsAt(file: ProbeFile, position: Position): CompletionIt
   const offset = file.offsetAt(position);
   const lineText = file.lines[position.line] ?? '';
   const before = lineText.slice(0, position.character);
-  if (/\bSEC\s*\(\s*"[^"]*$/.test(before)) return sectionItems();
+  const sectionPrefix = /\bSEC\s*\(\s*"([^"]*)$/.exec(before);
+  if (sectionPrefix) {
+    // replace everything typed inside the quotes: "/" and "." are not word characters in C
+    const range = { start: { line: position.line, character: position.character - sectionPrefix[1].length }, end: position };
+    return sectionItems().map((item) => ({ ...item, filterText: item.label, textEdit: { range, newText: item.label } }));
+  }
   if (/__uint\s*\(\s*type\s*,\s*\w*$/.test(before) || /\.type\s*=\s*\w*$/.test(before)) return mapTypeItems(file.targetKernel);
   if (/__uint\s*\(\s*map_flags\s*,[^)]*$/.test(before) || /\.map_flags\s*=[^,;]*$/.test(before)) return mapFlagItems(file.targetKernel);
   const fn = file.functionAt(offset);
