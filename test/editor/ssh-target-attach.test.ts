@@ -1,0 +1,146 @@
+// In a real VS Code (code-server + headless Chromium) against a real sshd on 127.0.0.1: "Attach Probe" on an SSH
+// target asks about the unknown host key (showing its SHA256 fingerprint), uploads the agent, attaches on the
+// host, shows the target in the status bar and the targets tree (program, maps); "Detach All" leaves nothing loaded.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { agentPackage } from '../../engine/targets/agent-upload';
+import { packageVsix, PROJECT_ROOT } from '../packaging/package-vsix';
+import { sshPrerequisiteMissing, startSshd, type TestSshd } from '../ssh/sshd-harness';
+import { CodeServer, ensureCodeServer } from './harness/code-server';
+import { waitFor } from './harness/wait-for';
+import { Workbench } from './harness/workbench';
+
+const OUTPUT_DIR = join(PROJECT_ROOT, 'test-output', 'editor-ssh-target');
+const PROBE = 'count-yield.bpf.c';
+const missing = [
+  ...(existsSync(join(PROJECT_ROOT, 'dist', 'client.js')) && existsSync(join(PROJECT_ROOT, 'dist', 'agent.js')) ? [] : ['dist/ is not built (run `npm run build`)']),
+  ...(existsSync('/usr/bin/chromium') ? [] : ['/usr/bin/chromium']),
+  ...(sshPrerequisiteMissing() ? [sshPrerequisiteMissing() as string] : []),
+];
+const skip = missing.length > 0 && process.env.CI !== 'true' ? `prerequisite missing: ${missing.join(', ')}` : false;
+
+function programsNamed(name: string): number[] {
+  return (JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number; name?: string }[]).filter((p) => p.name === name).map((p) => p.id);
+}
+
+let workDir = '';
+let sshd: TestSshd | undefined;
+let server: CodeServer | undefined;
+let workbench: Workbench;
+let remoteAgentDir = '';
+let remoteCacheExisted = true;
+let remoteAgentExisted = true;
+let idsBefore: number[] = [];
+
+describe('SSH target attach in a real VS Code', { timeout: 10 * 60_000 }, () => {
+  before(async () => {
+    if (skip) return;
+    if (missing.length > 0) throw new Error(`prerequisite missing: ${missing.join(', ')}`);
+    rmSync(OUTPUT_DIR, { recursive: true, force: true });
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    workDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-editor-ssh-'));
+    sshd = await startSshd();
+    const machine = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
+    remoteAgentDir = join(process.env.HOME ?? '/root', '.cache', 'ebpf-studio', 'agent', agentPackage(join(PROJECT_ROOT, 'dist', 'agent.js'), machine)?.dir ?? 'none');
+    remoteAgentExisted = existsSync(remoteAgentDir);
+    remoteCacheExisted = existsSync(dirname(remoteAgentDir));
+    const workspace = join(workDir, 'workspace');
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    copyFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'targets', PROBE), join(workspace, PROBE));
+    writeFileSync(
+      join(workspace, '.vscode', 'settings.json'),
+      JSON.stringify({
+        'ebpfStudio.targets': [{ name: 'loopback', host: '127.0.0.1', port: sshd.port, user: 'root', identityFile: sshd.userKey }],
+        'ebpfStudio.currentTarget': 'loopback',
+        'ebpfStudio.verifyOnSave': false,
+      }),
+    );
+    const entryScript = await ensureCodeServer();
+    const vsix = join(workDir, 'ebpf-studio.vsix');
+    await packageVsix(vsix);
+    server = await CodeServer.start({ entryScript, vsixPaths: [vsix], workspaceSource: workspace, logPath: join(OUTPUT_DIR, 'code-server.log'), env: { SSH_AUTH_SOCK: '' } });
+    workbench = await Workbench.open(server.workbenchUrl, OUTPUT_DIR);
+    idsBefore = programsNamed('count_yield');
+  });
+
+  after(async () => {
+    await workbench?.close().catch(() => undefined);
+    await server?.stop();
+    await sshd?.stop();
+    if (remoteAgentDir && !remoteAgentExisted) rmSync(remoteAgentDir, { recursive: true, force: true });
+    if (remoteAgentDir && !remoteCacheExisted) rmSync(dirname(remoteAgentDir), { recursive: true, force: true });
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test('Attach Probe asks about the host key with its fingerprint, then attaches on the host', { skip }, async () => {
+    try {
+      await workbench.openFile(PROBE);
+      await waitFor('the status bar to show the SSH target', 60_000, async () => ((await workbench.statusBarItems()).some((t) => t.includes('eBPF: loopback')) ? true : undefined));
+      await waitFor('"eBPF: Attach Probe" in the command palette', 60_000, async () => {
+        try {
+          await workbench.runCommand('eBPF: Attach Probe');
+          return true;
+        } catch {
+          return undefined;
+        }
+      });
+      const dialog = workbench.page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 60_000 });
+      const text = await dialog.innerText();
+      assert.ok(text.includes((sshd as TestSshd).hostFingerprint), `the dialog shows the fingerprint: ${text}`);
+      assert.match(text, /first connection to loopback/);
+      await workbench.screenshot('host-key-question');
+      await dialog.locator('.monaco-button', { hasText: 'Trust and Connect' }).click();
+      const ids = await waitFor('count_yield loaded on the host', 90_000, () => {
+        const now = programsNamed('count_yield').filter((id) => !idsBefore.includes(id));
+        return now.length ? now : undefined;
+      });
+      assert.equal(ids.length, 1);
+      await waitFor('the attached notification', 30_000, async () => ((await workbench.notifications()).some((n) => /attached on loopback/.test(n)) ? true : undefined));
+      const knownHosts = readFileSync(join(dirname((server as CodeServer).userDataDir), 'home', '.ssh', 'known_hosts'), 'utf8');
+      assert.match(knownHosts, /^\|1\|\S+ ssh-ed25519 /m, 'the trusted key was saved, hashed');
+      assert.ok(existsSync(join(remoteAgentDir, '.complete')), 'the agent was uploaded into the versioned cache');
+      await workbench.screenshot('attached');
+    } catch (error) {
+      await workbench.screenshot('attach-FAILED').catch(() => undefined);
+      throw error;
+    }
+  });
+
+  test('the eBPF Targets tree shows the target attached, with the session\'s program and maps', { skip }, async () => {
+    try {
+      await workbench.page.locator('.activitybar .action-item a[aria-label^="eBPF"]').first().click();
+      const rows = workbench.page.locator('.pane-body .monaco-list-row');
+      const texts = await waitFor('the targets tree rows', 30_000, async () => {
+        const all = await rows.allInnerTexts();
+        return all.some((t) => t.includes('count_yield')) ? all : undefined;
+      });
+      const flat = texts.map((t) => t.replace(/\s+/g, ' '));
+      assert.ok(flat.some((t) => /loopback.*current · attached/.test(t)), `target row: ${flat.join(' | ')}`);
+      assert.ok(flat.some((t) => /local.*not connected/.test(t)), `local row: ${flat.join(' | ')}`);
+      assert.ok(flat.some((t) => /count_yield.*tracepoint\/syscalls\/sys_enter_sched_yield.*attached, id \d+/.test(t)), `program row: ${flat.join(' | ')}`);
+      assert.ok(flat.some((t) => /calls.*array/.test(t)) && flat.some((t) => /events.*ringbuf/.test(t)), `map rows: ${flat.join(' | ')}`);
+      await workbench.screenshot('targets-tree');
+    } catch (error) {
+      await workbench.screenshot('tree-FAILED').catch(() => undefined);
+      throw error;
+    }
+  });
+
+  test('Detach All leaves nothing of the session loaded on the host within 2 s', { skip }, async () => {
+    try {
+      const attached = programsNamed('count_yield').filter((id) => !idsBefore.includes(id));
+      assert.equal(attached.length, 1, 'the previous step attached the probe');
+      await workbench.runCommand('eBPF: Detach All');
+      await waitFor('count_yield unloaded', 2_000, () => (programsNamed('count_yield').filter((id) => !idsBefore.includes(id)).length === 0 ? true : undefined));
+      await workbench.screenshot('detached');
+    } catch (error) {
+      await workbench.screenshot('detach-FAILED').catch(() => undefined);
+      throw error;
+    }
+  });
+});
