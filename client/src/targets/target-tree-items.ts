@@ -74,7 +74,7 @@ export function targetRows(names: string[], states: TargetState[], current: stri
             .map((m) => ({
               id: `map:${name}:${s.session}:${m.name}`,
               label: m.name,
-              description: `${m.type} · ${m.maxEntries} entr${m.maxEntries === 1 ? "y" : "ies"} max`,
+              description: `${m.type} · ${m.maxEntries} entr${m.maxEntries === 1 ? 'y' : 'ies'} max`,
               tooltip: `${m.type} map ${m.name}: key ${m.keySize} B, value ${m.valueSize} B, kernel id ${m.id}`,
               icon: m.type === 'ringbuf' || m.type === 'perf_event_array' ? 'list-unordered' : 'table',
               contextValue: `map.${m.type}`,
