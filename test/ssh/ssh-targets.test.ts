@@ -200,6 +200,38 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     }
   });
 
+  test('a temporary non-root user: the right password is accepted; without passwordless sudo the prerequisites say what to add', async () => {
+    // The only test that needs a system user (sshd checks passwords against /etc/shadow); removed in `finally`.
+    const user = `ebpfst${process.pid % 100000}`;
+    const passwordSshd = await startSshd({ passwordAuthentication: true });
+    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', user]);
+    try {
+      execFileSync('chpasswd', { input: `${user}:Secret-${process.pid}\n` });
+      const asked: number[] = [];
+      const agentRun = connectSshAgent(
+        { name: 'temp-user', host: '127.0.0.1', port: passwordSshd.port, user, identityFiles: [], jumps: [] },
+        agentOptions({ prompts: { confirmHostKey: async () => true, password: async (q) => (asked.push(q.attempt), `Secret-${process.pid}`) } }),
+      );
+      await assert.rejects(agentRun, (err: Error) => {
+        assert.equal(err.name, 'PrerequisiteError', err.message);
+        assert.match(err.message, new RegExp(`User ${user} is not root and \`sudo -n\` asks for a password`));
+        assert.match(err.message, new RegExp(`${user} ALL=\\(root\\) NOPASSWD: `));
+        return true;
+      });
+      assert.deepEqual(asked, [1], 'asked once, and the password was accepted');
+      const connection = await openSsh(
+        { name: 'temp-user', host: '127.0.0.1', port: passwordSshd.port, user, identityFiles: [], jumps: [] },
+        { knownHostsPath: knownHosts, agentSocket: null, password: `Secret-${process.pid}`, prompts: refuseQuestions },
+      );
+      assert.equal(connection.authenticatedWith, 'password');
+      assert.equal(connection.password, `Secret-${process.pid}`, 'handed back so the editor can offer to keep it in secret storage');
+      connection.close();
+    } finally {
+      await passwordSshd.stop();
+      execFileSync('userdel', ['--remove', user], { stdio: 'ignore' });
+    }
+  });
+
   test('a host that is down fails fast with a clear message', async () => {
     const port = await freePort();
     const started = Date.now();
