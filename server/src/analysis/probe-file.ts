@@ -117,9 +117,11 @@ export interface MapDefinition {
 }
 
 export interface LicenseDeclaration {
-  value: string;
+  /** The licence string; null when it is not a string literal here (a macro, for example). */
+  value: string | null;
   /** The whole declaration. */
   range: Range;
+  /** The string literal (with its quotes), or the whole declaration when there is none. */
   valueRange: Range;
 }
 
@@ -303,10 +305,10 @@ export class ProbeFile {
     return this.collectTopLevel().license;
   }
 
-  /** Whether the licence lets programs call GPL-only helpers. */
+  /** Whether the licence lets programs call GPL-only helpers (a licence we cannot read counts as yes). */
   get licenseIsGplCompatible(): boolean {
     const license = this.license;
-    return license != null && GPL_COMPATIBLE.has(license.value);
+    return license != null && (license.value === null || GPL_COMPATIBLE.has(license.value));
   }
 
   /** Global variables placed in a named section (license, .maps, .rodata …). */
@@ -427,11 +429,13 @@ export class ProbeFile {
         } else if (node.type === 'declaration' && section) {
           const name = declaredName(node);
           if (section.value === 'license') {
-            const literal = node.descendantsOfType('string_literal')[0];
-            if (literal) {
-              const content = this.textOf(literal).slice(1, -1);
-              license = { value: content, range: this.rangeOf(node), valueRange: this.rangeOf(literal) };
-            }
+            const literals = node.descendantsOfType('string_literal').filter((n): n is Node => n != null);
+            const value = literals.length > 0 ? literals.map((literal) => this.textOf(literal).slice(1, -1)).join('') : null;
+            license = {
+              value,
+              range: this.rangeOf(node),
+              valueRange: literals.length === 1 ? this.rangeOf(literals[0]) : this.rangeOf(node),
+            };
           }
           if (section.value === '.maps' || section.value === 'maps') {
             const map = this.describeMap(node, section.value === 'maps');

@@ -17,6 +17,6 @@ export function addLicenseFix(file: ProbeFile, license = 'GPL'): QuickFix {
 
 export function changeLicenseFix(file: ProbeFile, license = 'Dual BSD/GPL'): QuickFix | undefined {
   const declared = file.license;
-  if (!declared) return undefined;
+  if (!declared || declared.value === null) return undefined;
   return { title: `Change the licence to "${license}" (GPL-compatible)`, edits: [{ range: declared.valueRange, newText: `"${license}"` }] };
 }

@@ -51,6 +51,18 @@ char LICENSE[] SEC("license") = "GPL";
 static __always_inline int twice(int x) { return 2 * x; }
 `,
     },
+    {
+      code: `${HEADER}
+#define LICENSE_STRING "Dual BSD/GPL"
+SEC("tracepoint/syscalls/sys_enter_openat")
+int trace_openat(void *ctx)
+{
+	bpf_printk("openat");
+	return 0;
+}
+char LICENSE[] SEC("license") = LICENSE_STRING;
+`,
+    },
   ],
   check(file) {
     const first = file.programs[0];
