@@ -93,7 +93,7 @@ export function attachProgram(program: LiveProgram, options: AttachOptions = {})
     }
     return [{ fd }];
   }
-  if (kind.startsWith('cgroup') || kind === 'sockops' || kind === 'sk_msg') {
+  if (kind.startsWith('cgroup') || kind === 'sockops') {
     const path = options.cgroupPath;
     if (!path) throw new AttachFailure(`${section} needs a cgroup: pass the attach option cgroupPath (e.g. /sys/fs/cgroup).`);
     let fd: number;
