@@ -1,7 +1,7 @@
 // Provides vmlinux.h for a probe that includes it: from the include path if one is there, else generated from
 // the target's BTF (fetched through its agent) with `bpftool btf dump … format c` into a cache keyed by sha256.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,20 +56,70 @@ export async function provideVmlinuxHeader(searchDirs: string[], source: Vmlinux
   const started = performance.now();
   const wasGenerating = pending !== undefined;
   if (!pending) {
-    pending = generate(btf, sha256, join(cacheRoot, sha256));
+    pending = generateOnce(btf, sha256, join(cacheRoot, sha256));
     generating.set(sha256, pending);
     pending.then(
       () => generating.delete(sha256),
       () => generating.delete(sha256),
     );
   }
-  await pending;
-  return wasGenerating ? { origin: 'cache', path, sha256 } : { origin: 'generated', path, sha256, ms: Math.round(performance.now() - started) };
+  const outcome = await pending;
+  return wasGenerating || outcome === 'cache' ? { origin: 'cache', path, sha256 } : { origin: 'generated', path, sha256, ms: Math.round(performance.now() - started) };
+}
+
+const LOCK_STALE_MS = 180_000;
+
+/** Resolves when something in `dir` changes, or after `ms`. */
+function dirChanged(dir: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = watch(dir, () => done());
+    const timer = setTimeout(() => done(), ms);
+    const done = () => {
+      clearTimeout(timer);
+      watcher.close();
+      resolve();
+    };
+  });
+}
+
+/**
+ * Generates the header unless another process (the CLI next to the editor) is already doing it: a lock file
+ * created with O_EXCL says who generates; the others wait for the header to appear. A lock older than three
+ * minutes is a crashed generator's and is taken over.
+ */
+async function generateOnce(btf: Buffer, sha256: string, dir: string): Promise<'generated' | 'cache'> {
+  mkdirSync(dir, { recursive: true });
+  const header = join(dir, 'vmlinux.h');
+  const lock = join(dir, 'generating.lock');
+  const deadline = Date.now() + LOCK_STALE_MS;
+  for (;;) {
+    if (existsSync(header)) return 'cache';
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let age = 0;
+      try {
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue;
+      }
+      if (age > LOCK_STALE_MS || Date.now() > deadline) rmSync(lock, { force: true });
+      else await dirChanged(dir, 1000);
+    }
+  }
+  try {
+    if (existsSync(header)) return 'cache';
+    await generate(btf, sha256, dir);
+    return 'generated';
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 async function generate(btf: Buffer, sha256: string, dir: string): Promise<string> {
   const bpftool = findBpftool();
-  mkdirSync(dir, { recursive: true });
   const btfPath = join(dir, `vmlinux.btf.${process.pid}`);
   const tmpHeader = join(dir, `vmlinux.h.${process.pid}.tmp`);
   writeFileSync(btfPath, btf);

@@ -2,7 +2,7 @@
 // reports, clang errors land on clang's line, vmlinux.h is generated once per BTF hash, and corpus agreement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -121,6 +121,30 @@ test('vmlinux.h is generated once per BTF hash, from the target agent\'s BTF', {
         rmSync(userDir, { recursive: true, force: true });
       }
     });
+  } finally {
+    rmSync(cacheRoot, { recursive: true, force: true });
+  }
+});
+
+test('two processes asking at once generate vmlinux.h once (a lock file says who generates)', { skip, timeout: 120_000 }, async () => {
+  const cacheRoot = mkdtempSync(join(os.tmpdir(), 'ebpf-vmlinux-'));
+  try {
+    const module = JSON.stringify(join(repoRoot, 'engine', 'toolchain', 'vmlinux-header.ts'));
+    const script = `const { createHash } = require('node:crypto'); const btf = require('node:fs').readFileSync('/sys/kernel/btf/vmlinux');
+      require(${module}).provideVmlinuxHeader([], { fetchBtf: async () => ({ btf, sha256: createHash('sha256').update(btf).digest('hex') }) }, ${JSON.stringify(cacheRoot)})
+        .then((o) => console.log(o.origin), (e) => console.log('error ' + e.message))`;
+    const run = () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.on('error', reject);
+        child.on('close', () => resolve(out.trim()));
+      });
+    const origins = (await Promise.all([run(), run()])).sort();
+    assert.deepEqual(origins, ['cache', 'generated']);
+    const [shaDir] = readdirSync(cacheRoot);
+    assert.deepEqual(readdirSync(join(cacheRoot, shaDir)), ['vmlinux.h'], 'no lock or temporary file left');
   } finally {
     rmSync(cacheRoot, { recursive: true, force: true });
   }
