@@ -37,7 +37,8 @@ const ATTRIBUTE_CALL_MACROS = new Set(['__contains', '__aligned', '__tag', '__se
 
 /** Macros taking a type as an argument (`bpf_core_type_exists(struct foo)`): its keyword is masked. */
 const TYPE_ARGUMENT_MACROS = new Set([
-  'bpf_core_type_exists', 'bpf_core_type_matches', 'bpf_core_type_size', 'bpf_core_type_id_kernel',
+  'bpf_core_field_exists', 'bpf_core_field_size', 'bpf_core_field_offset', 'bpf_core_field_lshift', 'bpf_core_field_rshift',
+  'bpf_core_field_signed', 'bpf_core_type_exists', 'bpf_core_type_matches', 'bpf_core_type_size', 'bpf_core_type_id_kernel',
   'bpf_core_type_id_local', 'bpf_core_enum_value_exists', 'bpf_core_enum_value', 'container_of',
   'bpf_core_cast', '__builtin_preserve_type_info', '__builtin_preserve_enum_value',
 ]);
