@@ -126,3 +126,26 @@ test('type arguments of CO-RE macros parse without errors', async () => {
   const call = file.functions[0].calls.find((c) => c.name === 'container_of');
   assert.equal(call?.args.length, 3);
 });
+
+test('legacy map definitions, __section(), BPF_ANNOTATE_KV_PAIR and __attribute__ inlining', async () => {
+  const source = `#include <linux/bpf.h>
+struct bpf_map_def SEC("maps") legacy = {
+	.type = BPF_MAP_TYPE_ARRAY,
+	.key_size = sizeof(__u32),
+	.max_entries = 1,
+};
+BPF_ANNOTATE_KV_PAIR(legacy, __u32, __u64);
+__section("tc")
+int from_container(struct __sk_buff *ctx)
+{
+	return 0;
+}
+__attribute__((__always_inline__)) static int helper(int x) { return x; }
+char __license[] __section("license") = "Dual BSD/GPL";
+`;
+  const file = await parseProbeFile(source, { targetKernel: KERNEL });
+  assert.equal(file.root.hasError, false, file.root.toString());
+  assert.deepEqual(file.maps.map((m) => [m.name, m.type, m.legacy, m.maxEntries]), [['legacy', 'BPF_MAP_TYPE_ARRAY', true, '1']]);
+  assert.deepEqual(file.functions.map((fn) => [fn.name, fn.programType, fn.isInline]), [['from_container', 'sched_cls', false], ['helper', null, true]]);
+  assert.equal(file.license?.value, 'Dual BSD/GPL');
+});

@@ -33,7 +33,10 @@ export const ATTRIBUTE_MACROS = new Set([
 ]);
 
 /** Attribute-like macros that take arguments, e.g. `__contains(node_data, node)`. */
-const ATTRIBUTE_CALL_MACROS = new Set(['__contains', '__aligned', '__tag', '__section', '__printf']);
+const ATTRIBUTE_CALL_MACROS = new Set(['__contains', '__aligned', '__tag', '__printf', 'BPF_ANNOTATE_KV_PAIR']);
+
+/** Macros that name an ELF section like SEC("…") does (Cilium and older samples spell it __section). */
+const SECTION_MACROS = new Set(['SEC', '__section']);
 
 /** Macros taking a type as an argument (`bpf_core_type_exists(struct foo)`): its keyword is masked. */
 const TYPE_ARGUMENT_MACROS = new Set([
@@ -169,7 +172,7 @@ export function maskBpfMacros(text: string): MaskResult {
     const open = scan.skipSpace(identEnd);
     const hasParen = text[open] === '(';
 
-    if (word === 'SEC' && hasParen) {
+    if (SECTION_MACROS.has(word) && hasParen) {
       const close = scan.closingParen(open);
       const firstQuote = scan.skipSpace(open + 1);
       if (close > 0 && text[firstQuote] === '"') {

@@ -580,7 +580,7 @@ class ParsedFunction implements ProbeFunction {
 
   get isInline(): boolean {
     const { specifiers, text, attributes } = this.header;
-    return specifiers.includes('inline') || /\b(__always_inline|inline|__inline)\b/.test(text) || attributes.has('__always_inline');
+    return specifiers.includes('inline') || /\b(__inline|inline)\b|always_inline/.test(text) || attributes.has('__always_inline') || attributes.has('__inline');
   }
 
   get isAlwaysInline(): boolean {
