@@ -15,6 +15,7 @@ import * as addSshTarget from './features/add-ssh-target';
 import * as verifyOnSave from './features/verify-on-save';
 import * as verifierCodeLens from './features/verifier-code-lens';
 import * as verifierLogView from './features/verifier-log-view';
+import * as verifierQuickFix from './features/verifier-quick-fix';
 import * as liveViewPanels from './features/live-view-panels';
 
 interface Feature {
@@ -37,6 +38,7 @@ const features: Feature[] = [
   { name: 'verify with kernel', activate: verifyOnSave.activate },
   { name: 'verifier code lens', activate: verifierCodeLens.activate },
   { name: 'verifier log view', activate: verifierLogView.activate },
+  { name: 'verifier quick fixes', activate: verifierQuickFix.activate },
   { name: 'live view panels', activate: liveViewPanels.activate },
 ];
 
