@@ -58,10 +58,11 @@ function yieldWorkload(count: number): { pid: number; go(): Promise<void> } {
   };
 }
 
-/** Open BPF_ENABLE_STATS fds on the machine (anon inode "bpf-stats"), found through /proc/<pid>/fd. */
-function statsFdsOpen(): number {
+/** Open BPF_ENABLE_STATS fds (anon inode "bpf-stats") of one process, or of every process, from /proc/<pid>/fd. */
+function statsFdsOpen(onlyPid?: number): number {
   let open = 0;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+  const pids = onlyPid !== undefined ? [String(onlyPid)] : readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  for (const pid of pids) {
     let fds: string[] = [];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
@@ -90,6 +91,7 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
   let errorsObject: string;
   let perfObject: string;
   let client: AgentClient;
+  let agentPid = -1;
 
   before(async () => {
     bundle = await buildTestAgent();
@@ -102,7 +104,7 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
     object = await compile('count-yield.bpf.c');
     errorsObject = await compile('attach-errors.bpf.c');
     perfObject = await compile('perf-yield.bpf.c');
-    client = await connectLocalAgent({ agentPath: bundle.path });
+    client = await connectLocalAgent({ agentPath: bundle.path, onSpawn: (pid) => (agentPid = pid) });
   });
 
   after(async () => {
@@ -154,16 +156,15 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
     try {
       assert.equal(withStats.statsEnabled, true);
       assert.equal(sysctl(), '0', 'the session does not flip the global sysctl');
-      assert.ok(statsFdsOpen() >= 1, 'the session holds a bpf-stats fd');
+      assert.equal(statsFdsOpen(agentPid), 1, 'the agent holds one bpf-stats fd, for this session');
       const workload = yieldWorkload(50);
       await workload.go();
       const stats = await client.request('stats', { session: withStats.session });
       assert.ok(stats.programs[0].runCnt >= 50, `run_cnt ${stats.programs[0].runCnt} covers the 50 calls`);
       assert.ok(stats.programs[0].runTimeNs > 0);
     } finally {
-      const held = statsFdsOpen();
       await client.request('detach', { session: withStats.session });
-      assert.equal(statsFdsOpen(), held - 1, 'detach closes the session\'s stats fd');
+      assert.equal(statsFdsOpen(agentPid), 0, 'detach closes the session\'s stats fd');
     }
   });
 
