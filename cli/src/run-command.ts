@@ -126,7 +126,10 @@ async function sample(client: AgentClient, loaded: LoadResult, started: number, 
   };
 }
 
-function printText(out: Writable, s: Sample): void {
+/** Ring/perf buffer records seen so far per map (text format only; JSON keeps the documented shape). */
+type EventCounts = Map<string, { received: number; dropped: number }>;
+
+function printText(out: Writable, s: Sample, events: EventCounts): void {
   const lines = [`--- ${s.target} t=${s.t}s`];
   for (const p of s.programs) {
     const avg = p.run_cnt ? ` avg ${Math.round(p.run_time_ns / p.run_cnt)} ns` : '';
@@ -137,6 +140,7 @@ function printText(out: Writable, s: Sample): void {
     for (const e of entries.slice(0, 20)) lines.push(`    ${JSON.stringify(e.key)} → ${JSON.stringify(e.value)}`);
     if (entries.length > 20) lines.push(`    … ${entries.length - 20} more`);
   }
+  for (const [name, c] of events) lines.push(`  events ${name}: ${c.received} received, ${c.dropped} dropped`);
   out.write(`${lines.join('\n')}\n`);
 }
 
@@ -196,6 +200,21 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
     for (const p of loaded.programs) log(p.attached ? `attached ${p.name} (${p.section}) on ${client.targetName}, program id ${p.id}` : `NOT attached ${p.name}: ${p.attachError}`);
     if (loaded.programs.every((p) => !p.attached)) throw new Error('no program could be attached (see above).');
 
+    const events: EventCounts = new Map();
+    if (options.format === 'text') {
+      const session = loaded.session;
+      client.onEvent((e) => {
+        if (e.session !== session) return;
+        const c = events.get(e.map) ?? { received: 0, dropped: 0 };
+        c.received += e.records.length;
+        c.dropped = e.dropped;
+        events.set(e.map, c);
+      });
+      for (const m of loaded.maps.filter((x) => x.type === 'ringbuf' || x.type === 'perf_event_array')) {
+        await client.request('streamEvents', { session, map: m.name });
+        events.set(m.name, { received: 0, dropped: 0 });
+      }
+    }
     const started = Date.now();
     const btfCache: BtfCache = new Map();
     const deadline = options.durationS !== undefined ? started + options.durationS * 1000 : Infinity;
@@ -205,7 +224,7 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
       if (client.isClosed) throw new Error(reason ?? `the agent on ${client.targetName} exited`);
       const s = await sample(client, loaded, started, btfCache);
       if (options.format === 'json') out.write(`${JSON.stringify(s)}\n`);
-      else printText(out, s);
+      else printText(out, s, events);
       if (reason !== undefined || Date.now() >= deadline) {
         if (reason) log(`stopping: ${reason}`);
         break;

@@ -26,6 +26,7 @@ const PROBE = join(PROJECT_ROOT, 'test', 'fixtures', 'targets', 'count-yield.bpf
 interface RunningCli {
   child: ChildProcess;
   lines: Record<string, unknown>[];
+  stdout: () => string;
   stderr: () => string;
   exit: Promise<number | null>;
 }
@@ -35,7 +36,11 @@ function startCli(args: string[], agent: string): RunningCli {
   const lines: Record<string, unknown>[] = [];
   let stderr = '';
   let partial = '';
+  let stdout = '';
+  const json = args.includes('json');
   child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    stdout += text;
+    if (!json) return;
     partial += text;
     const parts = partial.split('\n');
     partial = parts.pop() ?? '';
@@ -43,7 +48,7 @@ function startCli(args: string[], agent: string): RunningCli {
   });
   child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, lines, stderr: () => stderr, exit };
+  return { child, lines, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
 async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
@@ -108,6 +113,24 @@ describe('ebpf-studio run on this machine', { skip: missing ? `needs ${missing}`
     const last = run.lines[run.lines.length - 1] as { programs: { run_cnt: number }[]; maps: Record<string, unknown> };
     assert.ok(last.programs.some((p) => p.run_cnt > 0), 'raw_tp programs ran');
     assert.match(run.stderr(), /detached from local/);
+  });
+
+  test('text format: program runs, decoded map entries and ring buffer event counts per interval', async () => {
+    const workload = spawn('python3', ['-c', 'import os,sys\nsys.stdin.readline()\nfor _ in range(7): os.sched_yield()\nsys.stdin.readline()'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const workloadExit = new Promise((r) => workload.once('exit', r));
+    const run = startCli(['run', PROBE, '--param', `target_tgid=${workload.pid}`, '--interval', '0.2'], bundle.path);
+    try {
+      await waitFor('the attach line', () => /attached count_yield/.test(run.stderr()));
+      workload.stdin?.write('\n');
+      await waitFor('7 events and the count in the text output', () => /events events: 7 received, 0 dropped/.test(run.stdout()) && /map calls: 1 entry\n\s+0 → 7/.test(run.stdout()));
+      assert.match(run.stdout(), /--- local t=[\d.]+s\n {2}count_yield \(tracepoint\/syscalls\/sys_enter_sched_yield\): \d+ runs/);
+      run.child.kill('SIGINT');
+      assert.equal(await run.exit, 0, run.stderr());
+    } finally {
+      run.child.kill('SIGKILL');
+      workload.stdin?.end('\n');
+      await workloadExit;
+    }
   });
 
   test('bad input: an unknown global, a missing file and a bad flag are clear errors', async () => {
