@@ -47,18 +47,29 @@ export interface CodeServerOptions {
 }
 
 export class CodeServer {
+  private listeningUrl = '';
+
   private constructor(
-    readonly url: string,
     readonly workspaceDir: string,
     readonly userDataDir: string,
     readonly extensionsDir: string,
     private readonly root: string,
     private readonly child: ChildProcess,
-  ) {}
+  ) {
+    process.once('exit', this.killOnExit);
+  }
+
+  /** Should the test process end without calling stop() (a crash, process.exit), the group goes down with it. */
+  private readonly killOnExit = (): void => signalGroup(this.processGroup, 'SIGKILL');
 
   /** The process group id of code-server and everything it started (extension host, agents). */
   get processGroup(): number {
     return this.child.pid ?? 0;
+  }
+
+  /** The server's base URL, e.g. http://127.0.0.1:PORT/. */
+  get url(): string {
+    return this.listeningUrl;
   }
 
   /** URL that opens the workbench on the workspace folder. */
@@ -115,14 +126,14 @@ export class CodeServer {
     closeSync(log);
     let exited = false;
     child.once('exit', () => (exited = true));
-    const server = new CodeServer('', workspaceDir, userDataDir, extensionsDir, root, child);
+    const server = new CodeServer(workspaceDir, userDataDir, extensionsDir, root, child);
     try {
-      const url = await waitFor('code-server to listen', 60_000, () => {
+      server.listeningUrl = await waitFor('code-server to listen', 60_000, () => {
         if (exited) throw new WaitAbort(new Error(`code-server exited early; see ${options.logPath}`));
         const match = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(readFileSync(options.logPath, 'utf8'));
         return match?.[1];
       });
-      return new CodeServer(url, workspaceDir, userDataDir, extensionsDir, root, child);
+      return server;
     } catch (error) {
       await server.stop();
       throw error;
@@ -141,11 +152,13 @@ export class CodeServer {
         await waitFor('code-server to be killed', 5_000, () => !groupAlive(pgid) || undefined);
       }
     }
+    process.removeListener('exit', this.killOnExit);
     rmSync(this.root, { recursive: true, force: true });
   }
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  if (pgid <= 0) return;
   try {
     process.kill(-pgid, signal);
   } catch (error) {
