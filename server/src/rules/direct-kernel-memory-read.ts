@@ -59,6 +59,14 @@ function coreReadRewrite(node: Node): { top: Node; text: string } | null {
   return { top, text: `BPF_CORE_READ(${[current.text, ...parts].join(', ')})` };
 }
 
+/** Adds `#include <bpf/bpf_core_read.h>` after the last #include when the file lacks it. */
+function coreReadIncludeEdit(file: ProbeFile) {
+  if (/bpf_core_read\.h/.test(file.text)) return [];
+  const lastInclude = file.lines.reduce((last, line, row) => (/^\s*#\s*include\b/.test(line) ? row : last), -1);
+  const at = { line: lastInclude + 1, character: 0 };
+  return [{ range: { start: at, end: at }, newText: '#include <bpf/bpf_core_read.h>\n' }];
+}
+
 export function checkDirectKernelReads(file: ProbeFile, fn: ProbeFunction): Finding[] {
   const types = file.programTypesOf(fn);
   const untypedArguments = types.some((type) => UNTYPED_ARGUMENT_TYPES.has(type));
@@ -138,7 +146,7 @@ export function checkDirectKernelReads(file: ProbeFile, fn: ProbeFunction): Find
         message: `${origins.get(name.text) ?? `'${name.text}' is a number`}, not a pointer the verifier lets this program dereference; read '${file.textOf(node)}' with ${reader}`,
         verifierMessage: "R1 invalid mem access 'scalar'",
         ...(rewrite && !user
-          ? { fix: { title: `Read with ${rewrite.text}`, edits: [{ range: file.rangeOf(rewrite.top), newText: rewrite.text }] } }
+          ? { fix: { title: `Read with ${rewrite.text}`, edits: [{ range: file.rangeOf(rewrite.top), newText: rewrite.text }, ...coreReadIncludeEdit(file)] } }
           : {}),
       });
     },

@@ -4,10 +4,26 @@ import type { Node } from 'web-tree-sitter';
 import type { TextEdit } from 'vscode-languageserver-types';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 
+const BLOCK_PARENTS = new Set(['compound_statement', 'case_statement']);
+const BRACELESS_PARENTS = new Set(['if_statement', 'else_clause', 'while_statement', 'for_statement', 'do_statement']);
+
 /** The statement directly inside a block that contains `node`. */
 export function enclosingStatement(node: Node): Node {
   let current = node;
-  while (current.parent && current.parent.type !== 'compound_statement' && current.parent.type !== 'case_statement') {
+  while (current.parent && !BLOCK_PARENTS.has(current.parent.type)) {
+    current = current.parent;
+  }
+  return current;
+}
+
+/** The innermost statement holding `node` that is either in a block or the braceless body of if/else/a loop. */
+function innermostStatement(node: Node): Node {
+  let current = node;
+  while (current.parent && !BLOCK_PARENTS.has(current.parent.type)) {
+    const isBody = BRACELESS_PARENTS.has(current.parent.type) && current.type !== 'parenthesized_expression' && current.type !== 'else_clause' &&
+      !current.parent.childForFieldName('condition')?.equals(current) && !current.parent.childrenForFieldName('initializer').some((c) => c?.equals(current)) &&
+      !current.parent.childrenForFieldName('update').some((c) => c?.equals(current)) && /(_statement|declaration)$/.test(current.type);
+    if (isBody) return current;
     current = current.parent;
   }
   return current;
@@ -34,10 +50,30 @@ export function insertBeforeStatement(file: ProbeFile, node: Node, lines: string
     const lineStart = { line: at.line, character: 0 };
     return { range: { start: lineStart, end: lineStart }, newText: lines.map((line) => `${indent}${line}\n`).join('') };
   }
-  const statement = enclosingStatement(node);
+  const statement = innermostStatement(node);
+  if (!BLOCK_PARENTS.has(statement.parent?.type ?? '')) {
+    // a braceless if/loop body: wrap it, or the new statements would run on every path
+    return { range: file.rangeOf(statement), newText: `{ ${lines.map((line) => line.trim()).join(' ')} ${file.textOf(statement)} }` };
+  }
   const indent = indentationOf(file, statement);
   const lineStart = { line: statement.startPosition.row, character: 0 };
   return { range: { start: lineStart, end: lineStart }, newText: lines.map((line) => `${indent}${line}\n`).join('') };
+}
+
+/**
+ * Runs the statement holding `node` only when `condition` holds. When that statement is already the body of
+ * an `if` whose test mentions `about`, the condition joins that test (`if (x >= 0 && (x < N))`) instead.
+ */
+export function guardStatement(file: ProbeFile, node: Node, condition: string, about: string): TextEdit {
+  const statement = innermostStatement(node);
+  const owner = statement.parent;
+  const test = owner?.type === 'if_statement' ? owner.childForFieldName('condition') : null;
+  const inner = test?.type === 'parenthesized_expression' ? test.namedChild(0) : test;
+  if (inner && new RegExp(`\\b${about}\\b`).test(file.textOf(inner))) {
+    return { range: file.rangeOf(inner), newText: `${condition} && (${file.textOf(inner)})` };
+  }
+  const indent = indentationOf(file, statement);
+  return { range: file.rangeOf(statement), newText: `if (${condition})\n${indent}\t${file.textOf(statement)}` };
 }
 
 /** `return X;` that lets the event through for this function's program type (`return;` for void). */

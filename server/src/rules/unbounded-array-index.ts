@@ -6,7 +6,7 @@ import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';
 import { analyseValueRanges } from '../analysis/value-ranges';
 import { arrayFieldLength, evaluateConstant, identifierName, isUnsignedType } from '../analysis/c-values';
-import { insertBeforeStatement, neutralReturn } from './statement-insertion';
+import { guardStatement, insertBeforeStatement } from './statement-insertion';
 
 const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
 const HIST = `
@@ -78,16 +78,17 @@ export function checkArrayIndexes(file: ProbeFile, fn: ProbeFunction): Finding[]
           : range.upper
             ? 'math between map_value pointer and register with unbounded min value is not allowed'
             : 'R1 unbounded memory access, make sure to bound it';
-      const fixLines = !variable
+      // a signed index is guarded where it is used: an earlier check on the 32-bit value does not survive sign extension
+      const fixEdit = !variable
         ? null
         : signed || !range.lower
-          ? [`if (${variable} < 0 || ${variable} >= ${lengthText})`, `\t${neutralReturn(fn)}`]
-          : [`if (${variable} >= ${lengthText})`, `\t${variable} = ${lengthText} - 1;`];
+          ? guardStatement(file, node, range.upper ? `${variable} >= 0` : `${variable} >= 0 && ${variable} < ${lengthText}`, variable)
+          : insertBeforeStatement(file, node, [`if (${variable} >= ${lengthText})`, `\t${variable} = ${lengthText} - 1;`]);
       findings.push({
         range: file.rangeOf(node),
         message,
         verifierMessage,
-        ...(fixLines ? { fix: { title: `Bound '${variable}' before indexing`, edits: [insertBeforeStatement(file, node, fixLines)] } } : {}),
+        ...(fixEdit ? { fix: { title: `Bound '${variable}' before indexing`, edits: [fixEdit] } } : {}),
       });
     },
   });

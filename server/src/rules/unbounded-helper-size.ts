@@ -56,7 +56,9 @@ export function checkHelperSizes(file: ProbeFile, fn: ProbeFunction): Finding[] 
       const variable = identifierName(size);
       const local = variable ? query.locals.get(variable) : undefined;
       const signed = local != null && !isUnsignedType(local.baseType);
-      const limit = buffer ? `sizeof(${buffer})` : 'MAX_SIZE';
+      // the cast keeps the comparison in the size variable's width, which the verifier tracks through the call
+      const width = local && /^(u32|__u32|unsigned int|unsigned|uint32_t|int|s32|__s32|int32_t)$/.test(local.baseType) ? '(u32)' : '';
+      const limit = buffer ? `${width}sizeof(${buffer})` : 'MAX_SIZE';
       const lines = variable
         ? [
             ...(signed && !range.lower ? [`if (${variable} < 0)`, `\t${neutralReturn(fn)}`] : []),

@@ -1,0 +1,53 @@
+// Applies every quick fix the rules offer on their bad examples and checks the fixed text no longer has
+// that finding (and still parses into the same functions). Talks to the rule engine and the parser.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Diagnostic, TextEdit } from 'vscode-languageserver-types';
+import { allRules } from '../../server/src/rules/index';
+import { checkProbeFile, type DiagnosticData } from '../../server/src/rules/rule-engine';
+import { parseProbeFile } from '../../server/src/analysis/probe-document';
+import { parseKernelVersion } from '../../server/src/kernel/kernel-version';
+import type { Rule, RuleExample } from '../../server/src/rules/rule';
+
+function applyEdits(text: string, edits: TextEdit[]): string {
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const offset = (p: { line: number; character: number }) => lineStarts[p.line] + p.character;
+  return [...edits]
+    .sort((a, b) => offset(b.range.start) - offset(a.range.start))
+    .reduce((current, edit) => current.slice(0, offset(edit.range.start)) + edit.newText + current.slice(offset(edit.range.end)), text);
+}
+
+async function diagnose(rule: Rule, example: RuleExample, text: string): Promise<Diagnostic[]> {
+  const targetKernel = parseKernelVersion(example.targetKernel ?? '6.18');
+  assert.ok(targetKernel);
+  const file = await parseProbeFile(text, { targetKernel });
+  return checkProbeFile(file, [rule]).filter((d) => d.code === rule.id);
+}
+
+let fixesTried = 0;
+
+for (const rule of allRules) {
+  rule.bad.forEach((example, index) => {
+    test(`${rule.id}: quick fixes of bad example ${index + 1} remove their finding`, async () => {
+      const before = await diagnose(rule, example, example.code);
+      for (const diagnostic of before) {
+        const fix = (diagnostic.data as DiagnosticData | undefined)?.fix;
+        if (!fix) continue;
+        fixesTried++;
+        const fixed = applyEdits(example.code, fix.edits);
+        assert.notEqual(fixed, example.code, `${fix.title} changes nothing`);
+        const after = await diagnose(rule, example, fixed);
+        const sameSpot = after.filter((d) => d.message === diagnostic.message);
+        assert.deepEqual(sameSpot.map((d) => d.message), [], `after "${fix.title}" the finding is still there:\n${fixed}`);
+        assert.ok(after.length < before.length, `after "${fix.title}" there are still ${after.length} findings:\n${fixed}`);
+        const parsed = await parseProbeFile(fixed, { targetKernel: parseKernelVersion('6.18') ?? { major: 6, minor: 18, patch: 0 } });
+        assert.ok(!parsed.root.hasError || (await parseProbeFile(example.code, { targetKernel: parsed.targetKernel })).root.hasError, `"${fix.title}" produced text that no longer parses:\n${fixed}`);
+      }
+    });
+  });
+}
+
+test('the flow rules offer quick fixes (null check, clamp, zero-initialise, bounds check, release, CO-RE read)', () => {
+  assert.ok(fixesTried >= 8, `only ${fixesTried} quick fixes were exercised`);
+});
