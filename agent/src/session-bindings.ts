@@ -10,7 +10,6 @@ export interface SessionBindings {
   mapName(map: LibbpfPointer): string;
   mapFd(map: LibbpfPointer): number;
   mapIsInternal(map: LibbpfPointer): boolean;
-  mapType(map: LibbpfPointer): number;
   /** A copy of the map's initial data (for .rodata/.data: the globals' values before load). */
   mapInitialValue(map: LibbpfPointer): Buffer | null;
   setMapInitialValue(map: LibbpfPointer, data: Buffer): number;
@@ -99,7 +98,6 @@ function bind(): SessionBindings {
     mapName: lib.func('const char *bpf_map__name(void *map)'),
     mapFd: lib.func('int bpf_map__fd(void *map)'),
     mapIsInternal: lib.func('bool bpf_map__is_internal(void *map)'),
-    mapType: lib.func('int bpf_map__type(void *map)'),
     mapInitialValue: lib.func('void *bpf_map__initial_value(void *map, _Out_ size_t *psize)'),
     setMapInitialValue: lib.func('int bpf_map__set_initial_value(void *map, const void *data, size_t size)'),
     mapTypeStr: lib.func('const char *libbpf_bpf_map_type_str(int t)'),
@@ -140,7 +138,6 @@ function bind(): SessionBindings {
     mapName: (map) => f.mapName(map) as string,
     mapFd: (map) => f.mapFd(map) as number,
     mapIsInternal: (map) => f.mapIsInternal(map) as boolean,
-    mapType: (map) => f.mapType(map) as number,
     mapInitialValue(map) {
       const size = [0];
       const ptr = f.mapInitialValue(map, size);
