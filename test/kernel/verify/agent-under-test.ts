@@ -1,23 +1,21 @@
-// Test support for the verify kernel tests: builds the agent bundle from source into dist/ (a file of its own,
-// removed at exit) so `node agent.js` runs exactly as shipped, and lists loaded BPF program ids with bpftool.
+// Test support for the verify kernel tests: the agent bundle built from source (once per test process) so
+// `node agent.js` runs exactly as shipped, loaded BPF program ids from bpftool, and the prerequisites check.
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildSync } from 'esbuild';
+import { buildTestAgent } from '../build-test-agent';
 
 export const repoRoot = resolve(__dirname, '..', '..', '..');
 export const probesDir = join(repoRoot, 'test', 'fixtures', 'verifier-probes');
 
-let bundle: string | undefined;
+let bundle: Promise<string> | undefined;
 
-/** dist/agent.test-<pid>.js built from agent/src/agent.ts (koffi resolves from the repository's node_modules). */
-export function agentBundle(): string {
-  if (!bundle) {
-    bundle = join(repoRoot, 'dist', `agent.test-${process.pid}.js`);
-    buildSync({ entryPoints: [join(repoRoot, 'agent', 'src', 'agent.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node18', external: ['koffi'], outfile: bundle, logLevel: 'warning' });
-    const built = bundle;
-    process.on('exit', () => rmSync(built, { force: true }));
-  }
+/** The agent built from the current sources (test/kernel/build-test-agent.ts), removed when the process exits. */
+export function agentBundle(): Promise<string> {
+  bundle ??= buildTestAgent().then((built) => {
+    process.on('exit', () => built.remove());
+    return built.path;
+  });
   return bundle;
 }
 
