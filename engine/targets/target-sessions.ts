@@ -105,15 +105,6 @@ export class TargetSessions extends EventEmitter {
     this.update(name, { status: sessions.length ? 'attached' : 'connected', sessions });
   }
 
-  /** Re-reads a target's sessions from its agent (programs, maps, streams). */
-  async refresh(name: string): Promise<SessionSummary[]> {
-    const client = await this.clients.get(name);
-    if (!client) return [];
-    const { sessions } = await client.request('sessions', {});
-    this.update(name, { sessions, status: sessions.length ? 'attached' : 'connected' });
-    return sessions;
-  }
-
   /** Ends the target's agent: it exits and the kernel detaches everything it held. */
   async disconnect(name: string): Promise<void> {
     const pending = this.clients.get(name);
