@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { packageVsix, PROJECT_ROOT } from '../packaging/package-vsix';
@@ -37,6 +37,8 @@ const ALLOWED_ENTRY = [
   /^extension\/dist\/node_modules\/koffi\/(package\.json|index\.js|LICENSE\.txt|build\/koffi\/linux_(x64|arm64)\/koffi\.node)$/,
   /^extension\/data\/.+/,
   /^extension\/(syntaxes|snippets|media|docs\/rules|docs\/walkthrough)\/.+/,
+  /^extension\/docs\/[\w-]+\.md$/,
+  /^extension\/docs\/screenshots\/[\w-]+\.png$/,
   /^extension\/bpf-templates\/[\w-]+\/([\w-]+\.bpf\.[ch]|template\.json)$/,
 ];
 const NEVER_SHIPPED = [/\.ts$/, /\.map$/, /(^|\/)test\//, /(^|\/)src\//, /\.test\./, /(^|\/)\.[^/]+$/];
@@ -88,7 +90,7 @@ test('the .vsix holds the bundles (webviews too), the wasm files and koffi for l
   }
 });
 
-test('the .vsix holds every data, grammar, snippet, template, rule doc and media file of the project', { skip }, () => {
+test('the .vsix holds every data, grammar, snippet, template, doc, screenshot and media file of the project', { skip }, () => {
   const names = new Set(entries.map((e) => e.name));
   const shipped = [
     ...projectFiles('data'),
@@ -96,6 +98,8 @@ test('the .vsix holds every data, grammar, snippet, template, rule doc and media
     ...projectFiles('snippets'),
     ...projectFiles('media'),
     ...projectFiles('docs/rules'),
+    ...projectFiles('docs/screenshots', (p) => p.endsWith('.png')),
+    ...projectFiles('docs', (p) => /^docs\/[\w-]+\.md$/.test(p)),
     ...projectFiles('bpf-templates', (p) => /^bpf-templates\/[\w-]+\/([\w-]+\.bpf\.[ch]|template\.json)$/.test(p)),
   ];
   const missing = shipped.filter((file) => !names.has(`extension/${file}`));
@@ -107,6 +111,17 @@ test('the .vsix holds nothing else: no sources, tests, source maps or other node
     .map((e) => e.name)
     .filter((name) => !ALLOWED_ENTRY.some((re) => re.test(name)) || NEVER_SHIPPED.some((re) => re.test(name) && !name.startsWith('extension/data/')));
   assert.deepEqual(unexpected, [], `unexpected entries in the .vsix: ${unexpected.join(', ')}`);
+});
+
+test('every relative link and image in the README resolves inside the .vsix', { skip }, () => {
+  const readme = join(PROJECT_ROOT, 'README.md');
+  const text = existsSync(readme) ? readFileSync(readme, 'utf8') : '';
+  const targets = [...text.matchAll(/!?\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]+src=["']([^"']+)["']/g)]
+    .map((m) => (m[1] ?? m[2]).split('#')[0])
+    .filter((link) => link && !/^[a-z][\w+.-]*:/i.test(link));
+  const names = new Set(entries.map((e) => e.name));
+  const broken = [...new Set(targets)].filter((link) => !names.has(`extension/${link.replace(/^\.\//, '')}`));
+  assert.deepEqual(broken, [], `README links missing from the .vsix: ${broken.join(', ')}`);
 });
 
 test('koffi loads libbpf from the packed layout, away from the project node_modules', { skip }, () => {
