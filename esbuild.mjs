@@ -1,5 +1,5 @@
 // Builds every bundle of the product in one pass: client, server, agent and CLI for Node (cjs),
-// and each webviews/<view>/main.ts for the browser. `--watch` rebuilds on change.
+// each webviews/<view>/main.ts for the browser, plus the runtime files they load (koffi, wasm). `--watch` rebuilds.
 import * as esbuild from 'esbuild';
 import { readdirSync, existsSync } from 'node:fs';
 import { copyRuntimeAssets } from './scripts/runtime-assets.mjs';
