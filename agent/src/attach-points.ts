@@ -1,6 +1,5 @@
-// The `attachPoints` method: names for section completion, read on the target: tracepoints from tracefs
-// (available_events), traceable functions from available_filter_functions, and BTF FUNC names from the
-// kernel's BTF (for fentry/fexit/tp_btf). Reads /sys only.
+// The `attachPoints` method: names for section completion, read on the target: tracepoints (tracefs available_events),
+// functions (available_filter_functions) and BTF FUNC names (fentry/fexit/tp_btf). Reads /sys only.
 import { existsSync, readFileSync } from 'node:fs';
 import type { AttachPointsParams, AttachPointsResult } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';

@@ -1,6 +1,5 @@
-// Attaches one loaded program the way its section says, as libbpf's auto-attach does (tracepoint, raw_tp,
-// tp_btf, fentry, kprobe, uprobe, usdt…), plus what auto-attach cannot: xdp/tc on an interface, cgroup hooks on
-// a cgroup, perf_event at a frequency. Failures become messages that say why and what to do. Talks to libbpf.
+// Attaches one loaded program by its section as libbpf's auto-attach does, plus xdp/tc on an interface, cgroup hooks,
+// perf_event at a frequency and uprobe/usdt by binary+symbol; failures become messages that say why. Talks to libbpf.
 import { closeSync, existsSync, openSync, readFileSync, constants as fsConstants } from 'node:fs';
 import type { AttachOptions } from '../../protocol/agent-rpc';
 import { hello } from './hello';

@@ -1,6 +1,5 @@
-// The `streamEvents`/`stopEvents` methods: reads a session's ring buffer or perf buffer without blocking (a
-// short timer calls *__consume), keeps records in a bounded queue, and sends them as `records` events with a
-// cumulative count of what was dropped (queue full, client not reading, or the kernel's perf buffer overran).
+// The `streamEvents`/`stopEvents` methods: polls a session's ring or perf buffer without blocking into a bounded queue and
+// sends `records` events with a cumulative drop count (queue full, slow client, perf overrun). Talks to libbpf.
 import type { StreamEventsParams } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
 import type { AgentContext } from './rpc-server';

@@ -1,6 +1,5 @@
-// The `featureProbe` method: which program types this kernel loads and which helpers each may call, probed the
-// way `bpftool feature probe` does (a two-instruction program calling the helper, verdict read from the verifier
-// log), but also recognising the newer "program of this type cannot use helper" wording. Cached per agent.
+// The `featureProbe` method: program types this kernel loads and the helpers each may call, probed like `bpftool feature
+// probe` (a helper call per program, verdict from the verifier log, newer wording too). Talks to the kernel; cached.
 import os from 'node:os';
 import type { FeatureProbeResult } from '../../protocol/agent-rpc';
 import { HELPER_NAMES } from './helper-names';

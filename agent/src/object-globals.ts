@@ -1,6 +1,5 @@
-// Sets a probe's `const volatile` globals (and plain initialised globals) before load, the skeleton-less way:
-// finds each variable in the object's BTF DATASEC (.rodata/.data), encodes the value by its BTF type, and writes
-// it into a copy of the map's initial value (bpf_map__set_initial_value). Talks to libbpf through the bindings.
+// Sets `const volatile` (and initialised) globals before load without a skeleton: finds each in the object's BTF DATASEC,
+// encodes the value by its type into a copy of .rodata/.data and sets it as the map's initial value. Talks to libbpf.
 import { AgentError } from './agent-error';
 import type { LibbpfPointer } from './libbpf';
 import { sessionBindings, type SessionBindings } from './session-bindings';

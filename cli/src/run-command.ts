@@ -1,6 +1,5 @@
-// `ebpf-studio run FILE|TEMPLATE_DIR [--target T] [--param NAME=VALUE]… [--duration S] [--interval S] [--format text|json]`:
-// compiles for the target, loads, attaches, prints program statistics and decoded maps every interval until the
-// duration ends or Ctrl-C, then detaches. Talks to the target's agent; decodes maps through engine/btf.
+// `ebpf-studio run FILE|TEMPLATE_DIR [--target T] [--param N=V]… [--duration S] [--interval S] [--format F]`: compile,
+// load, attach, print stats and BTF-decoded maps each interval until the end or Ctrl-C, then detach. Talks to the agent.
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';

@@ -1,6 +1,5 @@
-// In a real VS Code (code-server + headless Chromium) against a real sshd on 127.0.0.1: "Attach Probe" on an SSH
-// target asks about the unknown host key (showing its SHA256 fingerprint), uploads the agent, attaches on the
-// host, shows the target in the status bar and the targets tree (program, maps); "Detach All" leaves nothing loaded.
+// In a real VS Code (code-server) against a real sshd: Attach Probe on an SSH target asks about the host key (fingerprint),
+// uploads the agent, attaches; status bar and targets tree show it; Detach All leaves nothing loaded on the host.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -1,6 +1,5 @@
-// Attach kinds that need options, on this kernel: xdp and tc (tcx link) on a veth whose peer sits in a network
-// namespace the test creates and sends from; a cgroup_skb hook on a cgroup the test creates; perf_event at a
-// frequency; uprobe on libc's sched_yield. Each program's counter must move; detach must take the links away.
+// Attach kinds that need options, on this kernel: xdp and tc on a veth fed from a test netns, cgroup_skb on a test cgroup,
+// perf_event at a frequency, uprobe on libc's sched_yield; every counter must move and detach must remove the links.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';

@@ -1,6 +1,5 @@
-// The agent's target methods on this kernel: load + attach a tracepoint probe and count a known number of
-// sched_yield() calls from a workload the test runs; globals set before load; stats counted only for the session;
-// ring buffer events with a drop count; attach errors that say why; feature probe; agent exit detaches all.
+// The agent's target methods on this kernel: exact sched_yield() count from a workload via a pid global, session-only stats,
+// ring/perf buffer events with drop counts, attach errors that say why, feature probe, agent exit detaches everything.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';

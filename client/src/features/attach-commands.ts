@@ -1,6 +1,5 @@
-// "Attach Probe", "Attach to Hosts…", "Detach" and "Detach All": compiles the probe for each target (its own
-// kernel's vmlinux.h), loads and attaches it there concurrently, one status per target, and logs what was run in
-// each target's output channel. Talks to the editor's TargetSessions and engine/targets/target-compile.
+// Attach Probe, Attach to Hosts…, Detach, Detach All: compiles for each target's kernel, attaches concurrently with a status
+// per target, and logs what was run in each target's output channel. Talks to the editor's TargetSessions.
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';

@@ -1,6 +1,5 @@
-// Connects SSH targets for the Studio hub: resolves the name (settings, ~/.ssh/config, user@host), asks host-key,
-// password and passphrase questions in the editor, offers to keep a password in VS Code's SecretStorage (never
-// in plain text), and logs what was run on the host to its output channel. Talks to engine/targets/ssh-transport.
+// Connects SSH targets for the Studio hub: asks host-key, password and passphrase questions in the editor, offers to keep a
+// password in SecretStorage (never plain text), logs what ran on the host. Talks to engine/targets/ssh-transport.
 import * as vscode from 'vscode';
 import type { ResolvedTarget, Studio } from '../studio';
 import type { HostKeyQuestion, SshPrompts } from '../../../engine/targets/ssh-connection';
