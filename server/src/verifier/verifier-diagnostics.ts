@@ -69,18 +69,31 @@ export function programDeclarationLine(lines: string[], section: string, name: s
   return fnIndex >= 0 ? fnIndex : undefined;
 }
 
+/** 0-based line of a map definition (`} name SEC(".maps");`), when the map is defined in this file. */
+export function mapDeclarationLine(lines: string[], name: string): number | undefined {
+  const pattern = new RegExp(`\\b${name.replace(/[.]/g, '\\.')}\\s+SEC\\("\\.maps"\\)`);
+  const index = lines.findIndex((l) => pattern.test(l));
+  return index >= 0 ? index : undefined;
+}
+
 /** One diagnostic for a rejected program; undefined for an accepted one. */
 export function verdictDiagnostic(verdict: ProgramVerdict, options: VerifierDiagnosticOptions): VerifierDiagnostic | undefined {
   if (verdict.accepted) return undefined;
   const parsed = parseVerifierLog(verdict.log);
   const errnoName = Object.entries(constants.errno).find(([, value]) => value === verdict.errno)?.[0];
   const errnoText = verdict.errno !== undefined ? ` with ${errnoName ?? 'errno'} (${verdict.errno})` : '';
-  const loadFailed = verdict.loaderMessages.find((m) => /BPF program load failed|failed to load|relocation|failed to (find|resolve)/.test(m));
+  // libbpf's most specific complaint (a map it could not create, a relocation it could not resolve), without its
+  // generic "load failed" lines and its misleading 'ulimit -l' hint.
+  const specific = verdict.loaderMessages
+    .filter((m) => !/BPF program load failed|failed to load( object|: -\d+)|try raising 'ulimit -l'|Retrying without BTF/.test(m))
+    .map((m) => m.replace(/^libbpf: /, ''))
+    .at(-1);
   const kernelMessage =
     parsed.errorMessage ??
+    specific ??
     (verdict.log.trim() === '' && verdict.errno !== undefined
       ? `The kernel refused to load ${verdict.name}${errnoText} before verifying it (empty verifier log).`
-      : loadFailed ?? `The kernel refused to load ${verdict.name}${errnoText}.`);
+      : `The kernel refused to load ${verdict.name}${errnoText}.`);
   const explained =
     (parsed.errorMessage ? explainVerifierMessage(parsed.errorMessage) : undefined) ??
     explainLoadRefusal({ section: verdict.section, log: verdict.log, ...(verdict.errno !== undefined ? { errno: verdict.errno } : {}), ...(options.lockdown ? { lockdown: options.lockdown } : {}) });
@@ -104,6 +117,8 @@ export function verdictDiagnostic(verdict: ProgramVerdict, options: VerifierDiag
     lineFrom = 'log';
   }
   const lines = readLines(path);
+  const failedMap = parsed.errorMessage ? undefined : /map '([\w.]+)'/.exec(kernelMessage)?.[1];
+  if (line === undefined && failedMap) line = mapDeclarationLine(readLines(options.sourcePath) ?? [], failedMap);
   if (line === undefined) line = programDeclarationLine(readLines(options.sourcePath) ?? [], verdict.section, verdict.name) ?? 0;
   const range = lineRange(lines, line);
   const uri = pathToFileURL(path).href;

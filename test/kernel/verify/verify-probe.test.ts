@@ -70,6 +70,17 @@ test('rejections carry the kernel message, an explanation, the register state an
   });
 });
 
+test('a map the kernel will not create: libbpf\'s message on the map\'s definition line', { skip }, async () => {
+  const source = join(probesDir, 'map-create-failure.bpf.c');
+  await withAgent(async (agent) => {
+    const result = await verifyProbe({ sourcePath: source, agent });
+    assert.equal(result.verdict, 'rejected');
+    const [diagnostic] = result.diagnostics.get(source) ?? [];
+    assert.match(diagnostic.message as string, /^map 'counts': failed to create: Invalid argument/);
+    assert.match(readFileSync(source, 'utf8').split('\n')[diagnostic.range.start.line], /counts SEC\("\.maps"\)/);
+  });
+});
+
 test('a clang error becomes a diagnostic on the line clang names', { skip }, async () => {
   const source = join(probesDir, 'compile-error.bpf.c');
   const clangSays = spawnSync('clang-19', ['-target', 'bpf', '-fsyntax-only', `-I/usr/include/${os.machine()}-linux-gnu`, source], { encoding: 'utf8' }).stderr;
