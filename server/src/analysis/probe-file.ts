@@ -339,6 +339,23 @@ export class ProbeFile {
     return this.macros.find((macro) => macro.start <= offset && offset <= macro.end);
   }
 
+  /**
+   * The program types of the code at an offset. Inside a function that parsed, its programTypes;
+   * in half-typed code the parser could not make a function of, the section of the nearest
+   * SEC("…") above, unless a closing brace in column 0 shows that function has ended.
+   */
+  programTypesAt(offset: number): ProgramType[] {
+    const fn = this.functionAt(offset);
+    if (fn) return fn.programTypes;
+    let nearest: Extract<MaskedMacro, { kind: 'section' }> | undefined;
+    for (const macro of this.macros) {
+      if (macro.kind === 'section' && macro.end <= offset) nearest = macro;
+    }
+    if (!nearest || /\n\}/.test(this.text.slice(nearest.end, offset))) return [];
+    const match = kernelFacts.section(nearest.value);
+    return match ? [match.programType] : [];
+  }
+
   /** Program types reaching a function: its own for a program, the types of its (transitive) callers otherwise. */
   programTypesOf(fn: ProbeFunction): ProgramType[] {
     if (fn.programType) return [fn.programType];

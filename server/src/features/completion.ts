@@ -100,9 +100,11 @@ export function completionsAt(file: ProbeFile, position: Position): CompletionIt
   if (/__uint\s*\(\s*map_flags\s*,[^)]*$/.test(before) || /\.map_flags\s*=[^,;]*$/.test(before)) return mapFlagItems(file.targetKernel);
   const fn = file.functionAt(offset);
   if (fn && offset > fn.body.startIndex) return helperItems(fn.programTypes, file.targetKernel);
-  if (file.mapAt(offset) || /^\s*(__\w*)?$/.test(before) && isInsideMapStruct(file, offset)) {
+  if (file.mapAt(offset) || (/^\s*(__\w*)?$/.test(before) && isInsideMapStruct(file, offset))) {
     return MAP_FIELDS.map((field) => ({ label: field.label, kind: CompletionItemKind.Field, detail: field.detail, insertText: field.snippet, insertTextFormat: InsertTextFormat.Snippet }));
   }
+  // half-typed code the parser could not make a function of: helpers for the section above
+  if (!fn && /^\s/.test(lineText)) return helperItems(file.programTypesAt(offset), file.targetKernel);
   return [];
 }
 

@@ -26,9 +26,8 @@ export function hoverAt(file: ProbeFile, position: Position): Hover | null {
   const helperName = Object.hasOwn(HELPER_MACROS, name) ? HELPER_MACROS[name] : name;
   const helper = kernelFacts.helper(helperName);
   if (helper && !file.functionNamed(name)) {
-    const fn = file.functionAt(offset);
-    const intro = helperName !== name ? `\`${name}\` expands to a call of \`${helper.name}\`.\n\n` : '';
-    return { contents: { kind: MarkupKind.Markdown, value: intro + helperMarkdown(helper, file.targetKernel, fn?.programTypes ?? []) }, range };
+        const intro = helperName !== name ? `\`${name}\` expands to a call of \`${helper.name}\`.\n\n` : '';
+    return { contents: { kind: MarkupKind.Markdown, value: intro + helperMarkdown(helper, file.targetKernel, file.programTypesAt(offset)) }, range };
   }
   const mapSince = name.startsWith('BPF_MAP_TYPE_') ? kernelFacts.mapTypeSince(name) : undefined;
   if (mapSince) return { contents: { kind: MarkupKind.Markdown, value: `\`${name}\`: map type, first kernel ${mapSince}.` }, range };

@@ -36,11 +36,10 @@ export function signatureHelpAt(file: ProbeFile, position: Position): SignatureH
   const helperName = Object.hasOwn(HELPER_MACROS, call.name) ? HELPER_MACROS[call.name] : call.name;
   const helper = kernelFacts.helper(helperName);
   if (!helper || helperName !== call.name || file.functionNamed(call.name)) return null;
-  const fn = file.functionAt(offset);
-  return {
+    return {
     signatures: [{
       label: helper.signature,
-      documentation: { kind: MarkupKind.Markdown, value: helperMarkdown(helper, file.targetKernel, fn?.programTypes ?? []) },
+      documentation: { kind: MarkupKind.Markdown, value: helperMarkdown(helper, file.targetKernel, file.programTypesAt(offset)) },
       parameters: helper.params.map((param) => ({ label: `${param.type}${param.type.endsWith('*') ? '' : ' '}${param.name}` })),
     }],
     activeSignature: 0,
