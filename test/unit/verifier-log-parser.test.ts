@@ -19,6 +19,7 @@ const cases: { log: string; message: RegExp; insn: number; line: number; family:
   { log: 'packet-bounds.log', message: /^invalid access to packet, off=12 size=1, R1\(id=0,off=12,r=0\)\nR1 offset is outside of the packet$/, insn: 1, line: 13, family: 'packet-bounds' },
   { log: 'unbounded-index.log', message: /^R6 unbounded memory access/, insn: 14, line: 24, family: 'unbounded-access' },
   { log: 'unreleased-reference.log', message: /^Unreleased reference id=2 alloc_insn=4\nBPF_EXIT instruction in main prog would lead to reference leak$/, insn: 18, line: 18, family: 'unreleased-reference' },
+  { log: 'core-relocation-missing-field.log', message: /^failed to resolve CO-RE relocation .*field_from_the_future/, insn: 1, line: 13, family: 'core-relocation' },
   { log: 'complexity-limit.truncated.log', message: /^The sequence of 8193 jumps is too complex\.$/, insn: 16, line: 11, family: 'too-complex' },
 ];
 

@@ -37,6 +37,18 @@ const FAMILIES: Family[] = [
       'The program dereferences a value the verifier only knows as a number (a scalar), typically a kernel pointer read out of a struct or a context field. Read kernel memory with bpf_probe_read_kernel() or BPF_CORE_READ(), or use a BTF-typed program (tp_btf/fentry) where such pointers are trusted.',
   },
   {
+    family: 'core-relocation',
+    pattern: /CO-RE relocation/,
+    explanation:
+      'libbpf could not find this field or type in the target kernel\'s BTF, so it poisoned the instruction that uses it. The kernel you verify on has a different layout: guard the access with bpf_core_field_exists() / bpf_core_type_exists(), or read the field under its name on this kernel.',
+  },
+  {
+    family: 'missing-map',
+    pattern: /invalid BPF map reference|map '[^']*'.*(?:not loaded|failed to create)/,
+    explanation:
+      'A map this program uses could not be created on the target (unsupported type or flags, max_entries 0, or a value too large), so libbpf left the instruction that references it invalid. Check the map definition against what this kernel supports.',
+  },
+  {
     family: 'packet-bounds',
     pattern: /invalid access to packet|offset is outside of the packet/,
     explanation:

@@ -45,7 +45,8 @@ export interface ParsedVerifierLog {
   pathLineIndices: number[];
 }
 
-const INSN = /^(\d+): \(([0-9a-f]{2})\) (.*)$/;
+/** An instruction, or one libbpf rewrote in the log ("12: <invalid CO-RE relocation>", "<invalid BPF map reference>"). */
+const INSN = /^(\d+): (?:\(([0-9a-f]{2})\) (.*)|<invalid [^>]+>)$/;
 const FULL_STATE = /^(\d+): ((?:R\d+|frame\d+:|fp-?\d+).*)$/;
 const FROM_TO_STATE = /^from (\d+) to (\d+): (.*)$/;
 const BRANCH_STATE = / (\d+): (R\d+.*)$/;

@@ -95,7 +95,7 @@ export function verdictDiagnostic(verdict: ProgramVerdict, options: VerifierDiag
       ? `The kernel refused to load ${verdict.name}${errnoText} before verifying it (empty verifier log).`
       : `The kernel refused to load ${verdict.name}${errnoText}.`);
   const explained =
-    (parsed.errorMessage ? explainVerifierMessage(parsed.errorMessage) : undefined) ??
+    explainVerifierMessage(kernelMessage) ??
     explainLoadRefusal({ section: verdict.section, log: verdict.log, ...(verdict.errno !== undefined ? { errno: verdict.errno } : {}), ...(options.lockdown ? { lockdown: options.lockdown } : {}) });
 
   // The kernel annotates an instruction only when its line_info differs from the last one printed, and at log
