@@ -18,6 +18,8 @@ export interface HistogramSpec {
   step?: number;
   /** The value field holding the slot counts, when it is not one of slots/buckets/hist/counts. */
   slotsField?: string;
+  /** A value field naming each key's histogram (default `comm`). */
+  labelField?: string;
 }
 
 export type ColumnFormat = 'ipv4' | 'ipv6' | 'hex';
@@ -117,7 +119,7 @@ const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 
 function isHistogramSpec(v: unknown): v is HistogramSpec {
   return isObject(v) && (v.scale === 'log2' || v.scale === 'linear') && ['ns', 'us', 'ms', ''].includes(v.unit as string) &&
-    optional(v.base, isFiniteNumber) && optional(v.step, isFiniteNumber) && optional(v.slotsField, isString);
+    optional(v.base, isFiniteNumber) && optional(v.step, isFiniteNumber) && optional(v.slotsField, isString) && optional(v.labelField, isString);
 }
 
 function isViewTarget(v: unknown): v is LiveViewTarget {

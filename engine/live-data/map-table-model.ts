@@ -50,6 +50,11 @@ export class MapTableModel {
   private display: Int32Array = new Int32Array(0);
   /** Sorted entry indexes before filter/top-N, kept to re-sort incrementally next time. */
   private sorted: Int32Array = new Int32Array(0);
+  /** Buffers reused from update to update (a 100,000-row map at 10 Hz must not churn the GC). */
+  private sortKeyBuffer: Float64Array = new Float64Array(0);
+  private curOfPrevBuffer: Int32Array = new Int32Array(0);
+  private orderBuffers: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
+  private identityBuffer: Int32Array = new Int32Array(0);
   /** Figures of the last update, for the status line and the benchmark. */
   lastSortKind: 'none' | 'incremental' | 'full' = 'none';
 
@@ -171,7 +176,7 @@ export class MapTableModel {
     const cur = this.cur as Snapshot;
     const prev = this.prev;
     const n = cur.count;
-    const map = new Int32Array(n);
+    const map = this.prevIndexOf.length === n ? this.prevIndexOf : new Int32Array(n);
     if (!prev) {
       map.fill(-1);
       this.prevIndexOf = map;
@@ -212,18 +217,31 @@ export class MapTableModel {
     const n = cur.count;
     const spec = this.sortSpec;
     if (!spec) {
-      this.sorted = identity(n);
+      if (this.identityBuffer.length !== n) this.identityBuffer = identity(n);
+      this.sorted = this.identityBuffer;
       this.lastSortKind = 'none';
     } else {
       const vc = this.viewColumns[spec.column];
       if (vc.numeric) {
-        const keys = new Float64Array(n);
-        for (let i = 0; i < n; i++) {
-          const v = vc.kind === 'rate' ? this.rate(vc.source, i) : this.num(cur, vc.source, i);
-          keys[i] = Number.isNaN(v) ? -Infinity : v;
-        }
+        if (this.sortKeyBuffer.length !== n) this.sortKeyBuffer = new Float64Array(n);
+        const keys = this.sortKeyBuffer;
         const sign = spec.descending ? -1 : 1;
-        this.sorted = this.sortNumbers(keys, sign, newData);
+        // Keys carry the direction (negated for descending), so the sort only compares with <; unknown values go last.
+        if (vc.kind === 'rate') {
+          for (let i = 0; i < n; i++) {
+            const v = this.rate(vc.source, i);
+            keys[i] = v === v ? sign * v : Infinity;
+          }
+        } else {
+          const num = vc.source.num;
+          const dv = vc.source.side === 'key' ? cur.kdv : cur.vdv;
+          const stride = vc.source.side === 'key' ? this.keySize : this.stride;
+          for (let i = 0, off = 0; i < n; i++, off += stride) {
+            const v = num(dv, off);
+            keys[i] = v === v ? sign * v : Infinity;
+          }
+        }
+        this.sorted = this.sortNumbers(keys, newData);
       } else {
         const texts = new Array<string>(n);
         for (let i = 0; i < n; i++) texts[i] = this.dataText(cur, vc.source, i);
@@ -241,13 +259,18 @@ export class MapTableModel {
    * Starts from the previous order mapped to this snapshot's indexes and repairs it by insertion sort, which
    * costs O(n + moved rows); when too much moved it sorts from scratch.
    */
-  private sortNumbers(keys: Float64Array, sign: number, newData: boolean): Int32Array {
+  private sortNumbers(keys: Float64Array, newData: boolean): Int32Array {
     const n = keys.length;
     const before = this.sorted;
     if (newData && this.prev && before.length > 0) {
-      const curOfPrev = new Int32Array(this.prev.count).fill(-1);
+      if (this.curOfPrevBuffer.length !== this.prev.count) this.curOfPrevBuffer = new Int32Array(this.prev.count);
+      const curOfPrev = this.curOfPrevBuffer;
+      curOfPrev.fill(-1);
       for (let i = 0; i < n; i++) if (this.prevIndexOf[i] >= 0) curOfPrev[this.prevIndexOf[i]] = i;
-      const order = new Int32Array(n);
+      // Two order buffers take turns: the previous order is read while the next one is written.
+      const spare = this.orderBuffers[0] === before ? 1 : 0;
+      if (this.orderBuffers[spare].length !== n) this.orderBuffers[spare] = new Int32Array(n);
+      const order = this.orderBuffers[spare];
       let k = 0;
       for (let r = 0; r < before.length; r++) {
         const p = before[r];
@@ -255,13 +278,13 @@ export class MapTableModel {
         if (c >= 0) order[k++] = c;
       }
       for (let i = 0; i < n; i++) if (this.prevIndexOf[i] < 0) order[k++] = i;
-      if (k === n && insertionSort(order, keys, sign, n * 8)) {
+      if (k === n && insertionSort(order, keys, n * 8)) {
         this.lastSortKind = 'incremental';
         return order;
       }
     }
     const order = identity(n);
-    order.sort((x, y) => (keys[x] < keys[y] ? -sign : keys[x] > keys[y] ? sign : x - y));
+    order.sort((x, y) => (keys[x] < keys[y] ? -1 : keys[x] > keys[y] ? 1 : x - y));
     this.lastSortKind = 'full';
     return order;
   }
@@ -297,21 +320,25 @@ function identity(n: number): Int32Array {
   return a;
 }
 
-/** Stable insertion sort of `order` by keys (ties by index); false when it would move more than `budget` times. */
-function insertionSort(order: Int32Array, keys: Float64Array, sign: number, budget: number): boolean {
+/** Stable insertion sort of `order` by ascending keys (ties by index); false when it would move more than `budget` times. */
+function insertionSort(order: Int32Array, keys: Float64Array, budget: number): boolean {
   let moves = 0;
-  const before = (x: number, y: number) => {
-    const d = (keys[x] - keys[y]) * sign;
-    return d < 0 || (d === 0 && x < y) || (Number.isNaN(d) && x < y);
-  };
-  for (let i = 1; i < order.length; i++) {
+  const n = order.length;
+  for (let i = 1; i < n; i++) {
     const v = order[i];
+    const kv = keys[v];
     let j = i - 1;
-    if (!before(v, order[j])) continue;
-    while (j >= 0 && before(v, order[j])) {
-      order[j + 1] = order[j];
-      j--;
+    let u = order[j];
+    let ku = keys[u];
+    if (ku < kv || (ku === kv && u < v)) continue;
+    while (true) {
+      order[j + 1] = u;
       if (++moves > budget) return false;
+      j--;
+      if (j < 0) break;
+      u = order[j];
+      ku = keys[u];
+      if (ku < kv || (ku === kv && u < v)) break;
     }
     order[j + 1] = v;
   }

@@ -38,7 +38,7 @@ function expectedEntries(i: number) {
 }
 
 async function rows(): Promise<string[][]> {
-  return view.page.$$eval('.vt-row:not([hidden])', (els) => els.map((r) => Array.from(r.children, (c) => c.textContent ?? '')));
+  return view.page.$$eval('.vt-row:not([hidden])', (els) => els.map((r) => Array.from(r.children as ArrayLike<{ textContent: string | null }>, (c) => c.textContent ?? '')));
 }
 async function headers(): Promise<string[]> {
   return view.page.$$eval('.vt-header .vt-cell', (els) => els.map((c) => c.textContent ?? ''));

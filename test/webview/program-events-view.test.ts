@@ -55,7 +55,7 @@ test('events view: records decoded through the object BTF, newest first, with ra
   const headers = await view.page.$$eval('.vt-header .vt-cell', (els) => els.map((e) => e.textContent));
   assert.deepEqual(headers, ['received', 'ts_ns', 'latency_ns', 'tgid', 'nr', 'ret', 'comm']);
   const newest = Buffer.from(batches.at(-1)!.records.at(-1)!, 'base64');
-  const firstRow = await view.page.$$eval('.vt-row:not([hidden])', (rows) => Array.from(rows[0].children, (c) => c.textContent));
+  const firstRow = await view.page.$$eval('.vt-row:not([hidden])', (rows) => Array.from(rows[0].children as ArrayLike<{ textContent: string | null }>, (c) => c.textContent));
   assert.deepEqual(firstRow.slice(2, 5), [String(newest.readBigUInt64LE(8)), String(newest.readUInt32LE(16)), String(newest.readUInt32LE(20))]);
   assert.equal(firstRow[6], newest.toString('latin1', 32, 48).replace(/\0.*$/s, ''));
   await view.screenshot('events-view');

@@ -14,6 +14,7 @@ import { applyPageStyle } from '../shared/page-style';
 import { timeUpdate } from '../shared/update-timings';
 import { ViewToolbar } from '../shared/view-toolbar';
 import { VirtualTable } from '../shared/virtual-table';
+import { formatClock, formatCount } from '../shared/display-format';
 
 applyPageStyle();
 
@@ -124,7 +125,7 @@ function takeEvents(message: EventsMessage): void {
 }
 
 function cellText(r: StoredRecord, column: number): string {
-  if (column === 0) return new Date(r.time).toLocaleTimeString();
+  if (column === 0) return formatClock(r.time);
   const c = (columns as TableColumn[])[column - 1];
   if (r.bytes.length < recordSize) return '(short record)';
   return c.text(r.dv, 0);
@@ -164,11 +165,11 @@ function render(): void {
   const rate = span > 0 ? inWindow / span : 0;
   if (!toolbar.paused) table.update(shown.length, { text: (row, col) => cellText(records[shown[row]], col) });
   droppedBanner.hidden = dropped === 0;
-  setText(droppedBanner, `Dropped ${dropped.toLocaleString('en-US')} events (the agent's queue or the kernel buffer was full; the rate is higher than the view can take).`);
-  const pausedNote = toolbar.paused ? ` · paused: ${whilePaused.toLocaleString('en-US')} new since` : '';
-  const kept = records.length < received ? ` · keeping the last ${records.length.toLocaleString('en-US')}` : '';
+  setText(droppedBanner, `Dropped ${formatCount(dropped)} events (the agent's queue or the kernel buffer was full; the rate is higher than the view can take).`);
+  const pausedNote = toolbar.paused ? ` · paused: ${formatCount(whilePaused)} new since` : '';
+  const kept = records.length < received ? ` · keeping the last ${formatCount(records.length)}` : '';
   const decoding = btfError ? ` · BTF unreadable (${btfError}), records in hex` : !btf ? ' · no BTF: records in hex' : '';
-  setText(toolbar.status, `${received.toLocaleString('en-US')} events · ${rate.toFixed(1)} events/s · ${shown.length.toLocaleString('en-US')} shown${kept}${pausedNote}${decoding}`);
+  setText(toolbar.status, `${formatCount(received)} events · ${rate.toFixed(1)} events/s · ${formatCount(shown.length)} shown${kept}${pausedNote}${decoding}`);
 }
 
 function exportSnapshot(format: 'csv' | 'json'): void {

@@ -5,7 +5,8 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import type { Btf } from '../../engine/btf/btf-types';
-import { compileMapDecoder, type DecodedValue, type MapLayout } from '../../engine/btf/value-decoder';
+import { compileMapDecoder, compileReader, type DecodedValue, type FieldReader, type MapLayout } from '../../engine/btf/value-decoder';
+import { BtfKind, resolveType } from '../../engine/btf/btf-types';
 import {
   bucketRange, detectHistogram, extractHistograms, formatBucket, formatValue, libbpfToolsText, percentile,
   type HistogramSet, type HistogramShape,
@@ -18,6 +19,7 @@ import { connectToHost } from '../shared/host-channel';
 import { applyPageStyle } from '../shared/page-style';
 import { timeUpdate } from '../shared/update-timings';
 import { ViewToolbar } from '../shared/view-toolbar';
+import { formatClock, formatCount } from '../shared/display-format';
 
 applyPageStyle();
 
@@ -36,8 +38,12 @@ let previous: typeof current;
 let selectedKey = ALL;
 let mode: 'total' | 'interval' = 'total';
 let keysListed = '';
-/** Heatmap history: one column of per-slot counts per update (last interval), for the selected key. */
-let heatmap: Float64Array[] = [];
+/** Key decoder and label cache for the current map layout (labels are "key comm"). */
+let decoding: { layoutKey: string; key: FieldReader; comm: FieldReader | undefined; labels: Map<string, string> } | undefined;
+/** Keys in the order first seen, so the picker does not reshuffle (and rebuild) as counts change. */
+const keyOrder: string[] = [];
+/** The last reads (cumulative counts); the heatmap shows the difference between neighbours for the selected key. */
+const history: { set: HistogramSet; keyIds: string[] }[] = [];
 
 const channel = connectToHost(onMessage);
 const toolbar = new ViewToolbar(channel);
@@ -69,12 +75,15 @@ const p50Value = statValue('p50', 'p50');
 const p90Value = statValue('p90', 'p90');
 const p99Value = statValue('p99', 'p99');
 const bars = el('div', 'bars', [], { role: 'table', 'aria-label': 'Buckets' });
-const heatmapCanvas = el('canvas', 'heatmap', [], { height: '220', 'aria-label': 'Heatmap: time × bucket' });
-document.body.append(toolbar.root, title, toolbar.banner, toolbar.status, stats, bars, el('h3', '', ['Heatmap (last interval per update, time →)']), heatmapCanvas);
+const heatmapCanvas = el('canvas', 'heatmap', [], { 'aria-label': 'Heatmap: time × bucket' });
+const axisTop = el('div');
+const axisBottom = el('div');
+const heatmapAxis = el('div', 'heatmap-axis', [axisTop, axisBottom]);
+document.body.append(toolbar.root, title, toolbar.banner, toolbar.status, stats, bars, el('h3', '', ['Heatmap (last interval per update, time →)']),
+  el('div', 'heatmap-box', [heatmapAxis, heatmapCanvas]));
 
 keySelect.addEventListener('change', () => {
   selectedKey = keySelect.value;
-  heatmap = [];
   render();
 });
 modeSelect.addEventListener('change', () => {
@@ -117,6 +126,19 @@ function onMessage(message: HostToWebview): void {
   }
 }
 
+/** Reads the field that names each histogram (`comm` as in libbpf-tools, or the template's labelField). */
+function commReader(layout: MapLayout, btf: Btf | undefined): FieldReader | undefined {
+  if (!btf || !layout.valueTypeId) return undefined;
+  const t = resolveType(btf, layout.valueTypeId);
+  if (t.kind !== BtfKind.Struct) return undefined;
+  const field = target?.histogram?.labelField ?? 'comm';
+  const m = t.members.find((x) => x.name === field && x.bitOffset % 8 === 0);
+  if (!m) return undefined;
+  const read = compileReader(btf, m.type);
+  const offset = m.bitOffset / 8;
+  return (dv, off) => read(dv, off + offset);
+}
+
 function keyText(v: DecodedValue): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
@@ -143,29 +165,33 @@ function takeSnapshot(message: MapDataMessage): void {
   const labels: string[] = [];
   const keyIds: string[] = [];
   if (detected.kind === 'slots-field') {
-    const decoder = compileMapDecoder(layout, btf);
+    const layoutKey = `${info.id}/${info.keySize}/${info.valueSize}/${message.possibleCpus}/${btf ? info.btfId : 0}`;
+    if (!decoding || decoding.layoutKey !== layoutKey) {
+      decoding = { layoutKey, key: compileMapDecoder({ ...layout, valueTypeId: 0 }, btf).key, comm: commReader(layout, btf), labels: new Map() };
+    }
+    const { key, comm, labels: known } = decoding;
     const kdv = new DataView(message.keys.buffer, message.keys.byteOffset, message.keys.byteLength);
     const vdv = new DataView(message.values.buffer, message.values.byteOffset, message.values.byteLength);
+    const stride = layout.perCpu ? Math.ceil(layout.valueSize / 8) * 8 * layout.possibleCpus : layout.valueSize;
     for (let i = 0; i < message.count; i++) {
-      const id = keyText(decoder.key(kdv, i * layout.keySize));
-      const value = decoder.value(vdv, i * decoder.valueStride);
-      const one = Array.isArray(value) ? value[0] : value;
-      const comm = one && typeof one === 'object' && !Array.isArray(one) && typeof one.comm === 'string' ? ` ${one.comm}` : '';
+      const id = keyText(key(kdv, i * layout.keySize));
       keyIds.push(id);
-      labels.push(`${id}${comm}`);
+      // The process name can change (exec); names are cheap to re-read, the rest of the label is cached.
+      const name = comm ? ` ${comm(vdv, i * stride)}` : '';
+      const cached = known.get(id);
+      const label = cached !== undefined && cached.endsWith(name) ? cached : `${id}${name}`;
+      if (cached !== label) known.set(id, label);
+      labels.push(label);
     }
   }
   previous = current;
   current = { set, labels, keyIds, time: message.time };
-  const interval = intervalCounts(ALL === selectedKey ? undefined : selectedKey);
-  if (interval) {
-    heatmap.push(interval);
-    if (heatmap.length > HEATMAP_COLUMNS) heatmap.shift();
-  }
+  history.push({ set, keyIds });
+  if (history.length > HEATMAP_COLUMNS + 1) history.shift();
   updateKeyPicker();
   render();
   setText(toolbar.status, `${info.name} (${info.type}) · ${detected.kind === 'slots-field' ? `${message.count} keys · ` : ''}${detected.slotCount} ${spec.scale} slots · ` +
-    `read in ${message.readMs.toFixed(1)} ms · updated ${new Date(message.time).toLocaleTimeString()}`);
+    `read in ${message.readMs.toFixed(1)} ms · updated ${formatClock(message.time)}`);
 }
 
 function countsFor(set: HistogramSet, keyIds: string[], key: string | undefined): Float64Array | undefined {
@@ -205,19 +231,30 @@ function updateKeyPicker(): void {
     }
     return;
   }
-  const { set, keyIds, labels } = current;
-  const order = keyIds.map((_, i) => i);
-  const sums = set.perEntry.map((h) => h.reduce((a, b) => a + b, 0));
-  order.sort((a, b) => sums[b] - sums[a]);
-  const listed = order.slice(0, MAX_KEYS_LISTED);
-  const signature = listed.map((i) => keyIds[i]).join('\u0000');
-  if (signature === keysListed) return;
+  const { keyIds, labels } = current;
+  const present = new Set(keyIds);
+  let changed = false;
+  for (const id of keyIds) {
+    if (keyOrder.length < MAX_KEYS_LISTED && !keyOrder.includes(id)) {
+      keyOrder.push(id);
+      changed = true;
+    }
+  }
+  for (let i = keyOrder.length - 1; i >= 0; i--) {
+    if (!present.has(keyOrder[i])) {
+      keyOrder.splice(i, 1);
+      changed = true;
+    }
+  }
+  const signature = `${keyIds.length}\u0000${keyOrder.join('\u0000')}\u0000${keyOrder.map(labelOf).join('\u0000')}`;
+  if (!changed && signature === keysListed) return;
   keysListed = signature;
+  const labelById = new Map(keyIds.map((id, i) => [id, labels[i]]));
   keySelect.replaceChildren(
     component('vscode-option', { value: ALL }, [`All keys (${keyIds.length})`]),
-    ...listed.map((i) => component('vscode-option', { value: keyIds[i] }, [labels[i]])),
+    ...keyOrder.map((id) => component('vscode-option', { value: id }, [labelById.get(id) ?? id])),
   );
-  keySelect.value = keyIds.includes(selectedKey) ? selectedKey : ALL;
+  keySelect.value = present.has(selectedKey) ? selectedKey : ALL;
 }
 
 function render(): void {
@@ -235,7 +272,7 @@ function render(): void {
       last = s;
     }
   }
-  setText(totalValue, total.toLocaleString('en-US'));
+  setText(totalValue, formatCount(total));
   const pct = (p: number) => {
     const v = percentile(counts, spec, p);
     return v === undefined ? '–' : formatValue(v, spec.unit);
@@ -247,39 +284,80 @@ function render(): void {
   drawHeatmap();
 }
 
+interface BarRow { range: HTMLElement; count: HTMLElement; share: HTMLElement; track: HTMLElement; bar: HTMLElement; slot: number }
+const barRows: BarRow[] = [];
+const barHead = [el('div', 'head range', ['range']), el('div', 'head count', ['count']), el('div', 'head share', ['share']), el('div', 'head', ['distribution'])];
+const noSamples = el('div', 'range', ['no samples yet']);
+bars.append(...barHead);
+let barRange = '';
+
+/** Updates the bar rows in place; rows are only added or removed when the range of used slots changes. */
 function renderBars(counts: Float64Array, total: number, max: number, first: number, last: number): void {
-  const rows: Node[] = [
-    el('div', 'head range', ['range']), el('div', 'head count', ['count']), el('div', 'head share', ['share']), el('div', 'head', ['distribution']),
-  ];
-  if (first < 0) {
-    rows.push(el('div', 'range', ['no samples yet']));
-  } else {
-    for (let s = first; s <= last; s++) {
+  const range = first < 0 ? 'none' : `${first}-${last}/${spec.scale}/${spec.unit}/${spec.base ?? ''}/${spec.step ?? ''}`;
+  if (range !== barRange) {
+    barRange = range;
+    barRows.length = 0;
+    const cells: Node[] = [...barHead];
+    if (first < 0) cells.push(noSamples);
+    for (let s = first; first >= 0 && s <= last; s++) {
+      const slot = String(s);
       const bar = el('div', 'bar');
-      bar.style.width = max > 0 ? `${((counts[s] / max) * 100).toFixed(2)}%` : '0';
-      const row = [
-        el('div', 'range', [formatBucket(spec, s)], { 'data-slot': String(s) }),
-        el('div', 'count', [counts[s].toLocaleString('en-US')], { 'data-slot': String(s) }),
-        el('div', 'share', [total > 0 ? `${((counts[s] / total) * 100).toFixed(1)}%` : ''], { 'data-slot': String(s) }),
-        el('div', 'track', [bar], { 'data-slot': String(s) }),
-      ];
-      rows.push(...row);
+      const row: BarRow = {
+        slot: s, bar,
+        range: el('div', 'range', [formatBucket(spec, s)], { 'data-slot': slot }),
+        count: el('div', 'count', [], { 'data-slot': slot }),
+        share: el('div', 'share', [], { 'data-slot': slot }),
+        track: el('div', 'track', [bar], { 'data-slot': slot }),
+      };
+      barRows.push(row);
+      cells.push(row.range, row.count, row.share, row.track);
     }
+    bars.replaceChildren(...cells);
   }
-  bars.replaceChildren(...rows);
+  for (const row of barRows) {
+    const c = counts[row.slot];
+    setText(row.count, formatCount(c));
+    setText(row.share, total > 0 ? `${((c / total) * 100).toFixed(1)}%` : '');
+    const width = max > 0 ? `${((c / max) * 100).toFixed(2)}%` : '0';
+    if (row.bar.style.width !== width) row.bar.style.width = width;
+  }
 }
 
+let heatColor: [number, number, number] | undefined;
+
+/** The theme's chart colour as RGB (re-read when VS Code switches theme: it changes the body's class). */
+function chartColor(): [number, number, number] {
+  if (!heatColor) {
+    const probe = el('div');
+    probe.style.color = 'var(--vscode-charts-blue, #3794ff)';
+    document.body.append(probe);
+    const m = /(\d+),\s*(\d+),\s*(\d+)/.exec(getComputedStyle(probe).color);
+    probe.remove();
+    heatColor = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [55, 148, 255];
+  }
+  return heatColor;
+}
+new MutationObserver(() => {
+  heatColor = undefined;
+  drawHeatmap();
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+/**
+ * One pixel per (update, slot) in a small canvas that CSS scales up (pixelated): a 120 × 64 heatmap is
+ * 7,680 pixels written at once, whatever the panel size. The slot axis is DOM text beside it.
+ */
 function drawHeatmap(): void {
-  const canvas = heatmapCanvas;
-  const width = canvas.clientWidth || 600;
-  if (canvas.width !== width) canvas.width = width;
-  const ctx = canvas.getContext('2d');
-  if (!ctx || !shape) return;
-  const height = canvas.height;
-  const style = getComputedStyle(document.documentElement);
-  const color = style.getPropertyValue('--vscode-charts-blue').trim() || '#3794ff';
-  const text = style.getPropertyValue('--vscode-descriptionForeground').trim() || '#888';
-  ctx.clearRect(0, 0, width, height);
+  if (!shape) return;
+  const key = selectedKey === ALL ? undefined : selectedKey;
+  const heatmap: Float64Array[] = [];
+  for (let h = 1; h < history.length; h++) {
+    const now = countsFor(history[h].set, history[h].keyIds, key);
+    if (!now) continue;
+    const before = countsFor(history[h - 1].set, history[h - 1].keyIds, key);
+    const column = new Float64Array(now.length);
+    for (let s = 0; s < now.length; s++) column[s] = Math.max(0, now[s] - (before ? before[s] : 0));
+    heatmap.push(column);
+  }
   let lo = -1;
   let hi = -1;
   let max = 0;
@@ -291,17 +369,20 @@ function drawHeatmap(): void {
       if (column[s] > max) max = column[s];
     }
   }
-  ctx.fillStyle = text;
-  ctx.font = '11px sans-serif';
   if (lo < 0) {
-    ctx.fillText('waiting for a second read…', 8, 16);
+    heatmapCanvas.hidden = true;
+    setText(axisTop, heatmap.length ? 'no samples in the last intervals' : 'waiting for a second read…');
+    setText(axisBottom, '');
     return;
   }
-  const labelWidth = 90;
+  heatmapCanvas.hidden = false;
   const rows = hi - lo + 1;
-  const cellW = (width - labelWidth) / HEATMAP_COLUMNS;
-  const cellH = height / rows;
-  ctx.fillStyle = color;
+  if (heatmapCanvas.width !== HEATMAP_COLUMNS) heatmapCanvas.width = HEATMAP_COLUMNS;
+  if (heatmapCanvas.height !== rows) heatmapCanvas.height = rows;
+  const ctx = heatmapCanvas.getContext('2d');
+  if (!ctx) return;
+  const image = ctx.createImageData(HEATMAP_COLUMNS, rows);
+  const [r, g, b] = chartColor();
   const logMax = Math.log1p(max);
   const offset = HEATMAP_COLUMNS - heatmap.length;
   for (let x = 0; x < heatmap.length; x++) {
@@ -309,17 +390,16 @@ function drawHeatmap(): void {
     for (let s = lo; s <= hi; s++) {
       const v = column[s];
       if (v <= 0) continue;
-      ctx.globalAlpha = 0.15 + 0.85 * (Math.log1p(v) / logMax);
-      ctx.fillRect(labelWidth + (offset + x) * cellW, height - (s - lo + 1) * cellH, Math.ceil(cellW), Math.ceil(cellH));
+      const p = ((hi - s) * HEATMAP_COLUMNS + offset + x) * 4;
+      image.data[p] = r;
+      image.data[p + 1] = g;
+      image.data[p + 2] = b;
+      image.data[p + 3] = Math.round(255 * (0.15 + 0.85 * (Math.log1p(v) / logMax)));
     }
   }
-  ctx.globalAlpha = 1;
-  ctx.fillStyle = text;
-  const every = Math.max(1, Math.ceil(14 / cellH));
-  for (let s = lo; s <= hi; s += every) {
-    const [low] = bucketRange(spec, s);
-    ctx.fillText(formatValue(low, spec.unit), 4, height - (s - lo) * cellH - 3);
-  }
+  ctx.putImageData(image, 0, 0);
+  setText(axisTop, formatValue(bucketRange(spec, hi)[1], spec.unit));
+  setText(axisBottom, formatValue(bucketRange(spec, lo)[0], spec.unit));
 }
 
 function exportSnapshot(format: 'csv' | 'json'): void {

@@ -15,6 +15,7 @@ import { applyPageStyle } from '../shared/page-style';
 import { timeUpdate } from '../shared/update-timings';
 import { ViewToolbar } from '../shared/view-toolbar';
 import { VirtualTable } from '../shared/virtual-table';
+import { formatClock, formatCount } from '../shared/display-format';
 
 applyPageStyle();
 
@@ -116,10 +117,10 @@ function takeSnapshot(message: MapDataMessage): void {
 function statusText(): string {
   if (!model || !last) return '';
   const { message } = last;
-  const shown = model.rowCount === model.entryCount ? '' : ` · ${model.rowCount.toLocaleString()} shown`;
+  const shown = model.rowCount === model.entryCount ? '' : ` · ${formatCount(model.rowCount)} shown`;
   const noBtf = message.info.btfId === 0 ? ' · no BTF: keys and values in hex' : btfStore.error(message.info.btfId) ? ` · BTF unreadable: ${btfStore.error(message.info.btfId)}` : '';
-  return `${message.info.name} (${message.info.type}) · ${model.entryCount.toLocaleString()} entries${shown} · read in ${message.readMs.toFixed(1)} ms · ` +
-    `updated ${new Date(message.time).toLocaleTimeString()}${noBtf}`;
+  return `${message.info.name} (${message.info.type}) · ${formatCount(model.entryCount)} entries${shown} · read in ${message.readMs.toFixed(1)} ms · ` +
+    `updated ${formatClock(message.time)}${noBtf}`;
 }
 
 function render(): void {

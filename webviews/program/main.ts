@@ -9,6 +9,7 @@ import { drawLineChart, seriesColor, type Series } from '../shared/line-chart';
 import { applyPageStyle } from '../shared/page-style';
 import { timeUpdate } from '../shared/update-timings';
 import { ViewToolbar } from '../shared/view-toolbar';
+import { formatClock, formatCount, formatOneDecimal } from '../shared/display-format';
 
 applyPageStyle();
 
@@ -60,7 +61,7 @@ function onMessage(message: HostToWebview): void {
   }
 }
 
-const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '–' : digits ? formatOneDecimal(v) : formatCount(Math.round(v)));
 
 function takeStats(message: ProgramStatsMessage): void {
   statsEnabled = message.statsEnabled;
@@ -109,7 +110,7 @@ function render(time: number): void {
   const series = (pick: (r: ProgramRates) => number): Series[] => list.map((h) => ({ label: h.name, points: h.rates.map((x) => ({ t: x.t, v: pick(x.r) })) }));
   drawLineChart(eventsCanvas, series((r) => r.eventsPerSecond), (v) => `${fmt(v)}/s`);
   drawLineChart(cpuCanvas, series((r) => r.cpuPercent), (v) => `${v.toFixed(2)} %`);
-  setText(toolbar.status, `${list.length} programs · statistics ${statsEnabled ? 'on' : 'off'} · updated ${new Date(time).toLocaleTimeString()}`);
+  setText(toolbar.status, `${list.length} programs · statistics ${statsEnabled ? 'on' : 'off'} · updated ${formatClock(time)}`);
 }
 
 /** Every sample kept, per program: time, run count, run time, and the rates derived from the previous sample. */

@@ -69,6 +69,6 @@ export class ViewToolbar {
   }
 
   hideBanner(): void {
-    this.banner.hidden = true;
+    if (!this.banner.hidden) this.banner.hidden = true;
   }
 }

@@ -30,6 +30,9 @@ export class VirtualTable {
   private sort: { column: number; descending: boolean } | undefined;
   private selectedRow = -1;
   private widthsFitted = false;
+  /** Viewport height and scroll offset, kept from ResizeObserver and scroll events so a render never forces layout. */
+  private viewportHeight = 400;
+  private scrollTop = 0;
 
   constructor(private readonly rowHeight: number, private readonly handlers: { onSort?(column: number): void; onSelect?(row: number): void } = {}) {
     this.header = el('div', 'vt-header', [], { role: 'row' });
@@ -40,6 +43,7 @@ export class VirtualTable {
     this.root.style.setProperty('--vt-row-height', `${rowHeight}px`);
     this.body.addEventListener('scroll', () => {
       this.header.scrollLeft = this.body.scrollLeft;
+      this.scrollTop = this.body.scrollTop;
       this.render();
     }, { passive: true });
     // Keep header and rows aligned whichever one gets scrolled sideways (the header by focus or find).
@@ -53,7 +57,10 @@ export class VirtualTable {
       this.handlers.onSelect?.(this.selectedRow);
       this.render();
     });
-    new ResizeObserver(() => this.render()).observe(this.body);
+    new ResizeObserver((entries) => {
+      this.viewportHeight = entries[0]?.contentRect.height || this.viewportHeight;
+      this.render();
+    }).observe(this.body);
   }
 
   setHeaders(headers: TableHeader[]): void {
@@ -100,7 +107,8 @@ export class VirtualTable {
   update(rowCount: number, provider: CellProvider): void {
     this.rowCount = rowCount;
     this.provider = provider;
-    this.spacer.style.height = `${rowCount * this.rowHeight}px`;
+    const spacerHeight = `${rowCount * this.rowHeight}px`;
+    if (this.spacer.style.height !== spacerHeight) this.spacer.style.height = spacerHeight;
     if (!this.widthsFitted) this.fitWidths(rowCount);
     this.render();
   }
@@ -110,8 +118,8 @@ export class VirtualTable {
   }
 
   render(): void {
-    const height = this.body.clientHeight || 400;
-    const first = Math.floor(this.body.scrollTop / this.rowHeight);
+    const height = this.viewportHeight;
+    const first = Math.min(Math.floor(this.scrollTop / this.rowHeight), Math.max(0, this.rowCount - 1));
     const visible = Math.min(Math.ceil(height / this.rowHeight) + 1, Math.max(0, this.rowCount - first));
     while (this.rows.length < visible) {
       const row = el('div', 'vt-row', this.headers.map((h) => el('div', `vt-cell${h.numeric ? ' num' : ''}${h.className ? ` ${h.className}` : ''}`)), { role: 'row' });
@@ -121,13 +129,14 @@ export class VirtualTable {
     for (let r = 0; r < this.rows.length; r++) {
       const row = this.rows[r];
       if (r >= visible) {
-        row.hidden = true;
+        if (!row.hidden) row.hidden = true;
         continue;
       }
-      row.hidden = false;
+      if (row.hidden) row.hidden = false;
       const index = first + r;
-      row.dataset.row = String(index);
-      row.classList.toggle('selected', index === this.selectedRow);
+      const rowText = String(index);
+      if (row.dataset.row !== rowText) row.dataset.row = rowText;
+      if (row.classList.contains('selected') !== (index === this.selectedRow)) row.classList.toggle('selected', index === this.selectedRow);
       const cells = row.children;
       for (let c = 0; c < this.headers.length; c++) {
         const cell = cells[c] as HTMLElement;
@@ -136,6 +145,7 @@ export class VirtualTable {
         if (cell.classList.contains('changed') !== changed) cell.classList.toggle('changed', changed);
       }
     }
-    this.window.style.transform = `translateY(${first * this.rowHeight}px)`;
+    const transform = `translateY(${first * this.rowHeight}px)`;
+    if (this.window.style.transform !== transform) this.window.style.transform = transform;
   }
 }
