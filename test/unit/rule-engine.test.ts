@@ -112,3 +112,22 @@ test('carryDiagnostics keeps lines above an edit, moves lines below, drops the e
   const after = 'a\nB1\nB2\nc\nd\n';
   assert.deepEqual(carryDiagnostics([at(0), at(1), at(3)], before, after).map((d) => d.range.start.line), [0, 4]);
 });
+
+test('in editor mode, half-typed code that breaks the parse keeps the last diagnostics', async () => {
+  const runs: string[] = [];
+  const checker = new ProbeChecker([countingRule(runs)], undefined, true);
+  const document = await ProbeDocument.open('file:///broken.bpf.c');
+  try {
+    const good = checker.check(document.update(SOURCE, KERNEL).file);
+    assert.deepEqual(good.map((d) => d.range.start.line), [3, 9]);
+    // an unclosed call at the top swallows both functions into one error
+    const broken = checker.check(document.update(`int x = f(\n${SOURCE}`, KERNEL).file);
+    assert.deepEqual(broken.map((d) => d.range.start.line), [4, 10]);
+    const fixed = checker.check(document.update(`int x = 1;\n${SOURCE}`, KERNEL).file);
+    assert.deepEqual(fixed.map((d) => d.range.start.line), [4, 10]);
+    const oneShot = new ProbeChecker([countingRule([])]).check(document.update(`int x = f(\n${SOURCE}`, KERNEL).file);
+    assert.ok(oneShot.length < 2, 'the CLI mode reports only what parses');
+  } finally {
+    document.close();
+  }
+});

@@ -44,7 +44,7 @@ export class ProbeWorkspace {
   async update(uri: string, text: string): Promise<ProbeFile> {
     let entry = this.open.get(uri);
     if (!entry) {
-      entry = { document: await ProbeDocument.open(uri), checker: new ProbeChecker(allRules, this.onRuleFailure), text };
+      entry = { document: await ProbeDocument.open(uri), checker: new ProbeChecker(allRules, this.onRuleFailure, true), text };
       const known = this.open.get(uri);
       if (known) {
         entry.document.close();

@@ -137,9 +137,13 @@ export class ProbeChecker {
   private cache = new Map<string, CachedFunction>();
   private readonly fileRuleResults = new Map<string, FileRuleResult>();
 
+  private lastWhole: { text: string; functionCount: number; diagnostics: Diagnostic[] } | undefined;
+
   constructor(
     private readonly rules: readonly Rule[],
     private readonly onRuleFailure: (failure: RuleFailure) => void = () => undefined,
+    /** Editor mode: while an edit leaves the file unparsable (functions lost to an error), keep the last diagnostics. */
+    private readonly holdWhileBroken = false,
   ) {}
 
   /** Every applicable rule on this version. */
@@ -156,6 +160,19 @@ export class ProbeChecker {
   }
 
   private checkWith(file: ProbeFile, deferSlow: boolean): QuickCheck {
+    const last = this.lastWhole;
+    if (this.holdWhileBroken && last && file.root.hasError && file.functions.length < last.functionCount) {
+      // half-typed code swallowed functions into an error: show the last findings, moved to the new lines
+      return { diagnostics: carryDiagnostics(last.diagnostics, last.text, file.text), deferred: [] };
+    }
+    const result = this.checkAll(file, deferSlow);
+    if (!file.root.hasError || !last || file.functions.length >= last.functionCount) {
+      this.lastWhole = { text: file.text, functionCount: file.functions.length, diagnostics: result.diagnostics };
+    }
+    return result;
+  }
+
+  private checkAll(file: ProbeFile, deferSlow: boolean): QuickCheck {
     const rules = this.rules.filter((rule) => ruleAppliesToKernel(rule, file));
     const diagnostics: Diagnostic[] = [];
     const deferred: string[] = [];
