@@ -7,11 +7,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodeServer, ensureCodeServer } from './harness/code-server';
-import { packageHelperExtension } from './harness/helper-extension-package';
+import { bundleExtensionTests } from './harness/extension-tests-bundle';
 import { loadedPrograms, processesMentioning } from './harness/system-state';
 import { waitFor } from './harness/wait-for';
 import { Workbench, type ProblemRow } from './harness/workbench';
-import { PROBE_FILE, RESULTS_ENV, RUN_CHECKS_TITLE, type CheckOutcome } from './extension-api/check-contract';
+import { parseSummary, PROBE_FILE } from './extension-api/check-contract';
 import { packageVsix, PROJECT_ROOT } from '../packaging/package-vsix';
 
 const OUTPUT_DIR = join(PROJECT_ROOT, 'test-output', 'editor');
@@ -120,16 +120,14 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
     started = performance.now();
     const vsix = join(workDir, 'ebpf-studio.vsix');
     await packageVsix(vsix);
-    const helper = await packageHelperExtension(workDir);
     timings.packageMs = performance.now() - started;
     programsBefore = new Set(loadedPrograms().map((p) => p.id));
     started = performance.now();
     server = await CodeServer.start({
       entryScript,
-      vsixPaths: [vsix, helper],
+      vsixPaths: [vsix],
       workspaceSource: WORKSPACE_FIXTURE,
       logPath: join(OUTPUT_DIR, 'code-server.log'),
-      env: { [RESULTS_ENV]: join(workDir, 'api-checks.json') },
     });
     workbench = await Workbench.open(server.workbenchUrl, OUTPUT_DIR);
     timings.workbenchStartMs = performance.now() - started;
@@ -177,16 +175,17 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
     assert.deepEqual(agentProcesses(), [], 'static checking started an agent');
   });
 
-  step('the VS Code API checks pass (the suite @vscode/test-electron runs too)', async () => {
-    const resultsPath = join(workDir, 'api-checks.json');
-    await workbench.runCommand(RUN_CHECKS_TITLE);
-    const outcome = await waitFor('the API check results', 60_000, () =>
-      existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as CheckOutcome) : undefined,
-    );
-    assert.equal(outcome.error, undefined, outcome.error);
-    const failed = (outcome.results ?? []).filter((r) => !r.ok);
-    assert.deepEqual(failed, [], (outcome.results ?? []).map((r) => `${r.ok ? 'ok' : 'FAILED'} ${r.name}: ${r.detail}`).join('\n'));
-  }, { blocking: false });
+  step(
+    'the VS Code API checks pass, run by the same entry @vscode/test-electron loads',
+    async () => {
+      const testsPath = await bundleExtensionTests(workDir);
+      const lines = await workbench.runExtensionTests(server.extensionTestsUrl(installedExtensionDir(), testsPath), (l) => parseSummary(l) !== undefined, 120_000);
+      const report = lines.filter((l) => /^(ok|FAILED) - /.test(l) || parseSummary(l));
+      const summary = lines.map(parseSummary).find((s) => s !== undefined);
+      assert.ok(summary && summary.passed > 0 && summary.failed === 0, report.join('\n'));
+    },
+    { blocking: false },
+  );
 
   step('the kernel verifier rejects the unfixed probe', async () => {
     await revealProgram();

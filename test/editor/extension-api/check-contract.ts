@@ -1,10 +1,6 @@
-// What the API checks and the Playwright test agree on: the fixture probe, the helper command and
-// where results go, and the result shape. Imports no vscode, so the Node-side test can use it.
+// What the API checks (run by index.ts inside an editor) and the Node-side test agree on: the fixture
+// probe and the lines run() prints. Imports no vscode, so the Playwright-driven test can use it.
 export const PROBE_FILE = 'getppid-latency.bpf.c';
-export const RUN_CHECKS_COMMAND = 'ebpfStudioE2e.runApiChecks';
-export const RUN_CHECKS_TITLE = 'eBPF Studio E2E: Run API Checks';
-/** Environment variable naming the file the helper extension writes its results to. */
-export const RESULTS_ENV = 'EBPF_STUDIO_E2E_RESULTS';
 
 export interface CheckResult {
   name: string;
@@ -12,8 +8,20 @@ export interface CheckResult {
   detail: string;
 }
 
-/** What the helper extension writes: the results, or why the checks could not run. */
-export interface CheckOutcome {
-  results?: CheckResult[];
-  error?: string;
+/** run() prints one line per check, `ok - name: detail` or `FAILED - name: detail`, then this summary. */
+export const SUMMARY_PREFIX = 'eBPF Studio API checks:';
+
+export function resultLine(result: CheckResult): string {
+  return `${result.ok ? 'ok' : 'FAILED'} - ${result.name}: ${result.detail}`;
+}
+
+export function summaryLine(results: CheckResult[]): string {
+  const failed = results.filter((r) => !r.ok).length;
+  return `${SUMMARY_PREFIX} ${results.length - failed} passed, ${failed} failed`;
+}
+
+/** The (passed, failed) counts of a summary line, or undefined for any other line. */
+export function parseSummary(line: string): { passed: number; failed: number } | undefined {
+  const match = new RegExp(`${SUMMARY_PREFIX} (\\d+) passed, (\\d+) failed`).exec(line);
+  return match ? { passed: Number(match[1]), failed: Number(match[2]) } : undefined;
 }

@@ -1,5 +1,5 @@
-// The editor checks that need the VS Code API, written once for any host: code-server (through the
-// helper extension) and desktop VS Code under @vscode/test-electron (through index.ts's run()).
+// The editor checks that need the VS Code API, written once for any host: index.ts runs them in code-server
+// (loaded through the workbench) and in desktop VS Code under @vscode/test-electron alike.
 import * as vscode from 'vscode';
 import type { CheckResult } from './check-contract';
 

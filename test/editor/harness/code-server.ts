@@ -36,7 +36,7 @@ export async function ensureCodeServer(): Promise<string> {
 
 export interface CodeServerOptions {
   entryScript: string;
-  /** Extensions to install before starting: the packaged eBPF Studio and test helpers. */
+  /** Extensions to install before starting (the packaged eBPF Studio). */
   vsixPaths: string[];
   /** Folder copied into the session's temp dir and opened as the workspace. */
   workspaceSource: string;
@@ -75,6 +75,19 @@ export class CodeServer {
   /** URL that opens the workbench on the workspace folder. */
   get workbenchUrl(): string {
     return `${this.url}?folder=${encodeURIComponent(this.workspaceDir)}`;
+  }
+
+  /**
+   * URL of a workbench window that runs extension tests, as `code --extensionDevelopmentPath
+   * --extensionTestsPath` would: the web workbench reads both from its `payload` parameter.
+   */
+  extensionTestsUrl(extensionDevelopmentPath: string, extensionTestsPath: string): string {
+    const remote = (path: string) => `vscode-remote://${new URL(this.url).host}${path}`;
+    const payload = [
+      ['extensionDevelopmentPath', remote(extensionDevelopmentPath)],
+      ['extensionTestsPath', remote(extensionTestsPath)],
+    ];
+    return `${this.workbenchUrl}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   }
 
   static async start(options: CodeServerOptions): Promise<CodeServer> {

@@ -57,6 +57,40 @@ export class Workbench {
     }
   }
 
+  /**
+   * Opens `url` (a CodeServer.extensionTestsUrl) in a second window and returns the console lines the
+   * extension tests print there, up to the line `isLast` accepts; the window closes itself when they end.
+   */
+  async runExtensionTests(url: string, isLast: (line: string) => boolean, timeoutMs: number): Promise<string[]> {
+    const page = await this.browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const lines: string[] = [];
+    try {
+      const finished = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the extension tests printed no final line within ${timeoutMs} ms; got:\n${lines.join('\n')}`)), timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        // The extension host's console reaches the page as e.g. "%c INFO color: #33f ok - …".
+        page.on('console', (message) => {
+          const line = message.text().replace(/^%c\s+\w+\s+color:\s*\S+\s+/, '');
+          lines.push(line);
+          if (isLast(line)) done();
+        });
+        page.on('close', () => {
+          clearTimeout(timer);
+          if (lines.some(isLast)) resolve();
+          else reject(new Error(`the extension tests window closed before a final line; got:\n${lines.join('\n')}`));
+        });
+      });
+      await page.goto(url);
+      await finished;
+      return lines;
+    } finally {
+      if (!page.isClosed()) await page.close();
+    }
+  }
+
   async close(): Promise<void> {
     await this.browser.close();
     rmSync(this.profileDir, { recursive: true, force: true });
