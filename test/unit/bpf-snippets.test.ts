@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createCParser, loadCLanguage } from '../../server/src/analysis/c-parser';
 import { maskBpfMacros } from '../../server/src/analysis/bpf-macro-mask';
+import { runningKernelVersion } from '../../server/src/kernel/kernel-version';
+import { checkText } from '../../cli/src/check-command';
 
 const root = join(__dirname, '..', '..');
 const snippets = JSON.parse(readFileSync(join(root, 'snippets', 'bpf-c.json'), 'utf8')) as Record<string, { prefix: string[]; body: string[]; description: string }>;
@@ -101,6 +103,23 @@ test('every snippet parses without a syntax error (tree-sitter C, BPF macros mas
   parser.delete();
 });
 
+const PROBE_HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n#include <bpf/bpf_core_read.h>\n';
+
+/** A snippet as a whole probe file: the usual includes, the snippet, and a licence unless it is the licence. */
+function asProbeFile(text: string): string {
+  return PROBE_HEADER + text + (text.includes('SEC("license")') ? '' : '\nchar LICENSE[] SEC("license") = "GPL";\n');
+}
+
+test('no snippet draws a static-rule finding (the rules the language server runs as you type)', async () => {
+  const findings: string[] = [];
+  for (const { name, text } of expanded) {
+    for (const d of await checkText(asProbeFile(text), `/snippets/${name}.bpf.c`, runningKernelVersion())) {
+      if ((d.severity ?? 1) <= 2) findings.push(`${name}:${d.range.start.line + 1}: [${String(d.code)}] ${d.message}`);
+    }
+  }
+  assert.deepEqual(findings, []);
+});
+
 function missingCompilePrerequisite(): string | undefined {
   if (!existsSync('/usr/bin/clang-19')) return 'clang-19 (/usr/bin/clang-19)';
   if (!existsSync('/usr/include/bpf/bpf_helpers.h')) return 'libbpf-dev (/usr/include/bpf/bpf_helpers.h)';
@@ -121,12 +140,10 @@ test('every snippet compiles for BPF with clang-19 against vmlinux.h', { skip: m
   try {
     writeFileSync(join(dir, 'vmlinux.h'), execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 256 * 1024 * 1024 }));
     const targetArch = { x64: 'x86', arm64: 'arm64', s390x: 's390', ppc64: 'powerpc', riscv64: 'riscv' }[arch()] ?? arch();
-    const header = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n#include <bpf/bpf_core_read.h>\n';
-    const licence = '\nchar LICENSE[] SEC("license") = "GPL";\n';
     const results = await Promise.all(
       expanded.map(async ({ name, text }, index) => {
         const file = join(dir, `snippet-${index}.bpf.c`);
-        writeFileSync(file, header + text + (text.includes('SEC("license")') ? '' : licence));
+        writeFileSync(file, asProbeFile(text));
         try {
           await promisify(execFile)('/usr/bin/clang-19', ['-fsyntax-only', '-Werror', '-Wno-unused-variable', '-Wno-unused-function', '-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${targetArch}`, '-I', dir, file]);
           return undefined;
