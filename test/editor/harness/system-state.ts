@@ -1,4 +1,4 @@
-// Reads what the editor test must see on the machine: loaded BPF programs (bpftool) and the
+// Reads what the editor test must see on the machine: loaded BPF programs and maps (bpftool) and the
 // processes a code-server session started (/proc), e.g. whether an eBPF Studio agent is running.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -13,6 +13,18 @@ export interface LoadedProgram {
 export function loadedPrograms(): LoadedProgram[] {
   const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return (JSON.parse(out) as { id: number; name?: string; type: string }[]).map((p) => ({ id: p.id, name: p.name ?? '', type: p.type }));
+}
+
+export interface LoadedMap {
+  id: number;
+  name: string;
+  type: string;
+}
+
+/** Every BPF map on this machine, from `bpftool -j map show`. */
+export function loadedMaps(): LoadedMap[] {
+  const out = execFileSync('bpftool', ['-j', 'map', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return (JSON.parse(out) as { id: number; name?: string; type: string }[]).map((m) => ({ id: m.id, name: m.name ?? '', type: m.type }));
 }
 
 export interface ProcessInfo {
