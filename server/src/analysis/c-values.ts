@@ -59,6 +59,7 @@ export interface LocalVariable {
 interface FileValues {
   defines: Map<string, string>;
   structs: Map<string, StructLayout>;
+  sizes: Map<string, number | null>;
 }
 
 const cache = new WeakMap<ProbeFile, FileValues>();
@@ -77,7 +78,7 @@ function fileValues(file: ProbeFile): FileValues {
   for (const match of file.text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+([^\n]*?)[ \t]*(?:\/\/.*|\/\*.*\*\/)?$/gm)) {
     defines.set(match[1], match[2]);
   }
-  values = { defines, structs: new Map() };
+  values = { defines, structs: new Map(), sizes: new Map() };
   cache.set(file, values);
   for (const specifier of file.root.descendantsOfType('struct_specifier')) {
     if (!specifier) continue;
@@ -142,6 +143,22 @@ function scalarAlignment(_file: ProbeFile, size: number): number {
 
 /** Size in bytes of a type written in the file ("u32", "struct event", "char"); null when unknown. */
 export function typeSize(file: ProbeFile, type: string): number | null {
+  const sizes = fileValues(file).sizes;
+  const known = sizes.get(type);
+  if (known !== undefined) return known;
+  sizes.set(type, null);
+  const size = computeTypeSize(file, type);
+  sizes.set(type, size);
+  return size;
+}
+
+/** A fingerprint of everything outside functions that sizes and constants depend on (#defines, struct layouts). */
+export function typeContextSignature(file: ProbeFile): string {
+  const values = fileValues(file);
+  return JSON.stringify([[...values.defines], [...values.structs].map(([name, layout]) => [name, layout.size, layout.hasPadding])]);
+}
+
+function computeTypeSize(file: ProbeFile, type: string): number | null {
   const normal = normaliseType(type);
   if (normal.endsWith('*')) return 8;
   if (Object.hasOwn(KNOWN_SIZES, normal)) return KNOWN_SIZES[normal];

@@ -10,17 +10,29 @@ const STACK_LIMIT = 512;
 /** Program types whose subprograms get a private stack (x86-64 JIT, Linux 6.14+), so only each frame must fit. */
 const PRIVATE_STACK_TYPES = new Set(['kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing']);
 const PRIVATE_STACK_SINCE = '6.14';
+const SUMMARY_CACHE_LIMIT = 20_000;
+
+/** What one function body needs, independent of where the function sits in the file (so it can be cached). */
+interface FunctionSummary {
+  bytes: number;
+  /** The largest local, with its declaration's offsets relative to the function's start. */
+  largest: { name: string; bytes: number; start: number; end: number } | null;
+  callees: string[];
+}
 
 interface Frame {
   bytes: number;
   /** The largest local in this frame (including inlined helpers), for the finding's position. */
-  largest: { local: LocalVariable; bytes: number; fn: ProbeFunction } | null;
+  largest: { name: string; bytes: number; start: number; end: number; fn: ProbeFunction } | null;
 }
 
 interface Chain {
   bytes: number;
   path: { fn: ProbeFunction; bytes: number }[];
 }
+
+/** Summaries by function text and type context: a keystroke re-summarises only the functions it changed. */
+const summaryCache = new Map<string, FunctionSummary>();
 
 function isAggregate(local: LocalVariable): boolean {
   return local.pointerDepth === 0 && (local.arrayLengths.length > 0 || /^(struct|union)\s/.test(local.baseType));
@@ -31,16 +43,93 @@ function isOutOfLine(fn: ProbeFunction): boolean {
   return fn.isNoinline || (!fn.isStatic && !fn.isInline);
 }
 
+/** The #defines and struct definitions sizes depend on, read from the text (cheaper than walking the tree). */
+function typeContext(file: ProbeFile): string {
+  const defines = file.text.match(/^[ \t]*#[ \t]*define[^\n]*/gm) ?? [];
+  const structs = file.text.match(/\b(struct|union)\s+\w+\s*\{[^}]*\}/g) ?? [];
+  return [...defines, ...structs].join('\n');
+}
+
+function summarise(file: ProbeFile, fn: ProbeFunction): FunctionSummary {
+  const base = fn.node.startIndex;
+  const addressTaken = new Set([...file.textOf(fn.body).matchAll(/&\s*([A-Za-z_]\w*)/g)].map((m) => m[1]));
+  // blocks that cannot be live at the same time share stack: a block costs its own locals plus its largest inner block.
+  // Block nesting is worked out from text ranges (walking node.parent is slow in tree-sitter).
+  const spans = [fn.body, ...fn.body.descendantsOfType('compound_statement').filter((b): b is Node => b != null && !b.equals(fn.body))].map((node) => ({
+    node,
+    start: node.startIndex,
+    end: node.endIndex,
+  }));
+  const innermostAround = (start: number, end: number, strict: boolean) =>
+    spans
+      .filter((b) => b.start <= start && end <= b.end && !(strict && b.start === start && b.end === end))
+      .reduce((best, b) => (b.start >= best.start ? b : best), spans[0]).node;
+  type Block = { node: Node; own: NonNullable<FunctionSummary['largest']> | null; ownBytes: number; inner: { bytes: number; largest: FunctionSummary['largest'] } };
+  const blocks = new Map<number, Block>();
+  const blockOf = (node: Node): Block => {
+    let entry = blocks.get(node.startIndex);
+    if (!entry) blocks.set(node.startIndex, (entry = { node, own: null, ownBytes: 0, inner: { bytes: 0, largest: null } }));
+    return entry;
+  };
+  blockOf(fn.body);
+  for (const local of localVariables(file, fn).values()) {
+    if (local.isParameter || (!isAggregate(local) && !addressTaken.has(local.name))) continue;
+    const size = variableSize(file, local);
+    if (size == null) continue;
+    const slot = Math.ceil(size / 8) * 8;
+    const block = blockOf(innermostAround(local.declaration.startIndex, local.declaration.endIndex, false));
+    block.ownBytes += slot;
+    if (block.own == null || slot > block.own.bytes) {
+      block.own = { name: local.name, bytes: slot, start: local.declaration.startIndex - base, end: local.declaration.endIndex - base };
+    }
+  }
+  const total = (entry: Block) => {
+    const largest = entry.inner.largest && (entry.own == null || entry.inner.largest.bytes > entry.own.bytes) ? entry.inner.largest : entry.own;
+    return { bytes: entry.ownBytes + entry.inner.bytes, largest };
+  };
+  // fold the innermost blocks first (a nested block starts later) into the nearest enclosing block with locals
+  for (const entry of [...blocks.values()].sort((a, b) => b.node.startIndex - a.node.startIndex)) {
+    if (entry.node.equals(fn.body)) continue;
+    let parent = innermostAround(entry.node.startIndex, entry.node.endIndex, true);
+    while (!blocks.has(parent.startIndex) && !parent.equals(fn.body)) parent = innermostAround(parent.startIndex, parent.endIndex, true);
+    const target = blockOf(parent);
+    const folded = total(entry);
+    if (folded.bytes > target.inner.bytes) target.inner = folded;
+  }
+  const body = total(blockOf(fn.body));
+  return { bytes: body.bytes, largest: body.largest, callees: [...new Set(fn.calls.map((call) => call.name))] };
+}
+
 class StackModel {
   private readonly frames = new Map<string, Frame>();
   private readonly chains = new Map<string, Chain>();
+  private readonly summaries = new Map<string, FunctionSummary>();
+  private readonly byName: Map<string, ProbeFunction>;
+  private readonly context: string;
 
-  constructor(private readonly file: ProbeFile) {}
+  constructor(private readonly file: ProbeFile) {
+    this.byName = new Map(file.functions.map((fn) => [fn.name, fn]));
+    this.context = typeContext(file);
+  }
 
-  private callees(fn: ProbeFunction): { callee: ProbeFunction; call: Node }[] {
-    return fn.calls.flatMap((call) => {
-      const callee = this.file.functionNamed(call.name);
-      return callee && callee !== fn && !callee.isProgram ? [{ callee, call: call.node }] : [];
+  private summary(fn: ProbeFunction): FunctionSummary {
+    let summary = this.summaries.get(fn.name);
+    if (summary) return summary;
+    const key = `${this.context}\u0000${fn.isStatic}${fn.isInline}${fn.isNoinline}\u0000${this.file.textOf(fn.node)}`;
+    summary = summaryCache.get(key);
+    if (!summary) {
+      if (summaryCache.size >= SUMMARY_CACHE_LIMIT) summaryCache.clear();
+      summary = summarise(this.file, fn);
+      summaryCache.set(key, summary);
+    }
+    this.summaries.set(fn.name, summary);
+    return summary;
+  }
+
+  private callees(fn: ProbeFunction): ProbeFunction[] {
+    return this.summary(fn).callees.flatMap((name) => {
+      const callee = this.byName.get(name);
+      return callee && callee !== fn && !callee.isProgram ? [callee] : [];
     });
   }
 
@@ -49,45 +138,11 @@ class StackModel {
     const cached = this.frames.get(fn.name);
     if (cached) return cached;
     visiting.add(fn.name);
-    const locals = [...localVariables(this.file, fn).values()].filter((local) => !local.isParameter);
-    const bodyText = this.file.textOf(fn.body);
-    const slotOf = (local: LocalVariable): number => {
-      const addressTaken = !isAggregate(local) && bodyText.includes(`&${local.name}`);
-      if (!isAggregate(local) && !addressTaken) return 0;
-      const size = variableSize(this.file, local);
-      return size == null ? 0 : Math.ceil(size / 8) * 8;
-    };
-    // blocks that cannot be live at the same time share stack: a block costs its own locals plus its largest inner block
-    const blockFrame = (block: Node): Frame => {
-      const here: Frame = { bytes: 0, largest: null };
-      let inner: Frame = { bytes: 0, largest: null };
-      const visit = (node: Node) => {
-        for (const child of node.namedChildren) {
-          if (!child) continue;
-          if (child.type === 'compound_statement') {
-            const nested = blockFrame(child);
-            if (nested.bytes > inner.bytes) inner = nested;
-          } else if (child.type === 'declaration') {
-            for (const local of locals.filter((l) => l.declaration.equals(child))) {
-              const slot = slotOf(local);
-              here.bytes += slot;
-              if (slot > 0 && (here.largest == null || slot > here.largest.bytes)) here.largest = { local, bytes: slot, fn };
-            }
-          } else {
-            visit(child);
-          }
-        }
-      };
-      visit(block);
-      const innerLargest = inner.largest;
-      const largest = innerLargest && (here.largest == null || innerLargest.bytes > here.largest.bytes) ? innerLargest : here.largest;
-      return { bytes: here.bytes + inner.bytes, largest };
-    };
-    const body = blockFrame(fn.body);
-    let bytes = body.bytes;
-    let largest = body.largest;
+    const own = this.summary(fn);
+    let bytes = own.bytes;
+    let largest: Frame['largest'] = own.largest ? { ...own.largest, fn } : null;
     let inlined: Frame | null = null;
-    for (const { callee } of this.callees(fn)) {
+    for (const callee of this.callees(fn)) {
       if (isOutOfLine(callee) || visiting.has(callee.name)) continue;
       const frame = this.frame(callee, visiting);
       if (!inlined || frame.bytes > inlined.bytes) inlined = frame;
@@ -109,9 +164,8 @@ class StackModel {
     visiting.add(fn.name);
     const own = this.frame(fn).bytes;
     let deepest: Chain = { bytes: 0, path: [] };
-    const reachable = [fn, ...this.inlinedInto(fn)];
-    for (const holder of reachable) {
-      for (const { callee } of this.callees(holder)) {
+    for (const holder of [fn, ...this.inlinedInto(fn)]) {
+      for (const callee of this.callees(holder)) {
         if (!isOutOfLine(callee) || visiting.has(callee.name)) continue;
         const next = this.chain(callee, visiting);
         if (next.bytes > deepest.bytes) deepest = next;
@@ -125,7 +179,7 @@ class StackModel {
 
   private inlinedInto(fn: ProbeFunction, seen = new Set<string>()): ProbeFunction[] {
     const result: ProbeFunction[] = [];
-    for (const { callee } of this.callees(fn)) {
+    for (const callee of this.callees(fn)) {
       if (isOutOfLine(callee) || seen.has(callee.name)) continue;
       seen.add(callee.name);
       result.push(callee, ...this.inlinedInto(callee, seen));
@@ -136,8 +190,8 @@ class StackModel {
   /** The call in `fn` (or a helper inlined into it) that enters `target`. */
   callSite(fn: ProbeFunction, target: ProbeFunction): Node | null {
     for (const holder of [fn, ...this.inlinedInto(fn)]) {
-      const site = this.callees(holder).find(({ callee }) => callee === target);
-      if (site) return site.call;
+      const site = holder.calls.find((call) => call.name === target.name);
+      if (site) return site.node;
     }
     return null;
   }
@@ -151,13 +205,13 @@ export function checkStackSize(file: ProbeFile): Finding[] {
     if (!fn.isProgram && !isOutOfLine(fn)) continue;
     const frame = model.frame(fn);
     if (frame.bytes <= STACK_LIMIT || !frame.largest) continue;
-    const { local, bytes, fn: owner } = frame.largest;
-    const key = `${owner.name}:${local.name}`;
+    const { name, bytes, start, end, fn: owner } = frame.largest;
+    const key = `${owner.name}:${name}`;
     if (flaggedFrames.has(key)) continue;
     flaggedFrames.add(key);
     findings.push({
-      range: file.rangeOf(local.declaration),
-      message: `'${fn.name}' needs about ${frame.bytes} bytes of stack (this '${local.name}' alone takes ${bytes}); the BPF stack is ${STACK_LIMIT} bytes — move large buffers into a BPF_MAP_TYPE_PERCPU_ARRAY scratch map`,
+      range: file.offsetRange(owner.node.startIndex + start, owner.node.startIndex + end),
+      message: `'${fn.name}' needs about ${frame.bytes} bytes of stack (this '${name}' alone takes ${bytes}); the BPF stack is ${STACK_LIMIT} bytes — move large buffers into a BPF_MAP_TYPE_PERCPU_ARRAY scratch map`,
       verifierMessage: 'Looks like the BPF stack limit is exceeded. Please move large on stack variables into BPF per-cpu array map.',
     });
   }
