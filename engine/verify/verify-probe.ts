@@ -44,6 +44,8 @@ export interface VerifyProbeResult {
   programs: ProgramReport[];
   vmlinux?: VmlinuxOrigin;
   target: HelloResult;
+  /** The compiled object (absent after a compile error), to re-verify one program at log level 2 on demand. */
+  object?: Buffer;
   timings: { vmlinuxMs: number; compileMs: number; verifyMs: number; parseMs: number; totalMs: number };
 }
 
@@ -77,9 +79,9 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
   const [target, clang] = await Promise.all([targetHello(options.agent), findClang(options.clangPath ?? '')]);
   const timings = { vmlinuxMs: 0, compileMs: 0, verifyMs: 0, parseMs: 0, totalMs: 0 };
   const diagnostics = new Map<string, Diagnostic[]>();
-  const finish = (verdict: ProbeVerdict, programs: ProgramReport[], vmlinux?: VmlinuxOrigin): VerifyProbeResult => {
+  const finish = (verdict: ProbeVerdict, programs: ProgramReport[], vmlinux?: VmlinuxOrigin, object?: Buffer): VerifyProbeResult => {
     timings.totalMs = Math.round(performance.now() - started);
-    return { sourcePath, verdict, diagnostics, programs, target, timings, ...(vmlinux ? { vmlinux } : {}) };
+    return { sourcePath, verdict, diagnostics, programs, target, timings, ...(vmlinux ? { vmlinux } : {}), ...(object ? { object } : {}) };
   };
 
   let sourceText: string;
@@ -126,27 +128,27 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
   progress(`$ ${compiled.command.join(' ')}  (${compiled.ms} ms)`);
   for (const [path, list] of compiled.diagnostics) for (const d of list) addDiagnostic(diagnostics, path, d);
   if (!compiled.object) return finish('compile-error', [], vmlinux);
+  const objectBytes = compiled.object;
 
   const t = performance.now();
   let verdicts: ProgramVerdict[];
   try {
     const result = await options.agent.request(
       'verify',
-      { object: compiled.object.toString('base64'), objectName: basename(sourcePath).replace(/\.c$/, '.o'), ...(options.logLevel ? { logLevel: options.logLevel } : {}) },
+      { object: objectBytes.toString('base64'), objectName: basename(sourcePath).replace(/\.c$/, '.o'), ...(options.logLevel ? { logLevel: options.logLevel } : {}) },
       { timeoutMs: options.verifyTimeoutMs ?? 300_000 },
     );
     verdicts = result.programs;
   } catch (err) {
     if (!(err instanceof AgentRequestError) || !['ENOPROGRAMS', 'ENOTBPF', 'ENOENT'].includes(err.code)) throw err;
     addDiagnostic(diagnostics, sourcePath, wholeFileDiagnostic(err.message, 'verifier', err.code === 'ENOPROGRAMS' ? 'no-programs' : 'not-bpf'));
-    return finish('load-error', [], vmlinux);
+    return finish('load-error', [], vmlinux, objectBytes);
   }
   timings.verifyMs = Math.round(performance.now() - t);
 
   const p = performance.now();
   const sourceLines = sourceText.split('\n');
-  const object = compiled.object;
-  const diagnose = (verdict: ProgramVerdict) => verdictDiagnostic(verdict, { sourcePath, object, ...(target.lockdown ? { lockdown: target.lockdown } : {}) });
+  const diagnose = (verdict: ProgramVerdict) => verdictDiagnostic(verdict, { sourcePath, object: objectBytes, ...(target.lockdown ? { lockdown: target.lockdown } : {}) });
   const programs: ProgramReport[] = [];
   let rerunMs = 0;
   for (let verdict of verdicts) {
@@ -154,7 +156,7 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
     if (rejected && rejected.lineFrom !== 'line-info' && (options.logLevel ?? 1) === 1 && verdict.log.trim() !== '') {
       // Level 1 drops the log of finished paths; level 2 keeps every annotation, so its nearest one is exact.
       const t2 = performance.now();
-      const [detailed] = (await options.agent.request('verify', { object: object.toString('base64'), objectName: basename(sourcePath).replace(/\.c$/, '.o'), programs: [verdict.name], logLevel: 2 }, { timeoutMs: options.verifyTimeoutMs ?? 300_000 })).programs;
+      const [detailed] = (await options.agent.request('verify', { object: objectBytes.toString('base64'), objectName: basename(sourcePath).replace(/\.c$/, '.o'), programs: [verdict.name], logLevel: 2 }, { timeoutMs: options.verifyTimeoutMs ?? 300_000 })).programs;
       rerunMs += performance.now() - t2;
       timings.verifyMs += Math.round(performance.now() - t2);
       if (detailed && !detailed.accepted) {
@@ -178,5 +180,5 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
         : `${program.name}: rejected${program.errno !== undefined ? ` (errno ${program.errno})` : ''}${program.failure ? ` at ${basename(program.failure.path)}:${program.failure.line + 1}` : ''}`,
     );
   }
-  return finish(programs.every((prog) => prog.accepted) ? 'accepted' : 'rejected', programs, vmlinux);
+  return finish(programs.every((prog) => prog.accepted) ? 'accepted' : 'rejected', programs, vmlinux, objectBytes);
 }

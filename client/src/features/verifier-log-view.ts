@@ -20,15 +20,20 @@ interface RenderedLog {
   errorLines: number[];
 }
 
-function logUri(source: vscode.Uri, program: string): vscode.Uri {
+function logUri(source: vscode.Uri, program: string, level: 1 | 2): vscode.Uri {
   const name = source.path.split('/').pop() ?? 'probe';
-  return vscode.Uri.from({ scheme: SCHEME, path: `/${name} — ${program}.log`, query: new URLSearchParams({ source: source.toString(), program }).toString() });
+  const query = new URLSearchParams({ source: source.toString(), program, level: String(level) }).toString();
+  return vscode.Uri.from({ scheme: SCHEME, path: `/${name} — ${program}${level === 2 ? ' (level 2)' : ''}.log`, query });
 }
 
-function render(sourcePath: string, program: ProgramReport, target: string): RenderedLog {
+function levelOf(uri: vscode.Uri): 1 | 2 {
+  return new URLSearchParams(uri.query).get('level') === '2' ? 2 : 1;
+}
+
+function render(sourcePath: string, program: ProgramReport, target: string, level: 1 | 2): RenderedLog {
   const parsed = parseVerifierLog(program.log);
   const header = [
-    `# ${program.name} (${program.section}) on ${target}: ${program.accepted ? 'accepted' : `rejected${program.errno !== undefined ? `, errno ${program.errno}` : ''}`}`,
+    `# ${program.name} (${program.section}) on ${target}: ${program.accepted ? 'accepted' : `rejected${program.errno !== undefined ? `, errno ${program.errno}` : ''}`} · log level ${level}`,
     ...(program.accepted ? [`# ${programFigures(program)}`] : []),
     ...(program.failure ? [`# failing line: ${program.failure.path}:${program.failure.line + 1}`] : []),
     ...(program.logTruncated ? ['# the log exceeded the largest buffer; the kernel kept its end'] : []),
@@ -58,10 +63,12 @@ function render(sourcePath: string, program: ProgramReport, target: string): Ren
   return { text: lines.join('\n'), links, pathLines, errorLines };
 }
 
-class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode.DocumentLinkProvider {
+class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode.DocumentLinkProvider, vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private readonly rendered = new Map<string, RenderedLog>();
+  /** Level-2 verdicts fetched on demand, by log document URI. */
+  readonly detailed = new Map<string, ProgramReport>();
 
   constructor(private readonly store: VerificationStore) {}
 
@@ -69,7 +76,7 @@ class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode
     const query = new URLSearchParams(uri.query);
     const source = vscode.Uri.parse(query.get('source') ?? '');
     const stored = this.store.get(source);
-    const program = stored?.result.programs.find((p) => p.name === query.get('program'));
+    const program = levelOf(uri) === 2 ? this.detailed.get(uri.toString()) : stored?.result.programs.find((p) => p.name === query.get('program'));
     return stored && program ? { source, program, target: stored.target } : undefined;
   }
 
@@ -78,10 +85,22 @@ class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode
     if (!rendered) {
       const found = this.lookup(uri);
       if (!found) return undefined;
-      rendered = render(found.source.fsPath, found.program, found.target);
+      rendered = render(found.source.fsPath, found.program, found.target, levelOf(uri));
       this.rendered.set(uri.toString(), rendered);
     }
     return rendered;
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const found = this.lookup(document.uri);
+    if (!found || levelOf(document.uri) === 2) return [];
+    return [
+      new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), {
+        title: 'Reload at log level 2 (the state after every instruction)',
+        command: 'ebpfStudio.showVerifierLog',
+        arguments: [found.source, found.program.name, 2],
+      }),
+    ];
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -102,6 +121,7 @@ class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode
       const uri = vscode.Uri.parse(key);
       if (new URLSearchParams(uri.query).get('source') === source.toString()) {
         this.rendered.delete(key);
+        if (levelOf(uri) === 2) this.detailed.delete(key);
         this.changed.fire(uri);
       }
     }
@@ -109,6 +129,22 @@ class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode
 
   forget(uri: vscode.Uri): void {
     this.rendered.delete(uri.toString());
+    this.detailed.delete(uri.toString());
+  }
+}
+
+/** Verifies one program again at log level 2 on the target that produced the stored result. */
+async function fetchLevel2(studio: Studio, target: string, object: Buffer | undefined, program: ProgramReport): Promise<ProgramReport | undefined> {
+  if (!object) return undefined;
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Verifying ${program.name} at log level 2 on ${target}` }, async () => {
+      const agent = await studio.connect(target);
+      const [verdict] = (await agent.request('verify', { object: object.toString('base64'), programs: [program.name], logLevel: 2 }, { timeoutMs: 300_000 })).programs;
+      return verdict ? { ...verdict, ...(program.declarationLine !== undefined ? { declarationLine: program.declarationLine } : {}), ...(program.failure ? { failure: program.failure } : {}) } : undefined;
+    });
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Verifier log at level 2 (${target}): ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
   }
 }
 
@@ -138,11 +174,12 @@ export function activate(studio: Studio): void {
     errorDecoration,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
     vscode.languages.registerDocumentLinkProvider({ scheme: SCHEME }, documents),
+    vscode.languages.registerCodeLensProvider({ scheme: SCHEME }, documents),
     store.onDidChange((source) => documents.sourceChanged(source)),
     vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach(decorate)),
     vscode.workspace.onDidChangeTextDocument((e) => vscode.window.visibleTextEditors.filter((ed) => ed.document === e.document).forEach(decorate)),
     vscode.workspace.onDidCloseTextDocument((document) => document.uri.scheme === SCHEME && documents.forget(document.uri)),
-    vscode.commands.registerCommand('ebpfStudio.showVerifierLog', async (uriArg?: unknown, programArg?: unknown) => {
+    vscode.commands.registerCommand('ebpfStudio.showVerifierLog', async (uriArg?: unknown, programArg?: unknown, levelArg?: unknown) => {
       const source = uriArg instanceof vscode.Uri ? uriArg : vscode.window.activeTextEditor?.document.uri;
       if (!source || source.scheme !== 'file') {
         void vscode.window.showWarningMessage('Show Verifier Log works on an eBPF C file (*.bpf.c) that has been verified.');
@@ -164,7 +201,14 @@ export function activate(studio: Studio): void {
         program = picked?.program;
       }
       if (!program) return;
-      const document = await vscode.workspace.openTextDocument(logUri(source, program.name));
+      const level = levelArg === 2 ? 2 : 1;
+      const uri = logUri(source, program.name, level);
+      if (level === 2 && !documents.detailed.has(uri.toString())) {
+        const detailed = await fetchLevel2(studio, stored.target, stored.result.object, program);
+        if (!detailed) return;
+        documents.detailed.set(uri.toString(), detailed);
+      }
+      const document = await vscode.workspace.openTextDocument(uri);
       const editor = await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside });
       decorate(editor);
       const failing = documents.renderedFor(document.uri)?.errorLines[0];
