@@ -55,6 +55,8 @@ export class MapTableModel {
   private curOfPrevBuffer: Int32Array = new Int32Array(0);
   private orderBuffers: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
   private identityBuffer: Int32Array = new Int32Array(0);
+  /** Every key sits where it was in the previous snapshot (nothing added, removed or moved). */
+  private keysUnchanged = false;
   /** Figures of the last update, for the status line and the benchmark. */
   lastSortKind: 'none' | 'incremental' | 'full' = 'none';
 
@@ -177,6 +179,7 @@ export class MapTableModel {
     const prev = this.prev;
     const n = cur.count;
     const map = this.prevIndexOf.length === n ? this.prevIndexOf : new Int32Array(n);
+    this.keysUnchanged = false;
     if (!prev) {
       map.fill(-1);
       this.prevIndexOf = map;
@@ -189,6 +192,18 @@ export class MapTableModel {
     const a32 = words ? new Uint32Array(a.buffer, a.byteOffset, (n * ks) / 4) : undefined;
     const b32 = words ? new Uint32Array(b.buffer, b.byteOffset, (prev.count * ks) / 4) : undefined;
     const kw = ks / 4;
+    if (a32 && b32 && n === prev.count) {
+      // Fast path: one flat pass over all key words; most refreshes change no key at all.
+      let w = 0;
+      const words = a32.length;
+      while (w < words && a32[w] === b32[w]) w++;
+      if (w === words) {
+        for (let i = 0; i < n; i++) map[i] = i;
+        this.keysUnchanged = true;
+        this.prevIndexOf = map;
+        return;
+      }
+    }
     let misses = 0;
     for (let i = 0; i < n; i++) {
       let same = i < prev.count;
@@ -202,6 +217,7 @@ export class MapTableModel {
       map[i] = same ? i : -2;
       if (!same) misses++;
     }
+    this.keysUnchanged = misses === 0 && n === prev.count;
     if (misses > 0) {
       const index = new Map<string, number>();
       const keyString = (bytes: Uint8Array, i: number) => String.fromCharCode.apply(null, bytes.subarray(i * ks, (i + 1) * ks) as unknown as number[]);
@@ -232,7 +248,7 @@ export class MapTableModel {
             const v = this.rate(vc.source, i);
             keys[i] = v === v ? sign * v : Infinity;
           }
-        } else {
+        } else if (!readPlainColumn(vc.source, vc.source.side === 'key' ? cur.keys : cur.values, vc.source.side === 'key' ? this.keySize : this.stride, n, sign, keys)) {
           const num = vc.source.num;
           const dv = vc.source.side === 'key' ? cur.kdv : cur.vdv;
           const stride = vc.source.side === 'key' ? this.keySize : this.stride;
@@ -265,19 +281,27 @@ export class MapTableModel {
     if (newData && this.prev && before.length > 0) {
       if (this.curOfPrevBuffer.length !== this.prev.count) this.curOfPrevBuffer = new Int32Array(this.prev.count);
       const curOfPrev = this.curOfPrevBuffer;
-      curOfPrev.fill(-1);
-      for (let i = 0; i < n; i++) if (this.prevIndexOf[i] >= 0) curOfPrev[this.prevIndexOf[i]] = i;
+      if (!this.keysUnchanged) {
+        curOfPrev.fill(-1);
+        for (let i = 0; i < n; i++) if (this.prevIndexOf[i] >= 0) curOfPrev[this.prevIndexOf[i]] = i;
+      }
       // Two order buffers take turns: the previous order is read while the next one is written.
       const spare = this.orderBuffers[0] === before ? 1 : 0;
       if (this.orderBuffers[spare].length !== n) this.orderBuffers[spare] = new Int32Array(n);
       const order = this.orderBuffers[spare];
       let k = 0;
-      for (let r = 0; r < before.length; r++) {
-        const p = before[r];
-        const c = p < curOfPrev.length ? curOfPrev[p] : -1;
-        if (c >= 0) order[k++] = c;
+      if (this.keysUnchanged && before.length === n) {
+        // Same keys at the same places: the previous order applies as is.
+        order.set(before);
+        k = n;
+      } else {
+        for (let r = 0; r < before.length; r++) {
+          const p = before[r];
+          const c = p < curOfPrev.length ? curOfPrev[p] : -1;
+          if (c >= 0) order[k++] = c;
+        }
+        for (let i = 0; i < n; i++) if (this.prevIndexOf[i] < 0) order[k++] = i;
       }
-      for (let i = 0; i < n; i++) if (this.prevIndexOf[i] < 0) order[k++] = i;
       if (k === n && insertionSort(order, keys, n * 8)) {
         this.lastSortKind = 'incremental';
         return order;
@@ -312,6 +336,27 @@ export class MapTableModel {
     if (this.topN > 0 && rows.length > this.topN) rows = rows.subarray(0, this.topN);
     this.display = rows;
   }
+}
+
+/**
+ * Reads a plain little-endian integer column of every entry straight from the bytes through an aligned typed
+ * array view (no per-entry call), times `sign`, into `out`; false when the column or alignment does not allow it.
+ */
+function readPlainColumn(column: TableColumn, bytes: Uint8Array, stride: number, n: number, sign: number, out: Float64Array): boolean {
+  const plain = column.plainInt;
+  if (!plain || plain.size < 4 || plain.offset % 4 !== 0 || stride % 4 !== 0 || bytes.byteOffset % 4 !== 0) return false;
+  const words = stride / 4;
+  const at = plain.offset / 4;
+  const length = Math.floor(bytes.byteLength / 4);
+  if (plain.size === 4) {
+    const view = plain.signed ? new Int32Array(bytes.buffer, bytes.byteOffset, length) : new Uint32Array(bytes.buffer, bytes.byteOffset, length);
+    for (let i = 0, w = at; i < n; i++, w += words) out[i] = sign * view[w];
+    return true;
+  }
+  const low = new Uint32Array(bytes.buffer, bytes.byteOffset, length);
+  const high = plain.signed ? new Int32Array(bytes.buffer, bytes.byteOffset, length) : low;
+  for (let i = 0, w = at; i < n; i++, w += words) out[i] = sign * (high[w + 1] * 4294967296 + low[w]);
+  return true;
 }
 
 function identity(n: number): Int32Array {

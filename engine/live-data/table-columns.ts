@@ -13,6 +13,8 @@ export interface TableColumn {
   num(dv: DataView, offset: number): number;
   /** The cell as shown (a per-CPU value column shows the sum). */
   text(dv: DataView, offset: number): string;
+  /** Where a plain little-endian integer sits in the key/value, so a whole column can be read in one loop. */
+  plainInt?: { offset: number; size: 1 | 2 | 4 | 8; signed: boolean };
 }
 
 /** Arrays up to this many numbers get a column per element; longer ones one text column. */
@@ -100,7 +102,11 @@ class ColumnBuilder {
       const num = rt.kind === BtfKind.Int && rt.bitOffset === 0 && rt.bits === rt.size * 8 && !rt.bool
         ? intAsNumber(rt.size, rt.signed, btf.littleEndian)
         : (dv: DataView, off: number) => Number(read(dv, off));
-      return this.push(side, label, true, (dv, off) => num(dv, off + base), (dv, off) => compact(read(dv, off + base)));
+      this.push(side, label, true, (dv, off) => num(dv, off + base), (dv, off) => compact(read(dv, off + base)));
+      if (rt.kind === BtfKind.Int && rt.bitOffset === 0 && rt.bits === rt.size * 8 && !rt.bool && btf.littleEndian && [1, 2, 4, 8].includes(rt.size)) {
+        this.columns[this.columns.length - 1].plainInt = { offset: base, size: rt.size as 1 | 2 | 4 | 8, signed: rt.signed };
+      }
+      return;
     }
     return this.push(side, label, false, () => NaN, (dv, off) => compact(read(dv, off + base)));
   }
@@ -128,7 +134,7 @@ function perCpu(column: TableColumn, cpuStride: number, cpus: number): TableColu
     for (let c = 0; c < cpus; c++) sum += column.num(dv, off + c * cpuStride);
     return sum;
   };
-  return { ...column, num, text: (dv, off) => { const s = num(dv, off); return Number.isSafeInteger(s) || !Number.isInteger(s) ? String(s) : `≈${s}`; } };
+  return { label: column.label, side: column.side, numeric: true, num, text: (dv, off) => { const s = num(dv, off); return Number.isSafeInteger(s) || !Number.isInteger(s) ? String(s) : `≈${s}`; } };
 }
 
 /** Columns for a map: key columns first, then value columns. */

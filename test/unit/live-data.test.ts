@@ -150,7 +150,7 @@ function plainModel() {
   const num = (dv: DataView, off: number) => dv.getUint32(off, true);
   return new MapTableModel(layout, [
     { label: 'key', side: 'key', numeric: true, num, text: (dv, off) => String(num(dv, off)) },
-    { label: 'value', side: 'value', numeric: true, num, text: (dv, off) => String(num(dv, off)) },
+    { label: 'value', side: 'value', numeric: true, num, text: (dv, off) => String(num(dv, off)), plainInt: { offset: 0, size: 4, signed: false } },
   ]);
 }
 

@@ -1,7 +1,8 @@
-// Measures script time per update in Chromium (performance.now around each message handler) while the
-// map and histogram views take updates at 10 Hz: 64 buckets × 100 keys, and a 100,000-row table sorted by
-// a counter (1% of rows change per update). Target: under 5 ms per update (median of a round of 40 updates;
-// best of up to 3 rounds, since other processes on the machine also take the CPU); p95 is reported.
+// Measures script time per update in Chromium while the map and histogram views take updates at 10 Hz:
+// 64 buckets × 100 keys, and a 100,000-row table sorted by a counter (1% of rows change per update). Each
+// update arrives by postMessage with its buffers transferred, as the extension's do. Script time is the
+// handler's thread time from Chromium's trace (DevTools' "Scripting"; other processes on a busy machine do
+// not inflate it); wall time from performance.now() around the handler is reported too. Target: median < 5 ms.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,12 +13,12 @@ import type { Browser } from 'playwright-core';
 import { BtfKind, parseBtf, type Btf } from '../../engine/btf/btf-types';
 import { elfSection } from '../../engine/btf/elf-sections';
 import type { MapInfo } from '../../protocol/agent-rpc';
-import { launchBrowser, missingPrerequisite, openLiveView } from './live-view-harness';
+import { launchBrowser, missingPrerequisite, openLiveView, type LiveViewPage } from './live-view-harness';
 
 const CLANG = '/usr/bin/clang-19';
 const missing = missingPrerequisite() ?? (existsSync(CLANG) ? undefined : 'needs clang-19');
 const UPDATES = 40;
-const ROUNDS = 3;
+
 const TARGET_MS = 5;
 let browser: Browser | undefined;
 let rawBtf: Uint8Array;
@@ -77,15 +78,16 @@ window.__perf = {
     s.time += 100;
     const data = { type: 'mapData', time: s.time, readMs: 1, info: s.spec.info, possibleCpus: 2, count: s.spec.count, keys: s.keys, values: s.values };
     if (btf) data.btf = btf;
-    window.dispatchEvent(new MessageEvent('message', { data }));
+    // Transferred, not cloned: VS Code transfers the ArrayBuffers of a webview message on their last hop too.
+    s.keys = new Uint8Array(s.keys);
+    s.values = new Uint8Array(s.values);
+    window.postMessage(data, '*', [data.keys.buffer, data.values.buffer]);
   },
   async run(updates, intervalMs) {
     const s = this.state;
     const before = (window.ebpfStudioTimings || []).length;
     for (let u = 0; u < updates; u++) {
       await new Promise((r) => setTimeout(r, intervalMs));
-      s.keys = new Uint8Array(s.keys);
-      s.values = new Uint8Array(s.values);
       const vdv = new DataView(s.values.buffer);
       const n = s.spec.count;
       for (let j = 0; j < Math.max(1, n / 100); j++) {
@@ -95,6 +97,7 @@ window.__perf = {
       }
       this.post();
     }
+    await new Promise((r) => setTimeout(r, intervalMs));
     return window.ebpfStudioTimings.slice(before, before + updates);
   },
 };
@@ -107,23 +110,28 @@ function mapInfo(name: string, keyType: string, keyKind: BtfKind, valueType: str
   };
 }
 
-/** Rounds of UPDATES updates until one meets the target (at most ROUNDS); returns the best round's median. */
-async function measure(label: string, run: () => Promise<number[]>): Promise<number> {
-  let best = Infinity;
-  for (let round = 1; round <= ROUNDS && best >= TARGET_MS; round++) {
-    const timings = await run();
-    assert.equal(timings.length, UPDATES);
-    best = Math.min(best, summarize(`${label}, round ${round}`, timings).median);
-  }
-  return best;
-}
-
 function summarize(label: string, timings: number[]) {
   const sorted = [...timings].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
   const p95 = sorted[Math.floor(sorted.length * 0.95)];
-  console.log(`${label}: script time per update median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms over ${timings.length} updates at 10 Hz (target < ${TARGET_MS} ms)`);
+  console.log(`${label} per update: median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms over ${timings.length} updates at 10 Hz (target < ${TARGET_MS} ms)`);
   return { median, p95 };
+}
+
+interface TraceEvent { name: string; dur?: number; tdur?: number; args?: { data?: { url?: string } } }
+
+/** Runs UPDATES updates under Chromium's tracer; returns the view handler's thread times (ms) and wall times (ms). */
+async function measure(label: string, view: LiveViewPage, kind: string): Promise<number> {
+  await browser!.startTracing(view.page, { categories: ['devtools.timeline'] });
+  const wall = await view.page.evaluate(`window.__perf.run(${UPDATES}, 100)`) as number[];
+  const trace = JSON.parse((await browser!.stopTracing()).toString('utf8')) as { traceEvents: TraceEvent[] };
+  const handler = trace.traceEvents.filter((e) => e.name === 'FunctionCall' && e.tdur !== undefined && (e.args?.data?.url ?? '').endsWith(`/dist/webviews/${kind}.js`));
+  const thread = handler.map((e) => (e.tdur as number) / 1000).filter((ms) => ms > 0.05).slice(-UPDATES);
+  assert.equal(wall.length, UPDATES);
+  assert.ok(thread.length >= UPDATES * 0.9, `found the handler's trace events (${thread.length})`);
+  const cpu = summarize(`${label}: script (thread) time`, thread);
+  summarize(`${label}: wall time (performance.now)`, wall);
+  return cpu.median;
 }
 
 test('histogram view: 64 buckets × 100 keys at 10 Hz', { skip: missing, timeout: 120_000 }, async () => {
@@ -133,7 +141,8 @@ test('histogram view: 64 buckets × 100 keys at 10 Hz', { skip: missing, timeout
   await view.page.evaluate(GENERATOR);
   const info = mapInfo('hists', '__u32', BtfKind.Typedef, 'hist64', 4, 272, 128);
   await view.page.evaluate(`window.__perf.setUp(${JSON.stringify({ kind: 'hists', count: 100, info, btf: Buffer.from(rawBtf).toString('base64') })})`);
-  const median = await measure('histogram 64×100', () => view.page.evaluate(`window.__perf.run(${UPDATES}, 100)`) as Promise<number[]>);
+  await view.page.evaluate(`window.__perf.run(5, 100)`);
+  const median = await measure('histogram 64×100', view, 'histogram');
   assert.match((await view.page.locator('.status').textContent()) ?? '', /100 keys · 64 log2 slots/);
   await view.screenshot('perf-histogram-64x100');
   assert.ok(median < TARGET_MS, `median ${median.toFixed(2)} ms < ${TARGET_MS} ms`);
@@ -147,9 +156,8 @@ test('map view: 100,000 rows sorted by a counter at 10 Hz', { skip: missing, tim
   await view.page.evaluate(`window.__perf.setUp(${JSON.stringify({ kind: 'flows', count: 100_000, info, btf: Buffer.from(rawBtf).toString('base64') })})`);
   assert.match((await view.page.locator('.status').textContent()) ?? '', /100,000 entries/);
   await view.page.locator('.vt-header .vt-cell', { hasText: /^value\.packets$/ }).click();
-  const warmUp = await view.page.evaluate(`window.__perf.run(10, 100)`) as number[];
-  summarize('map 100,000 rows (warm-up, first sort)', warmUp);
-  const median = await measure('map 100,000 rows sorted', () => view.page.evaluate(`window.__perf.run(${UPDATES}, 100)`) as Promise<number[]>);
+  summarize('map 100,000 rows, warm-up (first sort)', await view.page.evaluate(`window.__perf.run(10, 100)`) as number[]);
+  const median = await measure('map 100,000 rows sorted', view, 'map');
   const column = (await view.page.$$eval('.vt-header .vt-cell', (els) => els.map((e) => e.textContent))).indexOf('value.packets');
   const top = await view.page.$$eval('.vt-row:not([hidden])', (rows, c) => rows.slice(0, 3).map((r) => Number(r.children[c].textContent)), column);
   assert.ok(top[0] >= top[1] && top[1] >= top[2], `sorted descending: ${top.join(', ')}`);
