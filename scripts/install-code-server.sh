@@ -8,7 +8,9 @@ set -euo pipefail
 
 VERSION=4.100.3
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/ebpf-studio"
-INSTALL_DIR="$CACHE_ROOT/code-server-$VERSION"
+# Native modules are built for this Node's ABI, so each ABI gets its own install.
+NODE_ABI="$(node -p process.versions.modules)"
+INSTALL_DIR="$CACHE_ROOT/code-server-$VERSION-node-abi$NODE_ABI"
 MARKER="$INSTALL_DIR/.install-complete"
 
 if [[ -f "$MARKER" ]]; then
@@ -17,7 +19,7 @@ if [[ -f "$MARKER" ]]; then
 fi
 
 mkdir -p "$CACHE_ROOT"
-exec 9>"$CACHE_ROOT/code-server-$VERSION.lock"
+exec 9>"$INSTALL_DIR.lock"
 flock 9
 if [[ -f "$MARKER" ]]; then
   echo "$INSTALL_DIR"
