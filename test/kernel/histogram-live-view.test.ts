@@ -12,6 +12,7 @@ import { agentChunkSource, readMapSnapshot, type MapSnapshot } from '../../engin
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { launchBrowser, missingPrerequisite as missingForWebviews, openLiveView } from '../webview/live-view-harness';
+import { buildTestAgent, type TestAgentBundle } from './build-test-agent';
 
 const ROOT = join(__dirname, '../..');
 const WRITES = 5000;
@@ -22,7 +23,6 @@ function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (BPF syscall)';
   if (!existsSync(CLANG)) return 'needs clang-19';
   if (!(arch() in WRITE_NR)) return `no write(2) number known for ${arch()}`;
-  if (!existsSync(join(ROOT, 'dist/agent.js'))) return 'needs the built agent (npm run build)';
   return missingForWebviews();
 }
 
@@ -31,6 +31,7 @@ let dir = '';
 let client: AgentClient | undefined;
 let browser: Browser | undefined;
 let workload: ChildProcess | undefined;
+let agent: TestAgentBundle | undefined;
 
 before(() => {
   if (missing && process.env.CI === 'true') throw new Error(`end-to-end histogram test cannot run: ${missing}`);
@@ -39,6 +40,7 @@ after(async () => {
   if (workload && workload.exitCode === null && workload.signalCode === null) workload.kill();
   await client?.close();
   await browser?.close();
+  agent?.remove();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -60,7 +62,8 @@ test('the histogram view counts exactly the writes a workload made', { skip: mis
   const exited = new Promise<number | null>((resolve) => workload!.on('exit', (code) => resolve(code)));
   const pid = workload.pid as number;
 
-  client = await connectLocalAgent({ agentPath: join(ROOT, 'dist/agent.js') });
+  agent = await buildTestAgent();
+  client = await connectLocalAgent({ agentPath: agent.path });
   const loaded = await client.request('load', {
     object: readFileSync(object).toString('base64'), objectName: 'syscall-latency.bpf.o',
     globals: { target_tgid: pid, target_nr: WRITE_NR[arch()], min_event_ns: 1_000_000_000 },

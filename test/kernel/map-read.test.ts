@@ -4,7 +4,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { readMapRaw } from '../../agent/src/map-read';
 import { forEachMapChunk, agentChunkSource, readMapSnapshot } from '../../engine/btf/map-snapshot';
@@ -12,6 +11,7 @@ import { compileMapDecoder, decodeEntries } from '../../engine/btf/value-decoder
 import { dumpMap, runMapsCommand } from '../../cli/src/maps-command';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { createPinnedFlows, expectedFlow, missingPrerequisite, type PinnedFlows } from './pinned-btf-map';
+import { buildTestAgent } from './build-test-agent';
 
 const ENTRIES = 3000;
 const prefix = `/sys/fs/bpf/ebpf-studio-test-${process.pid}`;
@@ -96,9 +96,8 @@ test('maps dump prints [{key, value}] JSON in process, and the same through the 
   for (const e of parsed) assert.deepEqual(e, expectedFlow(e.key.saddr - 0x0a000000));
   assert.ok(parsed.some((e) => e.value.comm === '<b>html</b>'));
 
-  const agentPath = join(__dirname, '../../dist/agent.js');
-  assert.ok(existsSync(agentPath), 'dist/agent.js is built (npm run build)');
-  const client = await connectLocalAgent({ agentPath });
+  const agent = await buildTestAgent();
+  const client = await connectLocalAgent({ agentPath: agent.path });
   try {
     const b = collect();
     await dumpMap(agentChunkSource(client), { selector: { pinned: flows!.flowsPath }, target: 'local', format: 'json' }, b.out);
@@ -109,6 +108,7 @@ test('maps dump prints [{key, value}] JSON in process, and the same through the 
     assert.match(text.text(), /"per_cpu_counts" \(percpu_hash\): 4 entries/);
   } finally {
     await client.close();
+    agent.remove();
   }
 });
 
