@@ -7,7 +7,7 @@ import { stripCasts } from './flow-walker';
 /** Well-known constants from uapi headers that probes return or compare against. */
 const KNOWN_CONSTANTS: Readonly<Record<string, number>> = {
   NULL: 0, false: 0, true: 1,
-  XDP_ABORTED: 0, XDP_DROP: 1, XDP_PASS: 2, XDP_TX: 3, XDP_REDIRECT: 4,
+  XDP_ABORTED: 0, XDP_DROP: 1, XDP_PASS: 2, XDP_TX: 3, XDP_REDIRECT: 4, ETH_HLEN: 14, ETH_ALEN: 6, ETH_ZLEN: 60,
   TC_ACT_UNSPEC: -1, TC_ACT_OK: 0, TC_ACT_RECLASSIFY: 1, TC_ACT_SHOT: 2, TC_ACT_PIPE: 3, TC_ACT_STOLEN: 4,
   TC_ACT_QUEUED: 5, TC_ACT_REPEAT: 6, TC_ACT_REDIRECT: 7, TC_ACT_TRAP: 8,
   SK_DROP: 0, SK_PASS: 1, NF_DROP: 0, NF_ACCEPT: 1, BPF_OK: 0, BPF_DROP: 2, BPF_REDIRECT: 7,
@@ -152,12 +152,6 @@ export function typeSize(file: ProbeFile, type: string): number | null {
   return size;
 }
 
-/** A fingerprint of everything outside functions that sizes and constants depend on (#defines, struct layouts). */
-export function typeContextSignature(file: ProbeFile): string {
-  const values = fileValues(file);
-  return JSON.stringify([[...values.defines], [...values.structs].map(([name, layout]) => [name, layout.size, layout.hasPadding])]);
-}
-
 function computeTypeSize(file: ProbeFile, type: string): number | null {
   const normal = normaliseType(type);
   if (normal.endsWith('*')) return 8;
@@ -233,6 +227,11 @@ function evaluateName(file: ProbeFile, name: string, depth: number): number | nu
   const text = fileValues(file).defines.get(name);
   if (text == null || depth > 8) return null;
   return evaluateText(file, text, depth + 1);
+}
+
+/** Value of a constant expression written as text (a map's max_entries, a #define body); null when not constant. */
+export function evaluateConstantText(file: ProbeFile, text: string): number | null {
+  return evaluateText(file, text, 0);
 }
 
 /** Evaluates a #define body with + - * / << >> & | and parentheses. */

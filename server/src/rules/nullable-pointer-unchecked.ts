@@ -4,7 +4,8 @@ import type { Node } from 'web-tree-sitter';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
-import { declaratorShape, evaluateConstant, identifierName } from '../analysis/c-values';
+import { declaratorShape, evaluateConstant, evaluateConstantText, identifierName, localVariables, type LocalVariable } from '../analysis/c-values';
+import { kernelHas } from '../kernel/kernel-version';
 import { insertAfterStatement, neutralReturn } from './statement-insertion';
 
 /** Helpers whose pointer result may be NULL, with the register type the verifier names. */
@@ -46,6 +47,29 @@ type State = Map<string, Nullness>;
 interface Origin {
   helper: string;
   call: Node;
+  /** An array-map lookup with a constant in-range key: non-NULL for the verifier from this kernel on. */
+  nonNullSince?: string;
+}
+
+/** Kernels from 6.14 know that an ARRAY/PERCPU_ARRAY lookup with a constant in-range key cannot fail. */
+const CONSTANT_ARRAY_KEY_SINCE = '6.14';
+
+/** Whether `bpf_map_lookup_elem(&map, &key)` reads an array map with a key that is a constant below max_entries. */
+function isConstantArrayLookup(file: ProbeFile, fn: ProbeFunction, call: Node): boolean {
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
+  const mapName = args[0] ? stripCasts(args[0]) : null;
+  const map = mapName?.type === 'pointer_expression' ? file.mapNamed(stripCasts(mapName.childForFieldName('argument') as Node).text) : undefined;
+  if (!map || !/^BPF_MAP_TYPE_(PERCPU_)?ARRAY$/.test(map.type ?? '')) return false;
+  const keyArg = args[1] ? stripCasts(args[1]) : null;
+  const keyName = keyArg?.type === 'pointer_expression' ? stripCasts(keyArg.childForFieldName('argument') as Node) : null;
+  if (keyName?.type !== 'identifier') return false;
+  const local = localVariables(file, fn).get(keyName.text);
+  const key = local?.value ? evaluateConstant(file, local.value) : null;
+  const entries = map.maxEntries ? (evaluateConstantText(file, map.maxEntries) ?? NaN) : NaN;
+  if (key == null || !(key >= 0 && key < entries)) return false;
+  // the key must stay that constant: no other write to it in the function
+  const body = file.textOf(fn.body).replace(file.textOf((local as LocalVariable).declaration), '');
+  return !new RegExp(`\\b${keyName.text}\\s*([-+*/|&^]?=(?!=)|\\+\\+|--)|(\\+\\+|--)\\s*${keyName.text}\\b`).test(body);
 }
 
 const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
@@ -94,9 +118,13 @@ export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): F
     const origin = origins.get(name);
     if (!origin) return;
     const originLine = origin.call.startPosition.row + 1;
+    const acceptedHere = origin.nonNullSince != null && kernelHas(file.targetKernel, origin.nonNullSince);
     findings.push({
       range: file.rangeOf(use),
-      message: `'${name}' comes from ${origin.helper}() on line ${originLine}, which returns NULL on failure; check it before using it on this path`,
+      ...(acceptedHere ? { severity: 'warning' as const } : {}),
+      message: acceptedHere
+        ? `'${name}' comes from an array-map lookup with a constant in-range key on line ${originLine}: Linux ${origin.nonNullSince}+ knows it cannot be NULL, older kernels refuse this use without a null check`
+        : `'${name}' comes from ${origin.helper}() on line ${originLine}, which returns NULL on failure; check it before using it on this path`,
       verifierMessage: `invalid mem access '${NULLABLE_HELPERS[origin.helper]}'`,
       fix: {
         title: `Insert a null check for '${name}'`,
@@ -122,7 +150,9 @@ export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): F
       if (!name || operator !== '=') return;
       const helper = nullableHelperOf(value);
       if (helper && value) {
-        origins.set(name, { helper, call: stripCasts(value) });
+        const call = stripCasts(value);
+        const constantKey = helper === 'bpf_map_lookup_elem' && isConstantArrayLookup(file, fn, call);
+        origins.set(name, { helper, call, ...(constantKey ? { nonNullSince: CONSTANT_ARRAY_KEY_SINCE } : {}) });
         state.set(name, 'maybe');
         return;
       }
@@ -237,6 +267,29 @@ int count_openat(void *ctx)
 char LICENSE[] SEC("license") = "GPL";
 `,
       line: 21,
+    },
+    {
+      code: `${HEADER}
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} total SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int count_openat(void *ctx)
+{
+	u32 zero = 0;
+	u64 *count = bpf_map_lookup_elem(&total, &zero);
+
+	*count += 1;
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 16,
+      targetKernel: '6.6',
     },
   ],
   good: [
