@@ -288,7 +288,7 @@ int count_openat(void *ctx)
 }
 char LICENSE[] SEC("license") = "GPL";
 `,
-      line: 16,
+      line: 17,
       targetKernel: '6.6',
     },
   ],
