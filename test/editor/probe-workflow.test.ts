@@ -105,9 +105,15 @@ async function revealProgram(): Promise<void> {
   await workbench.goToLine(source.split('\n').findIndex((l) => l.startsWith('SEC("tracepoint/')) + 1);
 }
 
-/** getppid() in bursts of 20,000 calls until the test kills it: the syscall the probe watches. */
+/**
+ * getppid() in bursts of 20,000 calls (the syscall the probe watches) until the test kills it; it also
+ * ends by itself once its parent is gone (getppid() changes) or after five minutes.
+ */
 function startWorkload(): ChildProcess {
-  return spawn(process.execPath, ['-e', 'setInterval(() => { for (let i = 0; i < 20000; i++) process.ppid; }, 20);'], { stdio: 'ignore' });
+  const script = `const parent = process.ppid;
+setTimeout(() => process.exit(), 300000);
+setInterval(() => { for (let i = 0; i < 20000; i++) if (process.ppid !== parent) process.exit(); }, 20);`;
+  return spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
 }
 
 describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }, () => {
