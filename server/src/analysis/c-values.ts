@@ -405,9 +405,9 @@ export function localVariables(file: ProbeFile, fn: ProbeFunction): Map<string, 
   return locals;
 }
 
-/** A `const volatile` global (.rodata): the verifier sees its value as a known constant once the map is frozen. */
+/** A `const` or `const volatile` global (.rodata): the verifier sees its value as a known constant once the map is frozen. */
 export function isReadOnlyGlobal(file: ProbeFile, name: string): boolean {
-  return new RegExp(`^\\s*(static\\s+)?const\\s+volatile\\b[^;=]*\\b${name}\\s*(=|;)`, 'm').test(file.text);
+  return new RegExp(`^\\s*(static\\s+)?(volatile\\s+)?const\\b[^;=(]*\\b${name}\\s*(\\[[^\\]]*\\]\\s*)?(=|;)`, 'm').test(file.text);
 }
 
 const UNSIGNED_TYPE = /^(unsigned\b.*|u8|u16|u32|u64|__u8|__u16|__u32|__u64|uint\d+_t|size_t|bool|_Bool|__be\d+|__le\d+|uid_t|gid_t)$/;

@@ -87,6 +87,8 @@ class RangeAnalysis implements FlowDomain<State> {
     if (!local) return UNKNOWN;
     // a static helper is verified per call site, where its arguments are usually constants or checked values
     if (local.isParameter && this.trustsParameters && local.pointerDepth === 0) return { upper: true, lower: true };
+    // an array's name is a fixed stack address, which the verifier knows exactly
+    if (!local.isParameter && local.arrayLengths.length > 0) return { upper: true, lower: true };
     return typeBounds(this.file, local.baseType, local.pointerDepth);
   }
 
@@ -144,9 +146,16 @@ class RangeAnalysis implements FlowDomain<State> {
         }
       }
       case 'conditional_expression': {
+        // `len < MAX ? len : MAX` is a clamp: each branch is judged under its side of the test
+        const condition = node.childForFieldName('condition');
         const consequence = node.childForFieldName('consequence');
         const alternative = node.childForFieldName('alternative');
-        return consequence && alternative ? both(this.rangeOf(consequence, state), this.rangeOf(alternative, state)) : UNKNOWN;
+        if (!condition || !consequence || !alternative) return UNKNOWN;
+        const whenTrue = this.clone(state);
+        const whenFalse = this.clone(state);
+        this.assume(condition, true, whenTrue);
+        this.assume(condition, false, whenFalse);
+        return both(this.rangeOf(consequence, whenTrue), this.rangeOf(alternative, whenFalse));
       }
       case 'call_expression': {
         const callee = node.childForFieldName('function')?.text ?? '';
@@ -156,7 +165,10 @@ class RangeAnalysis implements FlowDomain<State> {
           return { upper: ranges.some((r) => r.upper), lower: ranges.length > 0 && ranges.every((r) => r.lower) };
         }
         // ALL_CAPS calls are macros over constants (ARRAY_SIZE, MIN …)
-        return BOUNDED_RESULT_CALLS.has(callee) || /^[A-Z_][A-Z0-9_]*$/.test(callee) ? { upper: true, lower: true } : UNKNOWN;
+        // compile-time CO-RE sizes and builtins are constants too
+        return BOUNDED_RESULT_CALLS.has(callee) || /^[A-Z_][A-Z0-9_]*$/.test(callee) || /^(bpf_core_(field|type)_(size|offset|exists)|bpf_core_enum_value|__builtin_(offsetof|object_size|constant_p))/.test(callee)
+          ? { upper: true, lower: true }
+          : UNKNOWN;
       }
       case 'sizeof_expression':
         return { upper: true, lower: true };

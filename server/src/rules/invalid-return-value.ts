@@ -35,7 +35,9 @@ function returnRange(fn: ProbeFunction): ReturnRange | null {
     case 'netfilter':
       return { min: 0, max: 1, meaning: 'NF_DROP (0) or NF_ACCEPT (1)', enforced: true };
     case 'lsm':
-      return { min: -4095, max: 0, meaning: '0 (allow) or a negative errno (deny)', enforced: true };
+      return /^lsm_cgroup\//.test(section)
+        ? { min: 0, max: 1, meaning: '0 (deny) or 1 (allow)', enforced: true }
+        : { min: -4095, max: 0, meaning: '0 (allow) or a negative errno (deny)', enforced: true };
     case 'tracing':
       return /^(fentry|fexit)(\.s)?\//.test(section) ? { min: 0, max: 0, meaning: '0', enforced: true } : null;
     case 'xdp':

@@ -63,8 +63,14 @@ function conjuncts(node: Node, op: '&&' | '||'): Node[] {
 }
 
 /** Whether `condition` being `staysWhile` keeps the loop going only while a counter has not crossed a bound. */
+/** `++i` / `i--` inside a test compares the counter itself. */
+function counterOf(node: Node): Node {
+  const expr = stripCasts(node);
+  return expr.type === 'update_expression' && expr.childForFieldName('argument') ? stripCasts(expr.childForFieldName('argument') as Node) : expr;
+}
+
 function boundsLoop(condition: Node, staysWhile: boolean, directions: Map<string, Direction>, query: RangeQuery): boolean {
-  const expr = stripCasts(condition);
+  const expr = counterOf(condition);
   if (expr.type === 'identifier') return staysWhile && (directions.get(expr.text) === 'shrink' || directions.get(expr.text) === 'down');
   if (expr.type === 'unary_expression' && expr.childForFieldName('operator')?.text === '!') {
     return boundsLoop(expr.childForFieldName('argument') as Node, !staysWhile, directions, query);
@@ -75,11 +81,11 @@ function boundsLoop(condition: Node, staysWhile: boolean, directions: Map<string
   let right = expr.childForFieldName('right') as Node;
   if (!['<', '<=', '>', '>=', '!=', '=='].includes(op)) return false;
   if (!staysWhile) op = ({ '<': '>=', '<=': '>', '>': '<=', '>=': '<', '==': '!=', '!=': '==' } as Record<string, string>)[op];
-  if (!directions.has(stripCasts(left).text)) {
+  if (!directions.has(counterOf(left).text)) {
     [left, right] = [right, left];
     op = ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' } as Record<string, string>)[op];
   }
-  const direction = directions.get(stripCasts(left).text);
+  const direction = directions.get(counterOf(left).text);
   if (!direction) return false;
   const limit = query.rangeOf(right);
   if (direction === 'up') return (op === '<' || op === '<=' || op === '!=') && limit.upper;
