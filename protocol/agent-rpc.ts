@@ -26,6 +26,8 @@ export interface ProgramVerdict {
   log: string;
   /** True when the log still did not fit the largest buffer; the kernel then keeps the log's tail. */
   logTruncated: boolean;
+  /** 1: the failing path only (the kernel drops finished paths); 2: every instruction's state on every path. */
+  logLevel: 1 | 2;
   /** libbpf's own warnings while opening and loading (relocation failures, missing BTF, EPERM hints). */
   loaderMessages: string[];
   /** Instructions in the program as compiled (before verification). */

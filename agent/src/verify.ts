@@ -85,7 +85,7 @@ async function verifyProgram(bytes: Buffer, objectName: string, program: Program
     if (tooSmall && size * 4 <= MAX_VERIFIER_LOG_BYTES) continue;
     const end = logBuffer.indexOf(0);
     const log = logBuffer.toString('utf8', 0, end < 0 ? logBuffer.length : end);
-    return { ...program, accepted: err === 0, ...(err === 0 ? {} : { errno: -err }), log, logTruncated: tooSmall, loaderMessages: messages, ...logFigures(log) };
+    return { ...program, accepted: err === 0, ...(err === 0 ? {} : { errno: -err }), log, logTruncated: tooSmall, logLevel: level, loaderMessages: messages, ...logFigures(log) };
   }
 }
 

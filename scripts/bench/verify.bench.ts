@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const clang = await findClang();
   const bpftool = bpftoolPath();
   const agentStarted = performance.now();
-  const agent = await connectLocalAgent({ agentPath: (await agentBundle()) });
+  const agent = await connectLocalAgent({ agentPath: agentBundle() });
   const agentStartMs = performance.now() - agentStarted;
   const work = mkdtempSync(join(os.tmpdir(), 'verify-bench-'));
   const pinDir = `/sys/fs/bpf/ebpf-studio-bench-verify-${process.pid}`;

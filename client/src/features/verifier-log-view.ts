@@ -2,22 +2,14 @@
 // and linked (click to jump), the failing path and the error highlighted. Reads the verification store.
 import * as vscode from 'vscode';
 import type { ProgramReport } from '../../../engine/verify/verify-probe';
-import { parseVerifierLog, type LogLine } from '../../../server/src/verifier/parse-verifier-log';
-import { resolveLogFile } from '../../../server/src/verifier/verifier-diagnostics';
 import type { Studio } from '../studio';
-import { programFigures } from './verifier-code-lens';
 import { verificationStore, type VerificationStore } from '../verify/verification-store';
+import { programFigures, renderVerifierLog, type VerifierLogText } from '../verify/verifier-log-rendering';
 
 const SCHEME = 'ebpf-verifier-log';
-/** Links and decorations are capped so a multi-megabyte log stays responsive; the text itself is whole. */
-const MAX_MARKED_LINES = 20_000;
 
-interface RenderedLog {
-  text: string;
-  /** Document line → source location, for links. */
-  links: { line: number; target: vscode.Uri }[];
-  pathLines: number[];
-  errorLines: number[];
+interface RenderedLog extends VerifierLogText {
+  uris: vscode.Uri[];
 }
 
 function logUri(source: vscode.Uri, program: string, level: 1 | 2): vscode.Uri {
@@ -30,37 +22,9 @@ function levelOf(uri: vscode.Uri): 1 | 2 {
   return new URLSearchParams(uri.query).get('level') === '2' ? 2 : 1;
 }
 
-function render(sourcePath: string, program: ProgramReport, target: string, level: 1 | 2): RenderedLog {
-  const parsed = parseVerifierLog(program.log);
-  const header = [
-    `# ${program.name} (${program.section}) on ${target}: ${program.accepted ? 'accepted' : `rejected${program.errno !== undefined ? `, errno ${program.errno}` : ''}`} · log level ${level}`,
-    ...(program.accepted ? [`# ${programFigures(program)}`] : []),
-    ...(program.failure ? [`# failing line: ${program.failure.path}:${program.failure.line + 1}`] : []),
-    ...(program.logTruncated ? ['# the log exceeded the largest buffer; the kernel kept its end'] : []),
-    ...program.loaderMessages.map((m) => `# ${m}`),
-    '',
-  ];
-  const lines: string[] = [...header];
-  const links: RenderedLog['links'] = [];
-  const pathLines: number[] = [];
-  const errorLines: number[] = [];
-  const onPath = new Set(parsed.pathLineIndices);
-  const linkTo = (file: string, line: number) => vscode.Uri.file(resolveLogFile(file, sourcePath)).with({ fragment: `L${line}` });
-  parsed.lines.forEach((entry: LogLine, index) => {
-    const docLine = lines.length;
-    if (entry.kind === 'source' && entry.source?.file && entry.source.line) {
-      lines.push(`  ${entry.source.file}:${entry.source.line} │ ${entry.source.code}`);
-      if (links.length < MAX_MARKED_LINES) links.push({ line: docLine, target: linkTo(entry.source.file, entry.source.line) });
-    } else {
-      lines.push(entry.text);
-      const source = entry.kind === 'insn' && entry.insn !== undefined ? parsed.insnSources.get(entry.insn) : undefined;
-      if (source?.file && source.line && links.length < MAX_MARKED_LINES) links.push({ line: docLine, target: linkTo(source.file, source.line) });
-    }
-    if (entry.kind === 'error') errorLines.push(docLine);
-    else if (onPath.has(index) && pathLines.length < MAX_MARKED_LINES && !program.accepted) pathLines.push(docLine);
-  });
-  if (parsed.failingInsn) errorLines.push(header.length + parsed.failingInsn.lineIndex);
-  return { text: lines.join('\n'), links, pathLines, errorLines };
+function render(sourcePath: string, program: ProgramReport, target: string): RenderedLog {
+  const text = renderVerifierLog(sourcePath, program, target);
+  return { ...text, uris: text.links.map((link) => vscode.Uri.file(link.path).with({ fragment: `L${link.sourceLine}` })) };
 }
 
 class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode.DocumentLinkProvider, vscode.CodeLensProvider {
@@ -85,7 +49,7 @@ class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode
     if (!rendered) {
       const found = this.lookup(uri);
       if (!found) return undefined;
-      rendered = render(found.source.fsPath, found.program, found.target, levelOf(uri));
+      rendered = render(found.source.fsPath, found.program, found.target);
       this.rendered.set(uri.toString(), rendered);
     }
     return rendered;
@@ -93,7 +57,7 @@ class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     const found = this.lookup(document.uri);
-    if (!found || levelOf(document.uri) === 2) return [];
+    if (!found || found.program.logLevel === 2) return [];
     return [
       new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), {
         title: 'Reload at log level 2 (the state after every instruction)',
@@ -108,8 +72,9 @@ class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode
   }
 
   provideDocumentLinks(document: vscode.TextDocument): vscode.DocumentLink[] {
-    return (this.renderedFor(document.uri)?.links ?? []).map(({ line, target }) => {
-      const link = new vscode.DocumentLink(document.lineAt(line).range, target);
+    const rendered = this.renderedFor(document.uri);
+    return (rendered?.links ?? []).map(({ line }, i) => {
+      const link = new vscode.DocumentLink(document.lineAt(line).range, rendered?.uris[i]);
       link.tooltip = 'Go to the source line';
       return link;
     });

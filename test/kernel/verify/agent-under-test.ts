@@ -1,21 +1,26 @@
 // Test support for the verify kernel tests: the agent bundle built from source (once per test process) so
 // `node agent.js` runs exactly as shipped, loaded BPF program ids from bpftool, and the prerequisites check.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildTestAgent } from '../build-test-agent';
+import { buildSync } from 'esbuild';
 
 export const repoRoot = resolve(__dirname, '..', '..', '..');
 export const probesDir = join(repoRoot, 'test', 'fixtures', 'verifier-probes');
 
-let bundle: Promise<string> | undefined;
+let bundle: string | undefined;
 
-/** The agent built from the current sources (test/kernel/build-test-agent.ts), removed when the process exits. */
-export function agentBundle(): Promise<string> {
-  bundle ??= buildTestAgent().then((built) => {
-    process.on('exit', () => built.remove());
-    return built.path;
-  });
+/**
+ * The agent built from the current sources, synchronously (other kernel tests call this at module level),
+ * into .cache/test-agent/<pid>/ like test/kernel/build-test-agent.ts; removed when the process exits.
+ */
+export function agentBundle(): string {
+  if (!bundle) {
+    const dir = join(repoRoot, '.cache', 'test-agent', `verify-${process.pid}`);
+    bundle = join(dir, 'agent.js');
+    buildSync({ entryPoints: [join(repoRoot, 'agent', 'src', 'agent.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node18', external: ['koffi'], outfile: bundle, logLevel: 'warning' });
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
   return bundle;
 }
 

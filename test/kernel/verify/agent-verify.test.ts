@@ -25,7 +25,7 @@ function compile(probe: string): Buffer {
 }
 
 test('hello describes this machine', { skip }, async () => {
-  const agent = await connectLocalAgent({ agentPath: (await agentBundle()) });
+  const agent = await connectLocalAgent({ agentPath: agentBundle() });
   try {
     const hello = await agent.request('hello', {});
     assert.equal(hello.kernelRelease, os.release());
@@ -41,7 +41,7 @@ test('hello describes this machine', { skip }, async () => {
 
 test('verify judges each program on its own: one rejected program does not hide an accepted one', { skip }, async () => {
   const before = loadedProgramIds();
-  const agent = await connectLocalAgent({ agentPath: (await agentBundle()) });
+  const agent = await connectLocalAgent({ agentPath: agentBundle() });
   try {
     const { programs } = await agent.request('verify', { object: compile('mixed.bpf.c').toString('base64'), objectName: 'mixed.bpf.o' });
     assert.deepEqual(programs.map((p) => [p.name, p.accepted]), [['count_getpid', true], ['count_getppid', false]]);
@@ -59,7 +59,7 @@ test('verify judges each program on its own: one rejected program does not hide 
 });
 
 test('a multi-megabyte log arrives whole (the buffer grows past ENOSPC), and level 2 is larger still', { skip, timeout: 120_000 }, async () => {
-  const agent = await connectLocalAgent({ agentPath: (await agentBundle()) });
+  const agent = await connectLocalAgent({ agentPath: agentBundle() });
   try {
     const object = compile('complexity-limit.bpf.c').toString('base64');
     const level1 = (await agent.request('verify', { object }, { timeoutMs: 60_000 })).programs[0];
@@ -77,7 +77,7 @@ test('a multi-megabyte log arrives whole (the buffer grows past ENOSPC), and lev
 });
 
 test('a non-BPF object and an object without programs get clear errors', { skip }, async () => {
-  const agent = await connectLocalAgent({ agentPath: (await agentBundle()) });
+  const agent = await connectLocalAgent({ agentPath: agentBundle() });
   const work = mkdtempSync(join(os.tmpdir(), 'ebpf-verify-'));
   try {
     const hostObject = join(work, 'host.o');
@@ -102,7 +102,7 @@ test('a non-BPF object and an object without programs get clear errors', { skip 
 
 test('closing stdin mid-verify ends the agent and nothing stays loaded', { skip, timeout: 60_000 }, async () => {
   const before = loadedProgramIds();
-  const child = spawn(process.execPath, [(await agentBundle())], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [agentBundle()], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let answered = false;
   child.stdout.on('data', () => {
@@ -123,7 +123,7 @@ test('closing stdin mid-verify ends the agent and nothing stays loaded', { skip,
 
 test('the agent client fails a request clearly when the agent dies', { skip }, async () => {
   let pid = 0;
-  const agent = await connectLocalAgent({ agentPath: (await agentBundle()), onSpawn: (p) => (pid = p) });
+  const agent = await connectLocalAgent({ agentPath: agentBundle(), onSpawn: (p) => (pid = p) });
   const pending = agent.request('verify', { object: compile('complexity-limit.bpf.c').toString('base64'), logLevel: 2 });
   process.kill(pid, 'SIGKILL');
   await assert.rejects(pending, /closed while waiting for "verify"/);

@@ -16,7 +16,7 @@ async function check(args: string[]): Promise<{ code: number; stdout: string; st
   const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
   out.on('data', (c: Buffer) => chunks.out.push(c));
   err.on('data', (c: Buffer) => chunks.err.push(c));
-  process.env.EBPF_STUDIO_AGENT = (await agentBundle());
+  process.env.EBPF_STUDIO_AGENT = agentBundle();
   const code = await runCheckCommand(args, out, err);
   return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
 }

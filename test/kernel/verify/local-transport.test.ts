@@ -26,13 +26,13 @@ test('a refused sudo -n becomes one message naming the sudoers line to add', { s
   const transport = join(repoRoot, 'dist', `local-transport.test-${process.pid}.js`);
   buildSync({ entryPoints: [join(repoRoot, 'engine', 'targets', 'local-transport.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: transport, logLevel: 'warning' });
   after(() => rmSync(transport, { force: true }));
-  const script = `require(${JSON.stringify(transport)}).connectLocalAgent({ agentPath: ${JSON.stringify((await agentBundle()))} }).then(() => console.log('connected'), (e) => console.log(e.code + ' ' + e.message))`;
+  const script = `require(${JSON.stringify(transport)}).connectLocalAgent({ agentPath: ${JSON.stringify(agentBundle())} }).then(() => console.log('connected'), (e) => console.log(e.code + ' ' + e.message))`;
   const started = Date.now();
   const run = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', script], { cwd: repoRoot, encoding: 'utf8', timeout: 25_000 });
   assert.equal(run.status, 0, run.stderr);
   const out = run.stdout.trim();
   assert.match(out, /^ESUDO .*sudo -n` refused.*password is required/);
-  assert.match(out, new RegExp(`nobody ALL=\\(root\\) NOPASSWD: ${process.execPath} ${(await agentBundle()).replace(/[.]/g, '\\.')}`));
+  assert.match(out, new RegExp(`nobody ALL=\\(root\\) NOPASSWD: ${process.execPath} ${agentBundle().replace(/[.]/g, '\\.')}`));
   assert.equal(out.split('\n').length, 1, 'one message');
   assert.ok(Date.now() - started < 20_000, 'no hang');
 });

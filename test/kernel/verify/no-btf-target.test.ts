@@ -12,14 +12,14 @@ import { agentBundle, probesDir, skipUnlessReady } from './agent-under-test';
 
 const skip = skipUnlessReady();
 
-async function agentWithoutBtf(): Promise<AgentClient> {
+function agentWithoutBtf(): AgentClient {
   const script = 'mount -t tmpfs none /sys/kernel/btf && exec "$0" "$1"';
-  const child = spawn('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script, process.execPath, (await agentBundle())], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script, process.execPath, agentBundle()], { stdio: ['pipe', 'pipe', 'inherit'] });
   return new AgentClient(new ChildProcessStream(child), { targetName: 'no-btf' });
 }
 
 test('a kernel without BTF: hello, btf fetch and a vmlinux.h probe say so clearly', { skip, timeout: 60_000 }, async () => {
-  const agent = await agentWithoutBtf();
+  const agent = agentWithoutBtf();
   try {
     const hello = await agent.request('hello', {});
     assert.equal(hello.btfPresent, false);

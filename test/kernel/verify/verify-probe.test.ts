@@ -28,7 +28,7 @@ function verdictAndLine(result: VerifyProbeResult): { verdict: string; line?: nu
 }
 
 async function withAgent<T>(fn: (agent: AgentClient) => Promise<T>): Promise<T> {
-  const agent = await connectLocalAgent({ agentPath: (await agentBundle()) });
+  const agent = await connectLocalAgent({ agentPath: agentBundle() });
   try {
     return await fn(agent);
   } finally {
