@@ -1,5 +1,5 @@
 // Packages the extension with vsce and inspects the .vsix: under 10 MB, every runtime file present,
-// nothing else (no sources, tests, maps or stray node_modules), and koffi loads from the packed layout.
+// nothing else (no sources, tests, maps or stray node_modules), and the packed agent runs with the packed koffi.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -30,7 +30,7 @@ const REQUIRED_ENTRIES = [
 const ALLOWED_ENTRY = [
   /^\[Content_Types\]\.xml$/,
   /^extension\.vsixmanifest$/,
-  /^extension\/(package\.json|README\.md|CHANGELOG\.md|LICENSE(\.txt)?|language-configuration\.json)$/,
+  /^extension\/(package\.json|readme\.md|README\.md|changelog\.md|CHANGELOG\.md|LICENSE(\.txt)?|language-configuration\.json)$/,
   /^extension\/dist\/(client|server|agent|cli)\.js$/,
   /^extension\/dist\/(tree-sitter|tree-sitter-c)\.wasm$/,
   /^extension\/dist\/webviews\/[\w-]+\.(js|css|ttf)$/,
@@ -120,19 +120,29 @@ test('every relative link and image in the README resolves inside the .vsix', { 
     .map((m) => (m[1] ?? m[2]).split('#')[0])
     .filter((link) => link && !/^[a-z][\w+.-]*:/i.test(link));
   const names = new Set(entries.map((e) => e.name));
-  const broken = [...new Set(targets)].filter((link) => !names.has(`extension/${link.replace(/^\.\//, '')}`));
+  // A link resolves to a packed file, or to a packed folder (e.g. docs/rules) holding files.
+  const resolves = (link: string): boolean => {
+    const path = `extension/${link.replace(/^\.\//, '').replace(/\/$/, '')}`;
+    return names.has(path) || [...names].some((name) => name.startsWith(`${path}/`));
+  };
+  const broken = [...new Set(targets)].filter((link) => !resolves(link));
   assert.deepEqual(broken, [], `README links missing from the .vsix: ${broken.join(', ')}`);
 });
 
-test('koffi loads libbpf from the packed layout, away from the project node_modules', { skip }, () => {
+test('the packed agent answers hello through the packed koffi and libbpf, away from the project', { skip }, () => {
   const unpacked = join(workDir, 'unpacked');
-  for (const entry of entries.filter((e) => e.name.startsWith(`${KOFFI_DIR}/`))) {
+  for (const entry of entries.filter((e) => e.name.startsWith(`${KOFFI_DIR}/`) || e.name === 'extension/dist/agent.js')) {
     const target = join(unpacked, entry.name);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, extractZipEntry(vsixPath, entry));
   }
-  const loader = join(unpacked, 'extension', 'dist', 'load-libbpf.js');
-  writeFileSync(loader, "const koffi = require('koffi'); koffi.load('libbpf.so.1'); process.stdout.write(koffi.version);");
-  const version = execFileSync(process.execPath, [loader], { cwd: workDir, encoding: 'utf8', timeout: 20_000 });
-  assert.match(version, /^\d+\.\d+\.\d+$/);
+  const reply = execFileSync(process.execPath, [join(unpacked, 'extension', 'dist', 'agent.js')], {
+    cwd: workDir,
+    input: JSON.stringify({ id: 1, method: 'hello', params: {} }) + '\n',
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const hello = JSON.parse(reply.split('\n')[0]) as { id: number; result?: { libbpfVersion?: string; arch?: string }; error?: unknown };
+  assert.equal(hello.error, undefined, reply);
+  assert.match(hello.result?.libbpfVersion ?? '', /^v\d+\.\d+/, reply);
 });
