@@ -75,9 +75,9 @@ class Scanner {
 
   /** End of a string or char literal starting at i (the quote), or of the text if unterminated. */
   literalEnd(i: number): number {
-    const quote = this.text[i];
+    const quote = this.text.charAt(i);
     for (let j = i + 1; j < this.text.length; j++) {
-      const c = this.text[j];
+      const c = this.text.charAt(j);
       if (c === '\\') j++;
       else if (c === quote) return j + 1;
       else if (c === '\n') return j;
@@ -89,7 +89,7 @@ class Scanner {
   closingParen(i: number): number {
     let depth = 0;
     for (let j = i; j < this.text.length; j++) {
-      const c = this.text[j];
+      const c = this.text.charAt(j);
       if (c === '"' || c === "'") j = this.literalEnd(j) - 1;
       else if (c === '(') depth++;
       else if (c === ')') {
@@ -133,9 +133,9 @@ export function maskBpfMacros(text: string): MaskResult {
     }
     if (code === 35 && lineStart) {
       // preprocessor directive, with backslash continuations: left as written
-      while (i < text.length && text[i] !== '\n') {
-        if (text[i] === '\\' && text[i + 1] === '\n') i++;
-        else if (text[i] === '/' && text[i + 1] === '*') {
+      while (i < text.length && text.charAt(i) !== '\n') {
+        if (text.charAt(i) === '\\' && text.charAt(i + 1) === '\n') i++;
+        else if (text.charAt(i) === '/' && text.charAt(i + 1) === '*') {
           const close = text.indexOf('*/', i + 2);
           i = close < 0 ? text.length : close + 1;
         }
@@ -144,12 +144,12 @@ export function maskBpfMacros(text: string): MaskResult {
       continue;
     }
     lineStart = false;
-    if (code === 47 && text[i + 1] === '/') {
+    if (code === 47 && text.charAt(i + 1) === '/') {
       const newline = text.indexOf('\n', i);
       i = newline < 0 ? text.length : newline;
       continue;
     }
-    if (code === 47 && text[i + 1] === '*') {
+    if (code === 47 && text.charAt(i + 1) === '*') {
       const close = text.indexOf('*/', i + 2);
       i = close < 0 ? text.length : close + 2;
       continue;
@@ -170,16 +170,16 @@ export function maskBpfMacros(text: string): MaskResult {
     }
     const word = text.slice(i, identEnd);
     const open = scan.skipSpace(identEnd);
-    const hasParen = text[open] === '(';
+    const hasParen = text.charAt(open) === '(';
 
     if (SECTION_MACROS.has(word) && hasParen) {
       const close = scan.closingParen(open);
       const firstQuote = scan.skipSpace(open + 1);
-      if (close > 0 && text[firstQuote] === '"') {
+      if (close > 0 && text.charAt(firstQuote) === '"') {
         let value = '';
         let j = firstQuote;
         let valueEnd = firstQuote;
-        while (text[j] === '"') {
+        while (text.charAt(j) === '"') {
           const end = scan.literalEnd(j);
           value += text.slice(j + 1, end - 1);
           valueEnd = end - 1;
@@ -195,7 +195,7 @@ export function maskBpfMacros(text: string): MaskResult {
       const fieldStart = scan.skipSpace(open + 1);
       const fieldEnd = scan.identEnd(fieldStart);
       const comma = scan.skipSpace(fieldEnd);
-      if (close > 0 && fieldEnd > fieldStart && text[comma] === ',' && fieldStart - i >= 4) {
+      if (close > 0 && fieldEnd > fieldStart && text.charAt(comma) === ',' && fieldStart - i >= 4) {
         const valueStart = scan.skipSpace(comma + 1);
         let valueEnd = close - 1;
         while (valueEnd > valueStart && isSpace(text.charCodeAt(valueEnd - 1))) valueEnd--;
@@ -215,7 +215,7 @@ export function maskBpfMacros(text: string): MaskResult {
       if (close > 0 && nameEnd > nameStart) {
         const name = text.slice(nameStart, nameEnd);
         macros.push({ kind: 'wrapper', macro: word, start: i, end: close, name, nameStart });
-        if (text[after] === ',') {
+        if (text.charAt(after) === ',') {
           // `BPF_KPROBE(fn, int a)` → `           fn( int a)`
           replace(i, after + 1, spaces(i, nameStart) + name + spaces(nameEnd, after) + '(');
         } else {
@@ -245,7 +245,7 @@ export function maskBpfMacros(text: string): MaskResult {
         let depth = 0;
         let argumentStart = true;
         for (let j = open + 1; j < close - 1; j++) {
-          const c = text[j];
+          const c = text.charAt(j);
           if (c === '(' || c === '[') depth++;
           else if (c === ')' || c === ']') depth--;
           else if (c === ',' && depth === 0) argumentStart = true;

@@ -3,11 +3,21 @@
 import type { ProbeFile } from '../analysis/probe-file';
 import type { QuickFix } from './rule';
 
+const insertionLines = new WeakMap<ProbeFile, number>();
+
+/** The line after the last #include (0 without includes), worked out once per file version. */
+function licenseInsertionLine(file: ProbeFile): number {
+  let line = insertionLines.get(file);
+  if (line === undefined) {
+    line = 0;
+    for (const match of file.text.matchAll(/^[ \t]*#[ \t]*include\b/gm)) line = file.positionAt(match.index).line + 1;
+    insertionLines.set(file, line);
+  }
+  return line;
+}
+
 export function addLicenseFix(file: ProbeFile, license = 'GPL'): QuickFix {
-  let line = 0;
-  file.lines.forEach((text, index) => {
-    if (/^\s*#\s*include\b/.test(text)) line = index + 1;
-  });
+  const line = licenseInsertionLine(file);
   const declaration = `char LICENSE[] SEC("license") = "${license}";\n`;
   return {
     title: `Add the licence: ${declaration.trim()}`,
