@@ -154,7 +154,6 @@ export function checkUnreleasedReferences(file: ProbeFile, fn: ProbeFunction): F
 export const referenceNotReleasedRule: Rule = {
   id: 'reference-not-released',
   description: 'A ring buffer reservation is not submitted or discarded (or a socket reference not released) on every path out of the function.',
-  minKernel: '5.8',
   verifierMessage: 'Unreleased reference id=2 alloc_insn=4 BPF_EXIT instruction in main prog would lead to reference leak',
   bad: [
     {
