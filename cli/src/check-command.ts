@@ -116,9 +116,12 @@ export async function runCheckCommand(args: string[], out: Writable = process.st
     options = parseCheckArgs(args);
   } catch (error) {
     if (!(error instanceof CheckUsageError || error instanceof VerifyUsageError)) throw error;
-    if (error.message) err.write(`ebpf-studio check: ${error.message}\n\n`);
-    err.write(`${CHECK_USAGE}\n`);
-    return error.message ? 2 : 0;
+    if (!error.message) {
+      out.write(`${CHECK_USAGE}\n`);
+      return 0;
+    }
+    err.write(`ebpf-studio check: ${error.message}\n\n${CHECK_USAGE}\n`);
+    return 2;
   }
   const results: FileDiagnostics[] = [];
   for (const file of options.files) {

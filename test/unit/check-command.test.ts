@@ -108,3 +108,10 @@ test('binary garbage is checked without crashing', () => {
   assert.ok(result.status === 0 || result.status === 1, result.stderr);
   assert.ok(Array.isArray(JSON.parse(result.stdout)));
 });
+
+test('--help prints the usage on stdout and exits 0', () => {
+  const help = run('check', '--help');
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^Usage: ebpf-studio check \[--kernel X\.Y\] \[--format text\|json\] \[-I DIR\]\.\.\. FILE\.\.\./);
+  assert.equal(help.stderr, '');
+});
