@@ -12,7 +12,7 @@ const nodeBundles = [
   { entryPoints: { client: 'client/src/extension.ts' }, external: ['vscode', '*.node'] },
   { entryPoints: { server: 'server/src/server.ts' } },
   { entryPoints: { agent: 'agent/src/agent.ts' }, external: ['koffi'] },
-  { entryPoints: { cli: 'cli/src/cli.ts' }, external: ['koffi', 'ssh2'], banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: { cli: 'cli/src/cli.ts' }, external: ['koffi', '*.node'], banner: { js: '#!/usr/bin/env node' } },
 ].map((b) => ({ ...common, ...b, platform: 'node', format: 'cjs', target: 'node18', outdir: 'dist' }));
 
 const views = readdirSync('webviews', { withFileTypes: true })
