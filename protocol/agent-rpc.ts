@@ -51,6 +51,8 @@ export interface VerifyParams {
 }
 export interface VerifyResult {
   programs: ProgramVerdict[];
+  /** Programs not verified: SEC("?...") ones libbpf does not load by default, or ones not in `programs`. */
+  skipped?: { name: string; section: string; reason: string }[];
 }
 
 export interface LoadParams {

@@ -17,6 +17,8 @@ export interface Libbpf {
   programName(prog: LibbpfPointer): string;
   programSection(prog: LibbpfPointer): string;
   programInsnCount(prog: LibbpfPointer): number;
+  /** Whether libbpf loads the program by default (false for SEC("?...") programs). */
+  autoload(prog: LibbpfPointer): boolean;
   setAutoload(prog: LibbpfPointer, autoload: boolean): void;
   /** The buffer must stay referenced until the object is closed. */
   setLogBuffer(prog: LibbpfPointer, buffer: Buffer, level: number): void;
@@ -74,6 +76,7 @@ function bindLibbpf(): Libbpf {
   const name = lib.func('const char *bpf_program__name(const bpf_program *prog)');
   const section = lib.func('const char *bpf_program__section_name(const bpf_program *prog)');
   const insnCnt = lib.func('size_t bpf_program__insn_cnt(const bpf_program *prog)');
+  const getAutoload = lib.func('bool bpf_program__autoload(const bpf_program *prog)');
   const setAutoload = lib.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)');
   const setLogBuf = lib.func('int bpf_program__set_log_buf(bpf_program *prog, void *buf, size_t size)');
   const setLogLevel = lib.func('int bpf_program__set_log_level(bpf_program *prog, uint32_t level)');
@@ -133,6 +136,7 @@ function bindLibbpf(): Libbpf {
     programName: (prog) => name(prog) as string,
     programSection: (prog) => section(prog) as string,
     programInsnCount: (prog) => Number(insnCnt(prog)),
+    autoload: (prog) => Boolean(getAutoload(prog)),
     setAutoload: (prog, autoload) => void setAutoload(prog, autoload),
     setLogBuffer(prog, buffer, level) {
       setLogBuf(prog, buffer, buffer.length);

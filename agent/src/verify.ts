@@ -13,6 +13,7 @@ interface ProgramInfo {
   name: string;
   section: string;
   insnCount: number;
+  autoload: boolean;
 }
 
 export async function verifyObject(params: VerifyParams): Promise<VerifyResult> {
@@ -29,13 +30,15 @@ export async function verifyObject(params: VerifyParams): Promise<VerifyResult> 
       'ENOPROGRAMS',
     );
   }
-  const wanted = params.programs ? all.filter((p) => params.programs?.includes(p.name)) : all;
+  // Like libbpf's own load, SEC("?...") programs are left out unless asked for by name.
+  const wanted = params.programs ? all.filter((p) => params.programs?.includes(p.name)) : all.filter((p) => p.autoload);
   if (params.programs && wanted.length === 0) {
     throw new AgentError(`None of ${params.programs.join(', ')} is a program of ${objectName}; it has ${all.map((p) => p.name).join(', ')}.`, 'ENOENT');
   }
   const programs: ProgramVerdict[] = [];
   for (const program of wanted) programs.push(await verifyProgram(bytes, objectName, program, logLevel));
-  return { programs };
+  const skipped = all.filter((p) => !wanted.includes(p)).map((p) => ({ name: p.name, section: p.section, reason: p.autoload ? 'not requested' : 'not loaded by default (SEC("?…"))' }));
+  return { programs, ...(skipped.length ? { skipped } : {}) };
 }
 
 async function listPrograms(bytes: Buffer, objectName: string): Promise<ProgramInfo[]> {
@@ -51,7 +54,7 @@ async function listPrograms(bytes: Buffer, objectName: string): Promise<ProgramI
       // Non-static functions without SEC() land in .text: libbpf lists them, but they are subprograms, not programs.
       return lib
         .programs(obj)
-        .map((p) => ({ name: lib.programName(p), section: lib.programSection(p), insnCount: lib.programInsnCount(p) }))
+        .map((p) => ({ name: lib.programName(p), section: lib.programSection(p), insnCount: lib.programInsnCount(p), autoload: lib.autoload(p) }))
         .filter((p) => p.section !== '.text');
     } finally {
       lib.closeObject(obj);
@@ -85,7 +88,8 @@ async function verifyProgram(bytes: Buffer, objectName: string, program: Program
     if (tooSmall && size * 4 <= MAX_VERIFIER_LOG_BYTES) continue;
     const end = logBuffer.indexOf(0);
     const log = logBuffer.toString('utf8', 0, end < 0 ? logBuffer.length : end);
-    return { ...program, accepted: err === 0, ...(err === 0 ? {} : { errno: -err }), log, logTruncated: tooSmall, logLevel: level, loaderMessages: messages, ...logFigures(log) };
+    const { name, section, insnCount } = program;
+    return { name, section, insnCount, accepted: err === 0, ...(err === 0 ? {} : { errno: -err }), log, logTruncated: tooSmall, logLevel: level, loaderMessages: messages, ...logFigures(log) };
   }
 }
 

@@ -139,6 +139,7 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
       { timeoutMs: options.verifyTimeoutMs ?? 300_000 },
     );
     verdicts = result.programs;
+    for (const skipped of result.skipped ?? []) progress(`${skipped.name} (${skipped.section}): not verified, ${skipped.reason}`);
   } catch (err) {
     if (!(err instanceof AgentRequestError) || !['ENOPROGRAMS', 'ENOTBPF', 'ENOENT'].includes(err.code)) throw err;
     addDiagnostic(diagnostics, sourcePath, wholeFileDiagnostic(err.message, 'verifier', err.code === 'ENOPROGRAMS' ? 'no-programs' : 'not-bpf'));

@@ -49,6 +49,12 @@ const FAMILIES: Family[] = [
       'A map this program uses could not be created on the target (unsupported type or flags, max_entries 0, or a value too large), so libbpf left the instruction that references it invalid. Check the map definition against what this kernel supports.',
   },
   {
+    family: 'unknown-section',
+    pattern: /missing BPF prog type|unrecognized ELF section name|failed to guess program type/,
+    explanation:
+      'libbpf does not know this SEC() name, so it cannot tell the kernel which program type this is. Use a section name libbpf knows, e.g. "tracepoint/<category>/<event>", "tp_btf/<event>", "raw_tp/<event>", "kprobe/<function>", "uprobe/<binary>:<symbol>", "xdp", "tc".',
+  },
+  {
     family: 'packet-bounds',
     pattern: /invalid access to packet|offset is outside of the packet/,
     explanation:
