@@ -149,3 +149,28 @@ char __license[] __section("license") = "Dual BSD/GPL";
   assert.deepEqual(file.functions.map((fn) => [fn.name, fn.programType, fn.isInline]), [['from_container', 'sched_cls', false], ['helper', null, true]]);
   assert.equal(file.license?.value, 'Dual BSD/GPL');
 });
+
+test('per-function and per-context memos survive edits that leave them unchanged', async () => {
+  const document = await ProbeDocument.open('file:///memo.bpf.c');
+  try {
+    let computed = 0;
+    const count = () => ++computed;
+    const first = document.update(PROBE, KERNEL).file;
+    first.memoizeForContext('ctx', count);
+    first.memoizeForFunction(first.functions[0], 'fn', count);
+    first.memoizeForFunction(first.functions[1], 'fn', count);
+    assert.equal(computed, 3);
+    const edited = document.update(PROBE.replace('return 0;\n}\n\nSEC("xdp")', 'return 1;\n}\n\nSEC("xdp")'), KERNEL).file;
+    edited.memoizeForContext('ctx', count);
+    edited.memoizeForFunction(edited.functions[0], 'fn', count);
+    edited.memoizeForFunction(edited.functions[1], 'fn', count);
+    assert.equal(computed, 3, 'an edit inside do_unlinkat keeps the context and the other functions');
+    edited.memoizeForFunction(edited.functions[2], 'fn', count);
+    assert.equal(computed, 4);
+    const retyped = document.update(PROBE.replace('#include <bpf/bpf_tracing.h>', '#include <bpf/bpf_tracing.h>\n#define X 1'), KERNEL).file;
+    retyped.memoizeForContext('ctx', count);
+    assert.equal(computed, 5, 'a change outside function bodies recomputes');
+  } finally {
+    document.close();
+  }
+});

@@ -233,6 +233,14 @@ export class ProbeFile {
    * outsideBodiesHash) stay the same. The value must not hold tree nodes or absolute positions
    * (they belong to one version); keep sizes, names, or positions relative to the function start.
    */
+  /**
+   * A value computed from the file outside function bodies (#defines, struct layouts, globals,
+   * maps), reused across edits until that part changes. Same rule: no tree nodes or positions.
+   */
+  memoizeForContext<T>(key: string, compute: () => T): T {
+    return this.functionMemo.get(`${key}\u0000${this.outsideBodiesHash}`, compute);
+  }
+
   memoizeForFunction<T>(fn: ProbeFunction, key: string, compute: () => T): T {
     const start = fn.node.startPosition.column;
     return this.functionMemo.get(`${key}\u0000${this.outsideBodiesHash}\u0000${start}\u0000${this.textOf(fn.node)}`, compute);
