@@ -15,7 +15,7 @@ const ENOTSUPP = 524;
 const EOPNOTSUPP = 95;
 
 /** Entries per chunk when the caller does not say; the client asks again with the cursor for the rest. */
-export const DEFAULT_CHUNK_ENTRIES = 65536;
+export const DEFAULT_CHUNK_ENTRIES = 262144;
 
 export const MAP_TYPE_NAMES = [
   'unspec', 'hash', 'array', 'prog_array', 'perf_event_array', 'percpu_hash', 'percpu_array', 'stack_trace',
@@ -183,9 +183,23 @@ export interface RawMapRead {
   btf?: Buffer;
 }
 
-/** `iterate` forces get_next_key + lookup (what kernels before 5.6 get), for tests of that path. */
+/**
+ * `iterate` forces get_next_key + lookup (what kernels before 5.6 get), for tests of that path. `reuseBuffers`
+ * reads into buffers kept between calls (no fresh pages to fault in at every poll); the result is then only
+ * valid until the next call, which suits the RPC method that encodes it at once.
+ */
 export interface ReadOptions {
   method?: 'batch' | 'iterate';
+  reuseBuffers?: boolean;
+}
+
+const scratch = { keys: Buffer.alloc(0), values: Buffer.alloc(0) };
+
+function entryBuffers(keyBytes: number, valueBytes: number, reuse: boolean): { keys: Buffer; values: Buffer } {
+  if (!reuse) return { keys: Buffer.allocUnsafe(keyBytes), values: Buffer.allocUnsafe(valueBytes) };
+  if (scratch.keys.length < keyBytes) scratch.keys = Buffer.allocUnsafe(keyBytes);
+  if (scratch.values.length < valueBytes) scratch.values = Buffer.allocUnsafe(valueBytes);
+  return { keys: scratch.keys.subarray(0, keyBytes), values: scratch.values.subarray(0, valueBytes) };
 }
 
 export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMapResolver, options: ReadOptions = {}): RawMapRead {
@@ -197,7 +211,7 @@ export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMap
     const possibleCpus = bind().possibleCpus();
     const valueStride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * possibleCpus : info.valueSize;
     const limit = Math.max(1, Math.min(params.maxEntries ?? DEFAULT_CHUNK_ENTRIES, info.maxEntries || 1));
-    const chunk = readChunk(fd, info, valueStride, limit, params.cursor, what, options.method === 'iterate');
+    const chunk = readChunk(fd, info, valueStride, limit, params.cursor, what, options.method === 'iterate', options.reuseBuffers === true);
     const result: RawMapRead = { map: info, possibleCpus, ...chunk };
     if (params.withBtf && info.btfId) result.btf = kernelBtfById(info.btfId);
     return result;
@@ -208,7 +222,7 @@ export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMap
 
 /** The `readMap` method: one chunk of a map, bytes as base64 for the JSON-lines protocol. */
 export function readMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): ReadMapResult {
-  const raw = readMapRaw(params, resolveSessionMap);
+  const raw = readMapRaw(params, resolveSessionMap, { reuseBuffers: true });
   const result: ReadMapResult = {
     map: raw.map,
     possibleCpus: raw.possibleCpus,
@@ -224,25 +238,24 @@ export function readMap(params: ReadMapParams, resolveSessionMap?: SessionMapRes
 
 interface Chunk { count: number; keys: Buffer; values: Buffer; cursor?: string; method: 'batch' | 'iterate' }
 
-function readChunk(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, iterate: boolean): Chunk {
+function readChunk(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, iterate: boolean, reuse: boolean): Chunk {
   const iterateCursor = cursor?.startsWith('k:');
   if (!iterate && !iterateCursor && !batchUnsupported.has(info.type)) {
-    const batch = readBatch(fd, info, valueStride, limit, cursor, what);
+    const batch = readBatch(fd, info, valueStride, limit, cursor, what, reuse);
     if (batch) return batch;
     if (cursor) throw new AgentError(`Batch read of ${what} failed on a later chunk; read it again from the start.`, 'EMAPREAD');
   }
-  return readIterating(fd, info, valueStride, limit, cursor, what);
+  return readIterating(fd, info, valueStride, limit, cursor, what, reuse);
 }
 
 /** bpf_map_lookup_batch; undefined when this kernel or map type has no batch operations. */
-function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string): Chunk | undefined {
+function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, reuse: boolean): Chunk | undefined {
   const b = bind();
   const tokenSize = Math.max(info.keySize, 8);
   const inBatch = cursor ? Buffer.from(cursor.slice(2), 'base64') : null;
   if (inBatch && inBatch.length !== tokenSize) throw new AgentError('readMap: the cursor does not belong to this map.', 'EINVAL');
   const outBatch = Buffer.alloc(tokenSize);
-  let keys = Buffer.allocUnsafe(limit * info.keySize);
-  let values = Buffer.allocUnsafe(limit * valueStride);
+  let { keys, values } = entryBuffers(limit * info.keySize, limit * valueStride, reuse);
   const countBuf = Buffer.alloc(4);
   let total = 0;
   let token: Buffer | null = inBatch;
@@ -255,7 +268,7 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
       const errno = -rc;
       if (errno === ENOSPC && got === 0 && total === 0 && want < info.maxEntries) {
         // A hash bucket holds more entries than fit: the kernel needs a bigger buffer.
-        return readBatch(fd, info, valueStride, Math.min(info.maxEntries, limit * 2), cursor, what);
+        return readBatch(fd, info, valueStride, Math.min(info.maxEntries, limit * 2), cursor, what, reuse);
       }
       if (errno === ENOSPC && total > 0) break;
       if (total === 0 && (errno === EINVAL || errno === ENOTSUPP || errno === EOPNOTSUPP)) {
@@ -288,10 +301,9 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
 }
 
 /** get_next_key + lookup, for kernels or map types without batch operations. */
-function readIterating(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string): Chunk {
+function readIterating(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, reuse: boolean): Chunk {
   const b = bind();
-  const keys = Buffer.allocUnsafe(limit * info.keySize);
-  const values = Buffer.allocUnsafe(limit * valueStride);
+  const { keys, values } = entryBuffers(limit * info.keySize, limit * valueStride, reuse);
   let prev: Buffer | null = cursor ? Buffer.from(cursor.slice(2), 'base64') : null;
   if (prev && prev.length !== info.keySize) throw new AgentError('readMap: the cursor does not belong to this map.', 'EINVAL');
   let count = 0;

@@ -1,5 +1,6 @@
 // `ebpf-studio maps dump (--pinned PATH | --id N) [--target T] [--format json|text]`: prints a map's entries
 // decoded through its BTF (hex without BTF), streamed chunk by chunk. Talks to the agent on the target.
+import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
@@ -64,12 +65,35 @@ async function writeBytes(out: Writable, bytes: Uint8Array): Promise<void> {
   if (!out.write(bytes)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
 }
 
+/** Output is flushed in blocks of about this size, from one buffer reused for the whole dump. */
+const FLUSH_BYTES = 1 << 20;
+
+/**
+ * Writes what the sink holds and empties it. Our own stdout gets a synchronous write of the reused buffer
+ * (a file or a pipe; a pipe that is full falls back to the stream); any other stream gets a copy.
+ */
+async function flush(sink: JsonSink, out: Writable): Promise<void> {
+  if (sink.pos === 0) return;
+  if (out === process.stdout) {
+    let written = 0;
+    try {
+      while (written < sink.pos) written += writeSync(1, sink.buf, written, sink.pos - written);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      await writeBytes(out, sink.buf.slice(written, sink.pos));
+    }
+    sink.pos = 0;
+    return;
+  }
+  await writeBytes(out, sink.take());
+}
+
 const textEncoder = new TextEncoder();
 
 /** Streams the map to `out`; the JSON form is one entry per line inside one array. */
 export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, out: Writable): Promise<number> {
   const json = options.format === 'json';
-  const sink = new JsonSink();
+  const sink = new JsonSink(FLUSH_BYTES * 2);
   let first = true;
   if (json) await write(out, '[');
   const { info, total } = await forEachMapChunk(source, options.selector, async (chunk, typing) => {
@@ -94,8 +118,9 @@ export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, 
       p = writer.value(vdv, i * stride, buf, p);
       if (json) buf[p++] = 125;
       sink.pos = p;
+      if (p >= FLUSH_BYTES) await flush(sink, out);
     }
-    await writeBytes(out, sink.take());
+    await flush(sink, out);
   });
   if (json) await write(out, first ? ']\n' : '\n]\n');
   else await write(out, `${first ? '' : '\n'}map ${info.id} "${info.name}" (${info.type}): ${total} entries\n`);

@@ -1,7 +1,7 @@
 // Turns map key/value bytes into JSON-able values through BTF, with one decoder compiled per type
 // (closures, no eval, so it also runs under a webview's CSP). Shared by the CLI and the webviews.
 //
-// Output rules (documented in docs/maps-dump.md):
+// Output rules (documented in docs/live-views.md):
 // - integers up to 32 bits, and 64-bit integers within ±(2^53-1), are JSON numbers; 64-bit values
 //   beyond that and 128-bit integers are decimal strings (exact, BigInt-parsable); bool is true/false
 // - pointers are integers by the same rule; floats are numbers ("NaN"/"Infinity" as strings)
