@@ -1,7 +1,7 @@
 // The `hello` method: what the target is (kernel release, arch, BTF, libbpf version, uid, lockdown, kprobes),
 // read from os and /sys so the client can pick vmlinux.h, -D__TARGET_ARCH_x and explain refusals.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import type { HelloResult } from '../../protocol/agent-rpc';
 import { AGENT_VERSION } from '../../protocol/agent-rpc';
@@ -18,7 +18,7 @@ export function hello(): HelloResult {
     arch: os.machine(),
     btfPresent: btfSha256 !== undefined,
     ...(btfSha256 ? { btfSha256 } : {}),
-    libbpfVersion: libbpf().versionString(),
+    libbpfVersion: libbpfVersion(),
     agentVersion: AGENT_VERSION,
     uid: process.getuid?.() ?? -1,
     ...(lockdown ? { lockdown } : {}),
@@ -38,6 +38,21 @@ function hashVmlinuxBtf(): string | undefined {
     }
   }
   return btfHash.sha256;
+}
+
+/**
+ * libbpf's full version, e.g. "v1.1.2": libbpf_version_string() only says "v1.1", so the patch level comes from
+ * the file the library was loaded from (/proc/self/maps → libbpf.so.1.1.2).
+ */
+function libbpfVersion(): string {
+  const short = libbpf().versionString();
+  try {
+    const mapped = readFileSync('/proc/self/maps', 'utf8').split('\n').find((line) => /\/libbpf\.so[.\d]*$/.test(line));
+    const full = mapped ? /libbpf\.so\.(\d+\.\d+\.\d+)$/.exec(realpathSync(mapped.slice(mapped.indexOf('/'))))?.[1] : undefined;
+    return full ? `v${full}` : short;
+  } catch {
+    return short;
+  }
 }
 
 /** The bracketed mode of /sys/kernel/security/lockdown, e.g. "none [integrity] confidentiality" → "integrity". */
