@@ -8,6 +8,8 @@ export interface SectionDefinition {
   programType: ProgramType;
   attachType?: string;
   sleepable?: boolean;
+  /** libbpf's SEC_EXP_ATTACH_OPT: loads without the attach type on kernels that do not know it. */
+  attachOptional?: boolean;
   /** A typical full name shown by completion, e.g. "tracepoint/syscalls/sys_enter_openat". */
   example: string;
   /** The libbpf release that introduced this spelling, when newer than 1.0. */
@@ -83,26 +85,26 @@ export const SECTION_DEFINITIONS: readonly SectionDefinition[] = [
   def('xdp.frags/cpumap', 'xdp', 'xdp.frags/cpumap', { attachType: 'BPF_XDP_CPUMAP' }),
   def('xdp/cpumap', 'xdp', 'xdp/cpumap', { attachType: 'BPF_XDP_CPUMAP' }),
   def('xdp.frags', 'xdp', 'xdp.frags', { attachType: 'BPF_XDP' }),
-  def('xdp', 'xdp', 'xdp', { attachType: 'BPF_XDP' }),
+  def('xdp', 'xdp', 'xdp', { attachType: 'BPF_XDP', attachOptional: true }),
   def('perf_event', 'perf_event', 'perf_event'),
   def('lwt_in', 'lwt_in', 'lwt_in'),
   def('lwt_out', 'lwt_out', 'lwt_out'),
   def('lwt_xmit', 'lwt_xmit', 'lwt_xmit'),
   def('lwt_seg6local', 'lwt_seg6local', 'lwt_seg6local'),
-  def('sockops', 'sock_ops', 'sockops', { attachType: 'BPF_CGROUP_SOCK_OPS' }),
-  def('sk_skb/stream_parser', 'sk_skb', 'sk_skb/stream_parser', { attachType: 'BPF_SK_SKB_STREAM_PARSER' }),
-  def('sk_skb/stream_verdict', 'sk_skb', 'sk_skb/stream_verdict', { attachType: 'BPF_SK_SKB_STREAM_VERDICT' }),
-  def('sk_skb/verdict', 'sk_skb', 'sk_skb/verdict', { attachType: 'BPF_SK_SKB_VERDICT' }),
+  def('sockops', 'sock_ops', 'sockops', { attachType: 'BPF_CGROUP_SOCK_OPS', attachOptional: true }),
+  def('sk_skb/stream_parser', 'sk_skb', 'sk_skb/stream_parser', { attachType: 'BPF_SK_SKB_STREAM_PARSER', attachOptional: true }),
+  def('sk_skb/stream_verdict', 'sk_skb', 'sk_skb/stream_verdict', { attachType: 'BPF_SK_SKB_STREAM_VERDICT', attachOptional: true }),
+  def('sk_skb/verdict', 'sk_skb', 'sk_skb/verdict', { attachType: 'BPF_SK_SKB_VERDICT', attachOptional: true }),
   def('sk_skb', 'sk_skb', 'sk_skb'),
-  def('sk_msg', 'sk_msg', 'sk_msg', { attachType: 'BPF_SK_MSG_VERDICT' }),
-  def('lirc_mode2', 'lirc_mode2', 'lirc_mode2', { attachType: 'BPF_LIRC_MODE2' }),
-  def('flow_dissector', 'flow_dissector', 'flow_dissector', { attachType: 'BPF_FLOW_DISSECTOR' }),
-  def('cgroup_skb/ingress', 'cgroup_skb', 'cgroup_skb/ingress', { attachType: 'BPF_CGROUP_INET_INGRESS' }),
-  def('cgroup_skb/egress', 'cgroup_skb', 'cgroup_skb/egress', { attachType: 'BPF_CGROUP_INET_EGRESS' }),
+  def('sk_msg', 'sk_msg', 'sk_msg', { attachType: 'BPF_SK_MSG_VERDICT', attachOptional: true }),
+  def('lirc_mode2', 'lirc_mode2', 'lirc_mode2', { attachType: 'BPF_LIRC_MODE2', attachOptional: true }),
+  def('flow_dissector', 'flow_dissector', 'flow_dissector', { attachType: 'BPF_FLOW_DISSECTOR', attachOptional: true }),
+  def('cgroup_skb/ingress', 'cgroup_skb', 'cgroup_skb/ingress', { attachType: 'BPF_CGROUP_INET_INGRESS', attachOptional: true }),
+  def('cgroup_skb/egress', 'cgroup_skb', 'cgroup_skb/egress', { attachType: 'BPF_CGROUP_INET_EGRESS', attachOptional: true }),
   def('cgroup/skb', 'cgroup_skb', 'cgroup/skb'),
   def('cgroup/sock_create', 'cgroup_sock', 'cgroup/sock_create', { attachType: 'BPF_CGROUP_INET_SOCK_CREATE' }),
   def('cgroup/sock_release', 'cgroup_sock', 'cgroup/sock_release', { attachType: 'BPF_CGROUP_INET_SOCK_RELEASE' }),
-  def('cgroup/sock', 'cgroup_sock', 'cgroup/sock', { attachType: 'BPF_CGROUP_INET_SOCK_CREATE' }),
+  def('cgroup/sock', 'cgroup_sock', 'cgroup/sock', { attachType: 'BPF_CGROUP_INET_SOCK_CREATE', attachOptional: true }),
   def('cgroup/post_bind4', 'cgroup_sock', 'cgroup/post_bind4', { attachType: 'BPF_CGROUP_INET4_POST_BIND' }),
   def('cgroup/post_bind6', 'cgroup_sock', 'cgroup/post_bind6', { attachType: 'BPF_CGROUP_INET6_POST_BIND' }),
   def('cgroup/bind4', 'cgroup_sock_addr', 'cgroup/bind4', { attachType: 'BPF_CGROUP_INET4_BIND' }),
@@ -125,7 +127,7 @@ export const SECTION_DEFINITIONS: readonly SectionDefinition[] = [
   def('cgroup/sysctl', 'cgroup_sysctl', 'cgroup/sysctl', { attachType: 'BPF_CGROUP_SYSCTL' }),
   def('cgroup/getsockopt', 'cgroup_sockopt', 'cgroup/getsockopt', { attachType: 'BPF_CGROUP_GETSOCKOPT' }),
   def('cgroup/setsockopt', 'cgroup_sockopt', 'cgroup/setsockopt', { attachType: 'BPF_CGROUP_SETSOCKOPT' }),
-  def('cgroup/dev', 'cgroup_device', 'cgroup/dev', { attachType: 'BPF_CGROUP_DEVICE' }),
+  def('cgroup/dev', 'cgroup_device', 'cgroup/dev', { attachType: 'BPF_CGROUP_DEVICE', attachOptional: true }),
   def('struct_ops+', 'struct_ops', 'struct_ops/init'),
   def('struct_ops.s+', 'struct_ops', 'struct_ops.s/init', { sleepable: true }),
   def('sk_lookup', 'sk_lookup', 'sk_lookup', { attachType: 'BPF_SK_LOOKUP' }),

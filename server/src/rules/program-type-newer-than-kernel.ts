@@ -39,6 +39,17 @@ char LICENSE[] SEC("license") = "GPL";
     {
       targetKernel: '5.4',
       code: `${HEADER}
+SEC("xdp")
+int pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+    {
+      targetKernel: '5.4',
+      code: `${HEADER}
 SEC("kprobe/do_unlinkat")
 int BPF_KPROBE(on_unlink, int dfd, struct filename *name)
 {
@@ -61,7 +72,8 @@ char LICENSE[] SEC("license") = "GPL";
           verifierMessage: `libbpf: prog '${fn.name}': BPF program load failed: Invalid argument`,
         }];
       }
-      const attachType = match.definition.attachType;
+      // libbpf loads these without the attach type when the kernel does not know it
+      const attachType = match.definition.attachOptional ? undefined : match.definition.attachType;
       const attachSince = attachType ? file.kernel.attachTypeSince(attachType) : undefined;
       if (attachType && attachSince && !kernelHas(file.targetKernel, attachSince)) {
         return [{
