@@ -4,6 +4,17 @@ import type { Rule } from './rule';
 import { helperCallLabel } from '../analysis/probe-file';
 import { formatKernelVersion, kernelHas } from '../kernel/kernel-version';
 
+/**
+ * Helpers libbpf rewrites to an older one when the kernel lacks them (bpf_object__sanitize_prog:
+ * probe_read_kernel/user → probe_read), so only the older one must exist.
+ */
+const LIBBPF_FALLBACKS: Readonly<Record<string, string>> = {
+  bpf_probe_read_kernel: 'bpf_probe_read',
+  bpf_probe_read_user: 'bpf_probe_read',
+  bpf_probe_read_kernel_str: 'bpf_probe_read_str',
+  bpf_probe_read_user_str: 'bpf_probe_read_str',
+};
+
 const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
 
 export const helperNewerThanKernelRule: Rule = {
@@ -27,6 +38,18 @@ char LICENSE[] SEC("license") = "GPL";
   ],
   good: [
     {
+      targetKernel: '5.4',
+      code: `${HEADER}#include <bpf/bpf_core_read.h>
+SEC("kprobe/do_exit")
+int on_exit(struct pt_regs *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(task, tgid) > 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    },
+    {
       targetKernel: '5.8',
       code: `${HEADER}
 SEC("tracepoint/sched/sched_process_exec")
@@ -42,11 +65,12 @@ char LICENSE[] SEC("license") = "GPL";
     },
   ],
   checkFunction(file, fn) {
+    const since = (name: string, own: string | null) => (Object.hasOwn(LIBBPF_FALLBACKS, name) ? file.kernel.helper(LIBBPF_FALLBACKS[name])?.since : own);
     return fn.helperCalls
-      .filter((call) => !kernelHas(file.targetKernel, call.helper.since))
+      .filter((call) => !kernelHas(file.targetKernel, since(call.helper.name, call.helper.since)))
       .map((call) => ({
         range: file.rangeOf(call.nameNode),
-        message: `${helperCallLabel(call)} needs kernel ${call.helper.since}; the target kernel is ${formatKernelVersion(file.targetKernel)}`,
+        message: `${helperCallLabel(call)} needs kernel ${since(call.helper.name, call.helper.since)}; the target kernel is ${formatKernelVersion(file.targetKernel)}`,
         verifierMessage: `invalid func unknown#${call.helper.id}`,
       }));
   },
