@@ -39,6 +39,13 @@ class LiveViewPanel {
   private readonly btfCache: BtfCache = new Map();
   private readonly btfSent = new Set<number>();
   private stopFeed: (() => void) | undefined;
+  /** A poll is running (a resume or a new interval never starts a second one). */
+  private polling = false;
+  /** BTF id of the map as last read (0: none), to ask for BTF again only when it changed. */
+  private lastBtfId: number | undefined;
+  /** Events view: the object's BTF, sent with the first batch after each `ready`. */
+  private eventsBtf: Uint8Array | undefined;
+  private eventsBtfSent = false;
 
   constructor(private readonly studio: Studio, readonly panel: vscode.WebviewPanel, readonly target: LiveViewTarget) {
     this.intervalMs = studio.settings().refreshIntervalMs;
@@ -96,8 +103,9 @@ class LiveViewPanel {
 
   private startFeed(): void {
     if (this.stopFeed) {
-      // A reloaded webview (e.g. moved to another window) asked again: keep the running feed, resend data soon.
+      // A reloaded webview (e.g. moved to another window) asked again: keep the running feed, resend the BTF.
       this.btfSent.clear();
+      this.eventsBtfSent = false;
       return;
     }
     if (this.target.view === 'events') {
@@ -116,6 +124,8 @@ class LiveViewPanel {
 
   /** One poll; the next starts an interval after this one began (never two at once). */
   private async tick(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
     const started = Date.now();
     try {
       const client = await this.connect();
@@ -128,6 +138,8 @@ class LiveViewPanel {
         return;
       }
       this.post({ type: 'status', state: 'error', message: (err as Error).message });
+    } finally {
+      this.polling = false;
     }
     this.schedule(Math.max(0, this.intervalMs - (Date.now() - started)));
   }
@@ -154,8 +166,9 @@ class LiveViewPanel {
 
   private async pollMap(client: AgentClient): Promise<void> {
     const started = performance.now();
-    const haveBtf = this.btfCache.size > 0;
+    const haveBtf = this.lastBtfId !== undefined && (this.lastBtfId === 0 || this.btfCache.has(this.lastBtfId));
     const snap = await readMapSnapshot(agentChunkSource(client), this.selector(), { btfCache: this.btfCache, withBtf: !haveBtf });
+    this.lastBtfId = snap.info.btfId;
     const readMs = performance.now() - started;
     const btfId = snap.info.btfId;
     const sendBtf = btfId !== 0 && snap.rawBtf && !this.btfSent.has(btfId);
@@ -182,10 +195,9 @@ class LiveViewPanel {
     if (!client || !t.session || !t.map) return;
     const session = t.session;
     const map = t.map;
-    let btf: Uint8Array | undefined;
     try {
       const objectBtf = await client.request('objectBtf', { session });
-      if (objectBtf.btf) btf = new Uint8Array(Buffer.from(objectBtf.btf, 'base64'));
+      if (objectBtf.btf) this.eventsBtf = new Uint8Array(Buffer.from(objectBtf.btf, 'base64'));
     } catch (err) {
       this.post({ type: 'status', state: isGone(err) ? 'gone' : 'error', message: isGone(err) ? goneMessage(t, err as Error) : (err as Error).message });
       return;
@@ -194,7 +206,6 @@ class LiveViewPanel {
     let pending: Buffer[] = [];
     let agentDropped = 0;
     let viewDropped = 0;
-    let btfSent = false;
     const unsubscribe = client.onEvent((event: AgentEvent) => {
       if (event.session !== session || event.map !== map) return;
       agentDropped = event.dropped;
@@ -212,9 +223,9 @@ class LiveViewPanel {
       sentDropped = dropped;
       const records = new Uint8Array(Buffer.concat(batch));
       const message: HostToWebview = { type: 'events', time: Date.now(), map, records, lengths: batch.map((b) => b.length), dropped };
-      if (btf && !btfSent) {
-        message.btf = btf;
-        btfSent = true;
+      if (this.eventsBtf && !this.eventsBtfSent && this.ready) {
+        message.btf = this.eventsBtf;
+        this.eventsBtfSent = true;
       }
       this.post(message);
     }, EVENTS_FLUSH_MS);
