@@ -6,7 +6,7 @@ import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
 import { declaratorShape, evaluateConstant, evaluateConstantText, identifierName, localVariables, type LocalVariable } from '../analysis/c-values';
 import { kernelHas } from '../kernel/kernel-version';
-import { insertAfterStatement, neutralReturn } from './statement-insertion';
+import { insertAfterStatement, insertAtBodyStart, neutralReturn } from './statement-insertion';
 
 /** Helpers whose pointer result may be NULL, with the register type the verifier names. */
 const NULLABLE_HELPERS: Readonly<Record<string, string>> = {
@@ -50,6 +50,9 @@ interface Origin {
   /** An array-map lookup with a constant in-range key: non-NULL for the verifier from this kernel on. */
   nonNullSince?: string;
 }
+
+const GLOBAL_ARGUMENT = 'global-function argument';
+const CONTEXT_TYPES = /\bstruct\s+(xdp_md|__sk_buff|pt_regs|bpf_sock_ops|bpf_sock_addr|bpf_sock|sk_msg_md|sk_reuseport_md|bpf_perf_event_data|bpf_raw_tracepoint_args|bpf_sockopt|bpf_sysctl|bpf_cgroup_dev_ctx|bpf_sk_lookup|bpf_nf_ctx)\b/;
 
 /** Kernels from 6.14 know that an ARRAY/PERCPU_ARRAY lookup with a constant in-range key cannot fail. */
 const CONSTANT_ARRAY_KEY_SINCE = '6.14';
@@ -124,17 +127,36 @@ export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): F
       ...(acceptedHere ? { severity: 'warning' as const } : {}),
       message: acceptedHere
         ? `'${name}' comes from an array-map lookup with a constant in-range key on line ${originLine}: Linux ${origin.nonNullSince}+ knows it cannot be NULL, older kernels refuse this use without a null check`
-        : `'${name}' comes from ${origin.helper}() on line ${originLine}, which returns NULL on failure; check it before using it on this path`,
-      verifierMessage: `invalid mem access '${NULLABLE_HELPERS[origin.helper]}'`,
+        : origin.helper === GLOBAL_ARGUMENT
+          ? `'${fn.name}' is a global (non-static) function, so the verifier checks it on its own and its pointer argument '${name}' may be NULL; check it, make the function static, or mark the argument __arg_nonnull`
+          : `'${name}' comes from ${origin.helper}() on line ${originLine}, which returns NULL on failure; check it before using it on this path`,
+      verifierMessage: `invalid mem access '${origin.helper === GLOBAL_ARGUMENT ? 'mem_or_null' : NULLABLE_HELPERS[origin.helper]}'`,
       fix: {
         title: `Insert a null check for '${name}'`,
-        edits: [insertAfterStatement(file, origin.call, [`if (!${name})`, `\t${neutralReturn(fn)}`])],
+        edits: [
+          origin.helper === GLOBAL_ARGUMENT
+            ? insertAtBodyStart(file, fn, [`if (!${name})`, `\t${neutralReturn(fn)}`])
+            : insertAfterStatement(file, origin.call, [`if (!${name})`, `\t${neutralReturn(fn)}`]),
+        ],
       },
     });
   };
 
+  // a global (non-static) __noinline function is verified on its own: each pointer argument may be NULL
+  // (without __noinline clang usually inlines it and no separate check happens)
+  const globalFunction = !fn.isProgram && !fn.isStatic && fn.isNoinline;
   const domain: FlowDomain<State> = {
-    initial: () => new Map(),
+    initial() {
+      const state: State = new Map();
+      if (!globalFunction) return state;
+      for (const param of fn.params) {
+        const text = file.textOf(param.node);
+        if (!param.name || !param.type.includes('*') || /^(const\s+)?void\s*\*$/.test(param.type.trim()) || CONTEXT_TYPES.test(param.type) || /__arg_(nonnull|ctx|trusted)/.test(text)) continue;
+        state.set(param.name, 'maybe');
+        origins.set(param.name, { helper: GLOBAL_ARGUMENT, call: param.node });
+      }
+      return state;
+    },
     clone: (state) => new Map(state),
     join(a, b) {
       const joined: State = new Map();

@@ -38,9 +38,9 @@ function isAggregate(local: LocalVariable): boolean {
   return local.pointerDepth === 0 && (local.arrayLengths.length > 0 || /^(struct|union)\s/.test(local.baseType));
 }
 
-/** A call the compiler turns into a real BPF-to-BPF call rather than inlining. */
+/** A call the compiler must turn into a real BPF-to-BPF call (anything else it may inline, and usually does). */
 function isOutOfLine(fn: ProbeFunction): boolean {
-  return fn.isNoinline || (!fn.isStatic && !fn.isInline);
+  return fn.isNoinline;
 }
 
 /** The #defines and struct definitions sizes depend on, read from the text (cheaper than walking the tree). */

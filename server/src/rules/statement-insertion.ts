@@ -76,6 +76,14 @@ export function guardStatement(file: ProbeFile, node: Node, condition: string, a
   return { range: file.rangeOf(statement), newText: `if (${condition})\n${indent}\t${file.textOf(statement)}` };
 }
 
+/** Inserts `lines` as the first statements of a function body. */
+export function insertAtBodyStart(file: ProbeFile, fn: ProbeFunction, lines: string[]): TextEdit {
+  const first = fn.body.namedChildren.find((c) => c != null && c.type !== 'comment');
+  const indent = first ? indentationOf(file, first) : '\t';
+  const at = file.positionAt(fn.body.startIndex + 1);
+  return { range: { start: at, end: at }, newText: lines.map((line) => `\n${indent}${line}`).join('') };
+}
+
 /** `return X;` that lets the event through for this function's program type (`return;` for void). */
 export function neutralReturn(fn: ProbeFunction): string {
   if (/^\s*void\s*$/.test(fn.returnType)) return 'return;';
