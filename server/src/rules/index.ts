@@ -18,6 +18,7 @@ import { invalidReturnValueRule } from './invalid-return-value';
 import { stackSizeExceededRule } from './stack-size-exceeded';
 import { unboundedLoopRule } from './unbounded-loop';
 import { uninitializedStackMemoryRule } from './uninitialized-stack-memory';
+import { mapTypeHelperMismatchRule } from './map-type-helper-mismatch';
 
 export const allRules: readonly Rule[] = [
   licenseMissingRule,
@@ -37,4 +38,5 @@ export const allRules: readonly Rule[] = [
   stackSizeExceededRule,
   unboundedLoopRule,
   uninitializedStackMemoryRule,
+  mapTypeHelperMismatchRule,
 ];
