@@ -61,6 +61,10 @@ test('hover explains sections and helpers', async () => {
   assert.match((section?.contents as MarkupContent).value, /\*\*sched_cls\*\* program \(BPF_PROG_TYPE_SCHED_CLS\)/);
   const helper = hoverAt(file, { line: 9, character: 3 });
   assert.match((helper?.contents as MarkupContent).value, /available to sched_cls programs/);
+  const map = hoverAt(file, { line: 9, character: 24 });
+  assert.equal((map?.contents as MarkupContent).value, 'map **counts**: `BPF_MAP_TYPE_HASH` (since 3.19)');
+  const program = hoverAt(file, { line: 7, character: 6 });
+  assert.equal((program?.contents as MarkupContent).value, '`classify`: a **sched_cls** program, SEC("tc")');
 });
 
 test('quick fixes come from the diagnostic data, and only from ebpf-studio diagnostics', () => {

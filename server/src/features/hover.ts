@@ -1,5 +1,5 @@
 // Hover: helper documentation with availability for the program type at the cursor and the kernel
-// it appeared in; SEC("…") names explain the program type; map types show their kernel.
+// it appeared in; SEC("…") names, programs, maps and map types explain themselves.
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver-types';
 import type { ProbeFile } from '../analysis/probe-file';
 import { HELPER_MACROS } from '../analysis/probe-file';
@@ -28,6 +28,21 @@ export function hoverAt(file: ProbeFile, position: Position): Hover | null {
   if (helper && !file.functionNamed(name)) {
         const intro = helperName !== name ? `\`${name}\` expands to a call of \`${helper.name}\`.\n\n` : '';
     return { contents: { kind: MarkupKind.Markdown, value: intro + helperMarkdown(helper, file.targetKernel, file.programTypesAt(offset)) }, range };
+  }
+  const map = file.mapNamed(name);
+  if (map) {
+    const facts = [
+      map.type ? `\`${map.type}\`${kernelFacts.mapTypeSince(map.type) ? ` (since ${kernelFacts.mapTypeSince(map.type)})` : ''}` : 'type not given',
+      map.keyType ? `key \`${map.keyType}\`` : '',
+      map.valueType ? `value \`${map.valueType}\`` : '',
+      map.maxEntries ? `max_entries ${map.maxEntries}` : '',
+    ].filter(Boolean);
+    return { contents: { kind: MarkupKind.Markdown, value: `map **${map.name}**: ${facts.join(', ')}` }, range };
+  }
+  const fn = file.functionNamed(name);
+  if (fn?.isProgram) {
+    const type = fn.programType ? `a **${fn.programType}** program` : 'a program of unknown type (libbpf does not know this section)';
+    return { contents: { kind: MarkupKind.Markdown, value: `\`${fn.name}\`: ${type}, SEC("${fn.section}")` }, range };
   }
   const mapSince = name.startsWith('BPF_MAP_TYPE_') ? kernelFacts.mapTypeSince(name) : undefined;
   if (mapSince) return { contents: { kind: MarkupKind.Markdown, value: `\`${name}\`: map type, first kernel ${mapSince}.` }, range };
