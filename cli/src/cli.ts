@@ -1,9 +1,6 @@
 // `ebpf-studio` entry point: a dispatch table of subcommands, each in its own file (one line per
 // command here), with usage on no/unknown command and exit status 2 for the tool's own failures.
-import { runCheckCommand } from './check-command';
-import { runMapsCommand } from './maps-command';
-import { runRunCommand } from './run-command';
-import { runTargetsCommand } from './targets-command';
+// Commands load on first use, so one command does not pay for another's modules (ssh2 alone costs ~35 ms).
 
 interface Command {
   summary: string;
@@ -11,10 +8,10 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  check: { summary: 'check eBPF C files against the verifier rules (static; --verify to load them too)', run: (args) => runCheckCommand(args) },
-  maps: { summary: 'maps dump: print a BPF map\'s entries, decoded through its BTF', run: (args) => runMapsCommand(args) },
-  run: { summary: 'compile, load and attach a probe (or template) on a target, print stats and maps, detach on exit', run: (args) => runRunCommand(args) },
-  targets: { summary: 'targets probe: a target\'s kernel, BTF, libbpf and helpers per program type, as JSON', run: (args) => runTargetsCommand(args) },
+  check: { summary: 'check eBPF C files against the verifier rules (static; --verify to load them too)', run: async (args) => (await import('./check-command.js')).runCheckCommand(args) },
+  maps: { summary: 'maps dump: print a BPF map\'s entries, decoded through its BTF', run: async (args) => (await import('./maps-command.js')).runMapsCommand(args) },
+  run: { summary: 'compile, load and attach a probe (or template) on a target, print stats and maps, detach on exit', run: async (args) => (await import('./run-command.js')).runRunCommand(args) },
+  targets: { summary: 'targets probe: a target\'s kernel, BTF, libbpf and helpers per program type, as JSON', run: async (args) => (await import('./targets-command.js')).runTargetsCommand(args) },
 };
 
 function usage(): string {

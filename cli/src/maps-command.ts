@@ -7,7 +7,8 @@ import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { agentChunkSource, forEachMapChunk, type MapChunkSource, type MapSelector } from '../../engine/btf/map-snapshot';
 import { compileMapJsonWriter, JsonSink } from '../../engine/btf/json-writer';
 
-export const MAPS_USAGE = `Usage: ebpf-studio maps dump (--pinned PATH | --id N) [--target local] [--format json|text]
+export const MAPS_USAGE = `Usage: ebpf-studio maps dump (--pinned PATH | --id N) [--target local|ssh://user@host[:port]|<ssh-config alias>]
+                               [--identity KEY] [--known-hosts FILE] [--format json|text]
 
 Prints every entry of a BPF map as [{"key": ..., "value": ...}], keys and values decoded through the
 map's BTF (numbers, strings for char arrays, objects for structs, an array per CPU for per-CPU maps;
@@ -17,6 +18,8 @@ export interface MapsDumpOptions {
   selector: MapSelector;
   target: string;
   format: 'json' | 'text';
+  identity?: string;
+  knownHosts?: string;
 }
 
 export class UsageError extends Error {}
@@ -28,6 +31,8 @@ export function parseMapsArgs(args: string[]): MapsDumpOptions {
   let id: number | undefined;
   let target = 'local';
   let format: 'json' | 'text' = 'json';
+  let identity: string | undefined;
+  let knownHosts: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const [flag, inline] = rest[i].includes('=') ? rest[i].split(/=(.*)/s, 2) : [rest[i], undefined];
     const value = () => {
@@ -44,6 +49,8 @@ export function parseMapsArgs(args: string[]): MapsDumpOptions {
         break;
       }
       case '--target': target = value(); break;
+      case '--identity': identity = value(); break;
+      case '--known-hosts': knownHosts = value(); break;
       case '--format': {
         const v = value();
         if (v !== 'json' && v !== 'text') throw new UsageError(`--format is json or text, not "${v}".`);
@@ -54,7 +61,7 @@ export function parseMapsArgs(args: string[]): MapsDumpOptions {
     }
   }
   if ((pinned === undefined) === (id === undefined)) throw new UsageError('Give exactly one of --pinned PATH or --id N.');
-  return { selector: pinned !== undefined ? { pinned } : { id }, target, format };
+  return { selector: pinned !== undefined ? { pinned } : { id }, target, format, ...(identity ? { identity } : {}), ...(knownHosts ? { knownHosts } : {}) };
 }
 
 async function write(out: Writable, text: string): Promise<void> {
@@ -129,14 +136,20 @@ export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, 
 
 /**
  * As root on this machine the map is read in this process with the agent's own reader (no agent to start);
- * otherwise through the agent (sudo -n locally).
+ * otherwise through the target's agent (sudo -n locally, SSH remotely; ssh2 is loaded only then).
  */
-async function openSource(target: string): Promise<{ source: MapChunkSource; close(): Promise<void> }> {
-  if (target === 'local' && process.getuid?.() === 0) {
+async function openSource(options: MapsDumpOptions, err: Writable): Promise<{ source: MapChunkSource; close(): Promise<void> }> {
+  if (options.target === 'local' && process.getuid?.() === 0) {
     const { readMapRaw } = await import('../../agent/src/map-read.js');
     return { source: (params) => readMapRaw(params), close: async () => undefined };
   }
-  const client: AgentClient = await connectLocalAgent();
+  const client: AgentClient = options.target === 'local'
+    ? await connectLocalAgent()
+    : await (await import('./target-connect.js')).connectCliTarget(options.target, {
+      ...(options.identity ? { identity: options.identity } : {}),
+      ...(options.knownHosts ? { knownHosts: options.knownHosts } : {}),
+      log: (line) => err.write(`${line}\n`),
+    });
   return { source: agentChunkSource(client), close: () => client.close() };
 }
 
@@ -154,13 +167,9 @@ export async function runMapsCommand(args: string[], out: Writable = process.std
     err.write(`${e.message}\n\n${MAPS_USAGE}\n`);
     return 2;
   }
-  if (options.target !== 'local') {
-    err.write(`maps dump --target ${options.target}: only the local target is supported by this build.\n`);
-    return 2;
-  }
   let opened: { source: MapChunkSource; close(): Promise<void> } | undefined;
   try {
-    opened = await openSource(options.target);
+    opened = await openSource(options, err);
     await dumpMap(opened.source, options, out);
     return 0;
   } catch (e) {
