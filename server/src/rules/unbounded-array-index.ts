@@ -58,9 +58,23 @@ export function checkArrayIndexes(file: ProbeFile, fn: ProbeFunction): Finding[]
       if (node.type !== 'subscript_expression') return;
       const base = node.childForFieldName('argument');
       const index = node.childForFieldName('index');
-      if (!base || !index || evaluateConstant(file, index) != null || reported.has(node.startIndex)) return;
+      if (!base || !index || reported.has(node.startIndex)) return;
       const array = indexedArray(file, base, query.locals);
       if (!array) return;
+      const constantIndex = evaluateConstant(file, index);
+      if (constantIndex != null) {
+        const length = evaluateConstant(file, array.length);
+        if (length == null || (constantIndex >= 0 && constantIndex < length)) return;
+        reported.add(node.startIndex);
+        findings.push({
+          range: file.rangeOf(node),
+          // past a map value the verifier refuses; on the stack it lands in another variable or outside the frame
+          severity: array.kind === 'map_value' ? 'error' : 'warning',
+          message: `index ${file.textOf(index)} is outside ${file.textOf(base)}[${file.textOf(array.length)}] (valid: 0..${length - 1})`,
+          verifierMessage: array.kind === 'map_value' ? 'invalid access to map value' : 'invalid write to stack',
+        });
+        return;
+      }
       const range = query.rangeOf(index);
       if (range.upper && range.lower) return;
       reported.add(node.startIndex);
@@ -154,6 +168,23 @@ int on_read(struct trace_event_raw_sys_exit *ctx)
 char LICENSE[] SEC("license") = "GPL";
 `,
       line: 12,
+    },
+    {
+      code: `${HEADER}${HIST}
+SEC("tp_btf/sched_switch")
+int on_switch(u64 *ctx)
+{
+	u32 zero = 0;
+	struct hist *h = bpf_map_lookup_elem(&hists, &zero);
+
+	if (!h)
+		return 0;
+	h->slots[MAX_SLOTS]++;
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+      line: 32,
     },
   ],
   good: [
