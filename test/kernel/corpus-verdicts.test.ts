@@ -22,7 +22,7 @@ function missingPrerequisite(): string | undefined {
 const missing = missingPrerequisite();
 if (missing && process.env.CI === 'true') throw new Error(`corpus-verdicts needs ${missing}`);
 
-test('every corpus probe gets the recorded verdict and line from this kernel', { skip: missing ? `needs ${missing}` : false, timeout: 300_000 }, () => {
+test('every corpus probe gets the recorded verdict and line from this kernel', { skip: missing ? `needs ${missing}` : false, timeout: 600_000 }, () => {
   const expected = readExpected();
   const actual = recordCorpus();
   assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), 'expected.json lists every corpus file');
