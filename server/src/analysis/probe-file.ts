@@ -193,6 +193,8 @@ export class ProbeFile {
   private topLevel: { functions: ProbeFunction[]; maps: MapDefinition[]; license: LicenseDeclaration | null; dataVariables: DataSectionVariable[] } | undefined;
   private callerTypes: Map<string, ProgramType[]> | undefined;
   private functionsByName: Map<string, ProbeFunction> | undefined;
+  private readonly functionMemo: FunctionMemo;
+  private contextHash: string | undefined;
 
   constructor(text: string, maskedText: string, tree: Tree, macros: readonly MaskedMacro[], options: ProbeFileOptions) {
     this.uri = options.uri;
@@ -204,9 +206,6 @@ export class ProbeFile {
     this.changed = options.changed ?? null;
     this.functionMemo = options.functionMemo ?? new FunctionMemo();
   }
-
-  private readonly functionMemo: FunctionMemo;
-  private contextHash: string | undefined;
 
   /**
    * A hash of everything a function's facts may depend on besides the function itself: the text
@@ -229,18 +228,19 @@ export class ProbeFile {
   }
 
   /**
-   * A value computed from one function, reused across edits while that function's text (and
-   * outsideBodiesHash) stay the same. The value must not hold tree nodes or absolute positions
-   * (they belong to one version); keep sizes, names, or positions relative to the function start.
-   */
-  /**
    * A value computed from the file outside function bodies (#defines, struct layouts, globals,
-   * maps), reused across edits until that part changes. Same rule: no tree nodes or positions.
+   * maps), reused across edits until that part changes. The value must not hold tree nodes or
+   * absolute positions (they belong to one version).
    */
   memoizeForContext<T>(key: string, compute: () => T): T {
     return this.functionMemo.get(`${key}\u0000${this.outsideBodiesHash}`, compute);
   }
 
+  /**
+   * A value computed from one function, reused across edits while that function's text (and
+   * outsideBodiesHash) stay the same. The value must not hold tree nodes or absolute positions
+   * (they belong to one version); keep sizes, names, or positions relative to the function start.
+   */
   memoizeForFunction<T>(fn: ProbeFunction, key: string, compute: () => T): T {
     const start = fn.node.startPosition.column;
     return this.functionMemo.get(`${key}\u0000${this.outsideBodiesHash}\u0000${start}\u0000${this.textOf(fn.node)}`, compute);
