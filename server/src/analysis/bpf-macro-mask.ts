@@ -60,6 +60,9 @@ function isSpace(code: number): boolean {
 }
 
 
+/** Macro uses longer than this are left alone (keeps pathological input such as "SEC(SEC(SEC(…" linear). */
+const MAX_MACRO_LENGTH = 1024;
+
 class Scanner {
   constructor(readonly text: string) {}
 
@@ -85,10 +88,11 @@ class Scanner {
     return this.text.length;
   }
 
-  /** Index just past the `)` matching the `(` at i, or -1 when it is not closed. */
+  /** Index just past the `)` matching the `(` at i, or -1 when it is not closed within MAX_MACRO_LENGTH. */
   closingParen(i: number): number {
     let depth = 0;
-    for (let j = i; j < this.text.length; j++) {
+    const end = Math.min(this.text.length, i + MAX_MACRO_LENGTH);
+    for (let j = i; j < end; j++) {
       const c = this.text.charAt(j);
       if (c === '"' || c === "'") j = this.literalEnd(j) - 1;
       else if (c === '(') depth++;
