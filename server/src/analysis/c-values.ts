@@ -354,6 +354,57 @@ export function arrayFieldLength(file: ProbeFile, fieldName: string): Node | und
   return fields.get(fieldName);
 }
 
+const globalArrayCache = new WeakMap<ProbeFile, Map<string, { length: Node; baseType: string }>>();
+
+/** Top-level (global, .bss/.data/.rodata) arrays by name, with their first dimension and element type. */
+export function globalArray(file: ProbeFile, name: string): { length: Node; baseType: string } | undefined {
+  let arrays = globalArrayCache.get(file);
+  if (!arrays) {
+    arrays = new Map();
+    for (const declaration of file.root.namedChildren) {
+      if (declaration?.type !== 'declaration') continue;
+      const typeNode = declaration.childForFieldName('type');
+      for (const declarator of declaration.childrenForFieldName('declarator')) {
+        if (!declarator || !typeNode) continue;
+        const inner = declarator.type === 'init_declarator' ? declarator.childForFieldName('declarator') : declarator;
+        const shape = inner ? declaratorShape(inner) : null;
+        if (shape?.name && shape.pointerDepth === 0 && shape.arrayLengths.length > 0) {
+          arrays.set(shape.name.text, { length: shape.arrayLengths[0], baseType: normaliseType(file.textOf(typeNode)) });
+        }
+      }
+    }
+    globalArrayCache.set(file, arrays);
+  }
+  return arrays.get(name);
+}
+
+const fieldSizeCache = new WeakMap<ProbeFile, Map<string, number | null>>();
+
+/** Bytes of a struct field declared in the file, by field name (first declaration wins); null when unknown. */
+export function fieldSize(file: ProbeFile, fieldName: string): number | null {
+  let sizes = fieldSizeCache.get(file);
+  if (!sizes) {
+    sizes = new Map();
+    for (const declaration of file.root.descendantsOfType('field_declaration')) {
+      const typeNode = declaration?.childForFieldName('type');
+      if (!declaration || !typeNode) continue;
+      for (const declarator of declaration.childrenForFieldName('declarator')) {
+        if (!declarator) continue;
+        const shape = declaratorShape(declarator);
+        if (!shape.name || sizes.has(shape.name.text)) continue;
+        let size = shape.pointerDepth > 0 ? 8 : typeSize(file, file.textOf(typeNode));
+        for (const length of shape.arrayLengths) {
+          const count = evaluateConstant(file, length);
+          size = size == null || count == null ? null : size * count;
+        }
+        sizes.set(shape.name.text, size);
+      }
+    }
+    fieldSizeCache.set(file, sizes);
+  }
+  return sizes.get(fieldName) ?? null;
+}
+
 const localsCache = new WeakMap<ProbeFunction, Map<string, LocalVariable>>();
 
 /** Parameters and local variables of a function by name (the first declaration of a name wins). */

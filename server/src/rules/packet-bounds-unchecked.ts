@@ -146,13 +146,53 @@ class PacketAnalysis implements FlowDomain<State> {
     else state.set(pointer.anchor, Math.max(state.get(pointer.anchor) ?? 0, pointer.offset));
   }
 
+  /** `*(__u16 *)(data + 12)`: a read at a constant offset from a packet pointer. */
+  private checkCastRead(node: Node, base: Node, state: State): void {
+    const pointer = this.pointerOf(base);
+    const size = castReadSize(this.file, base);
+    if (!pointer || pointer.anchor !== 'data' || size == null) return;
+    const needed = pointer.offset + size;
+    const checked = state.get('data') ?? 0;
+    if (checked >= needed || this.mayBeSunkBelowCheck(node)) return;
+    this.reported.add(node.startIndex);
+    this.findings.push({
+      range: this.file.rangeOf(node),
+      message: `reading ${this.file.textOf(node)} needs bytes ${pointer.offset}..${needed} of the packet checked against data_end, but on this path only ${checked} bytes are`,
+      verifierMessage: `invalid access to packet, off=${pointer.offset} size=${size}, R1(id=0,off=${pointer.offset},r=${checked}) R1 offset is outside of the packet`,
+    });
+  }
+
+  private endChecks: number[] | null = null;
+
+  /**
+   * A read stored into a variable before a later data_end check may be moved below that check by the
+   * compiler (its value is only needed afterwards), and then the verifier accepts it: stay quiet there.
+   */
+  private mayBeSunkBelowCheck(node: Node): boolean {
+    let statement: Node = node;
+    while (statement.parent && statement.parent.type !== 'compound_statement') statement = statement.parent;
+    const stored =
+      statement.type === 'declaration' ||
+      (statement.type === 'expression_statement' && statement.namedChild(0)?.type === 'assignment_expression');
+    if (!stored) return false;
+    this.endChecks ??= this.fn.body
+      .descendantsOfType('binary_expression')
+      .filter((b): b is Node => b != null && ['<', '<=', '>', '>='].includes(b.childForFieldName('operator')?.text ?? ''))
+      .filter((b) => [b.childForFieldName('left'), b.childForFieldName('right')].some((side) => side != null && this.isDataEnd(side)))
+      .map((b) => b.startIndex);
+    return this.endChecks.some((at) => at > node.endIndex);
+  }
+
   visit(node: Node, state: State): void {
     let base: Node | null = null;
     if (node.type === 'field_expression' && node.childForFieldName('operator')?.text === '->') base = node.childForFieldName('argument');
     else if (node.type === 'pointer_expression' && node.childForFieldName('operator')?.text === '*') base = node.childForFieldName('argument');
     if (!base || this.reported.has(node.startIndex)) return;
     const name = stripCasts(base);
-    if (name.type !== 'identifier') return;
+    if (name.type !== 'identifier') {
+      if (node.type === 'pointer_expression') this.checkCastRead(node, base, state);
+      return;
+    }
     const pointer = this.pointers.get(name.text);
     const local = this.locals.get(name.text);
     if (!pointer || !local || local.pointerDepth !== 1) return;
@@ -160,7 +200,7 @@ class PacketAnalysis implements FlowDomain<State> {
     if (size == null) return;
     const needed = pointer.offset + size;
     const checked = state.get(pointer.anchor) ?? (pointer.anchor === 'data' ? 0 : -1);
-    if (checked >= needed) return;
+    if (checked >= needed || this.mayBeSunkBelowCheck(node)) return;
     this.reported.add(node.startIndex);
     const end = [...this.endNames][0] ?? '(void *)(long)ctx->data_end';
     const where = pointer.anchor === 'data' ? `bytes ${pointer.offset}..${needed} of the packet` : `its ${size} bytes (its offset is computed at run time)`;
@@ -177,6 +217,15 @@ class PacketAnalysis implements FlowDomain<State> {
       },
     });
   }
+}
+
+/** Bytes a `*(T *)(expr)` read takes, from the cast's pointee type. */
+function castReadSize(file: ProbeFile, base: Node): number | null {
+  let current: Node = base;
+  while (current.type === 'parenthesized_expression' && current.namedChild(0)) current = current.namedChild(0) as Node;
+  if (current.type !== 'cast_expression') return null;
+  const type = file.textOf(current.childForFieldName('type') ?? current).trim();
+  return type.endsWith('*') ? typeSize(file, type.replace(/\*\s*$/, '').trim()) : null;
 }
 
 export function checkPacketBounds(file: ProbeFile, fn: ProbeFunction): Finding[] {

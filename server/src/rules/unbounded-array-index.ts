@@ -5,7 +5,7 @@ import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';
 import { analyseValueRanges } from '../analysis/value-ranges';
-import { arrayFieldLength, evaluateConstant, identifierName, isUnsignedType } from '../analysis/c-values';
+import { arrayFieldLength, evaluateConstant, globalArray, identifierName, isUnsignedType } from '../analysis/c-values';
 import { guardStatement, insertBeforeStatement } from './statement-insertion';
 
 const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
@@ -36,7 +36,10 @@ function indexedArray(file: ProbeFile, base: Node, locals: Map<string, { arrayLe
   const expr = stripCasts(base);
   if (expr.type === 'identifier') {
     const local = locals.get(expr.text);
-    return local && local.pointerDepth === 0 && local.arrayLengths.length > 0 ? { kind: 'stack', length: local.arrayLengths[0] } : null;
+    if (local) return local.pointerDepth === 0 && local.arrayLengths.length > 0 ? { kind: 'stack', length: local.arrayLengths[0] } : null;
+    // a global array lives in the .bss/.data map: its elements are map value memory
+    const global = globalArray(file, expr.text);
+    return global ? { kind: 'map_value', length: global.length } : null;
   }
   if (expr.type === 'field_expression') {
     const field = expr.childForFieldName('field')?.text;

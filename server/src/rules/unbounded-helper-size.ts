@@ -4,7 +4,8 @@ import type { Node } from 'web-tree-sitter';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { analyseValueRanges } from '../analysis/value-ranges';
-import { evaluateConstant, identifierName, isUnsignedType } from '../analysis/c-values';
+import { arrayFieldLength, evaluateConstant, fieldSize, identifierName, isUnsignedType, variableSize, type LocalVariable } from '../analysis/c-values';
+import { stripCasts } from '../analysis/flow-walker';
 import { insertBeforeStatement, neutralReturn } from './statement-insertion';
 
 /** Helper → [index of the size argument, index of the buffer it sizes]. */
@@ -35,6 +36,23 @@ struct {
 } events SEC(".maps");
 `;
 
+/** Bytes behind a buffer argument (`buf`, `&e`, `e.comm`, `&d->data`), when the file shows them. */
+function bufferSize(file: ProbeFile, arg: Node, locals: Map<string, LocalVariable>): number | null {
+  let expr = stripCasts(arg);
+  const addressed = expr.type === 'pointer_expression' && expr.childForFieldName('operator')?.text === '&';
+  if (addressed) expr = stripCasts(expr.childForFieldName('argument') as Node);
+  if (expr.type === 'identifier') {
+    const local = locals.get(expr.text);
+    if (!local || local.isParameter || local.pointerDepth > 0 || (!addressed && local.arrayLengths.length === 0)) return null;
+    return variableSize(file, local);
+  }
+  if (expr.type === 'field_expression') {
+    const field = expr.childForFieldName('field')?.text;
+    return field && arrayFieldLength(file, field) ? fieldSize(file, field) : null;
+  }
+  return null;
+}
+
 export function checkHelperSizes(file: ProbeFile, fn: ProbeFunction): Finding[] {
   const findings: Finding[] = [];
   const reported = new Set<number>();
@@ -46,7 +64,19 @@ export function checkHelperSizes(file: ProbeFile, fn: ProbeFunction): Finding[] 
       const [sizeIndex, bufferIndex] = SIZE_ARGUMENTS[callee];
       const args = node.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
       const size = args[sizeIndex];
-      if (!size || evaluateConstant(file, size, query.locals) != null || reported.has(size.startIndex)) return;
+      if (!size || reported.has(size.startIndex)) return;
+      const constantSize = evaluateConstant(file, size, query.locals);
+      if (constantSize != null) {
+        const room = args[bufferIndex] ? bufferSize(file, args[bufferIndex], query.locals) : null;
+        if (room == null || constantSize <= room || sizeIndex === bufferIndex) return;
+        reported.add(size.startIndex);
+        findings.push({
+          range: file.rangeOf(size),
+          message: `${callee}() is told to use ${constantSize} bytes of '${file.textOf(args[bufferIndex]).replace(/^&/, '')}', which has only ${room}; pass sizeof() of the buffer itself`,
+          verifierMessage: `invalid indirect access to stack R${bufferIndex + 1} off=-${room} size=${constantSize}`,
+        });
+        return;
+      }
       const range = query.rangeOf(size);
       if (range.upper && range.lower) return;
       reported.add(size.startIndex);
