@@ -500,10 +500,20 @@ export class ProbeFile {
 
   private wrapperAndAttributeMacros: MaskedMacro[] | undefined;
 
-  /** The wrapper and attribute macros (few), searched per function instead of every macro. */
-  declarationMacros(): MaskedMacro[] {
+  /** The wrapper and attribute macros starting in [start, end), by binary search (they are in text order). */
+  declarationMacrosIn(start: number, end: number): MaskedMacro[] {
     this.wrapperAndAttributeMacros ??= this.macros.filter((m) => m.kind === 'wrapper' || m.kind === 'attribute');
-    return this.wrapperAndAttributeMacros;
+    const macros = this.wrapperAndAttributeMacros;
+    let low = 0;
+    let high = macros.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (macros[mid].start < start) low = mid + 1;
+      else high = mid;
+    }
+    const found: MaskedMacro[] = [];
+    for (let i = low; i < macros.length && macros[i].start < end; i++) found.push(macros[i]);
+    return found;
   }
 
   private describeMap(node: Node, legacy: boolean): MapDefinition | null {
@@ -573,18 +583,14 @@ class ParsedFunction implements ProbeFunction {
 
   private get wrapperMacro(): Extract<MaskedMacro, { kind: 'wrapper' }> | undefined {
     return this.once('wrapperMacro', () =>
-      this.file.declarationMacros().find(
-        (m): m is Extract<MaskedMacro, { kind: 'wrapper' }> => m.kind === 'wrapper' && m.start >= this.node.startIndex && m.start < this.body.startIndex,
-      ),
+      this.file.declarationMacrosIn(this.node.startIndex, this.body.startIndex).find((m): m is Extract<MaskedMacro, { kind: 'wrapper' }> => m.kind === 'wrapper'),
     );
   }
 
   /** Attribute macros and the header text between the previous declaration and the name. */
   private get header(): { attributes: Set<string>; specifiers: string[]; text: string } {
     return this.once('header', () => ({
-      attributes: new Set(
-        this.file.declarationMacros().flatMap((m) => (m.kind === 'attribute' && m.start >= this.headerStart && m.start < this.nameNode.startIndex ? [m.name] : [])),
-      ),
+      attributes: new Set(this.file.declarationMacrosIn(this.headerStart, this.nameNode.startIndex).flatMap((m) => (m.kind === 'attribute' ? [m.name] : []))),
       specifiers: this.node.children.filter((c): c is Node => c != null && (c.type === 'storage_class_specifier' || c.type === 'attribute_specifier')).map((c) => c.text),
       text: this.file.text.slice(this.headerStart, this.nameNode.startIndex),
     }));
