@@ -25,10 +25,10 @@ function hasUnrollPragma(file: ProbeFile, loop: Node): boolean {
   return false;
 }
 
-/** How each variable changes inside the loop (body and for-update). */
+/** How each variable changes inside the loop (body, test and for-update: `while (n--)` counts down). */
 function counterDirections(loop: Node): Map<string, Direction> {
   const directions = new Map<string, Direction>();
-  const parts = [loop.childForFieldName('body'), ...loop.childrenForFieldName('update')].filter((n): n is Node => n != null);
+  const parts = [loop.childForFieldName('body'), loop.childForFieldName('condition'), ...loop.childrenForFieldName('update')].filter((n): n is Node => n != null);
   for (const part of parts) {
     for (const node of part.descendantsOfType(['update_expression', 'assignment_expression'])) {
       if (!node) continue;
