@@ -1,4 +1,4 @@
-// Finds the clang that compiles probes: the `ebpfStudio.clangPath` setting (CLI --clang), else clang,
+// Finds the clang that compiles probes: the `ebpfStudio.clangPath` setting (CLI --clang), else the newest of clang,
 // clang-19 … clang-14 on PATH. A missing clang is one message that says how to install it.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -48,10 +48,14 @@ async function locate(configured: string): Promise<Clang> {
     if (!path) throw new ToolchainError(`clang was not found at "${configured}" (setting ebpfStudio.clangPath / --clang). Fix the path, or clear it to search PATH.`);
     return { path, version: await clangVersion(path) };
   }
-  for (const name of CANDIDATES) {
-    const path = onPath(name);
-    if (path) return { path, version: await clangVersion(path) };
-  }
+  // Every candidate present, newest first: `clang` may be an older release than clang-19 (Debian 12's is 14),
+  // and a newer clang emits code the verifier accepts more often, so the highest version wins (ties: `clang`).
+  const present = [...new Set(CANDIDATES.map(onPath).filter((p): p is string => p !== undefined))];
+  const versions = await Promise.all(present.map(async (path) => ({ path, version: await clangVersion(path).catch(() => undefined) })));
+  const usable = versions.filter((c): c is Clang => c.version !== undefined);
+  const major = (c: Clang) => Number(c.version.split('.')[0]);
+  const newest = usable.reduce<Clang | undefined>((best, c) => (!best || major(c) > major(best) ? c : best), undefined);
+  if (newest) return newest;
   throw new ToolchainError(
     `clang is needed to compile eBPF probes and none was found on PATH (looked for ${CANDIDATES.join(', ')}). ` +
       'Install it, e.g. `apt-get install clang-19` (Debian/Ubuntu) or `dnf install clang` (Fedora), or set ebpfStudio.clangPath.',

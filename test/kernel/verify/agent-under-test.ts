@@ -1,11 +1,17 @@
 // Test support for the verify kernel tests: the agent bundle built from source (once per test process) so
-// `node agent.js` runs exactly as shipped, loaded BPF program ids from bpftool, and the prerequisites check.
+// `node agent.js` runs exactly as shipped, a throw-away cache home, loaded BPF program ids, prerequisites.
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 
 export const repoRoot = resolve(__dirname, '..', '..', '..');
+
+// Generated vmlinux.h files go to a throw-away cache for this test process, so ~/.cache stays as it was.
+const cacheHome = mkdtempSync(join(os.tmpdir(), 'ebpf-test-cache-'));
+process.env.XDG_CACHE_HOME = cacheHome;
+process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
 export const probesDir = join(repoRoot, 'test', 'fixtures', 'verifier-probes');
 
 let bundle: string | undefined;

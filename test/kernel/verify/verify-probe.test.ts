@@ -9,6 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { AgentClient } from '../../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../../engine/targets/local-transport';
+import { findClang } from '../../../engine/toolchain/find-clang';
 import { provideVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
 import { verifyProbe, type VerifyProbeResult } from '../../../engine/verify/verify-probe';
 import { verifyProbe as kernelVerdictByBpftool, vmlinuxIncludeDir } from '../../../scripts/corpus-verdicts';
@@ -218,6 +219,16 @@ test('every corpus probe: tier-2 verdict and line equal the recorded kernel verd
     }
   });
   assert.deepEqual(mismatches, [], `${Object.keys(expected).length - mismatches.length}/${Object.keys(expected).length} agree`);
+});
+
+test('of clang, clang-19 … clang-14 on PATH, the newest is used', { skip }, async () => {
+  const majors = ['clang', 'clang-19', 'clang-18', 'clang-17', 'clang-16', 'clang-15', 'clang-14'].flatMap((name) => {
+    const run = spawnSync(name, ['--version'], { encoding: 'utf8' });
+    const version = /clang version (\d+)/.exec(run.stdout ?? '')?.[1];
+    return version ? [Number(version)] : [];
+  });
+  const chosen = await findClang();
+  assert.equal(Number(chosen.version.split('.')[0]), Math.max(...majors), `found ${majors.join(', ')}`);
 });
 
 test('without clang, one message says how to install it', { skip }, () => {
