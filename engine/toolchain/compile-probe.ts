@@ -48,7 +48,7 @@ export function compileProbe(options: CompileOptions): Promise<CompileResult> {
     ...(options.defines ?? []).map((d) => `-D${d}`),
     ...(options.includePaths ?? []).map((p) => `-I${resolve(p)}`),
     ...(options.vmlinuxDir ? [`-I${options.vmlinuxDir}`] : []),
-    ...(multiarch ? [`-idirafter${multiarch}`] : []),
+    ...(multiarch ? [`-I${multiarch}`] : []),
     '-fno-color-diagnostics',
     '-fno-caret-diagnostics',
     '-c',

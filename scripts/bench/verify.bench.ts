@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     const object = join(work, 'probe.bpf.o');
     const byHand = () => {
       const started = performance.now();
-      execFileSync(clang.path, ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${bpfTargetArch(os.machine())}`, `-I${vmlinuxDir}`, ...(multiarch ? [`-idirafter${multiarch}`] : []), '-c', probe, '-o', object]);
+      execFileSync(clang.path, ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${bpfTargetArch(os.machine())}`, `-I${vmlinuxDir}`, ...(multiarch ? [`-I${multiarch}`] : []), '-c', probe, '-o', object]);
       const load = spawnSync(bpftool, ['prog', 'loadall', object, pinDir], { encoding: 'utf8' });
       const ms = performance.now() - started;
       rmSync(pinDir, { recursive: true, force: true });
