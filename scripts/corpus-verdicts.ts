@@ -1,6 +1,6 @@
 // Compiles one corpus probe with clang and loads it through this machine's kernel verifier, returning the
 // kernel's verdict, final message and the source line it names. Talks to clang-19, bpftool and /sys/kernel/btf.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, release, arch } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -60,17 +60,35 @@ export function parseVerifierLog(log: string, probeName: string): { message: str
   return { message };
 }
 
+interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, collecting its output (asynchronously, so several probes verify at once). */
+function run(command: string, args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
+  });
+}
+
 /** Compiles and verifies one probe. Nothing stays loaded: pins live in a private mount namespace that dies with bpftool. */
-export function verifyProbe(sourcePath: string, includeDir: string): ProbeVerdict {
+export async function verifyProbe(sourcePath: string, includeDir: string): Promise<ProbeVerdict> {
   const probeName = basename(sourcePath);
   const work = mkdtempSync(join(tmpdir(), 'ebpf-corpus-'));
   try {
     const object = join(work, probeName.replace(/\.c$/, '.o'));
-    const compile = spawnSync(
-      clang,
-      ['-g', '-O2', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${includeDir}`, `-I/usr/include/${arch() === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`, '-c', sourcePath, '-o', object],
-      { encoding: 'utf8' },
-    );
+    const compile = await run(clang, [
+      '-g', '-O2', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${includeDir}`,
+      `-I/usr/include/${arch() === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`, '-c', sourcePath, '-o', object,
+    ]);
     if (compile.status !== 0) {
       const error = compile.stderr.split('\n').find((l) => l.includes('error:')) ?? compile.stderr.trim();
       const located = /:(\d+):\d+: error: (.*)$/.exec(error);
@@ -79,11 +97,9 @@ export function verifyProbe(sourcePath: string, includeDir: string): ProbeVerdic
     }
     const pinRoot = join(work, 'bpffs');
     mkdirSync(pinRoot);
-    const load = spawnSync(
-      'unshare',
-      ['-m', '--propagation', 'private', '--', 'sh', '-c', 'mount -t bpf bpf "$1" && exec bpftool -d prog loadall "$2" "$1/progs"', 'sh', pinRoot, object],
-      { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 },
-    );
+    const load = await run('unshare', [
+      '-m', '--propagation', 'private', '--', 'sh', '-c', 'mount -t bpf bpf "$1" && exec bpftool -d prog loadall "$2" "$1/progs"', 'sh', pinRoot, object,
+    ]);
     if (load.status === 0) return { verdict: 'accepted', message: '' };
     const output = `${load.stdout}\n${load.stderr}`;
     const logMatch = /BPF program load failed[^\n]*\n[^\n]*-- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/.exec(output);

@@ -2,6 +2,7 @@
 // expected.json (verdict, kernel message, kernel line), keeping the hand-written fix lines. Talks to corpus-verdicts.ts.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { corpusDir, expectedPath, verifyProbe, vmlinuxIncludeDir, type ProbeVerdict } from './corpus-verdicts';
 
 export interface CorpusEntry extends ProbeVerdict {
@@ -23,18 +24,27 @@ export function readExpected(): CorpusRecord {
   return existsSync(expectedPath) ? (JSON.parse(readFileSync(expectedPath, 'utf8')) as CorpusRecord) : {};
 }
 
-/** Verifies every corpus probe; `only` limits the run to some file names. */
-export function recordCorpus(only?: string[]): CorpusRecord {
+/** Verifies every corpus probe (a few at a time); `only` limits the run to some file names. */
+export async function recordCorpus(only?: string[]): Promise<CorpusRecord> {
   const includeDir = vmlinuxIncludeDir();
   const previous = readExpected();
+  const names = corpusFiles();
+  const verdicts = new Map<string, ProbeVerdict>();
+  const pending = names.filter((name) => !only || only.length === 0 || only.includes(name));
+  const workers = Array.from({ length: Math.max(1, Math.min(4, availableParallelism())) }, async () => {
+    for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+      verdicts.set(name, await verifyProbe(join(corpusDir, name), includeDir));
+    }
+  });
+  await Promise.all(workers);
   const record: CorpusRecord = {};
-  for (const name of corpusFiles()) {
-    if (only && only.length > 0 && !only.includes(name)) {
-      if (previous[name]) record[name] = previous[name];
+  for (const name of names) {
+    const verdict = verdicts.get(name);
+    const kept = previous[name];
+    if (!verdict) {
+      if (kept) record[name] = kept;
       continue;
     }
-    const verdict = verifyProbe(join(corpusDir, name), includeDir);
-    const kept = previous[name];
     record[name] = { ...verdict };
     if (kept?.fixLine !== undefined) {
       record[name].fixLine = kept.fixLine;
@@ -44,8 +54,8 @@ export function recordCorpus(only?: string[]): CorpusRecord {
   return record;
 }
 
-if (require.main === module) {
-  const record = recordCorpus(process.argv.slice(2));
+async function main(): Promise<void> {
+  const record = await recordCorpus(process.argv.slice(2));
   writeFileSync(expectedPath, JSON.stringify(record, null, 2) + '\n');
   for (const [name, entry] of Object.entries(record)) {
     const where = entry.line !== undefined ? `:${entry.line}` : '';
@@ -53,4 +63,11 @@ if (require.main === module) {
   }
   const counts = Object.values(record).reduce<Record<string, number>>((acc, e) => ({ ...acc, [e.verdict]: (acc[e.verdict] ?? 0) + 1 }), {});
   console.log(`\n${Object.keys(record).length} probes: ${JSON.stringify(counts)} → ${expectedPath}`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  });
 }

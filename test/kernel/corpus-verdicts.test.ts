@@ -22,9 +22,9 @@ function missingPrerequisite(): string | undefined {
 const missing = missingPrerequisite();
 if (missing && process.env.CI === 'true') throw new Error(`corpus-verdicts needs ${missing}`);
 
-test('every corpus probe gets the recorded verdict and line from this kernel', { skip: missing ? `needs ${missing}` : false, timeout: 600_000 }, () => {
+test('every corpus probe gets the recorded verdict and line from this kernel', { skip: missing ? `needs ${missing}` : false, timeout: 600_000 }, async () => {
   const expected = readExpected();
-  const actual = recordCorpus();
+  const actual = await recordCorpus();
   assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), 'expected.json lists every corpus file');
   const mismatches: string[] = [];
   for (const [name, entry] of Object.entries(expected)) {

@@ -66,7 +66,7 @@ test('quick fixes turn kernel-rejected corpus probes into probes this kernel acc
       if (fixed.titles.length === 0 || fixed.errorsLeft !== 0) continue;
       const path = join(work, name);
       writeFileSync(path, fixed.text);
-      const verdict = verifyProbe(path, includeDir);
+      const verdict = await verifyProbe(path, includeDir);
       if (verdict.verdict === 'accepted') accepted.push(name);
       else refused.push(`${name} after [${fixed.titles.join('; ')}]: ${verdict.verdict} ${verdict.message}`);
     }
