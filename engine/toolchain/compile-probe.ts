@@ -51,6 +51,8 @@ export function compileProbe(options: CompileOptions): Promise<CompileResult> {
     ...(multiarch ? [`-I${multiarch}`] : []),
     '-fno-color-diagnostics',
     '-fno-caret-diagnostics',
+    // A clang crash is reported as a diagnostic; no reproducer files are left in /tmp.
+    '-fno-crash-diagnostics',
     '-c',
     basename(source),
     '-o',
