@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
 import type { HelloResult, ProgramVerdict } from '../../protocol/agent-rpc';
+import { explainKprobesUnavailable } from '../../server/src/verifier/explain-verifier-message';
 import { programDeclarationLine, verdictDiagnostic, type LineOrigin } from '../../server/src/verifier/verifier-diagnostics';
 import { AgentRequestError, type AgentClient } from '../targets/agent-client';
 import { compileProbe, includeDirs } from '../toolchain/compile-probe';
@@ -167,6 +168,17 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
     }
     if (rejected) addDiagnostic(diagnostics, rejected.path, rejected.diagnostic);
     const declarationLine = programDeclarationLine(sourceLines, verdict.section, verdict.name);
+    const noKprobes = verdict.accepted && target.kprobes === false ? explainKprobesUnavailable(verdict.section) : undefined;
+    if (noKprobes && declarationLine !== undefined) {
+      const text = sourceLines[declarationLine] ?? '';
+      addDiagnostic(diagnostics, sourcePath, {
+        range: { start: { line: declarationLine, character: 0 }, end: { line: declarationLine, character: Math.max(1, text.length) } },
+        severity: DiagnosticSeverity.Information,
+        source: 'verifier',
+        code: noKprobes.family,
+        message: `${verdict.name} verifies on ${options.agent.targetName}, but cannot attach there.\n${noKprobes.explanation}`,
+      });
+    }
     programs.push({
       ...verdict,
       ...(declarationLine !== undefined ? { declarationLine } : {}),

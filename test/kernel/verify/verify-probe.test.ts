@@ -111,6 +111,30 @@ test('SEC("?...") programs are left out like libbpf does, unless asked for; an u
   });
 });
 
+test('a kprobe program verifies, and on a kernel without kprobes an information note says why it cannot attach', { skip }, async () => {
+  const work = mkdtempSync(join(os.tmpdir(), 'ebpf-kprobe-'));
+  try {
+    const probe = join(work, 'unlink.bpf.c');
+    writeFileSync(probe, '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n\nSEC("kprobe/do_unlinkat")\nint on_unlink(void *ctx)\n{\n\treturn 0;\n}\n\nchar LICENSE[] SEC("license") = "GPL";\n');
+    await withAgent(async (agent) => {
+      const hello = await agent.request('hello', {});
+      const result = await verifyProbe({ sourcePath: probe, agent });
+      assert.equal(result.verdict, 'accepted');
+      const notes = (result.diagnostics.get(probe) ?? []).filter((d) => d.code === 'kprobes-unavailable');
+      const kprobeEvents = existsSync('/sys/kernel/tracing/kprobe_events') || existsSync('/sys/kernel/debug/tracing/kprobe_events');
+      assert.equal(hello.kprobes, kprobeEvents);
+      assert.equal(notes.length, kprobeEvents ? 0 : 1);
+      if (notes[0]) {
+        assert.equal(notes[0].severity, 3);
+        assert.equal(notes[0].range.start.line, 3);
+        assert.match(notes[0].message as string, /CONFIG_KPROBES/);
+      }
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('a clang error becomes a diagnostic on the line clang names', { skip }, async () => {
   const source = join(probesDir, 'compile-error.bpf.c');
   const clangSays = spawnSync('clang-19', ['-target', 'bpf', '-fsyntax-only', `-I/usr/include/${os.machine()}-linux-gnu`, source], { encoding: 'utf8' }).stderr;
