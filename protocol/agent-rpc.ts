@@ -162,6 +162,10 @@ export interface ReadMapParams {
   cursor?: string;
   /** Also return the map's BTF (raw bytes); clients ask once per btfId and cache it. */
   withBtf?: boolean;
+  /** Keep this read on the agent and return a `snapshot` token for a later `since` (whole map, no cursor). */
+  remember?: boolean;
+  /** Answer with only what changed since the read this token names (`delta`); a full read when it is unknown. */
+  since?: string;
 }
 /** What the kernel says about a map (bpf_map_info). */
 export interface MapInfo {
@@ -195,6 +199,10 @@ export interface ReadMapResult {
   method: 'batch' | 'iterate';
   /** base64 of the map's raw BTF, when asked with `withBtf` and the map has BTF. */
   btf?: string;
+  /** With `remember`: the token of this read, for the next request's `since`. */
+  snapshot?: string;
+  /** With a known `since`: keys/values hold only new and changed entries; these keys are gone. */
+  delta?: { since: string; total: number; removedKeys: string; removedCount: number };
 }
 
 export interface ProgramStats {

@@ -5,6 +5,7 @@ import { endianness } from 'node:os';
 import type { MapInfo, ReadMapParams, ReadMapResult } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
 import { libbpf } from './libbpf';
+import { readMapChanges } from './map-delta';
 
 const ENOENT = 2;
 const EPERM = 1;
@@ -191,11 +192,16 @@ export interface RawMapRead {
 export interface ReadOptions {
   method?: 'batch' | 'iterate';
   reuseBuffers?: boolean;
+  /** Buffers to read into when large enough (the caller owns them; e.g. a read it no longer needs). */
+  into?: { keys: Buffer; values: Buffer };
 }
 
 const scratch = { keys: Buffer.alloc(0), values: Buffer.alloc(0) };
 
-function entryBuffers(keyBytes: number, valueBytes: number, reuse: boolean): { keys: Buffer; values: Buffer } {
+function entryBuffers(keyBytes: number, valueBytes: number, reuse: boolean, into?: { keys: Buffer; values: Buffer }): { keys: Buffer; values: Buffer } {
+  if (into && into.keys.length >= keyBytes && into.values.length >= valueBytes) {
+    return { keys: into.keys.subarray(0, keyBytes), values: into.values.subarray(0, valueBytes) };
+  }
   if (!reuse) return { keys: Buffer.allocUnsafe(keyBytes), values: Buffer.allocUnsafe(valueBytes) };
   if (scratch.keys.length < keyBytes) scratch.keys = Buffer.allocUnsafe(keyBytes);
   if (scratch.values.length < valueBytes) scratch.values = Buffer.allocUnsafe(valueBytes);
@@ -211,7 +217,7 @@ export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMap
     const possibleCpus = bind().possibleCpus();
     const valueStride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * possibleCpus : info.valueSize;
     const limit = Math.max(1, Math.min(params.maxEntries ?? DEFAULT_CHUNK_ENTRIES, info.maxEntries || 1));
-    const chunk = readChunk(fd, info, valueStride, limit, params.cursor, what, options.method === 'iterate', options.reuseBuffers === true);
+    const chunk = readChunk(fd, info, valueStride, limit, params.cursor, what, options.method === 'iterate', options.reuseBuffers === true, options.into);
     const result: RawMapRead = { map: info, possibleCpus, ...chunk };
     if (params.withBtf && info.btfId) result.btf = kernelBtfById(info.btfId);
     return result;
@@ -222,6 +228,7 @@ export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMap
 
 /** The `readMap` method: one chunk of a map, bytes as base64 for the JSON-lines protocol. */
 export function readMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): ReadMapResult {
+  if (params.remember || params.since) return readMapChanges(params, resolveSessionMap);
   const raw = readMapRaw(params, resolveSessionMap, { reuseBuffers: true });
   const result: ReadMapResult = {
     map: raw.map,
@@ -238,24 +245,24 @@ export function readMap(params: ReadMapParams, resolveSessionMap?: SessionMapRes
 
 interface Chunk { count: number; keys: Buffer; values: Buffer; cursor?: string; method: 'batch' | 'iterate' }
 
-function readChunk(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, iterate: boolean, reuse: boolean): Chunk {
+function readChunk(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, iterate: boolean, reuse: boolean, into?: { keys: Buffer; values: Buffer }): Chunk {
   const iterateCursor = cursor?.startsWith('k:');
   if (!iterate && !iterateCursor && !batchUnsupported.has(info.type)) {
-    const batch = readBatch(fd, info, valueStride, limit, cursor, what, reuse);
+    const batch = readBatch(fd, info, valueStride, limit, cursor, what, reuse, into);
     if (batch) return batch;
     if (cursor) throw new AgentError(`Batch read of ${what} failed on a later chunk; read it again from the start.`, 'EMAPREAD');
   }
-  return readIterating(fd, info, valueStride, limit, cursor, what, reuse);
+  return readIterating(fd, info, valueStride, limit, cursor, what, reuse, into);
 }
 
 /** bpf_map_lookup_batch; undefined when this kernel or map type has no batch operations. */
-function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, reuse: boolean): Chunk | undefined {
+function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, reuse: boolean, into?: { keys: Buffer; values: Buffer }): Chunk | undefined {
   const b = bind();
   const tokenSize = Math.max(info.keySize, 8);
   const inBatch = cursor ? Buffer.from(cursor.slice(2), 'base64') : null;
   if (inBatch && inBatch.length !== tokenSize) throw new AgentError('readMap: the cursor does not belong to this map.', 'EINVAL');
   const outBatch = Buffer.alloc(tokenSize);
-  let { keys, values } = entryBuffers(limit * info.keySize, limit * valueStride, reuse);
+  let { keys, values } = entryBuffers(limit * info.keySize, limit * valueStride, reuse, into);
   const countBuf = Buffer.alloc(4);
   let total = 0;
   let token: Buffer | null = inBatch;
@@ -268,7 +275,7 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
       const errno = -rc;
       if (errno === ENOSPC && got === 0 && total === 0 && want < info.maxEntries) {
         // A hash bucket holds more entries than fit: the kernel needs a bigger buffer.
-        return readBatch(fd, info, valueStride, Math.min(info.maxEntries, limit * 2), cursor, what, reuse);
+        return readBatch(fd, info, valueStride, Math.min(info.maxEntries, limit * 2), cursor, what, reuse, into);
       }
       if (errno === ENOSPC && total > 0) break;
       if (total === 0 && (errno === EINVAL || errno === ENOTSUPP || errno === EOPNOTSUPP)) {
@@ -301,9 +308,9 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
 }
 
 /** get_next_key + lookup, for kernels or map types without batch operations. */
-function readIterating(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, reuse: boolean): Chunk {
+function readIterating(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, reuse: boolean, into?: { keys: Buffer; values: Buffer }): Chunk {
   const b = bind();
-  const { keys, values } = entryBuffers(limit * info.keySize, limit * valueStride, reuse);
+  const { keys, values } = entryBuffers(limit * info.keySize, limit * valueStride, reuse, into);
   let prev: Buffer | null = cursor ? Buffer.from(cursor.slice(2), 'base64') : null;
   if (prev && prev.length !== info.keySize) throw new AgentError('readMap: the cursor does not belong to this map.', 'EINVAL');
   let count = 0;

@@ -8,9 +8,11 @@ import { PassThrough } from 'node:stream';
 import { readMapRaw } from '../../agent/src/map-read';
 import { forEachMapChunk, agentChunkSource, readMapSnapshot } from '../../engine/btf/map-snapshot';
 import { compileMapDecoder, decodeEntries } from '../../engine/btf/value-decoder';
+import { parseBtf } from '../../engine/btf/btf-types';
 import { dumpMap, runMapsCommand } from '../../cli/src/maps-command';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
-import { createPinnedFlows, expectedFlow, missingPrerequisite, type PinnedFlows } from './pinned-btf-map';
+import { changeFlows, createPinnedFlows, expectedFlow, missingPrerequisite, type PinnedFlows } from './pinned-btf-map';
+import { MapMirror } from '../../engine/btf/map-mirror';
 import { buildTestAgent } from './build-test-agent';
 
 const ENTRIES = 3000;
@@ -106,6 +108,35 @@ test('maps dump prints [{key, value}] JSON in process, and the same through the 
     await dumpMap(agentChunkSource(client), { selector: { pinned: flows!.perCpuPath }, target: 'local', format: 'text' }, text.out);
     assert.match(text.text(), /^key: 0 {2}value: \[1,2(,\d+)*\]$/m);
     assert.match(text.text(), /"per_cpu_counts" \(percpu_hash\): 4 entries/);
+  } finally {
+    await client.close();
+    agent.remove();
+  }
+});
+
+test('a mirror polled with remember/since gets only what changed and matches a full read', { skip: missing }, async () => {
+  const agent = await buildTestAgent();
+  const client = await connectLocalAgent({ agentPath: agent.path });
+  const sorted = (snap: { keys: Uint8Array; values: Uint8Array; count: number; valueStride: number }) =>
+    Array.from({ length: snap.count }, (_, i) => Buffer.from(snap.keys.subarray(i * 16, (i + 1) * 16)).toString('hex') + Buffer.from(snap.values.subarray(i * snap.valueStride, (i + 1) * snap.valueStride)).toString('hex')).sort();
+  try {
+    const mirror = new MapMirror(client, { pinned: flows!.flowsPath });
+    const first = await mirror.refresh();
+    assert.equal(first.count, ENTRIES);
+    assert.ok(first.rawBtf, 'BTF with the first read');
+    await mirror.refresh();
+    assert.equal(mirror.lastTransferred, 0, 'nothing changed, nothing sent');
+    changeFlows(flows!.flowsPath, [5, 77, 1234], [], 1000);
+    let snap = await mirror.refresh();
+    assert.equal(mirror.lastTransferred, 3);
+    assert.deepEqual(sorted(snap), sorted(await readMapSnapshot(agentChunkSource(client), { pinned: flows!.flowsPath })));
+    changeFlows(flows!.flowsPath, [ENTRIES + 1, ENTRIES + 2, 9], [10, 11, 2999]);
+    snap = await mirror.refresh();
+    assert.equal(snap.count, ENTRIES - 1);
+    assert.deepEqual(sorted(snap), sorted(await readMapSnapshot(agentChunkSource(client), { pinned: flows!.flowsPath })));
+    const decoded = decodeEntries(compileMapDecoder(snap.layout, parseBtf(snap.rawBtf as Uint8Array)), 16, snap.keys, snap.values, snap.count);
+    assert.ok(decoded.some((e) => (e.key as { saddr: number }).saddr === 0x0a000000 + ENTRIES + 2), 'the new entry is there');
+    assert.ok(!decoded.some((e) => (e.key as { saddr: number }).saddr === 0x0a000000 + 10), 'the deleted entry is gone');
   } finally {
     await client.close();
     agent.remove();

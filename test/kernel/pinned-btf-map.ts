@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, existsSync } from 'node:fs';
 import { tmpdir, arch } from 'node:os';
 import { join } from 'node:path';
+import koffi from 'koffi';
 import { libbpf } from '../../agent/src/libbpf';
 
 export const FLOWS_SOURCE = join(__dirname, '../fixtures/maps/flows.bpf.c');
@@ -46,23 +47,26 @@ export function expectedFlow(i: number) {
 const KEY_SIZE = 16;
 const VALUE_SIZE = 40;
 
+/** Writes flow entry i (see expectedFlow) at position k of the key and value buffers. */
+function writeFlow(keys: Buffer, values: Buffer, k: number, i: number): void {
+  const kk = k * KEY_SIZE;
+  keys.writeUInt32LE(0x0a000000 + i, kk);
+  keys.writeUInt32LE(0xc0a80001, kk + 4);
+  keys.writeUInt16LE(i % 65536, kk + 8);
+  keys.writeUInt16LE(443, kk + 10);
+  keys.writeUInt8(6, kk + 12);
+  const v = k * VALUE_SIZE;
+  values.writeBigUInt64LE(BigInt(i * 3), v);
+  values.writeBigUInt64LE(BigInt(i * 1500) + 2n ** 40n, v + 8);
+  values.write(i % 7 === 0 ? '<b>html</b>' : `worker-${i % 1000}`, v + 16, 16, 'latin1');
+  values.writeUInt32LE(1000 + i, v + 32);
+  values.writeUInt32LE(i % 3, v + 36);
+}
+
 function encodeFlows(count: number): { keys: Buffer; values: Buffer } {
   const keys = Buffer.alloc(count * KEY_SIZE);
   const values = Buffer.alloc(count * VALUE_SIZE);
-  for (let i = 0; i < count; i++) {
-    const k = i * KEY_SIZE;
-    keys.writeUInt32LE(0x0a000000 + i, k);
-    keys.writeUInt32LE(0xc0a80001, k + 4);
-    keys.writeUInt16LE(i % 65536, k + 8);
-    keys.writeUInt16LE(443, k + 10);
-    keys.writeUInt8(6, k + 12);
-    const v = i * VALUE_SIZE;
-    values.writeBigUInt64LE(BigInt(i * 3), v);
-    values.writeBigUInt64LE(BigInt(i * 1500) + 2n ** 40n, v + 8);
-    values.write(i % 7 === 0 ? '<b>html</b>' : `worker-${i % 1000}`, v + 16, 16, 'latin1');
-    values.writeUInt32LE(1000 + i, v + 32);
-    values.writeUInt32LE(i % 3, v + 36);
-  }
+  for (let i = 0; i < count; i++) writeFlow(keys, values, i, i);
   return { keys, values };
 }
 
@@ -89,7 +93,8 @@ export async function createPinnedFlows(pinPrefix: string, entries: number): Pro
   try {
     const flows = findMap(obj, 'flows');
     const perCpu = findMap(obj, 'per_cpu_counts');
-    if (setMax(flows, Math.max(entries, 1)) !== 0) throw new Error('bpf_map__set_max_entries failed');
+    // Room for a few more, so tests can add entries.
+    if (setMax(flows, entries + 64) !== 0) throw new Error('bpf_map__set_max_entries failed');
     const rc = await bpf.loadObject(obj);
     if (rc !== 0) throw new Error(`loading flows.bpf.o failed (errno ${-rc})`);
     const { keys, values } = encodeFlows(entries);
@@ -126,4 +131,42 @@ export async function createPinnedFlows(pinPrefix: string, entries: number): Pro
       for (const p of [flowsPath, perCpuPath]) if (existsSync(p)) unlinkSync(p);
     },
   };
+}
+
+/**
+ * Changes a pinned flows map as traffic would: adds `bump` to the packet count of the given entries (creating
+ * those that are missing) and deletes the entries in `remove`.
+ */
+export function changeFlows(flowsPath: string, bump: number[], remove: number[] = [], by = 1): void {
+  const lib = libbpf().lib;
+  const objGet = lib.func('int bpf_obj_get(const char *pathname)');
+  const updateBatch = lib.func('int bpf_map_update_batch(int fd, const void *keys, const void *values, void *count, void *opts)');
+  const deleteBatch = lib.func('int bpf_map_delete_batch(int fd, const void *keys, void *count, void *opts)');
+  const close = koffi.load('libc.so.6').func('int close(int fd)');
+  const fd = objGet(flowsPath) as number;
+  if (fd < 0) throw new Error(`cannot open ${flowsPath} (errno ${-fd})`);
+  try {
+    const count = Buffer.alloc(4);
+    if (bump.length) {
+      const keys = Buffer.alloc(bump.length * KEY_SIZE);
+      const values = Buffer.alloc(bump.length * VALUE_SIZE);
+      bump.forEach((i, k) => {
+        writeFlow(keys, values, k, i);
+        values.writeBigUInt64LE(BigInt(i * 3 + by), k * VALUE_SIZE);
+      });
+      count.writeUInt32LE(bump.length);
+      const rc = updateBatch(fd, keys, values, count, null) as number;
+      if (rc !== 0) throw new Error(`bpf_map_update_batch failed (errno ${-rc})`);
+    }
+    if (remove.length) {
+      const keys = Buffer.alloc(remove.length * KEY_SIZE);
+      const scratch = Buffer.alloc(remove.length * VALUE_SIZE);
+      remove.forEach((i, k) => writeFlow(keys, scratch, k, i));
+      count.writeUInt32LE(remove.length);
+      const rc = deleteBatch(fd, keys, count, null) as number;
+      if (rc !== 0) throw new Error(`bpf_map_delete_batch failed (errno ${-rc})`);
+    }
+  } finally {
+    close(fd);
+  }
 }

@@ -2,7 +2,8 @@
 // handshake, validated messages, a serializer per view so panels come back after a reload, and the feeds that
 // poll the session's maps/stats (or stream its events) through the target's agent. Talks to Studio and the agent.
 import * as vscode from 'vscode';
-import { agentChunkSource, readMapSnapshot, type BtfCache, type MapSelector } from '../../../engine/btf/map-snapshot';
+import { MapMirror } from '../../../engine/btf/map-mirror';
+import type { BtfCache, MapSelector } from '../../../engine/btf/map-snapshot';
 import { AgentRequestError, type AgentClient } from '../../../engine/targets/agent-client';
 import type { AgentEvent } from '../../../protocol/agent-rpc';
 import {
@@ -41,8 +42,8 @@ class LiveViewPanel {
   private stopFeed: (() => void) | undefined;
   /** A poll is running (a resume or a new interval never starts a second one). */
   private polling = false;
-  /** BTF id of the map as last read (0: none), to ask for BTF again only when it changed. */
-  private lastBtfId: number | undefined;
+  /** The map as the agent last sent it, kept current with only what changed. */
+  private mirror: { client: AgentClient; map: MapMirror } | undefined;
   /** Events view: the object's BTF, sent with the first batch after each `ready`. */
   private eventsBtf: Uint8Array | undefined;
   private eventsBtfSent = false;
@@ -166,9 +167,9 @@ class LiveViewPanel {
 
   private async pollMap(client: AgentClient): Promise<void> {
     const started = performance.now();
-    const haveBtf = this.lastBtfId !== undefined && (this.lastBtfId === 0 || this.btfCache.has(this.lastBtfId));
-    const snap = await readMapSnapshot(agentChunkSource(client), this.selector(), { btfCache: this.btfCache, withBtf: !haveBtf });
-    this.lastBtfId = snap.info.btfId;
+    // One mirror per agent connection: after the first read the agent sends only what changed.
+    if (!this.mirror || this.mirror.client !== client) this.mirror = { client, map: new MapMirror(client, this.selector(), this.btfCache) };
+    const snap = await this.mirror.map.refresh();
     const readMs = performance.now() - started;
     const btfId = snap.info.btfId;
     const sendBtf = btfId !== 0 && snap.rawBtf && !this.btfSent.has(btfId);
