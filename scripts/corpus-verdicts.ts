@@ -1,6 +1,6 @@
 // Compiles one corpus probe with clang and loads it through this machine's kernel verifier, returning the
 // kernel's verdict, final message and the source line it names. Talks to clang-19, bpftool and /sys/kernel/btf.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, release, arch } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -79,36 +79,66 @@ function run(command: string, args: string[]): Promise<RunResult> {
   });
 }
 
-/** Compiles and verifies one probe. Nothing stays loaded: pins live in a private mount namespace that dies with bpftool. */
-export async function verifyProbe(sourcePath: string, includeDir: string): Promise<ProbeVerdict> {
+function runSync(command: string, args: string[]): RunResult {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function compileArgs(sourcePath: string, includeDir: string, object: string): string[] {
+  const multiarch = `${arch() === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`;
+  return ['-g', '-O2', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${includeDir}`, `-I/usr/include/${multiarch}`, '-c', sourcePath, '-o', object];
+}
+
+/** bpftool pins into a bpffs mounted in a private mount namespace: when bpftool exits, the pins and programs go. */
+function loadArgs(pinRoot: string, object: string): string[] {
+  return ['-m', '--propagation', 'private', '--', 'sh', '-c', 'mount -t bpf bpf "$1" && exec bpftool -d prog loadall "$2" "$1/progs"', 'sh', pinRoot, object];
+}
+
+function compileVerdict(compile: RunResult, probeName: string): ProbeVerdict {
+  const error = compile.stderr.split('\n').find((l) => l.includes('error:')) ?? compile.stderr.trim();
+  const located = /:(\d+):\d+: error: (.*)$/.exec(error);
+  if (located && error.includes(probeName)) return { verdict: 'compile-error', message: located[2], line: Number(located[1]) };
+  return { verdict: 'compile-error', message: error.replace(/^.*error: /, '') };
+}
+
+function loadVerdict(load: RunResult, probeName: string): ProbeVerdict {
+  if (load.status === 0) return { verdict: 'accepted', message: '' };
+  const output = `${load.stdout}\n${load.stderr}`;
+  const logMatch = /BPF program load failed[^\n]*\n[^\n]*-- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/.exec(output);
+  if (logMatch) {
+    const parsed = parseVerifierLog(logMatch[1], probeName);
+    if (parsed.message) return { verdict: 'rejected', ...parsed };
+  }
+  const libbpfError = output.split('\n').filter((l) => /^libbpf: .*(failed|error|Error)/.test(l)).at(0);
+  return { verdict: 'rejected', message: (libbpfError ?? output.trim().split('\n').at(-1) ?? '').replace(/^libbpf: /, '') };
+}
+
+/** Compiles and verifies one probe, blocking. Nothing stays loaded or pinned. */
+export function verifyProbe(sourcePath: string, includeDir: string): ProbeVerdict {
   const probeName = basename(sourcePath);
   const work = mkdtempSync(join(tmpdir(), 'ebpf-corpus-'));
   try {
     const object = join(work, probeName.replace(/\.c$/, '.o'));
-    const compile = await run(clang, [
-      '-g', '-O2', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${includeDir}`,
-      `-I/usr/include/${arch() === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`, '-c', sourcePath, '-o', object,
-    ]);
-    if (compile.status !== 0) {
-      const error = compile.stderr.split('\n').find((l) => l.includes('error:')) ?? compile.stderr.trim();
-      const located = /:(\d+):\d+: error: (.*)$/.exec(error);
-      if (located && error.includes(probeName)) return { verdict: 'compile-error', message: located[2], line: Number(located[1]) };
-      return { verdict: 'compile-error', message: error.replace(/^.*error: /, '') };
-    }
-    const pinRoot = join(work, 'bpffs');
-    mkdirSync(pinRoot);
-    const load = await run('unshare', [
-      '-m', '--propagation', 'private', '--', 'sh', '-c', 'mount -t bpf bpf "$1" && exec bpftool -d prog loadall "$2" "$1/progs"', 'sh', pinRoot, object,
-    ]);
-    if (load.status === 0) return { verdict: 'accepted', message: '' };
-    const output = `${load.stdout}\n${load.stderr}`;
-    const logMatch = /BPF program load failed[^\n]*\n[^\n]*-- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/.exec(output);
-    if (logMatch) {
-      const parsed = parseVerifierLog(logMatch[1], probeName);
-      if (parsed.message) return { verdict: 'rejected', ...parsed };
-    }
-    const libbpfError = output.split('\n').filter((l) => /^libbpf: .*(failed|error|Error)/.test(l)).at(0);
-    return { verdict: 'rejected', message: (libbpfError ?? output.trim().split('\n').at(-1) ?? '').replace(/^libbpf: /, '') };
+    const compile = runSync(clang, compileArgs(sourcePath, includeDir, object));
+    if (compile.status !== 0) return compileVerdict(compile, probeName);
+    mkdirSync(join(work, 'bpffs'));
+    return loadVerdict(runSync('unshare', loadArgs(join(work, 'bpffs'), object)), probeName);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** verifyProbe without blocking, so several probes compile and verify at once. */
+export async function verifyProbeAsync(sourcePath: string, includeDir: string): Promise<ProbeVerdict> {
+  const probeName = basename(sourcePath);
+  const work = mkdtempSync(join(tmpdir(), 'ebpf-corpus-'));
+  try {
+    const object = join(work, probeName.replace(/\.c$/, '.o'));
+    const compile = await run(clang, compileArgs(sourcePath, includeDir, object));
+    if (compile.status !== 0) return compileVerdict(compile, probeName);
+    mkdirSync(join(work, 'bpffs'));
+    return loadVerdict(await run('unshare', loadArgs(join(work, 'bpffs'), object)), probeName);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { corpusDir, expectedPath, verifyProbe, vmlinuxIncludeDir, type ProbeVerdict } from './corpus-verdicts';
+import { corpusDir, expectedPath, verifyProbeAsync, vmlinuxIncludeDir, type ProbeVerdict } from './corpus-verdicts';
 
 export interface CorpusEntry extends ProbeVerdict {
   /** The line a human would fix, when it is not the line the kernel names. */
@@ -33,7 +33,7 @@ export async function recordCorpus(only?: string[]): Promise<CorpusRecord> {
   const pending = names.filter((name) => !only || only.length === 0 || only.includes(name));
   const workers = Array.from({ length: Math.max(1, Math.min(4, availableParallelism())) }, async () => {
     for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
-      verdicts.set(name, await verifyProbe(join(corpusDir, name), includeDir));
+      verdicts.set(name, await verifyProbeAsync(join(corpusDir, name), includeDir));
     }
   });
   await Promise.all(workers);

@@ -11,7 +11,7 @@ import { allRules } from '../../server/src/rules/index';
 import { checkProbeFile, type DiagnosticData } from '../../server/src/rules/rule-engine';
 import { parseProbeFile } from '../../server/src/analysis/probe-document';
 import { runningKernelVersion } from '../../server/src/kernel/kernel-version';
-import { corpusDir, verifyProbe, vmlinuxIncludeDir } from '../../scripts/corpus-verdicts';
+import { corpusDir, verifyProbeAsync, vmlinuxIncludeDir } from '../../scripts/corpus-verdicts';
 import { readExpected } from '../../scripts/record-corpus';
 
 function missingPrerequisite(): string | undefined {
@@ -66,7 +66,7 @@ test('quick fixes turn kernel-rejected corpus probes into probes this kernel acc
       if (fixed.titles.length === 0 || fixed.errorsLeft !== 0) continue;
       const path = join(work, name);
       writeFileSync(path, fixed.text);
-      const verdict = await verifyProbe(path, includeDir);
+      const verdict = await verifyProbeAsync(path, includeDir);
       if (verdict.verdict === 'accepted') accepted.push(name);
       else refused.push(`${name} after [${fixed.titles.join('; ')}]: ${verdict.verdict} ${verdict.message}`);
     }
