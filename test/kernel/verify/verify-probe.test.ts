@@ -45,7 +45,7 @@ test('every fixture probe: verdict and line equal bpftool prog loadall on this k
   await withAgent(async (agent) => {
     for (const probe of probes) {
       const ours = verdictAndLine(await verifyProbe({ sourcePath: join(probesDir, probe), agent }));
-      const kernel = kernelVerdictByBpftool(join(probesDir, probe), includeDir);
+      const kernel = await kernelVerdictByBpftool(join(probesDir, probe), includeDir);
       assert.deepEqual(ours, { verdict: kernel.verdict, ...(kernel.line !== undefined ? { line: kernel.line } : {}) }, `${probe}: bpftool says ${kernel.verdict}:${kernel.line} (${kernel.message})`);
     }
   });
