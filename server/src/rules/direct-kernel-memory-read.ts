@@ -94,7 +94,9 @@ export function checkDirectKernelReads(file: ProbeFile, fn: ProbeFunction): Find
   const domain: FlowDomain<State> = {
     initial() {
       const state: State = new Map();
-      if (fn.wrapper && REGISTER_WRAPPERS.has(fn.wrapper) && untypedArguments) {
+      // BPF_PROG arguments are typed only for BTF programs (tp_btf, fentry …); in a raw tracepoint they are numbers
+      const numberArguments = fn.wrapper != null && (REGISTER_WRAPPERS.has(fn.wrapper) || (fn.wrapper === 'BPF_PROG' && /^raw_tracepoint/.test(fn.programType ?? '')));
+      if (numberArguments && untypedArguments) {
         for (const param of fn.params) {
           if (param.name && param.type.includes('*')) {
             state.set(param.name, true);
