@@ -103,10 +103,16 @@ function joinNullness(a: Nullness | undefined, b: Nullness | undefined): Nullnes
   return a === b ? a : 'maybe';
 }
 
-/** A pointer already proven non-NULL stays so: the contrary branch cannot be taken. */
-function narrow(state: State, name: string, isNull: boolean): void {
-  if (state.get(name) === 'nonnull') return;
-  state.set(name, isNull ? 'null' : 'nonnull');
+/**
+ * Narrows a pointer and its copies (they share one Origin, as the verifier shares one register id). A pointer
+ * already proven non-NULL stays so: the contrary branch cannot be taken.
+ */
+function narrow(state: State, name: string, isNull: boolean, origins: Map<string, Origin>): void {
+  const origin = origins.get(name);
+  for (const alias of [...state.keys()].filter((other) => other === name || (origin != null && origins.get(other) === origin))) {
+    if (state.get(alias) === 'nonnull') continue;
+    state.set(alias, isNull ? 'null' : 'nonnull');
+  }
 }
 
 export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): Finding[] {
@@ -192,7 +198,7 @@ export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): F
       const expr = stripCasts(condition);
       const direct = identifierName(expr);
       if (direct && state.has(direct)) {
-        narrow(state, direct, !truth);
+        narrow(state, direct, !truth, origins);
         return;
       }
       if (expr.type !== 'binary_expression') return;
@@ -203,7 +209,7 @@ export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): F
       if (!left || !right) return;
       const [pointer, other] = identifierName(left) && state.has(identifierName(left) as string) ? [identifierName(left), right] : [identifierName(right), left];
       if (!pointer || !state.has(pointer) || !isNullConstant(file, other)) return;
-      narrow(state, pointer, (op === '==') === truth);
+      narrow(state, pointer, (op === '==') === truth, origins);
     },
     visit(node, state) {
       const unsafe = (name: string | null): name is string => name != null && (state.get(name) === 'maybe' || state.get(name) === 'null');
