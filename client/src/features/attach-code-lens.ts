@@ -1,8 +1,9 @@
-// CodeLens "▶ Attach" above each program of a probe: attaches just that program to the current target (through
-// the ebpfStudio.attachProbe command). Reads the document text only.
+// CodeLenses above each program of a probe: "▶ Attach probe" loads and attaches every program of the file as one
+// session, "Attach only <program>" just that one (both through ebpfStudio.attachProbe). Reads the document text only.
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { Studio } from '../studio';
-import { findProbePrograms } from '../targets/probe-programs';
+import { planAttachLenses } from '../targets/attach-lenses';
 
 class AttachLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -15,14 +16,14 @@ class AttachLensProvider implements vscode.CodeLensProvider {
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const target = this.studio.currentTarget();
-    return findProbePrograms(document.getText()).map((program) => {
-      const range = new vscode.Range(program.line, 0, program.line, 0);
+    const plans = planAttachLenses(document.getText(), basename(document.uri.path), this.studio.currentTarget());
+    return plans.map((plan) => {
+      const range = new vscode.Range(plan.line, 0, plan.line, 0);
       return new vscode.CodeLens(range, {
-        title: '▶ Attach',
-        tooltip: `Load and attach ${program.name} (${program.section}) on ${target}`,
+        title: plan.title,
+        tooltip: plan.tooltip,
         command: 'ebpfStudio.attachProbe',
-        arguments: [document.uri, program.name],
+        arguments: plan.programs ? [document.uri, plan.programs] : [document.uri],
       });
     });
   }

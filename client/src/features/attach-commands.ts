@@ -1,13 +1,12 @@
 // Attach Probe, Attach to Hosts…, Detach, Detach All: compiles for each target's kernel, attaches concurrently with a status
 // per target, and logs what was run in each target's output channel. Talks to the editor's TargetSessions.
-import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { LoadParams } from '../../../protocol/agent-rpc';
 import { LOCAL_TARGET, type Studio } from '../studio';
 import { configuredTargetNames } from '../../../engine/targets/target-address';
-import { compileForTarget } from '../../../engine/targets/target-compile';
-import { templateRunOptions } from '../../../engine/templates/template-run-options';
+import type { AgentClient } from '../../../engine/targets/agent-client';
+import { probeLoadRequest } from '../targets/probe-load-request';
 import { itemRef, targetSessions } from '../targets/target-sessions-hub';
 
 function probeUri(argument: unknown): vscode.Uri | undefined {
@@ -17,24 +16,17 @@ function probeUri(argument: unknown): vscode.Uri | undefined {
   return undefined;
 }
 
-/** Builds the load request for one target: compiled against its kernel, a template folder's default parameters applied. */
+/** Builds the load request for each target with the probe's settings, logging to the target's output channel. */
 function loadBuilder(studio: Studio, uri: vscode.Uri, programs: string[] | undefined) {
-  return async (client: Parameters<typeof compileForTarget>[1], name: string): Promise<LoadParams> => {
+  return (client: AgentClient, name: string): Promise<LoadParams> => {
     const out = studio.output(name);
-    const log = (line: string) => out.appendLine(`[${new Date().toISOString()}] ${line}`);
-    const hello = await client.request('hello', {});
     const settings = studio.settings(uri);
-    const object = await compileForTarget(uri.fsPath, client, hello, { includePaths: settings.includePaths, ...(settings.clangPath ? { clangPath: settings.clangPath } : {}), log });
-    const folder = dirname(uri.fsPath);
-    const template = existsSync(join(folder, 'template.json')) ? templateRunOptions(folder, [], hello.arch) : undefined;
-    if (template) log(`template ${template.template.name}: default parameters ${JSON.stringify(template.values)}`);
-    log(`load ${basename(uri.fsPath)}${programs ? ` (programs ${programs.join(', ')})` : ''} on ${name}`);
-    return {
-      object: object.toString('base64'),
-      objectName: basename(uri.fsPath).replace(/\.c$/, '.o'),
+    return probeLoadRequest(uri.fsPath, client, name, {
+      includePaths: settings.includePaths,
+      ...(settings.clangPath ? { clangPath: settings.clangPath } : {}),
       ...(programs ? { programs } : {}),
-      ...(template ? { globals: template.globals, attach: template.attach } : {}),
-    };
+      log: (line) => out.appendLine(`[${new Date().toISOString()}] ${line}`),
+    });
   };
 }
 
@@ -62,7 +54,8 @@ async function attachOn(studio: Studio, targets: string[], uri: vscode.Uri, prog
   const ok = targets.length - failed.length;
   const show = 'Show Output';
   if (failed.length === 0) {
-    void vscode.window.showInformationMessage(`eBPF: ${basename(uri.fsPath)} attached on ${targets.join(', ')}.`);
+    const attached = [...new Set([...outcomes.values()].flatMap((o) => (o.ok ? o.result.programs.map((p) => p.name) : [])))];
+    void vscode.window.showInformationMessage(`eBPF: ${basename(uri.fsPath)} attached on ${targets.join(', ')} (${attached.join(', ')}).`);
   } else {
     const first = outcomes.get(failed[0]);
     const why = first && !first.ok ? first.error : first?.ok ? first.result.programs.find((p) => !p.attached)?.attachError : '';
@@ -71,11 +64,19 @@ async function attachOn(studio: Studio, targets: string[], uri: vscode.Uri, prog
   }
 }
 
-async function attachProbe(studio: Studio, argument: unknown, programName?: unknown): Promise<void> {
+/** The programs a command argument names: one name, a list of names, or nothing (= every program of the file). */
+function programNames(argument: unknown): string[] | undefined {
+  if (typeof argument === 'string') return [argument];
+  if (Array.isArray(argument) && argument.length > 0 && argument.every((n) => typeof n === 'string')) return argument as string[];
+  return undefined;
+}
+
+/** Attach Probe: every program of the file as one session, or only `programs` ("Attach only <program>" lens). */
+async function attachProbe(studio: Studio, argument: unknown, programs?: unknown): Promise<void> {
   const ref = itemRef(argument);
   const uri = probeUri(argument);
   if (!uri) return void vscode.window.showWarningMessage('eBPF: open a .bpf.c probe to attach it.');
-  await attachOn(studio, [ref.targetName ?? studio.currentTarget()], uri, typeof programName === 'string' ? [programName] : undefined);
+  await attachOn(studio, [ref.targetName ?? studio.currentTarget()], uri, programNames(programs));
 }
 
 async function attachToHosts(studio: Studio, argument: unknown): Promise<void> {

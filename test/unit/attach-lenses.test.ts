@@ -1,0 +1,50 @@
+// The attach code lenses of a probe: "▶ Attach probe" above every program attaches the whole file (no program list),
+// "Attach only <program>" attaches one, and a one-program probe shows only the whole-probe lens.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ATTACH_PROBE_TITLE, planAttachLenses } from '../../client/src/targets/attach-lenses';
+
+const ROOT = join(__dirname, '..', '..');
+
+test('an enter/exit probe: each program gets "▶ Attach probe" (all programs) and "Attach only <program>"', () => {
+  const text = readFileSync(join(ROOT, 'bpf-templates', 'syscall-latency', 'syscall-latency.bpf.c'), 'utf8');
+  const lines = text.split('\n');
+  const plans = planAttachLenses(text, 'syscall-latency.bpf.c', 'web1');
+  assert.deepEqual(
+    plans.map((p) => [lines[p.line].trim(), p.title, p.programs]),
+    [
+      ['SEC("raw_tp/sys_enter")', ATTACH_PROBE_TITLE, undefined],
+      ['SEC("raw_tp/sys_enter")', 'Attach only sys_enter', ['sys_enter']],
+      ['SEC("raw_tp/sys_exit")', ATTACH_PROBE_TITLE, undefined],
+      ['SEC("raw_tp/sys_exit")', 'Attach only sys_exit', ['sys_exit']],
+    ],
+  );
+  assert.equal(plans[0].tooltip, 'Load syscall-latency.bpf.c and attach all 2 of its programs (sys_enter, sys_exit) on web1, as one session');
+  assert.match(plans[1].tooltip, /only sys_enter \(raw_tp\/sys_enter\) on web1/);
+});
+
+test('the whole-probe lens keeps the "▶ Attach" text the editor test and docs point at', () => {
+  assert.ok(ATTACH_PROBE_TITLE.startsWith('▶ Attach'));
+});
+
+test('a one-program probe shows only "▶ Attach probe", since attaching that program alone is the same', () => {
+  const text = readFileSync(join(ROOT, 'test', 'fixtures', 'editor-workspace', 'getppid-latency.bpf.c'), 'utf8');
+  const plans = planAttachLenses(text, 'getppid-latency.bpf.c', 'local');
+  assert.deepEqual(plans.map((p) => [p.title, p.programs, p.tooltip]), [[ATTACH_PROBE_TITLE, undefined, 'Load getppid-latency.bpf.c and attach it on local']]);
+});
+
+test('a file with no programs (a header, maps only) shows no attach lens', () => {
+  assert.deepEqual(planAttachLenses('struct { __uint(type, BPF_MAP_TYPE_HASH); } counts SEC(".maps");\nchar LICENSE[] SEC("license") = "GPL";\n', 'maps.bpf.h', 'local'), []);
+});
+
+test('four programs: four whole-probe lenses, each followed by its own "Attach only"', () => {
+  const text = readFileSync(join(ROOT, 'test', 'fixtures', 'targets', 'attach-errors.bpf.c'), 'utf8');
+  const plans = planAttachLenses(text, 'attach-errors.bpf.c', 'local');
+  assert.deepEqual(
+    plans.map((p) => p.programs?.join() ?? p.title),
+    [ATTACH_PROBE_TITLE, 'on_kprobe', ATTACH_PROBE_TITLE, 'on_fentry', ATTACH_PROBE_TITLE, 'on_xdp', ATTACH_PROBE_TITLE, 'on_getppid'],
+  );
+  assert.ok(plans.filter((p) => p.programs).every((p) => p.title === `Attach only ${p.programs?.[0]}`));
+});
