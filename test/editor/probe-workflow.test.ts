@@ -233,7 +233,7 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
 
   step('the ▶ Attach code lens attaches the probe on the local target', async () => {
     await revealProgram();
-    const lens = workbench.codeLens(/Attach/);
+    const lens = workbench.codeLens(/▶ Attach probe/);
     await lens.first().waitFor({ timeout: 30_000 });
     await lens.first().click();
     const prompted = await waitFor('a target prompt or the attach', 90_000, async () =>
