@@ -127,7 +127,7 @@ describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: mi
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the lens above sys_exit attaches sys_enter and sys_exit as one session, and the histogram counts the workload', async () => {
+  test('the lens above sys_exit attaches sys_enter and sys_exit as one session, and the histogram counts the workload', async (t) => {
     const workload = getppidWorkload(WORKLOAD_CALLS);
     setTemplateDefaults(workload.pid);
     const plans = planAttachLenses(readFileSync(source, 'utf8'), basename(source), 'local');
@@ -145,6 +145,7 @@ describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: mi
       const before = await histogramTotal(result.session);
       await workload.go();
       const after = await histogramTotal(result.session);
+      t.diagnostic(`histogram total ${before} → ${after} for ${WORKLOAD_CALLS} getppid() calls`);
       assert.ok(after - before >= WORKLOAD_CALLS, `the histogram grew by ${after - before} for ${WORKLOAD_CALLS} getppid() calls`);
     } finally {
       await sessions.detach('local', result.session);
