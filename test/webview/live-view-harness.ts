@@ -51,6 +51,8 @@ export interface LiveViewPage {
   /** Delivers a message as the extension would; Uint8Array fields are carried over as bytes. */
   post(message: object): Promise<void>;
   screenshot(name: string): Promise<string>;
+  /** Waits until the element's text contains `text`. */
+  waitForText(selector: string, text: string): Promise<void>;
   /** Console errors and CSP violations seen so far. */
   errors: string[];
 }
@@ -118,12 +120,20 @@ export async function openLiveView(browser: Browser, view: LiveViewKind, size = 
   await page.addInitScript({ content: STAND_IN_API });
   await page.goto(`${ORIGIN}/index.html`);
   await page.evaluate(`(() => { const t = ${JSON.stringify(DARK_THEME)}; for (const k in t) document.documentElement.style.setProperty(k, t[k]); })()`);
-  await page.waitForFunction("window.__sent.some((m) => m.type === 'ready')");
+  // Predicates are functions (run through the debugger protocol): a string predicate would be eval'd in the page,
+  // which its CSP (rightly) refuses.
+  await page.waitForFunction(() => (globalThis as unknown as { __sent: { type: string }[] }).__sent.some((m) => m.type === 'ready'));
   return {
     page,
     errors,
     sent: () => page.evaluate('window.__sent') as Promise<{ type: string; [k: string]: unknown }[]>,
     post: (message) => page.evaluate((m) => (globalThis as unknown as { __deliver(x: unknown): void }).__deliver(m), pack(message)),
+    async waitForText(selector, text) {
+      await page.waitForFunction(([sel, want]) => {
+        const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document;
+        return (doc.querySelector(sel)?.textContent ?? '').includes(want);
+      }, [selector, text] as const);
+    },
     async screenshot(name) {
       mkdirSync(SCREENSHOT_DIR, { recursive: true });
       const path = join(SCREENSHOT_DIR, `${name}.png`);

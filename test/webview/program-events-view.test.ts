@@ -51,7 +51,7 @@ test('events view: records decoded through the object BTF, newest first, with ra
   const batches = recording.events.batches;
   const total = batches.reduce((n, b) => n + b.records.length, 0);
   for (let i = 0; i < batches.length; i++) await view.post(eventsBatch(i));
-  await view.page.waitForFunction(`document.querySelector('.status').textContent.startsWith('${total} events')`);
+  await view.waitForText('.status', `${total} events`);
   const headers = await view.page.$$eval('.vt-header .vt-cell', (els) => els.map((e) => e.textContent));
   assert.deepEqual(headers, ['received', 'ts_ns', 'latency_ns', 'tgid', 'nr', 'ret', 'comm']);
   const newest = Buffer.from(batches.at(-1)!.records.at(-1)!, 'base64');
@@ -63,13 +63,13 @@ test('events view: records decoded through the object BTF, newest first, with ra
   const comm = firstRow[6] as string;
   const matching = batches.flatMap((b) => b.records).filter((r) => Buffer.from(r, 'base64').toString('latin1', 32, 48).replace(/\0.*$/s, '').toLowerCase().includes(comm.toLowerCase())).length;
   await view.page.locator('vscode-textfield[data-role="filter"] input').fill(comm);
-  await view.page.waitForFunction(`document.querySelector('.status').textContent.includes('${matching} shown')`);
+  await view.waitForText('.status', `${matching} shown`);
   await view.page.locator('vscode-textfield[data-role="filter"] input').fill('');
 
   await view.page.locator('vscode-button[data-action="pause"]').click();
   const before = await view.page.$$eval('.vt-row:not([hidden])', (rows) => rows[0].textContent);
   await view.post({ ...eventsBatch(0), dropped: 1234 });
-  await view.page.waitForFunction(`document.querySelector('.status').textContent.includes('paused: ${batches[0].records.length} new since')`);
+  await view.waitForText('.status', `paused: ${batches[0].records.length} new since`);
   assert.equal(await view.page.$$eval('.vt-row:not([hidden])', (rows) => rows[0].textContent), before, 'paused: the table does not move');
   assert.equal(await view.page.locator('[data-role="dropped"]').textContent(), 'Dropped 1,234 events (the agent\'s queue or the kernel buffer was full; the rate is higher than the view can take).');
   await view.screenshot('events-view-paused-dropped');
