@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { agentChunkSource, forEachMapChunk, type MapChunkSource, type MapSelector } from '../../engine/btf/map-snapshot';
-import { compileMapJsonWriter, JsonSink } from '../../engine/btf/json-writer';
+import { compileDumpLoop, JsonSink } from '../../engine/btf/json-writer';
 
 export const MAPS_USAGE = `Usage: ebpf-studio maps dump (--pinned PATH | --id N) [--target local|ssh://user@host[:port]|<ssh-config alias>]
                                [--identity KEY] [--known-hosts FILE] [--format json|text]
@@ -95,38 +95,25 @@ async function flush(sink: JsonSink, out: Writable): Promise<void> {
   await writeBytes(out, sink.take());
 }
 
-const textEncoder = new TextEncoder();
-
 /** Streams the map to `out`; the JSON form is one entry per line inside one array. */
 export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, out: Writable): Promise<number> {
   const json = options.format === 'json';
   const sink = new JsonSink(FLUSH_BYTES * 2);
   let first = true;
   if (json) await write(out, '[');
+  const state = { p: 0, first: true };
   const { info, total } = await forEachMapChunk(source, options.selector, async (chunk, typing) => {
     if (chunk.count === 0) return;
-    const writer = compileMapJsonWriter(typing.layout, typing.btf);
+    const { loop, maxEntryBytes } = compileDumpLoop(typing.layout, typing.btf, options.format);
     const kdv = new DataView(chunk.keys.buffer, chunk.keys.byteOffset, chunk.keys.byteLength);
     const vdv = new DataView(chunk.values.buffer, chunk.values.byteOffset, chunk.values.byteLength);
-    const keySize = chunk.map.keySize;
-    const stride = writer.valueStride;
-    const open = textEncoder.encode(json ? ',\n{"key":' : '\nkey: ');
-    const middle = textEncoder.encode(json ? ',"value":' : '  value: ');
-    const perEntry = writer.maxEntryBytes + open.length + middle.length + 1;
-    for (let i = 0; i < chunk.count; i++) {
-      sink.reserve(perEntry);
-      const buf = sink.buf;
-      let p = sink.pos;
-      // The first entry of the dump has no separator in front.
-      for (let j = first ? 1 : 0; j < open.length; j++) buf[p++] = open[j];
-      first = false;
-      p = writer.key(kdv, i * keySize, buf, p);
-      for (let j = 0; j < middle.length; j++) buf[p++] = middle[j];
-      p = writer.value(vdv, i * stride, buf, p);
-      if (json) buf[p++] = 125;
-      sink.pos = p;
-      if (p >= FLUSH_BYTES) await flush(sink, out);
+    sink.reserve(FLUSH_BYTES + maxEntryBytes - sink.pos);
+    for (let next = 0; next < chunk.count;) {
+      next = loop(kdv, vdv, next, chunk.count, sink.buf, sink.pos, FLUSH_BYTES, state);
+      sink.pos = state.p;
+      if (sink.pos >= FLUSH_BYTES) await flush(sink, out);
     }
+    first = state.first;
     await flush(sink, out);
   });
   if (json) await write(out, first ? ']\n' : '\n]\n');

@@ -2,7 +2,7 @@
 // map type (Node only: `new Function`, so never in a webview), no intermediate objects. Output equals
 // JSON.stringify of value-decoder.ts's readers (the unit tests check that). The `maps dump` fast path.
 import { Btf, BtfKind, resolveType, typeSize } from './btf-types';
-import { compileReader, hexReader, isCharType, type FieldReader, type MapLayout } from './value-decoder';
+import { compileReader, hexReader, isCharType, valueStride, type FieldReader, type MapLayout } from './value-decoder';
 
 const textEncoder = new TextEncoder();
 
@@ -114,12 +114,12 @@ class JsonCodegen {
   private vars = 0;
   constructor(private readonly btf: Btf) {}
 
-  private constant(value: unknown): string {
+  constant(value: unknown): string {
     this.constants.push(value);
     return `K[${this.constants.length - 1}]`;
   }
 
-  private literal(text: string): { code: string; bytes: number } {
+  literal(text: string): { code: string; bytes: number } {
     const bytes = textEncoder.encode(text);
     return { code: Array.from(bytes, (b) => `buf[p++]=${b};`).join(''), bytes: bytes.length };
   }
@@ -262,4 +262,44 @@ export function compileMapJsonWriter(layout: MapLayout, btf: Btf | undefined): M
       return p;
     },
   };
+}
+
+/** Writes entries [from, count) until the buffer passes `limit`; returns the next entry and sets `state.p`. */
+export type DumpLoop = (kdv: DataView, vdv: DataView, from: number, count: number, buf: Uint8Array, p: number, limit: number, state: { p: number; first: boolean }) => number;
+
+/**
+ * The whole `maps dump` inner loop as one generated function (entry separators, key, value), so the JIT
+ * compiles a single loop with everything inlined instead of warming up a call per field per entry.
+ * `maxEntryBytes` bounds one entry; the caller keeps `limit + maxEntryBytes` room in the buffer.
+ */
+export function compileDumpLoop(layout: MapLayout, btf: Btf | undefined, format: 'json' | 'text'): { loop: DumpLoop; maxEntryBytes: number; valueStride: number } {
+  const codegen = new JsonCodegen(btf as Btf);
+  const typed = (typeId: number | undefined, size: number) => btf && typeId && typeSize(btf, typeId) === size;
+  const part = (typeId: number | undefined, size: number) => typed(typeId, size)
+    ? codegen.gen(typeId as number, 'o')
+    : { code: `p=H.writeJson(buf,p,${codegen.constant(hexReader(size))}(dv,o));`, maxBytes: size * 2 + 2 };
+  const key = part(layout.keyTypeId, layout.keySize);
+  const one = part(layout.valueTypeId, layout.valueSize);
+  const cpuStride = Math.ceil(layout.valueSize / 8) * 8;
+  const stride = valueStride(layout);
+  const cpus = layout.perCpu ? layout.possibleCpus : 1;
+  const value = layout.perCpu
+    ? { code: `buf[p++]=91;for(let c=0;c<${cpus};c++){if(c>0)buf[p++]=44;{const o=b+c*${cpuStride};${one.code}}}buf[p++]=93;`, maxBytes: 2 + cpus * (one.maxBytes + 1) }
+    : { code: `{const o=b;${one.code}}`, maxBytes: one.maxBytes };
+  const json = format === 'json';
+  const open = codegen.literal(json ? '{"key":' : 'key: ');
+  const middle = codegen.literal(json ? ',"value":' : '  value: ');
+  const close = json ? 'buf[p++]=125;' : '';
+  const code = `"use strict";return function(kdv,vdv,e,n,buf,p,limit,st){
+for(;e<n&&p<=limit;e++){
+if(st.first){st.first=false;${json ? 'buf[p++]=10;' : ''}}else{${json ? 'buf[p++]=44;' : ''}buf[p++]=10;}
+${open.code}
+{const dv=kdv,o=e*${layout.keySize};${key.code}}
+${middle.code}
+{const dv=vdv,b=e*${stride};${value.code}}
+${close}
+}
+st.p=p;return e;};`;
+  const factory = new Function('H', 'K', code) as (h: typeof HELPERS, k: unknown[]) => DumpLoop;
+  return { loop: factory(HELPERS, codegen.constants), maxEntryBytes: key.maxBytes + value.maxBytes + open.bytes + middle.bytes + 4, valueStride: stride };
 }
