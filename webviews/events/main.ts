@@ -7,12 +7,10 @@ import { compileReader, toHex } from '../../engine/btf/value-decoder';
 import { csvField } from '../../engine/live-data/snapshot-export';
 import { pickEventType } from '../../engine/live-data/event-type';
 import { buildTableColumns, type TableColumn } from '../../engine/live-data/table-columns';
-import type { EventsMessage, HostToWebview, LiveViewTarget } from '../../protocol/webview-messages';
+import type { EventsMessage, LiveViewTarget } from '../../protocol/webview-messages';
 import { component, el, setText } from '../shared/dom-builder';
-import { connectToHost } from '../shared/host-channel';
+import { LiveViewFrame } from '../shared/live-view-frame';
 import { applyPageStyle } from '../shared/page-style';
-import { timeUpdate } from '../shared/update-timings';
-import { ViewToolbar } from '../shared/view-toolbar';
 import { VirtualTable } from '../shared/virtual-table';
 import { formatClock, formatCount } from '../shared/display-format';
 
@@ -45,11 +43,17 @@ let filterText = '';
 const arrivals: { time: number; n: number }[] = [];
 let renderQueued = false;
 
-const channel = connectToHost(onMessage);
-const toolbar = new ViewToolbar(channel, { interval: false });
+const { channel, toolbar, title } = new LiveViewFrame<EventsMessage>({
+  dataType: 'events',
+  takeData: takeEvents,
+  exportSnapshot,
+  takeInit(message) {
+    target = message.target;
+  },
+  interval: false,
+});
 const filter = component('vscode-textfield', { placeholder: 'Filter (any column)', 'aria-label': 'Filter', 'data-role': 'filter' }) as HTMLElement & { value: string };
 toolbar.extra.append(filter);
-const title = el('h3', 'title');
 const droppedBanner = el('div', 'banner', [], { role: 'status', 'data-role': 'dropped' });
 droppedBanner.hidden = true;
 const table = new VirtualTable(ROW_HEIGHT);
@@ -67,28 +71,6 @@ toolbar.root.querySelector('[data-action="pause"]')?.addEventListener('click', (
   }
   queueRender();
 });
-
-function onMessage(message: HostToWebview): void {
-  switch (message.type) {
-    case 'init':
-      target = message.target;
-      channel.saveTarget(target);
-      setText(title, target.title);
-      toolbar.setPaused(message.paused);
-      break;
-    case 'events':
-      timeUpdate(() => takeEvents(message));
-      break;
-    case 'exportRequest':
-      exportSnapshot(message.format);
-      break;
-    case 'status':
-      toolbar.showStatus(message);
-      break;
-    default:
-      break;
-  }
-}
 
 function setUpColumns(first: Uint8Array): void {
   recordSize = first.length;

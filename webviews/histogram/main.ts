@@ -12,13 +12,11 @@ import {
   type HistogramSet, type HistogramShape,
 } from '../../engine/live-data/histogram';
 import { csvField } from '../../engine/live-data/snapshot-export';
-import type { HistogramSpec, HistogramUnit, HostToWebview, LiveViewTarget, MapDataMessage } from '../../protocol/webview-messages';
+import type { HistogramSpec, HistogramUnit, LiveViewTarget, MapDataMessage } from '../../protocol/webview-messages';
 import { BtfStore } from '../shared/btf-store';
 import { component, el, setText } from '../shared/dom-builder';
-import { connectToHost } from '../shared/host-channel';
+import { LiveViewFrame } from '../shared/live-view-frame';
 import { applyPageStyle } from '../shared/page-style';
-import { timeUpdate } from '../shared/update-timings';
-import { ViewToolbar } from '../shared/view-toolbar';
 import { formatClock, formatCount } from '../shared/display-format';
 
 applyPageStyle();
@@ -45,8 +43,15 @@ const keyOrder: string[] = [];
 /** The last reads (cumulative counts); the heatmap shows the difference between neighbours for the selected key. */
 const history: { set: HistogramSet; keyIds: string[] }[] = [];
 
-const channel = connectToHost(onMessage);
-const toolbar = new ViewToolbar(channel);
+const frame = new LiveViewFrame<MapDataMessage>({
+  dataType: 'mapData',
+  takeData: takeSnapshot,
+  exportSnapshot,
+  takeInit(message) {
+    target = message.target;
+  },
+});
+const { channel, toolbar, title } = frame;
 const keySelect = component('vscode-single-select', { 'aria-label': 'Key', 'data-role': 'key' }) as Select;
 const modeSelect = component('vscode-single-select', { 'aria-label': 'Range', 'data-role': 'mode' }, [
   component('vscode-option', { value: 'total' }, ['Since start']),
@@ -59,11 +64,8 @@ const unitSelect = component('vscode-single-select', { 'aria-label': 'Unit', 'da
   component('vscode-option', { value: '' }, ['no unit']),
 ]) as Select;
 const openText = component('vscode-button', { secondary: '', icon: 'go-to-file', 'data-action': 'open-text' }, ['Open as Text']);
-const exportCsv = component('vscode-button', { secondary: '', icon: 'export', 'data-action': 'export-csv' }, ['CSV']);
-const exportJson = component('vscode-button', { secondary: '', icon: 'json', 'data-action': 'export-json' }, ['JSON']);
-toolbar.extra.append(el('label', '', ['Key']), keySelect, modeSelect, el('label', '', ['Unit']), unitSelect, el('span', 'spacer'), openText, exportCsv, exportJson);
+toolbar.extra.append(el('label', '', ['Key']), keySelect, modeSelect, el('label', '', ['Unit']), unitSelect, el('span', 'spacer'), openText, ...frame.exportButtons());
 
-const title = el('h3', 'title');
 const stats = el('div', 'stats');
 const statValue = (name: string, label: string) => {
   const value = el('b', '', ['–']);
@@ -100,31 +102,6 @@ openText.addEventListener('click', () => {
   const key = selectedKey === ALL ? '' : ` for ${labelOf(selectedKey)}`;
   channel.send({ type: 'openAsText', content: `${target?.title ?? 'histogram'}${key} (${mode === 'total' ? 'since start' : 'last interval'})\n\n${libbpfToolsText(counts, spec)}`, suggestedName: `${target?.map ?? 'histogram'}.txt` });
 });
-exportCsv.addEventListener('click', () => exportSnapshot('csv'));
-exportJson.addEventListener('click', () => exportSnapshot('json'));
-
-function onMessage(message: HostToWebview): void {
-  switch (message.type) {
-    case 'init':
-      target = message.target;
-      channel.saveTarget(target);
-      setText(title, target.title);
-      toolbar.setInterval(message.refreshIntervalMs);
-      toolbar.setPaused(message.paused);
-      break;
-    case 'mapData':
-      timeUpdate(() => takeSnapshot(message));
-      break;
-    case 'exportRequest':
-      exportSnapshot(message.format);
-      break;
-    case 'status':
-      toolbar.showStatus(message);
-      break;
-    default:
-      break;
-  }
-}
 
 /** Reads the field that names each histogram (`comm` as in libbpf-tools, or the template's labelField). */
 function commReader(layout: MapLayout, btf: Btf | undefined): FieldReader | undefined {

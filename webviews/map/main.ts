@@ -1,19 +1,16 @@
 // The map view: a map's live contents as a virtualised table (keys and values decoded through BTF), with
 // sort by any column, filter, top-N, rates per second, changes highlighted, pause, export. Talks to the host.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { Btf } from '../../engine/btf/btf-types';
 import { compileMapDecoder, type MapLayout } from '../../engine/btf/value-decoder';
 import { MapTableModel } from '../../engine/live-data/map-table-model';
 import { snapshotCsv, snapshotJson } from '../../engine/live-data/snapshot-export';
 import { buildTableColumns } from '../../engine/live-data/table-columns';
-import type { HostToWebview, LiveViewTarget, MapDataMessage } from '../../protocol/webview-messages';
+import type { LiveViewTarget, MapDataMessage } from '../../protocol/webview-messages';
 import { BtfStore } from '../shared/btf-store';
 import { component, el, setText } from '../shared/dom-builder';
-import { connectToHost } from '../shared/host-channel';
+import { LiveViewFrame } from '../shared/live-view-frame';
 import { applyPageStyle } from '../shared/page-style';
-import { timeUpdate } from '../shared/update-timings';
-import { ViewToolbar } from '../shared/view-toolbar';
 import { VirtualTable } from '../shared/virtual-table';
 import { formatClock, formatCount } from '../shared/display-format';
 
@@ -27,14 +24,21 @@ let modelKey = '';
 let last: { message: MapDataMessage; btf: Btf | undefined; layout: MapLayout } | undefined;
 let selectedEntry = -1;
 
-const channel = connectToHost(onMessage);
-const toolbar = new ViewToolbar(channel);
-const title = el('h3', 'title');
+const frame = new LiveViewFrame<MapDataMessage>({
+  dataType: 'mapData',
+  takeData: takeSnapshot,
+  exportSnapshot,
+  takeInit(message) {
+    target = message.target;
+  },
+  afterStatus(message) {
+    if (message.state === 'gone' && last) setText(toolbar.status, `${statusText()} · last data shown is from before the map went away`);
+  },
+});
+const { channel, toolbar, title } = frame;
 const filter = component('vscode-textfield', { placeholder: 'Filter (any column)', 'aria-label': 'Filter', 'data-role': 'filter' }) as HTMLElement & { value: string };
 const topN = component('vscode-textfield', { type: 'number', min: '0', placeholder: 'Top N', 'aria-label': 'Top N', 'data-role': 'top-n' }) as HTMLElement & { value: string };
-const exportCsv = component('vscode-button', { secondary: '', icon: 'export', 'data-action': 'export-csv' }, ['CSV']);
-const exportJson = component('vscode-button', { secondary: '', icon: 'json', 'data-action': 'export-json' }, ['JSON']);
-toolbar.extra.append(filter, topN, el('span', 'spacer'), exportCsv, exportJson);
+toolbar.extra.append(filter, topN, el('span', 'spacer'), ...frame.exportButtons());
 const detail = el('div', 'detail', [], { 'aria-label': 'Selected entry' });
 detail.hidden = true;
 
@@ -64,33 +68,6 @@ topN.addEventListener('input', () => {
   model?.setTopN(Number(topN.value));
   render();
 });
-exportCsv.addEventListener('click', () => exportSnapshot('csv'));
-exportJson.addEventListener('click', () => exportSnapshot('json'));
-
-function onMessage(message: HostToWebview): void {
-  switch (message.type) {
-    case 'init':
-      target = message.target;
-      channel.saveTarget(target);
-      setText(title, target.title);
-      toolbar.setInterval(message.refreshIntervalMs);
-      toolbar.setPaused(message.paused);
-      break;
-    case 'mapData':
-      timeUpdate(() => takeSnapshot(message));
-      break;
-    case 'exportRequest':
-      exportSnapshot(message.format);
-      break;
-    case 'status':
-      toolbar.showStatus(message);
-      if (message.state === 'gone' && last) setText(toolbar.status, `${statusText()} · last data shown is from before the map went away`);
-      break;
-    default:
-      break;
-  }
-}
-
 function takeSnapshot(message: MapDataMessage): void {
   const info = message.info;
   const btf = info.btfId ? btfStore.take(info.btfId, message.btf) : undefined;

@@ -2,13 +2,11 @@
 // estimated CPU %, from the agent's run_cnt/run_time_ns, as a table and over time on canvas. Talks to the host.
 import { programRates, type ProgramRates, type ProgramSample } from '../../engine/live-data/program-rates';
 import { csvField } from '../../engine/live-data/snapshot-export';
-import type { HostToWebview, ProgramStatsMessage } from '../../protocol/webview-messages';
+import type { ProgramStatsMessage } from '../../protocol/webview-messages';
 import { el, setText } from '../shared/dom-builder';
-import { connectToHost } from '../shared/host-channel';
+import { LiveViewFrame } from '../shared/live-view-frame';
 import { drawLineChart, seriesColor, type Series } from '../shared/line-chart';
 import { applyPageStyle } from '../shared/page-style';
-import { timeUpdate } from '../shared/update-timings';
-import { ViewToolbar } from '../shared/view-toolbar';
 import { formatClock, formatCount, formatOneDecimal } from '../shared/display-format';
 
 applyPageStyle();
@@ -25,9 +23,11 @@ interface ProgramHistory {
 const programs = new Map<string, ProgramHistory>();
 let statsEnabled = true;
 
-const channel = connectToHost(onMessage);
-const toolbar = new ViewToolbar(channel);
-const title = el('h3', 'title');
+const { channel, toolbar, title } = new LiveViewFrame<ProgramStatsMessage>({
+  dataType: 'programStats',
+  takeData: takeStats,
+  exportSnapshot,
+});
 const body = el('tbody');
 const table = el('table', 'plain', [
   el('thead', '', [el('tr', '', ['program', 'id', 'run count', 'events/s', 'avg ns/event', 'est. CPU %'].map((h) => el('th', '', [h])))]),
@@ -38,28 +38,6 @@ const eventsCanvas = el('canvas', '', [], { height: '160', 'aria-label': 'Events
 const cpuCanvas = el('canvas', '', [], { height: '160', 'aria-label': 'CPU percent over time' });
 document.body.append(toolbar.root, title, toolbar.banner, toolbar.status, table, legend,
   el('h3', '', ['Events per second']), eventsCanvas, el('h3', '', ['Estimated CPU % (of one CPU)']), cpuCanvas);
-
-function onMessage(message: HostToWebview): void {
-  switch (message.type) {
-    case 'init':
-      channel.saveTarget(message.target);
-      setText(title, message.target.title);
-      toolbar.setInterval(message.refreshIntervalMs);
-      toolbar.setPaused(message.paused);
-      break;
-    case 'programStats':
-      timeUpdate(() => takeStats(message));
-      break;
-    case 'exportRequest':
-      exportSnapshot(message.format);
-      break;
-    case 'status':
-      toolbar.showStatus(message);
-      break;
-    default:
-      break;
-  }
-}
 
 const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '–' : digits ? formatOneDecimal(v) : formatCount(Math.round(v)));
 
