@@ -3,8 +3,8 @@
 import type { LoadParams, LoadResult } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
 import { AttachFailure, attachProgram } from './attach-program';
-import { hello } from './hello';
 import { libbpf, type LibbpfPointer } from './libbpf';
+import { loadFailure, type ProgramPlan } from './load-failure';
 import { setObjectGlobals } from './object-globals';
 import { newSessionId, registerSession, releaseSession, summarize, type LiveMap, type LiveProgram, type Session } from './sessions';
 import { sessionBindings } from './session-bindings';
@@ -12,24 +12,6 @@ import { sessionBindings } from './session-bindings';
 const BPF_STATS_RUN_TIME = 0;
 const PROG_INFO_SIZE = 232;
 const MAP_INFO_SIZE = 96;
-
-function loadFailure(err: number, sections: string[], messages: string[]): AgentError {
-  const errno = -err;
-  const facts = hello();
-  const tail = messages.filter((m) => !m.startsWith('info: ')).slice(-12).join('\n');
-  const tracing = sections.filter((s) => /^(fentry|fexit|fmod_ret|lsm|freplace)[./]/.test(s));
-  let why: string;
-  if (errno === 1 && tracing.length && facts.lockdown && facts.lockdown !== 'none') {
-    why = `kernel lockdown is "${facts.lockdown}": it refuses ${tracing.join(', ')} before verification (EPERM). Use tp_btf or raw_tp programs instead.`;
-  } else if (errno === 1) {
-    why = 'permission denied (EPERM): the agent must run as root or with CAP_BPF + CAP_PERFMON; check `ulimit -l` on kernels older than 5.11.';
-  } else if (errno === 13 || errno === 22 || errno === 7) {
-    why = `the kernel verifier rejected a program (errno ${errno}). Run "Verify with Kernel" (CLI: ebpf-studio check --verify) to see the verifier's objection on its source line.`;
-  } else {
-    why = `libbpf could not load the object (errno ${errno}).`;
-  }
-  return new AgentError(`Load failed: ${why}${tail ? `\nlibbpf said:\n${tail}` : ''}`, 'ELOAD');
-}
 
 function programInfo(fd: number): { id: number } {
   const info = sessionBindings().objInfo(fd, PROG_INFO_SIZE);
@@ -62,50 +44,52 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
   const b = sessionBindings();
   const bytes = Buffer.from(params.object, 'base64');
   const objectName = params.objectName ?? 'probe.bpf.o';
-  type Opened = { obj: LibbpfPointer; chosen: LibbpfPointer[] } | { err: number; sections: string[] } | { thrown: unknown };
+  type Planned = ProgramPlan & { prog: LibbpfPointer };
+  type Opened = { obj: LibbpfPointer; chosen: Planned[] } | { err: number; plan: ProgramPlan[] } | { thrown: unknown };
+  // The object is closed exactly once on every failure path, and no libbpf pointer of it is used after that:
+  // names and sections are copied into plain strings first (the reported SIGSEGV was programSection on a closed object).
   const { value, messages } = await lib.captureMessages(async (): Promise<Opened> => {
     const obj = lib.openObject(bytes, objectName);
+    let keepOpen = false;
     try {
-      const all = lib.programs(obj);
-      const names = all.map((p) => lib.programName(p));
+      const all = lib.programs(obj).map((prog) => ({ prog, name: lib.programName(prog), section: lib.programSection(prog), chosen: false }));
+      const names = all.map((p) => p.name);
       if (all.length === 0) throw new AgentError(`${objectName} has no BPF programs: put each program function in a section, e.g. SEC("tracepoint/syscalls/sys_enter_openat").`, 'ENOPROGRAMS');
       const unknown = (params.programs ?? []).filter((n) => !names.includes(n));
       if (unknown.length) throw new AgentError(`${objectName} has no program ${unknown.join(', ')}; it has ${names.join(', ')}.`, 'ENOENT');
-      const chosen = all.filter((p) => !params.programs || params.programs.includes(lib.programName(p)));
-      for (const p of all) lib.setAutoload(p, chosen.includes(p));
+      for (const p of all) {
+        p.chosen = !params.programs || params.programs.includes(p.name);
+        lib.setAutoload(p.prog, p.chosen);
+      }
       setObjectGlobals(obj, params.globals ?? {});
       const err = await lib.loadObject(obj);
-      if (err < 0) {
-        lib.closeObject(obj);
-        return { err, sections: chosen.map((p) => lib.programSection(p)) };
-      }
-      return { obj, chosen };
+      if (err < 0) return { err, plan: all.map(({ name, section, chosen }) => ({ name, section, chosen })) };
+      keepOpen = true;
+      return { obj, chosen: all.filter((p) => p.chosen) };
     } catch (err) {
-      lib.closeObject(obj);
       return { thrown: err };
+    } finally {
+      if (!keepOpen) lib.closeObject(obj);
     }
   });
   if ('thrown' in value) throw value.thrown;
-  if ('err' in value) throw loadFailure(value.err, value.sections, messages);
+  if ('err' in value) throw loadFailure(value.err, value.plan, messages);
   const { obj, chosen } = value;
 
-  const programs: LiveProgram[] = chosen.map((prog) => {
-    const fd = lib.programFd(prog);
-    return {
-      prog,
-      fd,
-      name: lib.programName(prog),
-      section: lib.programSection(prog),
-      type: b.progTypeName(b.programType(prog)) ?? 'unknown',
-      id: programInfo(fd).id,
-      attached: false,
-      links: [],
-    };
-  });
+  let programs: LiveProgram[];
   const maps: LiveMap[] = [];
-  for (let map = b.nextMap(obj, null); map; map = b.nextMap(obj, map)) {
-    const name = b.mapName(map);
-    if (b.mapFd(map) >= 0) maps.push(mapEntry(map, name));
+  try {
+    programs = chosen.map(({ prog, name, section }) => {
+      const fd = lib.programFd(prog);
+      return { prog, fd, name, section, type: b.progTypeName(b.programType(prog)) ?? 'unknown', id: programInfo(fd).id, attached: false, links: [] };
+    });
+    for (let map = b.nextMap(obj, null); map; map = b.nextMap(obj, map)) {
+      const name = b.mapName(map);
+      if (b.mapFd(map) >= 0) maps.push(mapEntry(map, name));
+    }
+  } catch (err) {
+    lib.closeObject(obj);
+    throw err;
   }
   const session: Session = { id: newSessionId(), objectName, obj, programs, maps, streams: new Map(), keepAlive: [bytes], createdAt: Date.now() };
   registerSession(session);

@@ -1,0 +1,135 @@
+// Load failures on one agent: a rejected program next to an accepted one, a map the kernel refuses, an attach that
+// fails for one program of several; the agent must answer each clearly, keep serving, and leave nothing loaded (bpftool).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { AgentClient } from '../../engine/targets/agent-client';
+import { connectLocalAgent } from '../../engine/targets/local-transport';
+import { compileProbe } from '../../engine/toolchain/compile-probe';
+import { findClang } from '../../engine/toolchain/find-clang';
+import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
+
+const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/load-failures');
+/** Every program name of the fixtures starts with this, so leftovers are found by name whatever else runs in parallel. */
+const PREFIX = 'lf_';
+
+function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) return 'root';
+  if (spawnSync('sh', ['-c', 'command -v bpftool']).status !== 0) return 'bpftool';
+  return undefined;
+}
+const missing = missingPrerequisite();
+if (missing && process.env.CI === 'true') throw new Error(`agent-load-failures kernel tests need ${missing}`);
+
+/** Names of the fixture programs the kernel holds right now, as `bpftool prog show` lists them. */
+function loadedFixturePrograms(): string[] {
+  const programs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { name?: string }[];
+  return programs.map((p) => p.name ?? '').filter((name) => name.startsWith(PREFIX));
+}
+
+describe('agent load failures', { skip: missing ? `needs ${missing}` : false }, () => {
+  let bundle: TestAgentBundle;
+  let client: AgentClient;
+  const objects: Record<string, string> = {};
+  let stderr = '';
+
+  const compile = async (name: string) => {
+    const compiled = await compileProbe({ sourcePath: join(FIXTURES, `${name}.bpf.c`), clang: await findClang(), machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
+    assert.ok(compiled.object, compiled.stderr);
+    objects[name] = compiled.object.toString('base64');
+  };
+
+  /** The agent still answers, and the kernel holds none of the fixture programs. */
+  const assertAliveAndClean = async () => {
+    assert.equal(client.isClosed, false, `the agent exited: ${stderr}`);
+    const hello = await client.request('hello', {});
+    assert.equal(typeof hello.kernelRelease, 'string');
+    assert.deepEqual(loadedFixturePrograms(), [], 'bpftool prog show lists no fixture program');
+  };
+
+  before(async () => {
+    bundle = await buildTestAgent();
+    for (const name of ['mixed-verdicts', 'map-create-fails', 'attach-one-fails']) await compile(name);
+    client = await connectLocalAgent({ agentPath: bundle.path, onStderr: (line) => (stderr += `${line}\n`) });
+  });
+
+  after(async () => {
+    await client?.close();
+    bundle?.remove();
+  });
+
+  test('an object with one accepted and one rejected program fails naming the rejected one and the verifier message', async () => {
+    await assert.rejects(
+      client.request('load', { object: objects['mixed-verdicts'], objectName: 'mixed-verdicts.bpf.o' }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ELOAD');
+        assert.match(err.message, /rejected program lf_rejected \(tracepoint\/syscalls\/sys_enter_getpid\)/);
+        assert.match(err.message, /at mixed-verdicts\.bpf\.c:31 \(return \*\(v \+ k\);\)/, 'names the source line the verifier stopped at');
+        assert.match(err.message, /unbounded memory access|min value is outside of the allowed memory range|value is outside/);
+        assert.match(err.message, /lf_accepted passed the verifier/);
+        assert.doesNotMatch(err.message, /rejected program lf_accepted/);
+        return true;
+      },
+    );
+    await assertAliveAndClean();
+    // The same failure twice in a row: nothing of the first attempt is reused or freed twice.
+    await assert.rejects(client.request('load', { object: objects['mixed-verdicts'] }), /lf_rejected/);
+    await assertAliveAndClean();
+  });
+
+  test('asking for the accepted program only loads and attaches it', async () => {
+    const loaded = await client.request('load', { object: objects['mixed-verdicts'], programs: ['lf_accepted'] });
+    try {
+      assert.deepEqual(loaded.programs.map((p) => [p.name, p.attached]), [['lf_accepted', true]]);
+      assert.deepEqual(loadedFixturePrograms(), ['lf_accepted']);
+    } finally {
+      await client.request('detach', { session: loaded.session });
+    }
+    await assertAliveAndClean();
+  });
+
+  test('asking for the rejected program only fails the same way', async () => {
+    await assert.rejects(client.request('load', { object: objects['mixed-verdicts'], programs: ['lf_rejected'] }), /rejected program lf_rejected/);
+    await assertAliveAndClean();
+  });
+
+  test('an object whose map the kernel refuses to create fails naming the map', async () => {
+    await assert.rejects(client.request('load', { object: objects['map-create-fails'] }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ELOAD');
+      assert.match(err.message, /map lf_empty_hash/);
+      assert.match(err.message, /EINVAL|Invalid argument/);
+      return true;
+    });
+    await assertAliveAndClean();
+  });
+
+  test('an attach failure on one program of several keeps the others attached and detach frees all', async () => {
+    const loaded = await client.request('load', { object: objects['attach-one-fails'] });
+    try {
+      const byName = Object.fromEntries(loaded.programs.map((p) => [p.name, p]));
+      assert.equal(byName.lf_attachable.attached, true, byName.lf_attachable.attachError);
+      assert.equal(byName.lf_unattachable.attached, false);
+      assert.match(byName.lf_unattachable.attachError ?? '', /tracepoint\/ebpf_studio_none\/no_such_event/);
+      assert.deepEqual(loadedFixturePrograms().sort(), ['lf_attachable', 'lf_unattachable']);
+    } finally {
+      await client.request('detach', { session: loaded.session });
+    }
+    await assertAliveAndClean();
+  });
+
+  test('after all of that, a load on the same agent works and its program runs', async () => {
+    const loaded = await client.request('load', { object: objects['attach-one-fails'], programs: ['lf_attachable'] });
+    try {
+      assert.equal(loaded.programs[0].attached, true, loaded.programs[0].attachError);
+      // The tracepoint program runs inside the syscall, so the count is there once the child has exited.
+      execFileSync(process.execPath, ['-e', 'for (let i = 0; i < 10; i++) process.ppid;']);
+      const r = await client.request('readMap', { session: loaded.session, map: 'lf_counts' });
+      const count = Number(Buffer.from(r.values, 'base64').readBigUInt64LE(0));
+      assert.ok(count >= 10, `lf_attachable counted ${count} getppid calls, expected at least 10`);
+    } finally {
+      await client.request('detach', { session: loaded.session });
+    }
+    await assertAliveAndClean();
+  });
+});
