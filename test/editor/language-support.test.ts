@@ -2,13 +2,15 @@
 // language server, the server comes back after a crash, snippets expand, the walkthrough and target output open.
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
-import { CodeServer, ensureCodeServer, processesInGroup } from './harness/code-server';
+import { type CodeServer, processesInGroup } from './harness/code-server';
+import { EditorSession } from './harness/editor-session';
+import { studioLog } from './harness/studio-log';
 import { waitFor } from './harness/wait-for';
-import { Workbench } from './harness/workbench';
-import { packageVsix, PROJECT_ROOT } from '../packaging/package-vsix';
+import type { Workbench } from './harness/workbench';
+import { PROJECT_ROOT } from '../packaging/package-vsix';
 
 const OUTPUT_DIR = join(PROJECT_ROOT, 'test-output', 'editor-language-support');
 const PROBE = 'getppid-latency.bpf.c';
@@ -21,24 +23,9 @@ const missing = [
 ];
 const skip = missing.length > 0 && process.env.CI !== 'true' ? `prerequisite missing: ${missing.join(', ')}` : false;
 
-let workDir = '';
+const session = new EditorSession();
 let server: CodeServer;
 let workbench: Workbench;
-
-/** The eBPF Studio output channel as VS Code logged it to disk. */
-function studioLog(): string {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((n) => {
-      const path = join(dir, n);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
-  const logsDir = join(server.userDataDir, 'logs');
-  if (!existsSync(logsDir)) return '';
-  return walk(logsDir)
-    .filter((p) => p.endsWith('eBPF Studio.log'))
-    .map((p) => readFileSync(p, 'utf8'))
-    .join('\n');
-}
 
 /** PIDs of the language server processes code-server started for this session. */
 function languageServerPids(): number[] {
@@ -81,28 +68,17 @@ function step(name: string, body: () => Promise<void>): void {
 describe('bpf-c language support in a real VS Code', { timeout: 10 * 60_000 }, () => {
   before(async () => {
     if (skip) return;
-    rmSync(OUTPUT_DIR, { recursive: true, force: true });
-    mkdirSync(OUTPUT_DIR, { recursive: true });
-    workDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-language-'));
-    const entryScript = await ensureCodeServer();
-    const vsix = join(workDir, 'ebpf-studio.vsix');
-    await packageVsix(vsix);
-    server = await CodeServer.start({ entryScript, vsixPaths: [vsix], workspaceSource: WORKSPACE_FIXTURE, logPath: join(OUTPUT_DIR, 'code-server.log') });
-    workbench = await Workbench.open(server.workbenchUrl, OUTPUT_DIR);
+    ({ server, workbench } = await session.open({ outputDir: OUTPUT_DIR, tempPrefix: 'ebpf-studio-language-', workspaceSource: WORKSPACE_FIXTURE }));
   });
 
-  after(async () => {
-    await workbench?.close().catch(() => undefined);
-    await server?.stop();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-  });
+  after(() => session.close());
 
   step('a *.bpf.c file opens as eBPF C and the status bar shows the running kernel', async () => {
     await workbench.openFile(PROBE);
     await waitFor('the eBPF C language mode', 30_000, async () => ((await workbench.statusBarItems()).some((s) => s.trim() === 'eBPF C') ? true : undefined));
     const status = await waitFor('the target kernel item', 30_000, kernelStatus);
     assert.match(status, new RegExp(`^Kernel ${runningMajorMinor.replace('.', '\\.')}`));
-    await waitFor('the activation line in the eBPF Studio log', 30_000, () => (/eBPF Studio \S+ activated in [\d.]+ ms \(\d+\/\d+ features\)/.test(studioLog()) ? true : undefined));
+    await waitFor('the activation line in the eBPF Studio log', 30_000, () => (/eBPF Studio \S+ activated in [\d.]+ ms \(\d+\/\d+ features\)/.test(studioLog(server.userDataDir)) ? true : undefined));
   });
 
   step('the status item shows what the language server uses: a bad setting is flagged, a good one shown', async () => {
@@ -137,7 +113,7 @@ describe('bpf-c language support in a real VS Code', { timeout: 10 * 60_000 }, (
       return pids.length > 0 ? pids : undefined;
     });
     assert.ok(after.length > 0);
-    await waitFor('the restart in the log', 10_000, () => (/stopped unexpectedly; restarting/.test(studioLog()) ? true : undefined));
+    await waitFor('the restart in the log', 10_000, () => (/stopped unexpectedly; restarting/.test(studioLog(server.userDataDir)) ? true : undefined));
     // The new server answers: switching the kernel again is reflected from its reply.
     writeWorkspaceSettings({ 'ebpfStudio.targetKernel': 'not-a-version' });
     await waitFor('the restarted server to flag the bad setting', 30_000, async () => {

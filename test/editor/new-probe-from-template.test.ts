@@ -1,15 +1,16 @@
 // "eBPF: New Probe from Template" in a real VS Code (code-server + headless Chromium): the quick pick lists every
 // bundled template, a bad parameter is refused as typed, and the probe is created with the values and opened.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { listTemplates } from '../../engine/templates/template-catalog';
-import { packageVsix, PROJECT_ROOT } from '../packaging/package-vsix';
-import { CodeServer, ensureCodeServer } from './harness/code-server';
+import { PROJECT_ROOT } from '../packaging/package-vsix';
+import type { CodeServer } from './harness/code-server';
+import { EditorSession } from './harness/editor-session';
 import { waitFor } from './harness/wait-for';
-import { Workbench } from './harness/workbench';
+import type { Workbench } from './harness/workbench';
 
 const OUTPUT_DIR = join(PROJECT_ROOT, 'test-output', 'editor-new-probe');
 const WORKSPACE_FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'editor-workspace');
@@ -20,7 +21,7 @@ const missing = [
 ];
 const skip = missing.length > 0 && process.env.CI !== 'true' ? `prerequisite missing: ${missing.join(', ')}` : false;
 
-let workDir = '';
+const session = new EditorSession();
 let server: CodeServer | undefined;
 let workbench: Workbench;
 
@@ -42,21 +43,10 @@ describe('New Probe from Template in a real VS Code', { timeout: 10 * 60_000 }, 
   before(async () => {
     if (skip) return;
     if (missing.length > 0) throw new Error(`prerequisite missing: ${missing.join(', ')}`);
-    rmSync(OUTPUT_DIR, { recursive: true, force: true });
-    mkdirSync(OUTPUT_DIR, { recursive: true });
-    workDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-new-probe-'));
-    const entryScript = await ensureCodeServer();
-    const vsix = join(workDir, 'ebpf-studio.vsix');
-    await packageVsix(vsix);
-    server = await CodeServer.start({ entryScript, vsixPaths: [vsix], workspaceSource: WORKSPACE_FIXTURE, logPath: join(OUTPUT_DIR, 'code-server.log') });
-    workbench = await Workbench.open(server.workbenchUrl, OUTPUT_DIR);
+    ({ server, workbench } = await session.open({ outputDir: OUTPUT_DIR, tempPrefix: 'ebpf-studio-new-probe-', workspaceSource: WORKSPACE_FIXTURE }));
   });
 
-  after(async () => {
-    await workbench?.close().catch(() => undefined);
-    await server?.stop();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-  });
+  after(() => session.close());
 
   test('creates a syscall-latency probe with the chosen parameters and opens it', { skip }, async () => {
     try {

@@ -3,16 +3,18 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { CodeServer, ensureCodeServer } from './harness/code-server';
+import type { CodeServer } from './harness/code-server';
+import { EditorSession } from './harness/editor-session';
 import { bundleExtensionTests } from './harness/extension-tests-bundle';
 import { loadedMaps, loadedPrograms, processesMentioning } from './harness/system-state';
+import { studioLog } from './harness/studio-log';
 import { waitFor } from './harness/wait-for';
-import { Workbench, type ProblemRow } from './harness/workbench';
+import type { ProblemRow, Workbench } from './harness/workbench';
 import { parseSummary, PROBE_FILE } from './extension-api/check-contract';
-import { packageVsix, PROJECT_ROOT } from '../packaging/package-vsix';
+import { PROJECT_ROOT } from '../packaging/package-vsix';
 
 const OUTPUT_DIR = join(PROJECT_ROOT, 'test-output', 'editor');
 const WORKSPACE_FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'editor-workspace');
@@ -54,7 +56,7 @@ function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
 }
 
-let workDir = '';
+const session = new EditorSession();
 let server: CodeServer;
 let workbench: Workbench;
 let programsBefore = new Set<number>();
@@ -71,21 +73,6 @@ function installedExtensionDir(): string {
 
 function agentProcesses(): number[] {
   return processesMentioning(join(installedExtensionDir(), 'dist', 'agent.js')).map((p) => p.pid);
-}
-
-/** Text of every file under the session's logs whose name says it is the eBPF Studio channel. */
-function studioLog(): string {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((n) => {
-      const path = join(dir, n);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
-  const logsDir = join(server.userDataDir, 'logs');
-  if (!existsSync(logsDir)) return '';
-  return walk(logsDir)
-    .filter((p) => p.endsWith('eBPF Studio.log'))
-    .map((p) => readFileSync(p, 'utf8'))
-    .join('\n');
 }
 
 async function problemsMatching(re: RegExp): Promise<ProblemRow[]> {
@@ -119,41 +106,27 @@ setInterval(() => { for (let i = 0; i < 20000; i++) if (process.ppid !== parent)
 describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }, () => {
   before(async () => {
     if (skip) return;
-    rmSync(OUTPUT_DIR, { recursive: true, force: true });
-    mkdirSync(OUTPUT_DIR, { recursive: true });
-    workDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-e2e-'));
-    let started = performance.now();
-    const entryScript = await ensureCodeServer();
-    timings.codeServerInstallMs = performance.now() - started;
-    started = performance.now();
-    const vsix = join(workDir, 'ebpf-studio.vsix');
-    await packageVsix(vsix);
-    timings.packageMs = performance.now() - started;
-    programsBefore = new Set(loadedPrograms().map((p) => p.id));
-    mapsBefore = new Set(loadedMaps().map((m) => m.id));
-    started = performance.now();
-    server = await CodeServer.start({
-      entryScript,
-      vsixPaths: [vsix],
+    ({ server, workbench } = await session.open({
+      outputDir: OUTPUT_DIR,
+      tempPrefix: 'ebpf-studio-e2e-',
       workspaceSource: WORKSPACE_FIXTURE,
-      logPath: join(OUTPUT_DIR, 'code-server.log'),
-    });
-    workbench = await Workbench.open(server.workbenchUrl, OUTPUT_DIR);
-    timings.workbenchStartMs = performance.now() - started;
+      beforeStart: () => {
+        programsBefore = new Set(loadedPrograms().map((p) => p.id));
+        mapsBefore = new Set(loadedMaps().map((m) => m.id));
+      },
+    }));
   });
 
   after(async () => {
     if (workload?.pid && workload.exitCode === null) workload.kill('SIGKILL');
-    await workbench?.close().catch(() => undefined);
-    await server?.stop();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-    console.log(`editor test timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
+    await session.close();
+    console.log(`editor test timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries({ ...session.timings, ...timings }).map(([k, v]) => [k, Math.round(v)])))}`);
   });
 
   step('opening a probe activates the extension without starting an agent', async () => {
     await workbench.openFile(PROBE_FILE);
     timings.activationMs = await waitFor('the activation line in the eBPF Studio output channel', 30_000, () => {
-      const match = /activated in ([\d.]+) ms/.exec(studioLog());
+      const match = /activated in ([\d.]+) ms/.exec(studioLog(server.userDataDir));
       return match ? Number(match[1]) : undefined;
     });
     await workbench.runCommand('Output: Show Output Channels...');
@@ -187,7 +160,7 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
   step(
     'the VS Code API checks pass, run by the same entry @vscode/test-electron loads',
     async () => {
-      const testsPath = await bundleExtensionTests(workDir);
+      const testsPath = await bundleExtensionTests(session.workDir);
       const lines = await workbench.runExtensionTests(server.extensionTestsUrl(installedExtensionDir(), testsPath), (l) => parseSummary(l) !== undefined, 120_000);
       const report = lines.filter((l) => /^(ok|FAILED) - /.test(l) || parseSummary(l));
       const summary = lines.map(parseSummary).find((s) => s !== undefined);
