@@ -57,10 +57,12 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
       if (all.length === 0) throw new AgentError(`${objectName} has no BPF programs: put each program function in a section, e.g. SEC("tracepoint/syscalls/sys_enter_openat").`, 'ENOPROGRAMS');
       const unknown = (params.programs ?? []).filter((n) => !names.includes(n));
       if (unknown.length) throw new AgentError(`${objectName} has no program ${unknown.join(', ')}; it has ${names.join(', ')}.`, 'ENOENT');
+      // Without a list, libbpf's own default: every program except SEC("?...") ones.
       for (const p of all) {
-        p.chosen = !params.programs || params.programs.includes(p.name);
+        p.chosen = params.programs ? params.programs.includes(p.name) : lib.autoload(p.prog);
         lib.setAutoload(p.prog, p.chosen);
       }
+      if (!all.some((p) => p.chosen)) throw new AgentError(`${objectName} has only SEC("?...") programs, which libbpf loads only by name: ask for ${names.join(', ')}.`, 'ENOPROGRAMS');
       setObjectGlobals(obj, params.globals ?? {});
       const err = await lib.loadObject(obj);
       if (err < 0) return { err, plan: all.map(({ name, section, chosen }) => ({ name, section, chosen })) };

@@ -34,8 +34,8 @@ describe('agent load failures', { skip: missing ? `needs ${missing}` : false }, 
   const objects: Record<string, string> = {};
   let stderr = '';
 
-  const compile = async (name: string) => {
-    const compiled = await compileProbe({ sourcePath: join(FIXTURES, `${name}.bpf.c`), clang: await findClang(), machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
+  const compile = async (name: string, folder = FIXTURES) => {
+    const compiled = await compileProbe({ sourcePath: join(folder, `${name}.bpf.c`), clang: await findClang(), machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
     assert.ok(compiled.object, compiled.stderr);
     objects[name] = compiled.object.toString('base64');
   };
@@ -51,6 +51,7 @@ describe('agent load failures', { skip: missing ? `needs ${missing}` : false }, 
   before(async () => {
     bundle = await buildTestAgent();
     for (const name of ['mixed-verdicts', 'map-create-fails', 'attach-one-fails']) await compile(name);
+    await compile('optional-program', join(PROJECT_ROOT, 'test/fixtures/verifier-probes'));
     client = await connectLocalAgent({ agentPath: bundle.path, onStderr: (line) => (stderr += `${line}\n`) });
   });
 
@@ -91,6 +92,17 @@ describe('agent load failures', { skip: missing ? `needs ${missing}` : false }, 
 
   test('asking for the rejected program only fails the same way', async () => {
     await assert.rejects(client.request('load', { object: objects['mixed-verdicts'], programs: ['lf_rejected'] }), /rejected program lf_rejected/);
+    await assertAliveAndClean();
+  });
+
+  test('a broken SEC("?...") program is left out unless asked for by name, as libbpf does', async () => {
+    const loaded = await client.request('load', { object: objects['optional-program'], noAttach: true });
+    try {
+      assert.deepEqual(loaded.programs.map((p) => p.name), ['always_loaded']);
+    } finally {
+      await client.request('detach', { session: loaded.session });
+    }
+    await assert.rejects(client.request('load', { object: objects['optional-program'], programs: ['optional_unchecked'] }), /rejected program optional_unchecked/);
     await assertAliveAndClean();
   });
 
