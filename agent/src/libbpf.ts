@@ -8,8 +8,12 @@ export type LibbpfPointer = object;
 
 export interface Libbpf {
   versionString(): string;
-  /** Opens an ELF object from memory; throws an AgentError with libbpf's warnings when it is not a BPF object. */
-  openObject(bytes: Buffer, objectName: string): LibbpfPointer;
+  /**
+   * Opens an ELF object from memory; throws an AgentError with libbpf's warnings when it is not a BPF object.
+   * With `failureLog`, libbpf writes the verifier log of a program that fails to load there (and prints none); the buffer
+   * must stay referenced until the object is closed.
+   */
+  openObject(bytes: Buffer, objectName: string, failureLog?: Buffer): LibbpfPointer;
   closeObject(obj: LibbpfPointer): void;
   /** Loads the object's autoloaded programs on a worker thread; resolves to 0 or a negative errno. */
   loadObject(obj: LibbpfPointer): Promise<number>;
@@ -114,8 +118,12 @@ function bindLibbpf(): Libbpf {
   return {
     lib,
     versionString: () => versionString() as string,
-    openObject(bytes, objectName) {
-      const opts = { sz: koffi.sizeof(openOpts), object_name: objectName, relaxed_maps: false, pin_root_path: null, attach_prog_fd_stub: 0, kconfig: null, btf_custom_path: null, kernel_log_buf: null, kernel_log_size: 0, kernel_log_level: 0 };
+    openObject(bytes, objectName, failureLog) {
+      const opts = {
+        sz: koffi.sizeof(openOpts), object_name: objectName, relaxed_maps: false, pin_root_path: null, attach_prog_fd_stub: 0, kconfig: null, btf_custom_path: null,
+        // Level 0: no log while loading succeeds; libbpf retries a failing load once with level 1 into this buffer.
+        kernel_log_buf: failureLog ?? null, kernel_log_size: failureLog?.length ?? 0, kernel_log_level: 0,
+      };
       const obj = openMem(bytes, bytes.length, opts) as LibbpfPointer | null;
       if (!obj) {
         const errno = koffi.errno();

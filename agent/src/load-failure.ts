@@ -1,5 +1,5 @@
-// Explains a failed bpf_object__load from libbpf 1.1's own messages: the program the verifier rejected with its last
-// verifier line, the map the kernel refused to create, or lockdown/permissions; names which programs passed. No libbpf calls.
+// Explains a failed bpf_object__load from libbpf 1.1's messages and the failing program's verifier log: the rejected program with
+// its source line and the verifier's last word, the map the kernel refused, or lockdown/permissions. No libbpf calls.
 import { AgentError } from './agent-error';
 import { hello } from './hello';
 
@@ -34,14 +34,11 @@ interface Rejection {
   log?: string;
 }
 
-function findRejection(messages: string[]): Rejection | undefined {
+/** The program libbpf says failed to load; `verifierLog` is what the kernel wrote into the object's failure log buffer. */
+function findRejection(messages: string[], verifierLog: string): Rejection | undefined {
   for (const message of messages) {
     const failed = /^(?:libbpf: )?prog '([^']+)': BPF program load failed: (.+)$/m.exec(message);
-    if (!failed) continue;
-    const program = failed[1];
-    const logMessage = messages.find((m) => m.replace(/^libbpf: /, '').startsWith(`prog '${program}': -- BEGIN PROG LOAD LOG --`));
-    const log = logMessage ? /-- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/.exec(logMessage)?.[1] : undefined;
-    return { program, reason: failed[2].trim(), ...(log ? { log } : {}) };
+    if (failed) return { program: failed[1], reason: failed[2].trim(), ...(verifierLog.trim() ? { log: verifierLog } : {}) };
   }
   return undefined;
 }
@@ -54,10 +51,9 @@ function findRefusedMap(messages: string[]): { map: string; reason: string } | u
   return undefined;
 }
 
-/** libbpf's messages without the verifier log it already printed (that goes into the explanation itself). */
 function loaderTail(messages: string[]): string {
   return messages
-    .filter((m) => !m.startsWith('info: ') && !m.includes('-- BEGIN PROG LOAD LOG --'))
+    .filter((m) => !m.startsWith('info: '))
     .slice(-LOG_TAIL_LINES)
     .join('\n');
 }
@@ -81,12 +77,15 @@ function rejectionText(rejection: Rejection, plan: ProgramPlan[]): string {
   return parts.filter(Boolean).join(' ') + log;
 }
 
-/** The error for a failed bpf_object__load (err is its negative errno); nothing of the object is loaded any more. */
-export function loadFailure(err: number, plan: ProgramPlan[], messages: string[]): AgentError {
+/**
+ * The error for a failed bpf_object__load (err is its negative errno; nothing of the object is loaded any more), from
+ * libbpf's messages and the verifier log of the program that failed (empty when no program got to the verifier).
+ */
+export function loadFailure(err: number, plan: ProgramPlan[], messages: string[], verifierLog: string): AgentError {
   const errno = -err;
   const facts = hello();
   const tracing = plan.filter((p) => p.chosen && TRACING_SECTION.test(p.section)).map((p) => p.section);
-  const rejection = findRejection(messages);
+  const rejection = findRejection(messages, verifierLog);
   const refusedMap = findRefusedMap(messages);
   let why: string;
   if (errno === 1 && tracing.length && facts.lockdown && facts.lockdown !== 'none') {

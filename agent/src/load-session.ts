@@ -12,6 +12,8 @@ import { sessionBindings } from './session-bindings';
 const BPF_STATS_RUN_TIME = 0;
 const PROG_INFO_SIZE = 232;
 const MAP_INFO_SIZE = 96;
+/** Where libbpf puts the verifier log of a rejected program; the kernel (6.4+) keeps the log's tail when it is longer. */
+const FAILURE_LOG_BYTES = 1024 * 1024;
 
 function programInfo(fd: number): { id: number } {
   const info = sessionBindings().objInfo(fd, PROG_INFO_SIZE);
@@ -44,12 +46,13 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
   const b = sessionBindings();
   const bytes = Buffer.from(params.object, 'base64');
   const objectName = params.objectName ?? 'probe.bpf.o';
+  const failureLog = Buffer.alloc(FAILURE_LOG_BYTES);
   type Planned = ProgramPlan & { prog: LibbpfPointer };
   type Opened = { obj: LibbpfPointer; chosen: Planned[] } | { err: number; plan: ProgramPlan[] } | { thrown: unknown };
   // The object is closed exactly once on every failure path, and no libbpf pointer of it is used after that:
   // names and sections are copied into plain strings first (the reported SIGSEGV was programSection on a closed object).
   const { value, messages } = await lib.captureMessages(async (): Promise<Opened> => {
-    const obj = lib.openObject(bytes, objectName);
+    const obj = lib.openObject(bytes, objectName, failureLog);
     let keepOpen = false;
     try {
       const all = lib.programs(obj).map((prog) => ({ prog, name: lib.programName(prog), section: lib.programSection(prog), chosen: false }));
@@ -75,7 +78,10 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
     }
   });
   if ('thrown' in value) throw value.thrown;
-  if ('err' in value) throw loadFailure(value.err, value.plan, messages);
+  if ('err' in value) {
+    const end = failureLog.indexOf(0);
+    throw loadFailure(value.err, value.plan, messages, failureLog.toString('utf8', 0, end < 0 ? failureLog.length : end));
+  }
   const { obj, chosen } = value;
 
   let programs: LiveProgram[];
@@ -93,7 +99,7 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
     lib.closeObject(obj);
     throw err;
   }
-  const session: Session = { id: newSessionId(), objectName, obj, programs, maps, streams: new Map(), keepAlive: [bytes], createdAt: Date.now() };
+  const session: Session = { id: newSessionId(), objectName, obj, programs, maps, streams: new Map(), keepAlive: [bytes, failureLog], createdAt: Date.now() };
   registerSession(session);
 
   if (params.stats !== false) {
