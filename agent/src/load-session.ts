@@ -42,6 +42,9 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
   if (typeof params?.object !== 'string' || params.object.length === 0) {
     throw new AgentError('load needs `object`: the BPF ELF object as base64.', 'EINVAL');
   }
+  if (params.programs !== undefined && (!Array.isArray(params.programs) || params.programs.some((n) => typeof n !== 'string'))) {
+    throw new AgentError('load `programs` must be a list of program names.', 'EINVAL');
+  }
   const lib = libbpf();
   const b = sessionBindings();
   const bytes = Buffer.from(params.object, 'base64');

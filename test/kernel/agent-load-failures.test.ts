@@ -106,6 +106,13 @@ describe('agent load failures', { skip: missing ? `needs ${missing}` : false }, 
     await assertAliveAndClean();
   });
 
+  test('bad input to load gets a clear error and the agent stays up', async () => {
+    await assert.rejects(client.request('load', { object: Buffer.from('not an ELF object').toString('base64') }), (err: Error & { code?: string }) => err.code === 'ENOTBPF');
+    await assert.rejects(client.request('load', { object: objects['mixed-verdicts'], programs: 'lf_accepted' as never }), (err: Error & { code?: string }) => err.code === 'EINVAL');
+    await assert.rejects(client.request('load', { object: objects['mixed-verdicts'], programs: ['lf_missing'] }), /has no program lf_missing; it has lf_accepted, lf_rejected/);
+    await assertAliveAndClean();
+  });
+
   test('an object whose map the kernel refuses to create fails naming the map', async () => {
     await assert.rejects(client.request('load', { object: objects['map-create-fails'] }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'ELOAD');
