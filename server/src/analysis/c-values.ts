@@ -39,7 +39,6 @@ export interface StructLayout {
   fields: FieldLayout[];
   /** Bytes the compiler inserts between or after fields (left uninitialised unless the struct is zeroed). */
   hasPadding: boolean;
-  node: Node;
 }
 
 export interface LocalVariable {
@@ -71,14 +70,49 @@ function normaliseType(text: string): string {
     .trim();
 }
 
+/** Text a #define or typedef needs (a superset of what the regexes below and in computeTypeSize match). */
+const DEFINITION_TEXT = /#[ \t]*define|typedef/g;
+
+/**
+ * Whether everything fileValues reads lies outside function bodies: no #define, typedef or struct
+ * definition inside one. Then the values depend only on what outsideBodiesHash covers.
+ */
+function definitionsOnlyOutsideBodies(file: ProbeFile): boolean {
+  const functions = file.functions;
+  for (const match of file.text.matchAll(DEFINITION_TEXT)) {
+    const at = match.index;
+    let low = 0;
+    let high = functions.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const body = functions[middle].body;
+      if (at < body.startIndex) high = middle - 1;
+      else if (at >= body.endIndex) low = middle + 1;
+      else return false;
+    }
+  }
+  return functions.every((fn) => !file.memoizeForFunction(fn, 'defines-struct', () =>
+    fn.body.descendantsOfType('struct_specifier').some((specifier) => specifier?.childForFieldName('body'))));
+}
+
+/**
+ * #defines, struct layouts and type sizes of the file. They are reused across edits while the text
+ * outside function bodies stays the same (the tree walk for structs costs ~3 ms on 5,000 lines).
+ */
 function fileValues(file: ProbeFile): FileValues {
   let values = cache.get(file);
   if (values) return values;
+  values = definitionsOnlyOutsideBodies(file) ? file.memoizeForContext('c-values', () => computeFileValues(file)) : computeFileValues(file);
+  cache.set(file, values);
+  return values;
+}
+
+function computeFileValues(file: ProbeFile): FileValues {
   const defines = new Map<string, string>();
   for (const match of file.text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+([^\n]*?)[ \t]*(?:\/\/.*|\/\*.*\*\/)?$/gm)) {
     defines.set(match[1], match[2]);
   }
-  values = { defines, structs: new Map(), sizes: new Map() };
+  const values: FileValues = { defines, structs: new Map(), sizes: new Map() };
   cache.set(file, values);
   for (const specifier of file.root.descendantsOfType('struct_specifier')) {
     if (!specifier) continue;
@@ -127,7 +161,7 @@ function layoutStruct(file: ProbeFile, name: string, body: Node): StructLayout |
     padding = true;
     offset += alignment - (offset % alignment);
   }
-  return { name, size: offset, fields, hasPadding: padding, node: body };
+  return { name, size: offset, fields, hasPadding: padding };
 }
 
 function typeAlignment(file: ProbeFile, type: string): number | null {
