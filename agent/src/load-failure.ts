@@ -83,13 +83,13 @@ function rejectionText(rejection: Rejection, plan: ProgramPlan[]): string {
  */
 export function loadFailure(err: number, plan: ProgramPlan[], messages: string[], verifierLog: string): AgentError {
   const errno = -err;
-  const facts = hello();
   const tracing = plan.filter((p) => p.chosen && TRACING_SECTION.test(p.section)).map((p) => p.section);
+  const lockdown = errno === 1 && tracing.length ? hello().lockdown : undefined;
   const rejection = findRejection(messages, verifierLog);
   const refusedMap = findRefusedMap(messages);
   let why: string;
-  if (errno === 1 && tracing.length && facts.lockdown && facts.lockdown !== 'none') {
-    why = `kernel lockdown is "${facts.lockdown}": it refuses ${tracing.join(', ')} before verification (EPERM). Use tp_btf or raw_tp programs instead.`;
+  if (lockdown && lockdown !== 'none') {
+    why = `kernel lockdown is "${lockdown}": it refuses ${tracing.join(', ')} before verification (EPERM). Use tp_btf or raw_tp programs instead.`;
   } else if (errno === 1) {
     why = 'permission denied (EPERM): the agent must run as root or with CAP_BPF + CAP_PERFMON; check `ulimit -l` on kernels older than 5.11.';
   } else if (refusedMap) {
