@@ -27,6 +27,13 @@ const cliLazyBundles = {
     build.onResolve({ filter: /^\.\/cli-[\w-]+\.js$/, namespace: 'cli-lazy' }, (args) => ({ path: args.path, external: true }));
   },
 };
+/** `koffi` in the CLI bundles is cli/src/koffi-prebuilt.ts, which loads koffi's native module without its loader. */
+const cliKoffi = {
+  name: 'cli-koffi-prebuilt',
+  setup(build) {
+    build.onResolve({ filter: /^koffi$/ }, (args) => (args.importer.endsWith('koffi-prebuilt.ts') ? undefined : { path: `${process.cwd()}/cli/src/koffi-prebuilt.ts` }));
+  },
+};
 const cliEntries = Object.fromEntries(cliLazyModules.map((m) => [`cli-${m}`, `cli/src/${m}.ts`]));
 
 const nodeBundles = [
@@ -35,7 +42,7 @@ const nodeBundles = [
   { entryPoints: { server: 'server/src/server.ts' } },
   { entryPoints: { agent: 'agent/src/agent.ts' }, external: ['koffi'] },
   { entryPoints: { cli: 'cli/src/cli.ts' }, plugins: [cliLazyBundles], banner: { js: '#!/usr/bin/env node' } },
-  { entryPoints: cliEntries, external: ['koffi', '*.node'], plugins: [cliLazyBundles] },
+  { entryPoints: cliEntries, external: ['koffi', '*.node'], plugins: [cliLazyBundles, cliKoffi] },
 ].map((b) => ({ ...common, ...b, platform: 'node', format: 'cjs', target: 'node18', outdir: 'dist' }));
 
 const views = readdirSync('webviews', { withFileTypes: true })

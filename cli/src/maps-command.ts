@@ -3,9 +3,8 @@
 import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { AgentClient } from '../../engine/targets/agent-client';
-import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { agentChunkSource, forEachMapChunk, type MapChunkSource, type MapSelector } from '../../engine/btf/map-snapshot';
-import { compileDumpLoop, JsonSink } from '../../engine/btf/json-writer';
+import { compileDumpLoop, JsonSink, type DumpLoop } from '../../engine/btf/json-writer';
 
 export const MAPS_USAGE = `Usage: ebpf-studio maps dump (--pinned PATH | --id N) [--target local|ssh://user@host[:port]|<ssh-config alias>]
                                [--identity KEY] [--known-hosts FILE] [--format json|text]
@@ -95,6 +94,16 @@ async function flush(sink: JsonSink, out: Writable): Promise<void> {
   await writeBytes(out, sink.take());
 }
 
+/**
+ * Short runs of the loop into scratch space: V8 records type feedback only from a function's ~8th call, so
+ * without them the JIT compiles the long run with no feedback for the loop's exit and deoptimises at
+ * every exit (once per flushed megabyte). The calls cover both separators and the exit.
+ */
+function warmUp(loop: DumpLoop, kdv: DataView, vdv: DataView, entries: number, maxEntryBytes: number): void {
+  const scratch = new Uint8Array(entries * maxEntryBytes + 2);
+  for (let call = 0; call < 10; call++) loop(kdv, vdv, 0, entries, scratch, 0, scratch.length, { p: 0, first: true });
+}
+
 /** Streams the map to `out`; the JSON form is one entry per line inside one array. */
 export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, out: Writable): Promise<number> {
   const json = options.format === 'json';
@@ -108,6 +117,7 @@ export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, 
     const kdv = new DataView(chunk.keys.buffer, chunk.keys.byteOffset, chunk.keys.byteLength);
     const vdv = new DataView(chunk.values.buffer, chunk.values.byteOffset, chunk.values.byteLength);
     sink.reserve(FLUSH_BYTES + maxEntryBytes - sink.pos);
+    warmUp(loop, kdv, vdv, Math.min(2, chunk.count), maxEntryBytes);
     for (let next = 0; next < chunk.count;) {
       next = loop(kdv, vdv, next, chunk.count, sink.buf, sink.pos, FLUSH_BYTES, state);
       sink.pos = state.p;
@@ -123,7 +133,8 @@ export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, 
 
 /**
  * As root on this machine the map is read in this process with the agent's own reader (no agent to start);
- * otherwise through the target's agent (sudo -n locally, SSH remotely; ssh2 is loaded only then).
+ * otherwise through the target's agent (sudo -n locally, SSH remotely; ssh2 and the agent transports,
+ * child_process with them, are loaded only then).
  */
 async function openSource(options: MapsDumpOptions, err: Writable): Promise<{ source: MapChunkSource; close(): Promise<void> }> {
   if (options.target === 'local' && process.getuid?.() === 0) {
@@ -131,7 +142,7 @@ async function openSource(options: MapsDumpOptions, err: Writable): Promise<{ so
     return { source: (params) => readMapRaw(params), close: async () => undefined };
   }
   const client: AgentClient = options.target === 'local'
-    ? await connectLocalAgent()
+    ? await (await import('../../engine/targets/local-transport.js')).connectLocalAgent()
     : await (await import('./target-connect.js')).connectCliTarget(options.target, {
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.knownHosts ? { knownHosts: options.knownHosts } : {}),
