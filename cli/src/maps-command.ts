@@ -3,7 +3,7 @@
 import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { AgentClient } from '../../engine/targets/agent-client';
-import { agentChunkSource, forEachMapChunk, type MapChunkSource, type MapSelector } from '../../engine/btf/map-snapshot';
+import { agentChunkSource, forEachMapChunk, type MapChunkSource, type MapSelector, type MapTyping } from '../../engine/btf/map-snapshot';
 import { compileDumpLoop, JsonSink, type DumpLoop } from '../../engine/btf/json-writer';
 
 export const MAPS_USAGE = `Usage: ebpf-studio maps dump (--pinned PATH | --id N) [--target local|ssh://user@host[:port]|<ssh-config alias>]
@@ -71,6 +71,12 @@ async function writeBytes(out: Writable, bytes: Uint8Array): Promise<void> {
   if (!out.write(bytes)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
 }
 
+/**
+ * The first read asks for this many entries only: the dump loop warms up on them and the JIT compiles it on
+ * another thread while this one waits for the kernel to read the rest (~10 ms less for 100,000 entries).
+ */
+const FIRST_CHUNK_ENTRIES = 4096;
+
 /** Output is flushed in blocks of about this size, from one buffer reused for the whole dump. */
 const FLUSH_BYTES = 1 << 20;
 
@@ -111,13 +117,20 @@ export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, 
   let first = true;
   if (json) await write(out, '[');
   const state = { p: 0, first: true };
-  const { info, total } = await forEachMapChunk(source, options.selector, async (chunk, typing) => {
+  let reads = 0;
+  const smallFirstRead: MapChunkSource = (params) => source(reads++ === 0 && params.maxEntries === undefined ? { ...params, maxEntries: FIRST_CHUNK_ENTRIES } : params);
+  // One loop for every chunk of the map (the typing is the same), so the JIT warms up once.
+  let compiled: { typing: MapTyping; loop: DumpLoop; maxEntryBytes: number } | undefined;
+  const { info, total } = await forEachMapChunk(smallFirstRead, options.selector, async (chunk, typing) => {
     if (chunk.count === 0) return;
-    const { loop, maxEntryBytes } = compileDumpLoop(typing.layout, typing.btf, options.format);
     const kdv = new DataView(chunk.keys.buffer, chunk.keys.byteOffset, chunk.keys.byteLength);
     const vdv = new DataView(chunk.values.buffer, chunk.values.byteOffset, chunk.values.byteLength);
+    if (compiled?.typing !== typing) {
+      compiled = { typing, ...compileDumpLoop(typing.layout, typing.btf, options.format) };
+      warmUp(compiled.loop, kdv, vdv, Math.min(2, chunk.count), compiled.maxEntryBytes);
+    }
+    const { loop, maxEntryBytes } = compiled;
     sink.reserve(FLUSH_BYTES + maxEntryBytes - sink.pos);
-    warmUp(loop, kdv, vdv, Math.min(2, chunk.count), maxEntryBytes);
     for (let next = 0; next < chunk.count;) {
       next = loop(kdv, vdv, next, chunk.count, sink.buf, sink.pos, FLUSH_BYTES, state);
       sink.pos = state.p;
