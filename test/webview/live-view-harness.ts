@@ -1,6 +1,7 @@
 // Opens a built live-view bundle in headless Chromium (playwright-core) inside the same HTML and CSP the
 // extension serves, with a stand-in for VS Code's webview API: messages in, messages out, screenshots.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createNonce, liveViewHtml } from '../../client/src/features/live-view-html';
@@ -18,11 +19,22 @@ export function missingPrerequisite(): string | undefined {
   return undefined;
 }
 
+/** Launches Chromium with HOME and XDG folders in a temp dir (removed when it closes), so no profile is left in ~. */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const home = mkdtempSync(join(tmpdir(), 'ebpf-studio-chromium-'));
+  const removeHome = () => rmSync(home, { recursive: true, force: true });
+  try {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache') },
+    });
+    browser.on('disconnected', removeHome);
+    return browser;
+  } catch (error) {
+    removeHome();
+    throw error;
+  }
 }
 
 const DARK_THEME: Record<string, string> = {
