@@ -9,7 +9,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   check: { summary: 'check eBPF C files against the verifier rules (static; --verify to load them too)', run: async (args) => (await import('./check-command.js')).runCheckCommand(args) },
-  maps: { summary: 'maps dump: print a BPF map\'s entries, decoded through its BTF', run: async (args) => (await import('./maps-command.js')).runMapsCommand(args) },
+  maps: { summary: 'maps dump: print a BPF map\'s entries, decoded through its BTF', run: async (args) => (await import('./maps-command.js')).runMapsCli(args) },
   run: { summary: 'compile, load and attach a probe (or template) on a target, print stats and maps, detach on exit', run: async (args) => (await import('./run-command.js')).runRunCommand(args) },
   targets: { summary: 'targets probe: a target\'s kernel, BTF, libbpf and helpers per program type, as JSON', run: async (args) => (await import('./targets-command.js')).runTargetsCommand(args) },
 };
