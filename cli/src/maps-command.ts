@@ -75,7 +75,7 @@ async function writeBytes(out: Writable, bytes: Uint8Array): Promise<void> {
  * The first read asks for this many entries only: the dump loop warms up on them and the JIT compiles it on
  * another thread while this one waits for the kernel to read the rest (~10 ms less for 100,000 entries).
  */
-const FIRST_CHUNK_ENTRIES = 4096;
+const FIRST_CHUNK_ENTRIES = 1024;
 
 /** Output is flushed in blocks of about this size, from one buffer reused for the whole dump. */
 const FLUSH_BYTES = 1 << 20;
