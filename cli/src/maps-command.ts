@@ -155,8 +155,7 @@ let readInProcess = false;
 async function openSource(options: MapsDumpOptions, err: Writable): Promise<{ source: MapChunkSource; close(): Promise<void> }> {
   if (options.target === 'local' && process.getuid?.() === 0) {
     readInProcess = true;
-    const { readMapRaw } = await import('../../agent/src/map-read.js');
-    return { source: (params) => readMapRaw(params), close: async () => undefined };
+    return { source: (await import('./overlapped-map-read.js')).overlappedChunkSource(), close: async () => undefined };
   }
   const client: AgentClient = options.target === 'local'
     ? await (await import('../../engine/targets/local-transport.js')).connectLocalAgent()
