@@ -1,11 +1,11 @@
-// `maps dump` reading a map in this process: the first chunk through the agent's reader, then the rest with one
-// bpf_map_lookup_batch on libuv's thread pool while the caller decodes the first chunk. Talks to libbpf (koffi).
+// `maps dump` reading a map in this process: the first chunk through the agent's reader, then each next chunk
+// with bpf_map_lookup_batch on libuv's thread pool while the caller decodes the one before. Talks to libbpf (koffi).
 import koffi from 'koffi';
 import { endianness } from 'node:os';
-import type { ReadMapParams } from '../../protocol/agent-rpc';
+import type { MapInfo, ReadMapParams } from '../../protocol/agent-rpc';
 import type { MapChunkSource, RawMapChunk } from '../../engine/btf/map-snapshot';
 import { libbpf } from '../../agent/src/libbpf';
-import { readMapRaw } from '../../agent/src/map-read';
+import { DEFAULT_CHUNK_ENTRIES, readMapRaw } from '../../agent/src/map-read';
 
 const ENOENT = 2;
 
@@ -34,20 +34,31 @@ function bind(): BatchBindings {
   return bindings;
 }
 
+/** Entries per background read: bounds the memory a huge map takes, as the agent's reader does. */
+const BACKGROUND_CHUNK_ENTRIES = DEFAULT_CHUNK_ENTRIES;
+
+interface BatchAfter {
+  params: ReadMapParams;
+  map: MapInfo;
+  possibleCpus: number;
+  valueStride: number;
+  cursor: string;
+}
+
 /**
- * Starts reading everything after `first` (a batch chunk with a cursor) on a worker thread. Resolves to that
- * chunk, or to undefined whenever anything is unusual (the caller then reads on with the agent's reader,
- * which reports errors properly).
+ * Starts reading the chunk after `from.cursor` on a worker thread. Resolves to that chunk (with a cursor when
+ * more follow), or to undefined whenever anything is unusual: the caller then reads on with the agent's
+ * reader, which reports errors properly.
  */
-function readRestInBackground(params: ReadMapParams, first: RawMapChunk & { cursor: string }): Promise<RawMapChunk | undefined> {
+function readInBackground(from: BatchAfter): Promise<RawMapChunk | undefined> {
   const b = bind();
+  const { params, map, valueStride } = from;
   const fd = params.pinned !== undefined ? b.objGet(params.pinned) : params.id !== undefined ? b.getFdById(params.id) : -1;
   if (fd < 0) return Promise.resolve(undefined);
-  const capacity = first.map.maxEntries;
-  const valueStride = first.values.length / first.count;
-  const keys = Buffer.allocUnsafe(capacity * first.map.keySize);
+  const capacity = Math.max(1, Math.min(BACKGROUND_CHUNK_ENTRIES, map.maxEntries));
+  const keys = Buffer.allocUnsafe(capacity * map.keySize);
   const values = Buffer.allocUnsafe(capacity * valueStride);
-  const inBatch = Buffer.from(first.cursor.slice(2), 'base64');
+  const inBatch = Buffer.from(from.cursor.slice(2), 'base64');
   const outBatch = Buffer.alloc(inBatch.length);
   const count = Buffer.alloc(4);
   const littleEndian = endianness() === 'LE';
@@ -57,29 +68,35 @@ function readRestInBackground(params: ReadMapParams, first: RawMapChunk & { curs
     b.lookupBatch.async(fd, inBatch, outBatch, keys, values, count, null, (err: unknown, rc: number) => {
       b.close(fd);
       const got = littleEndian ? count.readUInt32LE() : count.readUInt32BE();
-      // The whole rest fits, so the kernel ends with ENOENT; anything else goes the careful way.
-      if (err || -rc !== ENOENT) {
+      // ENOENT: that was the last chunk; 0: more follow after outBatch; anything else goes the careful way.
+      if (err || (rc !== 0 && -rc !== ENOENT) || (rc === 0 && got === 0)) {
         resolve(undefined);
         return;
       }
-      resolve({ map: first.map, possibleCpus: first.possibleCpus, count: got, keys: keys.subarray(0, got * first.map.keySize), values: values.subarray(0, got * valueStride) });
+      const chunk: RawMapChunk = { map, possibleCpus: from.possibleCpus, count: got, keys: keys.subarray(0, got * map.keySize), values: values.subarray(0, got * valueStride) };
+      if (rc === 0) chunk.cursor = `b:${outBatch.toString('base64')}`;
+      resolve(chunk);
     });
   });
 }
 
-/** Chunks read in this process; after a first batch chunk the rest is read while the caller decodes it. */
+/** Chunks read in this process; while the caller decodes one batch chunk, the next is being read. */
 export function overlappedChunkSource(): MapChunkSource {
-  let rest: { cursor: string; read: Promise<RawMapChunk | undefined> } | undefined;
+  let next: { cursor: string; read: Promise<RawMapChunk | undefined> } | undefined;
+  const readAhead = (params: ReadMapParams, chunk: RawMapChunk, valueStride: number) => {
+    next = chunk.cursor ? { cursor: chunk.cursor, read: readInBackground({ params, map: chunk.map, possibleCpus: chunk.possibleCpus, valueStride, cursor: chunk.cursor }) } : undefined;
+  };
   return async (params) => {
-    if (rest && params.cursor === rest.cursor) {
-      const chunk = await rest.read;
-      rest = undefined;
-      if (chunk) return chunk;
+    if (next && params.cursor === next.cursor) {
+      const chunk = await next.read;
+      next = undefined;
+      if (chunk) {
+        readAhead(params, chunk, chunk.values.length / chunk.count);
+        return chunk;
+      }
     }
     const chunk = readMapRaw(params);
-    if (!params.cursor && chunk.cursor && chunk.method === 'batch' && chunk.count > 0) {
-      rest = { cursor: chunk.cursor, read: readRestInBackground(params, { ...chunk, cursor: chunk.cursor }) };
-    }
+    if (chunk.method === 'batch' && chunk.count > 0 && (params.pinned !== undefined || params.id !== undefined)) readAhead(params, chunk, chunk.values.length / chunk.count);
     return chunk;
   };
 }
