@@ -3,7 +3,6 @@
 import * as vscode from 'vscode';
 import type { ResolvedTarget, Studio } from '../studio';
 import type { HostKeyQuestion, SshPrompts } from '../../../engine/targets/ssh-connection';
-import { connectSshAgent } from '../../../engine/targets/ssh-transport';
 import { resolveTarget, type SshHost } from '../../../engine/targets/target-address';
 
 function secretKey(host: SshHost): string {
@@ -49,6 +48,8 @@ async function connectSsh(target: ResolvedTarget, studio: Studio) {
   const secrets = studio.context.secrets;
   const saved = await secrets.get(secretKey(spec.host));
   const log = (line: string) => target.output.appendLine(`[${new Date().toISOString()}] ${line}`);
+  // Loaded on first use: ssh2 costs ~90 ms to evaluate, which activation must not pay.
+  const { connectSshAgent } = await import('../../../engine/targets/ssh-transport.js');
   const agent = await connectSshAgent(spec.host, {
     prompts: editorPrompts(target),
     agentBundle: studio.context.asAbsolutePath('dist/agent.js'),
