@@ -72,8 +72,8 @@ async function writeBytes(out: Writable, bytes: Uint8Array): Promise<void> {
 }
 
 /**
- * The first read asks for this many entries only: the dump loop warms up on them and the JIT compiles it on
- * another thread while this one waits for the kernel to read the rest (~10 ms less for 100,000 entries).
+ * The first read asks for this many entries only: the dump loop warms up on them while the kernel reads the
+ * rest (on the thread pool when read in this process) and the JIT compiles the loop on another thread.
  */
 const FIRST_CHUNK_ENTRIES = 1024;
 
