@@ -8,7 +8,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 as_root apt-get update -qq
 packages=(clang llvm libbpf-dev bpftool linux-libc-dev openssh-server chromium ripgrep libkrb5-dev
-  iproute2 sudo unzip python3 make g++ util-linux)
+  iproute2 sudo unzip python3 make g++ util-linux systemtap-sdt-dev)
 # clang-19 where the distribution has it (Debian 12 backports it; clang 14 also works).
 if apt-cache show clang-19 >/dev/null 2>&1; then packages+=(clang-19 llvm-19); fi
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

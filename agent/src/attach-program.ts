@@ -71,6 +71,39 @@ function perfAttr(frequencyHz: number): Buffer {
   return attr;
 }
 
+/** The probe a usdt program attaches to: attach options first, else its section usdt/<binary>:<provider>:<name>. */
+function usdtTarget(section: string, options: AttachOptions): { binary: string; provider: string; name: string } {
+  const parts = /^usdt(?:\.s)?\/([^:]+):([^:]+):([^:]+)$/.exec(section);
+  if (section.includes('/') && !parts && !options.binaryPath) {
+    throw new AttachFailure(`${section}: a usdt section names its probe as usdt/<absolute binary path>:<provider>:<name>, e.g. SEC("usdt/usr/bin/python3.11:python:function__entry").`);
+  }
+  // A section path is absolute whether written usdt//usr/bin/x or usdt/usr/bin/x; a bare name (libc.so.6) is left to libbpf's PATH/library search.
+  const sectionBinary = parts && (parts[1].includes('/') ? `/${parts[1].replace(/^\/+/, '')}` : parts[1]);
+  const binary = options.binaryPath ?? sectionBinary ?? '';
+  const provider = options.usdtProvider ?? parts?.[2];
+  const name = options.usdtName ?? parts?.[3];
+  if (!provider || !name) throw new AttachFailure(`${section}: with binaryPath, also give usdtProvider and usdtName.`);
+  // libbpf would resolve a relative path against the agent's own working directory, which the user cannot see.
+  if (binary.includes('/') && !binary.startsWith('/')) throw new AttachFailure(`${section}: binaryPath must be an absolute path (e.g. /usr/bin/python3.11) or a bare name searched on PATH, not "${binary}".`);
+  if (binary.startsWith('/') && !existsSync(binary)) throw new AttachFailure(`${section}: there is no file ${binary} on this target.`);
+  return { binary, provider, name };
+}
+
+/** Attaches a usdt program with libbpf (which fills usdt.bpf.h's spec maps and sets semaphores via ref_ctr_offset). */
+function attachUsdt(program: LiveProgram, options: AttachOptions): HeldLink {
+  const b = sessionBindings();
+  const { binary, provider, name } = usdtTarget(program.section, options);
+  const pid = options.pid ?? -1;
+  const link = b.attachUsdt(program.prog, pid, binary, provider, name);
+  if (link) return { link };
+  const errno = b.errno();
+  if (errno === 2) {
+    throw new AttachFailure(`cannot attach ${program.section}: ${binary} has no USDT probe ${provider}:${name} (list its probes with \`readelf -n ${binary}\`; a wrapper such as a pyenv shim or a symlink to another build has different ones).`);
+  }
+  if (errno === 3) throw new AttachFailure(`cannot attach ${program.section}: there is no process ${pid} (pid -1 or no pid traces every process running ${binary}).`);
+  throw new AttachFailure(explainAttachError(program.section, errno));
+}
+
 /** Attaches `program`; returns the links it now holds, or throws AttachFailure with the reason. */
 export function attachProgram(program: LiveProgram, options: AttachOptions = {}): HeldLink[] {
   const b = sessionBindings();
@@ -133,11 +166,9 @@ export function attachProgram(program: LiveProgram, options: AttachOptions = {})
     if (!options.symbol) throw new AttachFailure(`${section}: with binaryPath, also give symbol (the function to probe).`);
     return [check(b.attachUprobe(prog, kind === 'uretprobe', options.pid ?? -1, options.binaryPath, options.symbol))];
   }
-  if (kind === 'usdt' && options.binaryPath) {
-    if (!options.usdtProvider || !options.usdtName) throw new AttachFailure(`${section}: with binaryPath, also give usdtProvider and usdtName.`);
-    return [check(b.attachUsdt(prog, options.pid ?? -1, options.binaryPath, options.usdtProvider, options.usdtName))];
-  }
-  if ((kind === 'uprobe' || kind === 'uretprobe' || kind === 'usdt') && !section.includes('/')) {
+  if (kind === 'usdt' && (options.binaryPath || section.includes('/'))) return [attachUsdt(program, options)];
+  if (kind === 'usdt') throw new AttachFailure(`${section} names no probe: write SEC("usdt/<binary>:<provider>:<name>") or pass binaryPath, usdtProvider and usdtName.`);
+  if ((kind === 'uprobe' || kind === 'uretprobe') && !section.includes('/')) {
     throw new AttachFailure(`${section} names no binary: write SEC("${kind}/<path>:<function>") or pass binaryPath and symbol.`);
   }
   return [check(b.attach(prog))];
