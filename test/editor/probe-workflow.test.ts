@@ -183,7 +183,7 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
   step('the quick fix inserts the null check', async () => {
     await workbench.openFile(PROBE_FILE);
     await workbench.revealProblem(NULL_CHECK);
-    const titles = await workbench.quickFixTitles();
+    const titles = await workbench.quickFixTitles(NULL_CHECK);
     assert.ok(titles.some((t) => NULL_CHECK.test(t)), `quick fixes offered: ${titles.join(', ')}`);
     await workbench.applyQuickFix(NULL_CHECK);
     await waitFor('the inserted null check', 10_000, async () => (/if \(!lastp\)\s+return 0;/.test(await workbench.visibleEditorText()) ? true : undefined));

@@ -4,6 +4,7 @@ import { chromium, type Browser, type FrameLocator, type Locator, type Page } fr
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from './wait-for';
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -177,13 +178,25 @@ export class Workbench {
     await row.dblclick();
   }
 
-  /** Opens the Quick Fix menu at the cursor and returns the offered actions' titles. */
-  async quickFixTitles(): Promise<string[]> {
-    await this.page.locator('.editor-instance .monaco-editor textarea').first().focus();
-    await this.page.keyboard.press('Control+.');
+  /**
+   * Opens the Quick Fix menu at the cursor and returns the offered actions' titles once one matches `wanted`
+   * (the menu fills in as each code-action provider answers, and is opened again if it closed), or, after
+   * 15 s, whatever it offers then, for the caller's assertion to report.
+   */
+  async quickFixTitles(wanted: RegExp): Promise<string[]> {
+    const editor = this.page.locator('.editor-instance .monaco-editor textarea').first();
     const actions = this.page.locator('.action-widget .monaco-list-row.action[aria-label]');
-    await actions.first().waitFor({ timeout: 15_000 });
-    return this.quickFixMenuTitles();
+    let titles: string[] = [];
+    await waitFor(`a quick fix matching ${wanted}`, 15_000, async () => {
+      if (!(await actions.first().isVisible())) {
+        await editor.focus();
+        await this.page.keyboard.press('Control+.');
+        await actions.first().waitFor({ timeout: 5_000 });
+      }
+      titles = await this.quickFixMenuTitles();
+      return titles.some((t) => wanted.test(t)) ? titles : undefined;
+    }, 250).catch(() => undefined);
+    return titles;
   }
 
   private async quickFixMenuTitles(): Promise<string[]> {
