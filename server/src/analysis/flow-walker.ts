@@ -126,10 +126,9 @@ class Walk<S extends Map<string, unknown>> {
     }
   }
 
-  private ifStatement(node: Node, state: S): S | null {
+  /** Evaluates a branch node's condition and returns the states for its true and false sides. */
+  private branch(node: Node, state: S): [whenTrue: S, whenFalse: S] {
     const condition = node.childForFieldName('condition');
-    const consequence = node.childForFieldName('consequence');
-    const alternative = node.childForFieldName('alternative');
     if (condition) this.expression(condition, state);
     const whenTrue = this.domain.clone(state);
     const whenFalse = this.domain.clone(state);
@@ -137,6 +136,13 @@ class Walk<S extends Map<string, unknown>> {
       this.assume(condition, true, whenTrue);
       this.assume(condition, false, whenFalse);
     }
+    return [whenTrue, whenFalse];
+  }
+
+  private ifStatement(node: Node, state: S): S | null {
+    const consequence = node.childForFieldName('consequence');
+    const alternative = node.childForFieldName('alternative');
+    const [whenTrue, whenFalse] = this.branch(node, state);
     const afterThen = consequence ? this.statement(consequence, whenTrue) : whenTrue;
     const elseBody = alternative?.type === 'else_clause' ? alternative.namedChild(0) : alternative;
     const afterElse = elseBody ? this.statement(elseBody, whenFalse) : whenFalse;
@@ -268,16 +274,9 @@ class Walk<S extends Map<string, unknown>> {
         break;
       }
       case 'conditional_expression': {
-        const condition = node.childForFieldName('condition');
         const consequence = node.childForFieldName('consequence');
         const alternative = node.childForFieldName('alternative');
-        if (condition) this.expression(condition, state);
-        const whenTrue = this.domain.clone(state);
-        const whenFalse = this.domain.clone(state);
-        if (condition) {
-          this.assume(condition, true, whenTrue);
-          this.assume(condition, false, whenFalse);
-        }
+        const [whenTrue, whenFalse] = this.branch(node, state);
         if (consequence) this.expression(consequence, whenTrue);
         if (alternative) this.expression(alternative, whenFalse);
         copyInto(state, this.domain.join(whenTrue, whenFalse));
