@@ -2,27 +2,13 @@
 // same verdict and same kernel-named line. Talks to clang-19, bpftool and the kernel verifier (root).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { recordCorpus, readExpected } from '../../scripts/record-corpus';
+import { skipUnlessReady } from './kernel-prerequisites';
 
-function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) return 'root (the kernel verifier needs CAP_BPF and a bpffs mount)';
-  if (!existsSync('/sys/kernel/btf/vmlinux')) return '/sys/kernel/btf/vmlinux';
-  for (const tool of ['clang-19', 'bpftool', 'unshare']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return tool;
-    }
-  }
-  return undefined;
-}
 
-const missing = missingPrerequisite();
-if (missing && process.env.CI === 'true') throw new Error(`corpus-verdicts needs ${missing}`);
+const skip = skipUnlessReady('corpus-verdicts');
 
-test('every corpus probe gets the recorded verdict and line from this kernel', { skip: missing ? `needs ${missing}` : false, timeout: 600_000 }, async () => {
+test('every corpus probe gets the recorded verdict and line from this kernel', { skip, timeout: 600_000 }, async () => {
   const expected = readExpected();
   const actual = await recordCorpus();
   assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), 'expected.json lists every corpus file');

@@ -2,8 +2,7 @@
 // kernel's verifier: once no error is left, the kernel must accept the probe. Talks to the rule engine, clang and bpftool.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiagnosticSeverity, type TextEdit } from 'vscode-languageserver-types';
@@ -13,19 +12,8 @@ import { parseProbeFile } from '../../server/src/analysis/probe-document';
 import { runningKernelVersion } from '../../server/src/kernel/kernel-version';
 import { corpusDir, verifyProbeAsync, vmlinuxIncludeDir } from '../../scripts/corpus-verdicts';
 import { readExpected } from '../../scripts/record-corpus';
+import { skipUnlessReady } from './kernel-prerequisites';
 
-function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) return 'root (the kernel verifier needs CAP_BPF and a bpffs mount)';
-  if (!existsSync('/sys/kernel/btf/vmlinux')) return '/sys/kernel/btf/vmlinux';
-  for (const tool of ['clang-19', 'bpftool', 'unshare']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return tool;
-    }
-  }
-  return undefined;
-}
 
 function applyEdits(text: string, edits: TextEdit[]): string {
   const lineStarts = [0];
@@ -51,10 +39,9 @@ async function applyQuickFixes(text: string): Promise<{ text: string; titles: st
   return { text, titles, errorsLeft: -1 };
 }
 
-const missing = missingPrerequisite();
-if (missing && process.env.CI === 'true') throw new Error(`quick-fixes-verified needs ${missing}`);
+const skip = skipUnlessReady('quick-fixes-verified');
 
-test('quick fixes turn kernel-rejected corpus probes into probes this kernel accepts', { skip: missing ? `needs ${missing}` : false, timeout: 300_000 }, async () => {
+test('quick fixes turn kernel-rejected corpus probes into probes this kernel accepts', { skip, timeout: 300_000 }, async () => {
   const includeDir = vmlinuxIncludeDir();
   const work = mkdtempSync(join(tmpdir(), 'ebpf-quick-fix-'));
   try {

@@ -1,7 +1,7 @@
 // Test support for the verify kernel tests: the agent bundle built from source (once per test process) so
 // `node agent.js` runs exactly as shipped, a throw-away cache home, loaded BPF program ids, prerequisites.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -35,23 +35,4 @@ export function loadedProgramIds(): Set<number> {
   return new Set((JSON.parse(out) as { id: number }[]).map((p) => p.id));
 }
 
-/** What the kernel tests need; undefined when all is there. */
-export function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) return 'root (loading BPF programs needs CAP_BPF)';
-  if (!existsSync('/sys/kernel/btf/vmlinux')) return 'kernel BTF (/sys/kernel/btf/vmlinux)';
-  for (const tool of ['clang-19', 'bpftool', 'unshare']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return tool;
-    }
-  }
-  return undefined;
-}
-
-/** Throws under CI (a kernel test must not skip there); else returns the skip reason or false. */
-export function skipUnlessReady(): string | false {
-  const missing = missingPrerequisite();
-  if (missing && process.env.CI === 'true') throw new Error(`kernel tests need ${missing}`);
-  return missing ? `needs ${missing}` : false;
-}
+export { missingPrerequisite, skipUnlessReady } from '../kernel-prerequisites';
