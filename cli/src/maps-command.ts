@@ -3,7 +3,7 @@
 import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { AgentClient } from '../../engine/targets/agent-client';
-import { agentChunkSource, forEachMapChunk, type MapChunkSource, type MapSelector, type MapTyping } from '../../engine/btf/map-snapshot';
+import { agentChunkSource, forEachMapChunk, type MapChunkSource, type MapSelector, type MapTyping } from '../../engine/live-data/map-snapshot';
 import { compileDumpLoop, JsonSink, type DumpLoop } from '../../engine/btf/json-writer';
 
 export const MAPS_USAGE = `Usage: ebpf-studio maps dump (--pinned PATH | --id N) [--target local|ssh://user@host[:port]|<ssh-config alias>]

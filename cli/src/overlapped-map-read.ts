@@ -3,7 +3,7 @@
 import koffi from 'koffi';
 import { endianness } from 'node:os';
 import type { MapInfo, ReadMapParams } from '../../protocol/agent-rpc';
-import type { MapChunkSource, RawMapChunk } from '../../engine/btf/map-snapshot';
+import type { MapChunkSource, RawMapChunk } from '../../engine/live-data/map-snapshot';
 import { libbpf } from '../../agent/src/libbpf';
 import { DEFAULT_CHUNK_ENTRIES, readMapRaw } from '../../agent/src/map-read';
 

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import type { AttachOptions, LoadParams, LoadResult } from '../../protocol/agent-rpc';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { compileForTarget } from '../../engine/targets/target-compile';
-import { agentChunkSource, readMapSnapshot, type BtfCache } from '../../engine/btf/map-snapshot';
+import { agentChunkSource, readMapSnapshot, type BtfCache } from '../../engine/live-data/map-snapshot';
 import { compileMapDecoder, decodeEntries, type DecodedValue } from '../../engine/btf/value-decoder';
 import { isTemplateDir } from '../../engine/templates/template-catalog';
 import { parseParamAssignments, templateRunOptions } from '../../engine/templates/template-run-options';

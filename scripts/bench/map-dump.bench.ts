@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MapMirror } from '../../engine/btf/map-mirror';
+import { MapMirror } from '../../engine/live-data/map-mirror';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { readMapRaw } from '../../agent/src/map-read';
 import { changeFlows, createPinnedFlows, missingPrerequisite, type PinnedFlows } from '../../test/kernel/pinned-btf-map';

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { agentChunkSource, readMapSnapshot, type MapSnapshot } from '../../engine/btf/map-snapshot';
+import { agentChunkSource, readMapSnapshot, type MapSnapshot } from '../../engine/live-data/map-snapshot';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { launchBrowser, missingPrerequisite as missingForWebviews, openLiveView } from '../webview/live-view-harness';

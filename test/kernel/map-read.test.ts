@@ -6,13 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, unlinkSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { readMapRaw } from '../../agent/src/map-read';
-import { forEachMapChunk, agentChunkSource, readMapSnapshot } from '../../engine/btf/map-snapshot';
+import { forEachMapChunk, agentChunkSource, readMapSnapshot } from '../../engine/live-data/map-snapshot';
 import { compileMapDecoder, decodeEntries } from '../../engine/btf/value-decoder';
 import { parseBtf } from '../../engine/btf/btf-types';
 import { dumpMap, runMapsCommand } from '../../cli/src/maps-command';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { changeFlows, createPinnedFlows, expectedFlow, missingPrerequisite, type PinnedFlows } from './pinned-btf-map';
-import { MapMirror } from '../../engine/btf/map-mirror';
+import { MapMirror } from '../../engine/live-data/map-mirror';
 import { buildTestAgent } from './build-test-agent';
 
 const ENTRIES = 3000;

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { explainKprobesUnavailable, explainLoadRefusal, explainVerifierMessage } from '../../server/src/verifier/explain-verifier-message';
-import { parseRegisterState, parseVerifierLog } from '../../server/src/verifier/parse-verifier-log';
+import { explainKprobesUnavailable, explainLoadRefusal, explainVerifierMessage } from '../../engine/verify/explain-verifier-message';
+import { parseRegisterState, parseVerifierLog } from '../../engine/verify/parse-verifier-log';
 
 const logs = join(__dirname, '..', 'fixtures', 'verifier-logs');
 const read = (name: string) => readFileSync(join(logs, name), 'utf8');

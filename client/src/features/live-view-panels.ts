@@ -2,8 +2,8 @@
 // handshake, validated messages, a serializer per view so panels come back after a reload, and the feeds that
 // poll the session's maps/stats (or stream its events) through the target's agent. Talks to Studio and the agent.
 import * as vscode from 'vscode';
-import { MapMirror } from '../../../engine/btf/map-mirror';
-import type { BtfCache, MapSelector } from '../../../engine/btf/map-snapshot';
+import { MapMirror } from '../../../engine/live-data/map-mirror';
+import type { BtfCache, MapSelector } from '../../../engine/live-data/map-snapshot';
 import { AgentRequestError, type AgentClient } from '../../../engine/targets/agent-client';
 import type { AgentEvent } from '../../../protocol/agent-rpc';
 import {

@@ -1,8 +1,8 @@
 // Renders one program's verifier log as text for the log view (source lines labelled and linked, failing path
 // and error lines marked) and its figures for code lenses. No vscode import, so unit tests cover it.
 import type { ProgramReport } from '../../../engine/verify/verify-probe';
-import { parseVerifierLog } from '../../../server/src/verifier/parse-verifier-log';
-import { resolveLogFile } from '../../../server/src/verifier/verifier-diagnostics';
+import { parseVerifierLog } from '../../../engine/verify/parse-verifier-log';
+import { resolveLogFile } from '../../../engine/verify/verifier-diagnostics';
 
 const INSN_LIMIT = 1_000_000;
 /** Links and marks are capped so a multi-megabyte log stays responsive; the text itself is whole. */

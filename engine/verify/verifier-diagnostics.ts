@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Range } from 'vscode-languageserver-types';
-import type { ProgramVerdict } from '../../../protocol/agent-rpc';
+import type { ProgramVerdict } from '../../protocol/agent-rpc';
 import { explainLoadRefusal, explainVerifierMessage } from './explain-verifier-message';
 import { lineInfoFallback } from './line-info-fallback';
 import { parseVerifierLog, type ParsedVerifierLog } from './parse-verifier-log';

@@ -3,9 +3,9 @@
 // Used by the live-view panels and the agent-cost benchmark. Talks to the agent through AgentClient.
 import type { ReadMapResult } from '../../protocol/agent-rpc';
 import type { AgentClient } from '../targets/agent-client';
-import { parseBtf } from './btf-types';
+import { parseBtf } from '../btf/btf-types';
 import type { BtfCache, MapSelector, MapSnapshot } from './map-snapshot';
-import { valueStride, type MapLayout } from './value-decoder';
+import { valueStride, type MapLayout } from '../btf/value-decoder';
 
 function bytes(b64: string): Buffer {
   return Buffer.from(b64, 'base64');

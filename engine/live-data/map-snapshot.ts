@@ -2,8 +2,8 @@
 // with its BTF parsed once per BTF id; used by `maps dump` and the live-view panels. Talks to the agent.
 import type { MapInfo, ReadMapParams } from '../../protocol/agent-rpc';
 import type { AgentClient } from '../targets/agent-client';
-import { parseBtf, type Btf } from './btf-types';
-import { valueStride, type MapLayout } from './value-decoder';
+import { parseBtf, type Btf } from '../btf/btf-types';
+import { valueStride, type MapLayout } from '../btf/value-decoder';
 
 /** Which map to read: a session's map by name, any map by id, or a pinned path. */
 export type MapSelector = Pick<ReadMapParams, 'session' | 'map' | 'id' | 'pinned'>;
