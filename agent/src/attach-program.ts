@@ -4,7 +4,8 @@ import { closeSync, existsSync, openSync, readFileSync, constants as fsConstants
 import type { AttachOptions } from '../../protocol/agent-rpc';
 import { hello } from './hello';
 import type { HeldLink, LiveProgram } from './sessions';
-import { sessionBindings } from './session-bindings';
+import { libbpf } from './ffi/libbpf';
+import { libc } from './ffi/libc';
 
 const ERRNO_NAMES: Record<number, string> = {
   1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 9: 'EBADF', 13: 'EACCES', 16: 'EBUSY', 19: 'ENODEV', 22: 'EINVAL', 38: 'ENOSYS', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP',
@@ -91,12 +92,12 @@ function usdtTarget(section: string, options: AttachOptions): { binary: string; 
 
 /** Attaches a usdt program with libbpf (which fills usdt.bpf.h's spec maps and sets semaphores via ref_ctr_offset). */
 function attachUsdt(program: LiveProgram, options: AttachOptions): HeldLink {
-  const b = sessionBindings();
+  const b = libbpf();
   const { binary, provider, name } = usdtTarget(program.section, options);
   const pid = options.pid ?? -1;
   const link = b.attachUsdt(program.prog, pid, binary, provider, name);
   if (link) return { link };
-  const errno = b.errno();
+  const errno = libc().errno();
   if (errno === 2) {
     throw new AttachFailure(`cannot attach ${program.section}: ${binary} has no USDT probe ${provider}:${name} (list its probes with \`readelf -n ${binary}\`; a wrapper such as a pyenv shim or a symlink to another build has different ones).`);
   }
@@ -106,11 +107,12 @@ function attachUsdt(program: LiveProgram, options: AttachOptions): HeldLink {
 
 /** Attaches `program`; returns the links it now holds, or throws AttachFailure with the reason. */
 export function attachProgram(program: LiveProgram, options: AttachOptions = {}): HeldLink[] {
-  const b = sessionBindings();
+  const b = libbpf();
+  const c = libc();
   const { section, prog } = program;
   const kind = sectionKind(section);
   const check = (link: ReturnType<typeof b.attach>): HeldLink => {
-    if (!link) throw new AttachFailure(explainAttachError(section, b.errno()));
+    if (!link) throw new AttachFailure(explainAttachError(section, c.errno()));
     return { link };
   };
 
@@ -146,12 +148,12 @@ export function attachProgram(program: LiveProgram, options: AttachOptions = {})
     const links: HeldLink[] = [];
     try {
       for (const cpu of onlineCpus()) {
-        const pfd = b.perfEventOpen(perfAttr(hz), -1, cpu);
+        const pfd = c.perfEventOpen(perfAttr(hz), -1, cpu, -1, 0);
         if (pfd < 0) throw new AttachFailure(`${section}: perf_event_open on CPU ${cpu} failed (${errnoText(-pfd)}); perf events may be restricted (kernel.perf_event_paranoid).`);
         const link = b.attachPerfEvent(prog, pfd);
         if (!link) {
-          const errno = b.errno();
-          b.closeFd(pfd);
+          const errno = c.errno();
+          c.close(pfd);
           throw new AttachFailure(explainAttachError(section, errno));
         }
         links.push({ link });

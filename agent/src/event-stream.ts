@@ -4,7 +4,8 @@ import type { StreamEventsParams } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
 import type { AgentContext } from './rpc-server';
 import { getSession } from './sessions';
-import { sessionBindings } from './session-bindings';
+import { libbpf, type SampleCallback } from './ffi/libbpf';
+import { libc } from './ffi/libc';
 
 const POLL_MS = 20;
 const FLUSH_MS = 100;
@@ -12,6 +13,23 @@ const MAX_BATCH = 1000;
 /** Stop sending while this much output waits to be written (slow client or link): records then queue, then drop. */
 const STDOUT_HIGH_WATER = 4 * 1024 * 1024;
 const PERF_PAGES = 64;
+
+interface BufferReader {
+  consume(): void;
+  free(): void;
+}
+
+function ringBufferReader(mapFd: number, onSample: SampleCallback): BufferReader | undefined {
+  const bpf = libbpf();
+  const rb = bpf.ringBufferNew(mapFd, onSample);
+  return rb ? { consume: () => void bpf.ringBufferConsume(rb), free: () => bpf.ringBufferFree(rb) } : undefined;
+}
+
+function perfBufferReader(mapFd: number, onSample: SampleCallback, onLost: (count: number) => void): BufferReader | undefined {
+  const bpf = libbpf();
+  const pb = bpf.perfBufferNew(mapFd, PERF_PAGES, onSample, onLost);
+  return pb ? { consume: () => void bpf.perfBufferConsume(pb), free: () => bpf.perfBufferFree(pb) } : undefined;
+}
 
 export function streamEvents(params: StreamEventsParams, context: AgentContext): { map: string; kind: 'ringbuf' | 'perfbuf' } {
   const session = getSession(params?.session);
@@ -21,7 +39,6 @@ export function streamEvents(params: StreamEventsParams, context: AgentContext):
   if (!kind) throw new AgentError(`Map "${map.name}" is a ${map.type} map; only ringbuf and perf_event_array maps stream events.`, 'EINVAL');
   if (session.streams.has(map.name)) return { map: map.name, kind };
   const maxQueue = Math.max(1, Math.min(params.maxQueue ?? 4096, 1_000_000));
-  const b = sessionBindings();
   const queue: string[] = [];
   let dropped = 0;
   let sentDropped = 0;
@@ -29,9 +46,9 @@ export function streamEvents(params: StreamEventsParams, context: AgentContext):
     if (queue.length >= maxQueue) dropped++;
     else queue.push(data.toString('base64'));
   };
-  const reader = kind === 'ringbuf' ? b.ringBufferNew(map.fd, push) : b.perfBufferNew(map.fd, PERF_PAGES, push, (count) => (dropped += count));
-  if (!reader) throw new AgentError(`Cannot open ${kind} "${map.name}" for reading (errno ${b.errno()}).`, 'ESTREAM');
-  const consume = kind === 'ringbuf' ? () => b.ringBufferConsume(reader) : () => b.perfBufferConsume(reader);
+  const reader = kind === 'ringbuf' ? ringBufferReader(map.fd, push) : perfBufferReader(map.fd, push, (count) => (dropped += count));
+  if (!reader) throw new AgentError(`Cannot open ${kind} "${map.name}" for reading (errno ${libc().errno()}).`, 'ESTREAM');
+  const consume = reader.consume;
   const poll = setInterval(consume, POLL_MS);
   const flush = setInterval(() => {
     if (process.stdout.writableLength > STDOUT_HIGH_WATER) return;
@@ -45,8 +62,7 @@ export function streamEvents(params: StreamEventsParams, context: AgentContext):
     stop() {
       clearInterval(poll);
       clearInterval(flush);
-      if (kind === 'ringbuf') b.ringBufferFree(reader);
-      else b.perfBufferFree(reader);
+      reader.free();
     },
   });
   return { map: map.name, kind };

@@ -3,7 +3,8 @@
 import os from 'node:os';
 import type { FeatureProbeResult } from '../../protocol/agent-rpc';
 import { HELPER_NAMES } from './helper-names';
-import { sessionBindings } from './session-bindings';
+import { libbpf } from './ffi/libbpf';
+import { libc } from './ffi/libc';
 
 /** Program types the kernel only loads with a given expected_attach_type (as libbpf's own probes set it). */
 const EXPECTED_ATTACH: Record<string, number> = { cgroup_sock_addr: 10, cgroup_sockopt: 21, sk_lookup: 36 };
@@ -24,11 +25,11 @@ function callInstructions(helperId: number): Buffer {
 }
 
 function helperAllowed(progType: number, expectedAttach: number, flags: number, helperId: number, log: Buffer): boolean {
-  const b = sessionBindings();
+  const b = libbpf();
   log.fill(0, 0, 256);
   const fd = b.loadRawProgram(progType, expectedAttach, flags, callInstructions(helperId), log);
   if (fd >= 0) {
-    b.closeFd(fd);
+    libc().close(fd);
     return true;
   }
   const text = log.toString('latin1', 0, Math.max(0, log.indexOf(0)));
@@ -38,7 +39,7 @@ function helperAllowed(progType: number, expectedAttach: number, flags: number, 
 export function featureProbe(): FeatureProbeResult {
   if (cached) return cached;
   const started = Date.now();
-  const b = sessionBindings();
+  const b = libbpf();
   const log = Buffer.alloc(4096);
   const programTypes: FeatureProbeResult['programTypes'] = [];
   for (let type = 1; ; type++) {

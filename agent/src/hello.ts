@@ -5,7 +5,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import type { HelloResult } from '../../protocol/agent-rpc';
 import { AGENT_VERSION } from '../../protocol/agent-rpc';
-import { libbpf } from './libbpf';
+import { libbpf } from './ffi/libbpf';
 
 export const VMLINUX_BTF_PATH = '/sys/kernel/btf/vmlinux';
 

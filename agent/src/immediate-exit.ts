@@ -1,13 +1,10 @@
 // Ends the agent at once through libc's _exit(), without waiting for worker threads still inside a bpf()
 // syscall (Node's own exit joins them); the kernel then closes every fd, detaching and freeing everything.
-import koffi from 'koffi';
-
-let libcExit: ((code: number) => void) | undefined;
+import { libc } from './ffi/libc';
 
 export function exitImmediately(code: number): never {
   try {
-    libcExit ??= koffi.load('libc.so.6').func('void _exit(int code)') as (code: number) => void;
-    libcExit(code);
+    libc().exit(code);
   } catch {
     // libc could not be bound: fall back to Node's exit, which waits for running syscalls to return.
   }

@@ -3,11 +3,10 @@
 import type { LoadParams, LoadResult } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
 import { AttachFailure, attachProgram } from './attach-program';
-import { libbpf, type LibbpfPointer } from './libbpf';
+import { libbpf, type BpfMap, type BpfObject, type BpfProgram } from './ffi/libbpf';
 import { loadFailure, type ProgramPlan } from './load-failure';
 import { setObjectGlobals } from './object-globals';
 import { newSessionId, registerSession, releaseSession, summarize, type LiveMap, type LiveProgram, type Session } from './sessions';
-import { sessionBindings } from './session-bindings';
 
 const BPF_STATS_RUN_TIME = 0;
 const PROG_INFO_SIZE = 232;
@@ -16,12 +15,12 @@ const MAP_INFO_SIZE = 96;
 const FAILURE_LOG_BYTES = 1024 * 1024;
 
 function programInfo(fd: number): { id: number } {
-  const info = sessionBindings().objInfo(fd, PROG_INFO_SIZE);
+  const info = libbpf().objInfo(fd, PROG_INFO_SIZE);
   return typeof info === 'number' ? { id: 0 } : { id: info.readUInt32LE(4) };
 }
 
-function mapEntry(map: LibbpfPointer, name: string): LiveMap {
-  const b = sessionBindings();
+function mapEntry(map: BpfMap, name: string): LiveMap {
+  const b = libbpf();
   const fd = b.mapFd(map);
   const info = b.objInfo(fd, MAP_INFO_SIZE);
   if (typeof info === 'number') throw new AgentError(`Cannot read the kernel's info of map ${name} (error ${info}).`, 'EMAPINFO');
@@ -46,16 +45,15 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
     throw new AgentError('load `programs` must be a list of program names.', 'EINVAL');
   }
   const lib = libbpf();
-  const b = sessionBindings();
   const bytes = Buffer.from(params.object, 'base64');
   const objectName = params.objectName ?? 'probe.bpf.o';
   const failureLog = Buffer.alloc(FAILURE_LOG_BYTES);
-  type Planned = ProgramPlan & { prog: LibbpfPointer };
-  type Opened = { obj: LibbpfPointer; chosen: Planned[] } | { err: number; plan: ProgramPlan[] } | { thrown: unknown };
+  type Planned = ProgramPlan & { prog: BpfProgram };
+  type Opened = { obj: BpfObject; chosen: Planned[] } | { err: number; plan: ProgramPlan[] } | { thrown: unknown };
   // The object is closed exactly once on every failure path, and no libbpf pointer of it is used after that:
   // names and sections are copied into plain strings first (the reported SIGSEGV was programSection on a closed object).
   const { value, messages } = await lib.captureMessages(async (): Promise<Opened> => {
-    const obj = lib.openObject(bytes, objectName, failureLog);
+    const obj = lib.openObject(bytes, objectName, { failureLog });
     let keepOpen = false;
     try {
       const all = lib.programs(obj).map((prog) => ({ prog, name: lib.programName(prog), section: lib.programSection(prog), chosen: false }));
@@ -92,11 +90,10 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
   try {
     programs = chosen.map(({ prog, name, section }) => {
       const fd = lib.programFd(prog);
-      return { prog, fd, name, section, type: b.progTypeName(b.programType(prog)) ?? 'unknown', id: programInfo(fd).id, attached: false, links: [] };
+      return { prog, fd, name, section, type: lib.progTypeName(lib.programType(prog)) ?? 'unknown', id: programInfo(fd).id, attached: false, links: [] };
     });
-    for (let map = b.nextMap(obj, null); map; map = b.nextMap(obj, map)) {
-      const name = b.mapName(map);
-      if (b.mapFd(map) >= 0) maps.push(mapEntry(map, name));
+    for (const map of lib.maps(obj)) {
+      if (lib.mapFd(map) >= 0) maps.push(mapEntry(map, lib.mapName(map)));
     }
   } catch (err) {
     lib.closeObject(obj);
@@ -106,7 +103,7 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
   registerSession(session);
 
   if (params.stats !== false) {
-    const fd = b.enableStats(BPF_STATS_RUN_TIME);
+    const fd = lib.enableStats(BPF_STATS_RUN_TIME);
     if (fd >= 0) session.statsFd = fd;
     else session.statsError = `run-time statistics are unavailable (BPF_ENABLE_STATS failed with ${fd}; Linux 5.8+ and root are needed).`;
   }

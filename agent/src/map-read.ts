@@ -1,10 +1,10 @@
 // The `readMap` method: reads a map's raw keys and values (by session map, id or pinned path) in chunks,
 // with bpf_map_lookup_batch where the kernel has it, else get_next_key + lookup; plus the map's BTF. Talks to libbpf.
-import koffi from 'koffi';
 import { endianness } from 'node:os';
 import type { MapInfo, ReadMapParams, ReadMapResult } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
-import { libbpf } from './libbpf';
+import { libbpf } from './ffi/libbpf';
+import { libc } from './ffi/libc';
 import { readMapChanges } from './map-delta';
 
 const ENOENT = 2;
@@ -38,65 +38,14 @@ const NOT_ITERABLE: Record<string, string> = {
   arena: 'an arena is memory, not entries',
 };
 
-interface MapBindings {
-  getFdById(id: number): number;
-  objGet(path: string): number;
-  infoByFd(fd: number, info: Buffer, len: Buffer): number;
-  lookupBatch(fd: number, inBatch: Buffer | null, outBatch: Buffer, keys: Buffer, values: Buffer, count: Buffer, opts: null): number;
-  getNextKey(fd: number, key: Buffer | null, next: Buffer): number;
-  lookup(fd: number, key: Buffer, value: Buffer): number;
-  btfLoadById(id: number): object | null;
-  btfRawData(btf: object, size: Buffer): object | null;
-  btfFree(btf: object): void;
-  possibleCpus(): number;
-  close(fd: number): number;
-}
-
-let bindings: MapBindings | undefined;
-function bind(): MapBindings {
-  if (bindings) return bindings;
-  const lib = libbpf().lib;
-  const libc = koffi.load('libc.so.6');
-  koffi.opaque('btf');
-  const getFdById = lib.func('int bpf_map_get_fd_by_id(uint32_t id)');
-  const objGet = lib.func('int bpf_obj_get(const char *pathname)');
-  const infoByFd = lib.func('int bpf_obj_get_info_by_fd(int fd, void *info, void *info_len)');
-  const lookupBatch = lib.func('int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, void *count, void *opts)');
-  const getNextKey = lib.func('int bpf_map_get_next_key(int fd, const void *key, void *next_key)');
-  const lookup = lib.func('int bpf_map_lookup_elem(int fd, const void *key, void *value)');
-  const btfLoadById = lib.func('btf *btf__load_from_kernel_by_id(uint32_t id)');
-  const btfRawData = lib.func('const void *btf__raw_data(const btf *btf, void *size)');
-  const btfFree = lib.func('void btf__free(btf *btf)');
-  const possibleCpus = lib.func('int libbpf_num_possible_cpus(void)');
-  const close = libc.func('int close(int fd)');
-  bindings = {
-    getFdById: (id) => getFdById(id) as number,
-    objGet: (path) => objGet(path) as number,
-    infoByFd: (fd, info, len) => infoByFd(fd, info, len) as number,
-    lookupBatch: (fd, inBatch, outBatch, keys, values, count, opts) => lookupBatch(fd, inBatch, outBatch, keys, values, count, opts) as number,
-    getNextKey: (fd, key, next) => getNextKey(fd, key, next) as number,
-    lookup: (fd, key, value) => lookup(fd, key, value) as number,
-    btfLoadById: (id) => btfLoadById(id) as object | null,
-    btfRawData: (btf, size) => btfRawData(btf, size) as object | null,
-    btfFree: (btf) => btfFree(btf),
-    possibleCpus: () => possibleCpus() as number,
-    close: (fd) => close(fd) as number,
-  };
-  return bindings;
-}
-
 const LE = endianness() === 'LE';
 const readU32 = (b: Buffer, off: number) => (LE ? b.readUInt32LE(off) : b.readUInt32BE(off));
 const writeU32 = (b: Buffer, v: number, off: number) => (LE ? b.writeUInt32LE(v, off) : b.writeUInt32BE(v, off));
 
 /** Reads bpf_map_info (struct layout of the kernel uapi, 88 bytes) for an open map fd. */
 export function mapInfoOf(fd: number): MapInfo {
-  const b = bind();
-  const info = Buffer.alloc(88);
-  const len = Buffer.alloc(4);
-  writeU32(len, info.length, 0);
-  const rc = b.infoByFd(fd, info, len);
-  if (rc < 0) throw new AgentError(`Cannot read the map's info (errno ${-rc}).`, 'EMAPINFO');
+  const info = libbpf().objInfo(fd, 88);
+  if (typeof info === 'number') throw new AgentError(`Cannot read the map's info (errno ${-info}).`, 'EMAPINFO');
   const typeCode = readU32(info, 0);
   const type = MAP_TYPE_NAMES[typeCode] ?? `type ${typeCode}`;
   const nameEnd = info.indexOf(0, 24);
@@ -117,16 +66,15 @@ export function mapInfoOf(fd: number): MapInfo {
 
 /** Raw bytes of a BTF object of the kernel, by id (a map's or program's BTF). */
 export function kernelBtfById(id: number): Buffer {
-  const b = bind();
-  const btf = b.btfLoadById(id);
-  if (!btf) throw new AgentError(`Cannot load BTF object ${id} from the kernel (errno ${koffi.errno()}).`, 'EBTF');
+  const bpf = libbpf();
+  const btf = bpf.btfLoadFromKernel(id);
+  if (!btf) throw new AgentError(`Cannot load BTF object ${id} from the kernel (errno ${libc().errno()}).`, 'EBTF');
   try {
-    const size = Buffer.alloc(4);
-    const data = b.btfRawData(btf, size);
+    const data = bpf.btfRawData(btf);
     if (!data) throw new AgentError(`BTF object ${id} has no raw data.`, 'EBTF');
-    return Buffer.from(koffi.view(data, readU32(size, 0)).slice(0));
+    return data;
   } finally {
-    b.btfFree(btf);
+    bpf.btfFree(btf);
   }
 }
 
@@ -139,7 +87,7 @@ function gone(what: string): AgentError {
 
 /** Opens the map the params name; returns the fd and whether the caller must close it. */
 function openMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): { fd: number; owned: boolean; what: string } {
-  const b = bind();
+  const b = libbpf();
   if (params.pinned !== undefined) {
     const fd = b.objGet(params.pinned);
     if (fd < 0) {
@@ -152,7 +100,7 @@ function openMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver):
   }
   if (params.id !== undefined) {
     if (!Number.isInteger(params.id) || params.id <= 0) throw new AgentError(`Map id must be a positive integer, not ${params.id}.`, 'EINVAL');
-    const fd = b.getFdById(params.id);
+    const fd = b.mapFdById(params.id);
     if (fd < 0) {
       if (-fd === ENOENT) throw gone(`map id ${params.id}`);
       if (-fd === EPERM || -fd === EACCES) throw new AgentError(`Not allowed to open map id ${params.id}: run as root or with CAP_BPF.`, 'EPERM');
@@ -214,7 +162,7 @@ export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMap
     const info = mapInfoOf(fd);
     const refusal = NOT_ITERABLE[info.type];
     if (refusal) throw new AgentError(`Cannot read ${what} (${info.name}): ${refusal}.`, 'EMAPTYPE');
-    const possibleCpus = bind().possibleCpus();
+    const possibleCpus = libbpf().possibleCpus();
     const valueStride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * possibleCpus : info.valueSize;
     const limit = Math.max(1, Math.min(params.maxEntries ?? DEFAULT_CHUNK_ENTRIES, info.maxEntries || 1));
     const chunk = readChunk(fd, info, valueStride, limit, params.cursor, what, options.method === 'iterate', options.reuseBuffers === true, options.into);
@@ -222,7 +170,7 @@ export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMap
     if (params.withBtf && info.btfId) result.btf = kernelBtfById(info.btfId);
     return result;
   } finally {
-    if (owned) bind().close(fd);
+    if (owned) libc().close(fd);
   }
 }
 
@@ -257,7 +205,7 @@ function readChunk(fd: number, info: MapInfo, valueStride: number, limit: number
 
 /** bpf_map_lookup_batch; undefined when this kernel or map type has no batch operations. */
 function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, reuse: boolean, into?: { keys: Buffer; values: Buffer }): Chunk | undefined {
-  const b = bind();
+  const b = libbpf();
   const tokenSize = Math.max(info.keySize, 8);
   const inBatch = cursor ? Buffer.from(cursor.slice(2), 'base64') : null;
   if (inBatch && inBatch.length !== tokenSize) throw new AgentError('readMap: the cursor does not belong to this map.', 'EINVAL');
@@ -269,7 +217,7 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
   for (;;) {
     const want = limit - total;
     writeU32(countBuf, want, 0);
-    const rc = b.lookupBatch(fd, token, outBatch, keys.subarray(total * info.keySize), values.subarray(total * valueStride), countBuf, null);
+    const rc = b.mapLookupBatch(fd, token, outBatch, keys.subarray(total * info.keySize), values.subarray(total * valueStride), countBuf);
     const got = readU32(countBuf, 0);
     if (rc < 0 && -rc !== ENOENT) {
       const errno = -rc;
@@ -309,19 +257,19 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
 
 /** get_next_key + lookup, for kernels or map types without batch operations. */
 function readIterating(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, reuse: boolean, into?: { keys: Buffer; values: Buffer }): Chunk {
-  const b = bind();
+  const b = libbpf();
   const { keys, values } = entryBuffers(limit * info.keySize, limit * valueStride, reuse, into);
   let prev: Buffer | null = cursor ? Buffer.from(cursor.slice(2), 'base64') : null;
   if (prev && prev.length !== info.keySize) throw new AgentError('readMap: the cursor does not belong to this map.', 'EINVAL');
   let count = 0;
   while (count < limit) {
     const next = keys.subarray(count * info.keySize, (count + 1) * info.keySize);
-    const rc = b.getNextKey(fd, prev, next);
+    const rc = b.mapGetNextKey(fd, prev, next);
     if (rc < 0) {
       if (-rc === ENOENT) return { count, keys: keys.subarray(0, count * info.keySize), values: values.subarray(0, count * valueStride), method: 'iterate' };
       throw new AgentError(`Reading the keys of ${what} failed (errno ${-rc}).`, 'EMAPREAD');
     }
-    const lrc = b.lookup(fd, next, values.subarray(count * valueStride, (count + 1) * valueStride));
+    const lrc = b.mapLookup(fd, next, values.subarray(count * valueStride, (count + 1) * valueStride));
     prev = next;
     if (lrc < 0) {
       if (-lrc === ENOENT) continue; // deleted between get_next_key and lookup

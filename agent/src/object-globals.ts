@@ -1,8 +1,7 @@
 // Sets `const volatile` (and initialised) globals before load without a skeleton: finds each in the object's BTF DATASEC,
 // encodes the value by its type into a copy of .rodata/.data and sets it as the map's initial value. Talks to libbpf.
 import { AgentError } from './agent-error';
-import type { LibbpfPointer } from './libbpf';
-import { sessionBindings, type SessionBindings } from './session-bindings';
+import { libbpf, type BpfMap, type BpfObject, type Btf, type Libbpf } from './ffi/libbpf';
 
 const KIND = { INT: 1, ARRAY: 3, ENUM: 6, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11, VAR: 14, DATASEC: 15, TYPE_TAG: 18, ENUM64: 19 } as const;
 const SECTIONS = ['.rodata', '.data'];
@@ -23,7 +22,7 @@ interface Variable {
   typeId: number;
 }
 
-function readType(b: SessionBindings, btf: LibbpfPointer, id: number): BtfType {
+function readType(b: Libbpf, btf: Btf, id: number): BtfType {
   const head = b.btfTypeBytes(btf, id, 12);
   if (!head) throw new AgentError(`BTF type ${id} is missing from the object.`, 'EBTF');
   const info = head.readUInt32LE(4);
@@ -34,7 +33,7 @@ function readType(b: SessionBindings, btf: LibbpfPointer, id: number): BtfType {
   return { kind, vlen, nameOff: head.readUInt32LE(0), sizeOrType: head.readUInt32LE(8), bytes };
 }
 
-function variables(b: SessionBindings, btf: LibbpfPointer): Variable[] {
+function variables(b: Libbpf, btf: Btf): Variable[] {
   const found: Variable[] = [];
   for (const section of SECTIONS) {
     const id = b.btfFindByNameKind(btf, section, KIND.DATASEC);
@@ -52,7 +51,7 @@ function variables(b: SessionBindings, btf: LibbpfPointer): Variable[] {
 }
 
 /** Follows typedef/const/volatile to the type that says how to encode. */
-function resolve(b: SessionBindings, btf: LibbpfPointer, id: number): BtfType {
+function resolve(b: Libbpf, btf: Btf, id: number): BtfType {
   let t = readType(b, btf, id);
   for (let hops = 0; [KIND.TYPEDEF, KIND.VOLATILE, KIND.CONST, KIND.RESTRICT, KIND.TYPE_TAG].includes(t.kind as never) && hops < 20; hops++) {
     t = readType(b, btf, t.sizeOrType);
@@ -60,7 +59,7 @@ function resolve(b: SessionBindings, btf: LibbpfPointer, id: number): BtfType {
   return t;
 }
 
-function encode(b: SessionBindings, btf: LibbpfPointer, v: Variable, value: number | string | boolean): Buffer {
+function encode(b: Libbpf, btf: Btf, v: Variable, value: number | string | boolean): Buffer {
   const t = resolve(b, btf, v.typeId);
   const out = Buffer.alloc(v.size);
   if (t.kind === KIND.INT || t.kind === KIND.ENUM || t.kind === KIND.ENUM64) {
@@ -92,17 +91,17 @@ function encode(b: SessionBindings, btf: LibbpfPointer, v: Variable, value: numb
 }
 
 /** Writes `globals` into the object's .rodata/.data initial values; call after open, before load. */
-export function setObjectGlobals(obj: LibbpfPointer, globals: Record<string, number | string | boolean>): void {
+export function setObjectGlobals(obj: BpfObject, globals: Record<string, number | string | boolean>): void {
   const names = Object.keys(globals);
   if (names.length === 0) return;
-  const b = sessionBindings();
+  const b = libbpf();
   const btf = b.objectBtf(obj);
   if (!btf) throw new AgentError('The object has no BTF, so its globals cannot be found by name: compile with clang -g.', 'EBTF');
   const vars = variables(b, btf);
-  const maps = new Map<string, { map: LibbpfPointer; data: Buffer }>();
-  for (let map = b.nextMap(obj, null); map; map = b.nextMap(obj, map)) {
+  const maps = new Map<string, { map: BpfMap; data: Buffer }>();
+  for (const map of b.maps(obj)) {
     if (!b.mapIsInternal(map)) continue;
-    const section = SECTIONS.find((s) => b.mapName(map as LibbpfPointer).endsWith(s));
+    const section = SECTIONS.find((s) => b.mapName(map).endsWith(s));
     const data = section ? b.mapInitialValue(map) : null;
     if (section && data) maps.set(section, { map, data });
   }

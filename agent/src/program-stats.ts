@@ -3,7 +3,7 @@
 import type { ProgramStats } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
 import { getSession } from './sessions';
-import { sessionBindings } from './session-bindings';
+import { libbpf } from './ffi/libbpf';
 
 const PROG_INFO_SIZE = 232;
 const RUN_TIME_NS_OFFSET = 192;
@@ -11,7 +11,7 @@ const RUN_CNT_OFFSET = 200;
 
 export function programStats(params: { session: string }): { programs: ProgramStats[]; statsEnabled: boolean } {
   const session = getSession(params?.session);
-  const b = sessionBindings();
+  const b = libbpf();
   const programs = session.programs.map((p) => {
     const info = b.objInfo(p.fd, PROG_INFO_SIZE);
     if (typeof info === 'number') throw new AgentError(`Cannot read statistics of program ${p.name} (error ${info}).`, 'ESTATS');

@@ -2,23 +2,23 @@
 // and event streams, all held by file descriptor. Detach releases them; exit of the agent releases everything.
 import type { SessionMap, SessionProgram, SessionSummary } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
-import { libbpf, type LibbpfPointer } from './libbpf';
-import { sessionBindings } from './session-bindings';
+import { libbpf, type BpfLink, type BpfMap, type BpfObject, type BpfProgram } from './ffi/libbpf';
+import { libc } from './ffi/libc';
 
 export interface HeldLink {
   /** A libbpf link (destroyed with bpf_link__destroy) or a raw link fd (closed). */
-  link?: LibbpfPointer;
+  link?: BpfLink;
   fd?: number;
 }
 
 export interface LiveProgram extends SessionProgram {
-  prog: LibbpfPointer;
+  prog: BpfProgram;
   fd: number;
   links: HeldLink[];
 }
 
 export interface LiveMap extends SessionMap {
-  map: LibbpfPointer;
+  map: BpfMap;
   fd: number;
 }
 
@@ -31,7 +31,7 @@ export interface EventStream {
 export interface Session {
   id: string;
   objectName: string;
-  obj: LibbpfPointer;
+  obj: BpfObject;
   programs: LiveProgram[];
   maps: LiveMap[];
   /** The fd returned by BPF_ENABLE_STATS: run_cnt/run_time_ns are counted while any such fd is open. */
@@ -69,20 +69,20 @@ export function allSessions(): Session[] {
 
 /** Releases links, streams, the stats fd and the object (which closes program and map fds). */
 export function releaseSession(session: Session): void {
-  const bindings = sessionBindings();
+  const bpf = libbpf();
   for (const stream of session.streams.values()) stream.stop();
   session.streams.clear();
   for (const program of session.programs) {
     for (const held of program.links) {
-      if (held.link) bindings.linkDestroy(held.link);
-      if (held.fd !== undefined) bindings.closeFd(held.fd);
+      if (held.link) bpf.linkDestroy(held.link);
+      if (held.fd !== undefined) libc().close(held.fd);
     }
     program.links = [];
     program.attached = false;
   }
-  if (session.statsFd !== undefined) bindings.closeFd(session.statsFd);
+  if (session.statsFd !== undefined) libc().close(session.statsFd);
   session.statsFd = undefined;
-  libbpf().closeObject(session.obj);
+  bpf.closeObject(session.obj);
   session.keepAlive = [];
   sessions.delete(session.id);
 }

@@ -3,7 +3,7 @@
 import type { ProgramVerdict, VerifyParams, VerifyResult } from '../../protocol/agent-rpc';
 import { MAX_VERIFIER_LOG_BYTES } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
-import { libbpf } from './libbpf';
+import { libbpf } from './ffi/libbpf';
 
 const ENOSPC = 28;
 const BPF_LOG_STATS = 4;

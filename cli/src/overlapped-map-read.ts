@@ -1,38 +1,13 @@
 // `maps dump` reading a map in this process: the first chunk through the agent's reader, then each next chunk
 // with bpf_map_lookup_batch on libuv's thread pool while the caller decodes the one before. Talks to libbpf (koffi).
-import koffi from 'koffi';
 import { endianness } from 'node:os';
 import type { MapInfo, ReadMapParams } from '../../protocol/agent-rpc';
 import type { MapChunkSource, RawMapChunk } from '../../engine/live-data/map-snapshot';
-import { libbpf } from '../../agent/src/libbpf';
+import { libbpf } from '../../agent/src/ffi/libbpf';
+import { libc } from '../../agent/src/ffi/libc';
 import { DEFAULT_CHUNK_ENTRIES, readMapRaw } from '../../agent/src/map-read';
 
 const ENOENT = 2;
-
-interface BatchBindings {
-  objGet(path: string): number;
-  getFdById(id: number): number;
-  lookupBatch: koffi.KoffiFunction;
-  close(fd: number): number;
-}
-
-let bindings: BatchBindings | undefined;
-
-function bind(): BatchBindings {
-  if (!bindings) {
-    const lib = libbpf().lib;
-    const objGet = lib.func('int bpf_obj_get(const char *pathname)');
-    const getFdById = lib.func('int bpf_map_get_fd_by_id(uint32_t id)');
-    const close = koffi.load('libc.so.6').func('int close(int fd)');
-    bindings = {
-      objGet: (path) => objGet(path) as number,
-      getFdById: (id) => getFdById(id) as number,
-      lookupBatch: lib.func('int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, void *count, void *opts)'),
-      close: (fd) => close(fd) as number,
-    };
-  }
-  return bindings;
-}
 
 /** Entries per background read: bounds the memory a huge map takes, as the agent's reader does. */
 const BACKGROUND_CHUNK_ENTRIES = DEFAULT_CHUNK_ENTRIES;
@@ -51,9 +26,9 @@ interface BatchAfter {
  * reader, which reports errors properly.
  */
 function readInBackground(from: BatchAfter): Promise<RawMapChunk | undefined> {
-  const b = bind();
+  const bpf = libbpf();
   const { params, map, valueStride } = from;
-  const fd = params.pinned !== undefined ? b.objGet(params.pinned) : params.id !== undefined ? b.getFdById(params.id) : -1;
+  const fd = params.pinned !== undefined ? bpf.objGet(params.pinned) : params.id !== undefined ? bpf.mapFdById(params.id) : -1;
   if (fd < 0) return Promise.resolve(undefined);
   const capacity = Math.max(1, Math.min(BACKGROUND_CHUNK_ENTRIES, map.maxEntries));
   const keys = Buffer.allocUnsafe(capacity * map.keySize);
@@ -64,20 +39,16 @@ function readInBackground(from: BatchAfter): Promise<RawMapChunk | undefined> {
   const littleEndian = endianness() === 'LE';
   if (littleEndian) count.writeUInt32LE(capacity);
   else count.writeUInt32BE(capacity);
-  return new Promise((resolve) => {
-    b.lookupBatch.async(fd, inBatch, outBatch, keys, values, count, null, (err: unknown, rc: number) => {
-      b.close(fd);
-      const got = littleEndian ? count.readUInt32LE() : count.readUInt32BE();
-      // ENOENT: that was the last chunk; 0: more follow after outBatch; anything else goes the careful way.
-      if (err || (rc !== 0 && -rc !== ENOENT) || (rc === 0 && got === 0)) {
-        resolve(undefined);
-        return;
-      }
-      const chunk: RawMapChunk = { map, possibleCpus: from.possibleCpus, count: got, keys: keys.subarray(0, got * map.keySize), values: values.subarray(0, got * valueStride) };
-      if (rc === 0) chunk.cursor = `b:${outBatch.toString('base64')}`;
-      resolve(chunk);
-    });
-  });
+  const done = (rc: number | undefined): RawMapChunk | undefined => {
+    libc().close(fd);
+    const got = littleEndian ? count.readUInt32LE() : count.readUInt32BE();
+    // ENOENT: that was the last chunk; 0: more follow after outBatch; anything else goes the careful way.
+    if (rc === undefined || (rc !== 0 && -rc !== ENOENT) || (rc === 0 && got === 0)) return undefined;
+    const chunk: RawMapChunk = { map, possibleCpus: from.possibleCpus, count: got, keys: keys.subarray(0, got * map.keySize), values: values.subarray(0, got * valueStride) };
+    if (rc === 0) chunk.cursor = `b:${outBatch.toString('base64')}`;
+    return chunk;
+  };
+  return bpf.mapLookupBatchAsync(fd, inBatch, outBatch, keys, values, count).then(done, () => done(undefined));
 }
 
 /** Chunks read in this process; while the caller decodes one batch chunk, the next is being read. */

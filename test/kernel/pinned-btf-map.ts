@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, existsSync } from 'node:fs';
 import { tmpdir, arch } from 'node:os';
 import { join } from 'node:path';
-import koffi from 'koffi';
-import { libbpf } from '../../agent/src/libbpf';
+import { libbpf } from '../../agent/src/ffi/libbpf';
+import { libc } from '../../agent/src/ffi/libc';
 
 export const FLOWS_SOURCE = join(__dirname, '../fixtures/maps/flows.bpf.c');
 export const CLANG = '/usr/bin/clang-19';
@@ -79,29 +79,24 @@ export interface PinnedFlows {
 /** Creates the flows map with `entries` entries and the per-CPU map (keys 0..3, value = key+1 on each CPU). */
 export async function createPinnedFlows(pinPrefix: string, entries: number): Promise<PinnedFlows> {
   const bpf = libbpf();
-  const lib = bpf.lib;
-  const findMap = lib.func('void *bpf_object__find_map_by_name(void *obj, const char *name)');
-  const setMax = lib.func('int bpf_map__set_max_entries(void *map, uint32_t max)');
-  const mapFd = lib.func('int bpf_map__fd(void *map)');
-  const pin = lib.func('int bpf_obj_pin(int fd, const char *path)');
-  const updateBatch = lib.func('int bpf_map_update_batch(int fd, const void *keys, const void *values, void *count, void *opts)');
-  const cpus = (lib.func('int libbpf_num_possible_cpus(void)') as () => number)();
+  const cpus = bpf.possibleCpus();
 
   const obj = bpf.openObject(compileBpf(FLOWS_SOURCE), 'flows.bpf.o');
   const flowsPath = `${pinPrefix}-flows`;
   const perCpuPath = `${pinPrefix}-percpu`;
   try {
-    const flows = findMap(obj, 'flows');
-    const perCpu = findMap(obj, 'per_cpu_counts');
+    const flows = bpf.findMap(obj, 'flows');
+    const perCpu = bpf.findMap(obj, 'per_cpu_counts');
+    if (!flows || !perCpu) throw new Error('flows.bpf.o lacks the flows or per_cpu_counts map');
     // Room for a few more, so tests can add entries.
-    if (setMax(flows, entries + 64) !== 0) throw new Error('bpf_map__set_max_entries failed');
+    if (bpf.setMapMaxEntries(flows, entries + 64) !== 0) throw new Error('bpf_map__set_max_entries failed');
     const rc = await bpf.loadObject(obj);
     if (rc !== 0) throw new Error(`loading flows.bpf.o failed (errno ${-rc})`);
     const { keys, values } = encodeFlows(entries);
     const count = Buffer.alloc(4);
     count.writeUInt32LE(entries);
     if (entries > 0) {
-      const urc = updateBatch(mapFd(flows), keys, values, count, null) as number;
+      const urc = bpf.mapUpdateBatch(bpf.mapFd(flows), keys, values, count);
       if (urc !== 0) throw new Error(`bpf_map_update_batch failed (errno ${-urc})`);
     }
     const stride = 8 * cpus;
@@ -112,10 +107,10 @@ export async function createPinnedFlows(pinPrefix: string, entries: number): Pro
       for (let c = 0; c < cpus; c++) pcValues.writeBigUInt64LE(BigInt((k + 1) * (c + 1)), k * stride + c * 8);
     }
     count.writeUInt32LE(4);
-    const prc = updateBatch(mapFd(perCpu), pcKeys, pcValues, count, null) as number;
+    const prc = bpf.mapUpdateBatch(bpf.mapFd(perCpu), pcKeys, pcValues, count);
     if (prc !== 0) throw new Error(`per-CPU bpf_map_update_batch failed (errno ${-prc})`);
     for (const [map, path] of [[flows, flowsPath], [perCpu, perCpuPath]] as const) {
-      const r = pin(mapFd(map), path) as number;
+      const r = bpf.objPin(bpf.mapFd(map), path);
       if (r !== 0) throw new Error(`pinning ${path} failed (errno ${-r})`);
     }
   } catch (err) {
@@ -138,12 +133,8 @@ export async function createPinnedFlows(pinPrefix: string, entries: number): Pro
  * those that are missing) and deletes the entries in `remove`.
  */
 export function changeFlows(flowsPath: string, bump: number[], remove: number[] = [], by = 1): void {
-  const lib = libbpf().lib;
-  const objGet = lib.func('int bpf_obj_get(const char *pathname)');
-  const updateBatch = lib.func('int bpf_map_update_batch(int fd, const void *keys, const void *values, void *count, void *opts)');
-  const deleteBatch = lib.func('int bpf_map_delete_batch(int fd, const void *keys, void *count, void *opts)');
-  const close = koffi.load('libc.so.6').func('int close(int fd)');
-  const fd = objGet(flowsPath) as number;
+  const bpf = libbpf();
+  const fd = bpf.objGet(flowsPath);
   if (fd < 0) throw new Error(`cannot open ${flowsPath} (errno ${-fd})`);
   try {
     const count = Buffer.alloc(4);
@@ -155,7 +146,7 @@ export function changeFlows(flowsPath: string, bump: number[], remove: number[] 
         values.writeBigUInt64LE(BigInt(i * 3 + by), k * VALUE_SIZE);
       });
       count.writeUInt32LE(bump.length);
-      const rc = updateBatch(fd, keys, values, count, null) as number;
+      const rc = bpf.mapUpdateBatch(fd, keys, values, count);
       if (rc !== 0) throw new Error(`bpf_map_update_batch failed (errno ${-rc})`);
     }
     if (remove.length) {
@@ -163,10 +154,10 @@ export function changeFlows(flowsPath: string, bump: number[], remove: number[] 
       const scratch = Buffer.alloc(remove.length * VALUE_SIZE);
       remove.forEach((i, k) => writeFlow(keys, scratch, k, i));
       count.writeUInt32LE(remove.length);
-      const rc = deleteBatch(fd, keys, count, null) as number;
+      const rc = bpf.mapDeleteBatch(fd, keys, count);
       if (rc !== 0) throw new Error(`bpf_map_delete_batch failed (errno ${-rc})`);
     }
   } finally {
-    close(fd);
+    libc().close(fd);
   }
 }
