@@ -7,7 +7,8 @@ import { allRules } from '../../server/src/rules/index';
 import { checkProbeFile, type DiagnosticData } from '../../server/src/rules/rule-engine';
 import { parseProbeFile } from '../../server/src/analysis/probe-document';
 import { parseKernelVersion } from '../../server/src/kernel/kernel-version';
-import type { Rule, RuleExample } from '../../server/src/rules/rule';
+import type { Rule } from '../../server/src/rules/rule';
+import { readRuleExamples, type RuleExample } from '../../scripts/rule-examples';
 
 function applyEdits(text: string, edits: TextEdit[]): string {
   const lineStarts = [0];
@@ -28,8 +29,8 @@ async function diagnose(rule: Rule, example: RuleExample, text: string): Promise
 let fixesTried = 0;
 
 for (const rule of allRules) {
-  rule.bad.forEach((example, index) => {
-    test(`${rule.id}: quick fixes of bad example ${index + 1} remove their finding`, async () => {
+  for (const example of readRuleExamples(rule.id).bad) {
+    test(`${example.name}: quick fixes remove their finding`, async () => {
       const before = await diagnose(rule, example, example.code);
       for (const diagnostic of before) {
         const fix = (diagnostic.data as DiagnosticData | undefined)?.fix;
@@ -45,7 +46,7 @@ for (const rule of allRules) {
         assert.ok(!parsed.root.hasError || (await parseProbeFile(example.code, { targetKernel: parsed.targetKernel })).root.hasError, `"${fix.title}" produced text that no longer parses:\n${fixed}`);
       }
     });
-  });
+  }
 }
 
 test('the flow rules offer quick fixes (null check, clamp, zero-initialise, bounds check, release, CO-RE read)', () => {

@@ -150,6 +150,20 @@ char __license[] __section("license") = "Dual BSD/GPL";
   assert.equal(file.license?.value, 'Dual BSD/GPL');
 });
 
+test('a comment after SEC("…") on its line leaves the section with the function below', async () => {
+  const source = `#include <linux/bpf.h>
+SEC("xdp") /* ingress */
+int pass(struct xdp_md *ctx)
+{
+	return 2;
+}
+char LICENSE[] SEC("license") = "GPL"; // for the GPL-only helpers
+`;
+  const file = await parseProbeFile(source, { targetKernel: KERNEL });
+  assert.deepEqual(file.functions.map((fn) => [fn.name, fn.section, fn.programType]), [['pass', 'xdp', 'xdp']]);
+  assert.equal(file.license?.value, 'GPL');
+});
+
 test('per-function and per-context memos survive edits that leave them unchanged', async () => {
   const document = await ProbeDocument.open('file:///memo.bpf.c');
   try {

@@ -28,8 +28,6 @@ function countingRule(runs: string[]): Rule {
     id: 'license-missing',
     description: 'test rule: flags every helper call',
     verifierMessage: 'test message',
-    bad: [],
-    good: [],
     checkFunction(file, fn) {
       runs.push(fn.name);
       return fn.helperCalls.map((call) => ({ range: file.rangeOf(call.nameNode), message: `calls ${call.name}`, fix: { title: 'noop', edits: [{ range: file.rangeOf(call.nameNode), newText: call.name }] } }));
@@ -78,8 +76,6 @@ test('a slow whole-file rule is deferred by checkQuickly and carried to the new 
     id: 'unknown-section',
     description: 'test rule: slow, flags the last line with a return',
     verifierMessage: 'slow',
-    bad: [],
-    good: [],
     check(file) {
       runs++;
       const until = performance.now() + SLOW_FILE_RULE_MS * 2;

@@ -435,7 +435,8 @@ export class ProbeFile {
     const visit = (container: Node) => {
       for (let i = 0; i < container.namedChildCount; i++) {
         const node = container.namedChild(i);
-        if (!node) continue;
+        // a comment after SEC("…") on its line (`SEC("xdp") /* ingress */`) must not take the section
+        if (!node || node.type === 'comment') continue;
         if (CONTAINER_TYPES.has(node.type)) {
           visit(node);
           continue;

@@ -16,7 +16,6 @@ const NON_LOADING_CALLS = /^(bpf_core_|__builtin_|BPF_CORE_READ|BPF_PROBE_READ|b
 
 type State = Map<string, true>;
 
-const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n#include <bpf/bpf_core_read.h>\n';
 
 function isLoad(node: Node): boolean {
   // &p->field and p->array used as an address load nothing
@@ -161,93 +160,5 @@ export const directKernelMemoryReadRule: Rule = {
   id: 'direct-kernel-memory-read',
   description: 'A kprobe/uprobe or raw/classic tracepoint program dereferences kernel or user memory directly instead of BPF_CORE_READ / bpf_probe_read_*().',
   verifierMessage: "R1 invalid mem access 'scalar'",
-  bad: [
-    {
-      code: `${HEADER}
-SEC("kprobe/do_unlinkat")
-int BPF_KPROBE(do_unlinkat, int dfd, struct filename *name)
-{
-	const char *filename = name->name;
-
-	bpf_printk("unlink %s", filename);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 9,
-    },
-    {
-      code: `${HEADER}
-SEC("raw_tp/sched_switch")
-int on_switch(struct bpf_raw_tracepoint_args *ctx)
-{
-	struct task_struct *next = (struct task_struct *)ctx->args[2];
-
-	return next->pid == 1;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 11,
-    },
-    {
-      code: `${HEADER}
-SEC("tracepoint/sched/sched_process_exec")
-int on_exec(void *ctx)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	return task->real_parent->tgid;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 11,
-    },
-  ],
-  good: [
-    {
-      code: `${HEADER}
-SEC("kprobe/do_unlinkat")
-int BPF_KPROBE(do_unlinkat, int dfd, struct filename *name)
-{
-	const char *filename = BPF_CORE_READ(name, name);
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	pid_t ppid = BPF_CORE_READ(task, real_parent, tgid);
-	int tgid = 0;
-
-	bpf_probe_read_kernel(&tgid, sizeof(tgid), &task->tgid);
-	if (bpf_core_field_exists(task->pid))
-		bpf_printk("unlink %s by %d/%d", filename, ppid, tgid);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-    {
-      code: `${HEADER}
-SEC("tp_btf/sched_switch")
-int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	struct task_struct *current = bpf_get_current_task_btf();
-
-	return next->pid == current->pid;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-    {
-      code: `${HEADER}
-SEC("tracepoint/syscalls/sys_enter_openat")
-int on_openat(struct trace_event_raw_sys_enter *ctx)
-{
-	const char *path = (const char *)ctx->args[1];
-	char buf[64];
-
-	bpf_probe_read_user_str(buf, sizeof(buf), path);
-	return ctx->id == 257;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   checkFunction: checkDirectKernelReads,
 };

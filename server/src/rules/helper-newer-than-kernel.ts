@@ -15,55 +15,11 @@ const LIBBPF_FALLBACKS: Readonly<Record<string, string>> = {
   bpf_probe_read_user_str: 'bpf_probe_read_str',
 };
 
-const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
 
 export const helperNewerThanKernelRule: Rule = {
   id: 'helper-newer-than-kernel',
   description: 'A helper is newer than the target kernel.',
   verifierMessage: 'invalid func unknown#<id>',
-  bad: [
-    {
-      targetKernel: '5.4',
-      code: `${HEADER}
-SEC("tracepoint/sched/sched_process_exec")
-int on_exec(void *ctx)
-{
-	__u64 *slot = bpf_ringbuf_reserve(&events, 8, 0);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 7,
-    },
-  ],
-  good: [
-    {
-      targetKernel: '5.4',
-      code: `${HEADER}#include <bpf/bpf_core_read.h>
-SEC("kprobe/do_exit")
-int on_exit(struct pt_regs *ctx)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	return BPF_CORE_READ(task, tgid) > 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-    {
-      targetKernel: '5.8',
-      code: `${HEADER}
-SEC("tracepoint/sched/sched_process_exec")
-int on_exec(void *ctx)
-{
-	__u64 *slot = bpf_ringbuf_reserve(&events, 8, 0);
-	if (slot)
-		bpf_ringbuf_discard(slot, 0);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   checkFunction(file, fn) {
     const since = (name: string, own: string | null) => (Object.hasOwn(LIBBPF_FALLBACKS, name) ? file.kernel.helper(LIBBPF_FALLBACKS[name])?.since : own);
     return fn.helperCalls

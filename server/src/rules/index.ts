@@ -1,5 +1,5 @@
 // The registry: every rule the language server and `ebpf-studio check` run, one line each
-// (add a rule by importing it and listing it here). The examples test covers every entry.
+// (add a rule by importing it and listing it here, with examples in test/fixtures/rules/<id>/).
 import type { Rule } from './rule';
 import { licenseMissingRule } from './license-missing';
 import { gplHelperNonGplLicenseRule } from './gpl-helper-non-gpl-license';

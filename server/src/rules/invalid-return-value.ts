@@ -113,89 +113,11 @@ export function checkReturnValues(file: ProbeFile, fn: ProbeFunction): Finding[]
   return findings;
 }
 
-const CGROUP_HEADER = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n';
 
 export const invalidReturnValueRule: Rule = {
   id: 'invalid-return-value',
   description: 'A program returns a value its program type does not accept (cgroup/sock_ops 0 or 1, LSM 0 or -errno, fentry/fexit 0, XDP actions, TC verdicts).',
   programTypes: ['cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr', 'cgroup_device', 'cgroup_sysctl', 'cgroup_sockopt', 'sock_ops', 'sk_lookup', 'netfilter', 'lsm', 'tracing', 'xdp', 'sched_cls', 'sched_act'],
   verifierMessage: 'At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]',
-  bad: [
-    {
-      code: `${CGROUP_HEADER}
-SEC("cgroup_skb/ingress")
-int count_ingress(struct __sk_buff *skb)
-{
-	return XDP_PASS;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 7,
-    },
-    {
-      code: `${CGROUP_HEADER}
-SEC("sockops")
-int set_rtt_cb(struct bpf_sock_ops *skops)
-{
-	if (skops->op != BPF_SOCK_OPS_TCP_CONNECT_CB)
-		return -1;
-	return 1;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 8,
-    },
-    {
-      code: `#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-
-SEC("lsm/file_open")
-int BPF_PROG(deny_open, struct file *file)
-{
-	return 1;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 8,
-    },
-  ],
-  good: [
-    {
-      code: `${CGROUP_HEADER}
-SEC("cgroup_skb/ingress")
-int count_ingress(struct __sk_buff *skb)
-{
-	int verdict = 1;
-
-	if (skb->len > 65535)
-		verdict = 0;
-	return verdict;
-}
-
-SEC("cgroup_skb/egress")
-int mark_egress(struct __sk_buff *skb)
-{
-	return skb->len > 1000 ? 3 : 1;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-    {
-      code: `#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-
-#define EPERM 1
-
-SEC("lsm/file_open")
-int BPF_PROG(deny_open, struct file *file)
-{
-	return file->f_flags & 1 ? -EPERM : 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   checkFunction: checkReturnValues,
 };

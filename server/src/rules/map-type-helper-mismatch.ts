@@ -70,7 +70,6 @@ const ADVICE: Readonly<Record<string, string>> = {
   PROG_ARRAY: 'a program array is only used by bpf_tail_call()',
 };
 
-const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
 
 function mapArgumentName(arg: Node | undefined): string | null {
   if (!arg) return null;
@@ -109,77 +108,5 @@ export const mapTypeHelperMismatchRule: Rule = {
   id: 'map-type-helper-mismatch',
   description: 'A map is passed to a helper that does not accept its map type (ring buffer vs perf buffer helpers, lookups in perf/ring-buffer/stack-trace maps …).',
   verifierMessage: 'cannot pass map_type 4 into func bpf_ringbuf_reserve#131',
-  bad: [
-    {
-      code: `${HEADER}
-struct event { u32 pid; };
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(u32));
-	__uint(value_size, sizeof(u32));
-} events SEC(".maps");
-
-SEC("tracepoint/syscalls/sys_enter_openat")
-int handle(void *ctx)
-{
-	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e)
-		return 0;
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 14,
-    },
-    {
-      code: `${HEADER}
-struct event { u32 pid; };
-struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } events SEC(".maps");
-
-SEC("tracepoint/syscalls/sys_enter_openat")
-int handle(void *ctx)
-{
-	struct event e = { .pid = 1 };
-	u32 key = 0;
-
-	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, sizeof(e));
-	return bpf_map_lookup_elem(&events, &key) != 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 13,
-    },
-  ],
-  good: [
-    {
-      code: `${HEADER}
-struct event { u32 pid; };
-struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } rb SEC(".maps");
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(u32));
-	__uint(value_size, sizeof(u32));
-} events SEC(".maps");
-struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 64); __type(key, u32); __type(value, u64); } counts SEC(".maps");
-
-SEC("tracepoint/syscalls/sys_enter_openat")
-int handle(void *ctx)
-{
-	struct event e = { .pid = 1 }, *r;
-	u32 key = 0;
-
-	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, sizeof(e));
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	if (r)
-		bpf_ringbuf_submit(r, 0);
-	return bpf_map_lookup_elem(&counts, &key) != 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   checkFunction: checkMapHelperTypes,
 };

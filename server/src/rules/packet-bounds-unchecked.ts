@@ -20,13 +20,6 @@ type State = Map<string, number>;
 
 const CONTEXT_TYPES = /\b(struct\s+xdp_md|struct\s+__sk_buff|struct\s+sk_msg_md)\b/;
 
-const HEADER = `#include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
-`;
-
 class PacketAnalysis implements FlowDomain<State> {
   readonly pointers = new Map<string, PacketPointer>();
   readonly endNames = new Set<string>();
@@ -239,94 +232,5 @@ export const packetBoundsUncheckedRule: Rule = {
   description: 'An XDP/TC program reads packet data through a pointer that no dominating `ptr + N > data_end` check covers.',
   programTypes: ['xdp', 'sched_cls', 'sched_act', 'sk_skb', 'sk_msg', 'lwt_in', 'lwt_out', 'lwt_xmit', 'cgroup_skb', 'flow_dissector'],
   verifierMessage: 'invalid access to packet, off=12 size=2, R1(id=0,off=12,r=0) R1 offset is outside of the packet',
-  bad: [
-    {
-      code: `${HEADER}
-SEC("xdp")
-int xdp_drop_ipv6(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data;
-	struct ethhdr *eth = data;
-
-	if (eth->h_proto == bpf_htons(ETH_P_IPV6))
-		return XDP_DROP;
-	return XDP_PASS;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 13,
-    },
-    {
-      code: `${HEADER}
-SEC("xdp")
-int xdp_proto(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *iph = data + sizeof(*eth);
-
-	if (data + sizeof(*eth) > data_end)
-		return XDP_PASS;
-	return iph->protocol == 17 ? XDP_DROP : XDP_PASS;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 17,
-    },
-  ],
-  good: [
-    {
-      code: `${HEADER}
-SEC("xdp")
-int xdp_proto(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *iph;
-
-	if ((void *)(eth + 1) > data_end)
-		return XDP_PASS;
-	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return XDP_PASS;
-	iph = (void *)(eth + 1);
-	if ((void *)(iph + 1) <= data_end && iph->protocol == 17)
-		return XDP_DROP;
-	return XDP_PASS;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-    {
-      code: `${HEADER}
-struct hdr_cursor { void *pos; };
-
-static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end, struct ethhdr **ethhdr)
-{
-	struct ethhdr *eth = nh->pos;
-
-	if (eth + 1 > data_end)
-		return -1;
-	nh->pos = eth + 1;
-	*ethhdr = eth;
-	return eth->h_proto;
-}
-
-SEC("xdp")
-int xdp_parse(struct xdp_md *ctx)
-{
-	void *data_end = (void *)(long)ctx->data_end;
-	struct hdr_cursor nh = { .pos = (void *)(long)ctx->data };
-	struct ethhdr *eth;
-
-	if (parse_ethhdr(&nh, data_end, &eth) == bpf_htons(ETH_P_IPV6))
-		return XDP_DROP;
-	return XDP_PASS;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   checkFunction: checkPacketBounds,
 };

@@ -3,62 +3,11 @@
 import type { Rule } from './rule';
 import { formatKernelVersion, kernelHas } from '../kernel/kernel-version';
 
-const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n';
 
 export const programTypeNewerThanKernelRule: Rule = {
   id: 'program-type-newer-than-kernel',
   description: 'A program type or attach type is newer than the target kernel.',
   verifierMessage: 'libbpf: prog \'<name>\': BPF program load failed: Invalid argument',
-  bad: [
-    {
-      targetKernel: '5.4',
-      code: `${HEADER}
-SEC("fentry/do_unlinkat")
-int BPF_PROG(on_unlink, int dfd, struct filename *name)
-{
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 5,
-    },
-    {
-      targetKernel: '6.1',
-      code: `${HEADER}
-SEC("tcx/ingress")
-int ingress(struct __sk_buff *skb)
-{
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 5,
-    },
-  ],
-  good: [
-    {
-      targetKernel: '5.4',
-      code: `${HEADER}
-SEC("xdp")
-int pass(struct xdp_md *ctx)
-{
-	return XDP_PASS;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-    {
-      targetKernel: '5.4',
-      code: `${HEADER}
-SEC("kprobe/do_unlinkat")
-int BPF_KPROBE(on_unlink, int dfd, struct filename *name)
-{
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   check(file) {
     const target = formatKernelVersion(file.targetKernel);
     return file.programs.flatMap((fn) => {

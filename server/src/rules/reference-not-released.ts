@@ -34,14 +34,6 @@ interface Origin {
   call: Node;
 }
 
-const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
-const RINGBUF = `
-struct event { u32 pid; int exit_code; };
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} rb SEC(".maps");
-`;
 
 function acquirerOf(value: Node | null): string | null {
   if (!value) return null;
@@ -155,85 +147,5 @@ export const referenceNotReleasedRule: Rule = {
   id: 'reference-not-released',
   description: 'A ring buffer reservation is not submitted or discarded (or a socket reference not released) on every path out of the function.',
   verifierMessage: 'Unreleased reference id=2 alloc_insn=4 BPF_EXIT instruction in main prog would lead to reference leak',
-  bad: [
-    {
-      code: `${HEADER}${RINGBUF}
-SEC("tp/sched/sched_process_exit")
-int handle_exit(void *ctx)
-{
-	struct event *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-
-	if (!e)
-		return 0;
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	if (e->pid == 1)
-		return 0;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 19,
-    },
-    {
-      code: `${HEADER}${RINGBUF}
-SEC("tp/sched/sched_process_exit")
-int handle_exit(void *ctx)
-{
-	struct event *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-
-	if (e == NULL)
-		return 0;
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 18,
-    },
-  ],
-  good: [
-    {
-      code: `${HEADER}${RINGBUF}
-SEC("tp/sched/sched_process_exit")
-int handle_exit(void *ctx)
-{
-	struct event *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-
-	if (!e)
-		return 0;
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	if (e->pid == 1) {
-		bpf_ringbuf_discard(e, 0);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-    {
-      code: `${HEADER}${RINGBUF}
-static __always_inline void fill_and_submit(struct event *e)
-{
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_ringbuf_submit(e, 0);
-}
-
-SEC("tp/sched/sched_process_exit")
-int handle_exit(void *ctx)
-{
-	struct event *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-
-	if (!e)
-		goto out;
-	fill_and_submit(e);
-out:
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   checkFunction: checkUnreleasedReferences,
 };

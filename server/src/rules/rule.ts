@@ -1,17 +1,8 @@
-// The contract every verifier rule implements: identity, docs, scope (program types, kernel),
-// examples the table-driven test runs, and check() over one parsed probe file.
+// The contract every verifier rule implements: identity, docs, scope (program types, kernel) and
+// check() over one parsed probe file; its examples are fixture files (test/fixtures/rules/<id>/).
 import type { Node } from 'web-tree-sitter';
 import type { Diagnostic, TextEdit, Range } from 'vscode-languageserver-types';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
-
-export interface RuleExample {
-  /** A complete probe file (it may rely on nothing but what it includes). */
-  code: string;
-  /** For a bad example: the 1-based line the finding must be on. */
-  line?: number;
-  /** The target kernel the example is checked against ("5.4"); the examples test defaults to 6.18. */
-  targetKernel?: string;
-}
 
 export interface QuickFix {
   title: string;
@@ -39,8 +30,6 @@ export interface Rule {
   minKernel?: string;
   /** The message the kernel verifier prints for this mistake, quoted in every diagnostic. */
   verifierMessage: string;
-  bad: RuleExample[];
-  good: RuleExample[];
   /** Whole-file check (licence, sections, call chains). A rule implements this, checkFunction, or both. */
   check?(file: ProbeFile): Finding[];
   /**

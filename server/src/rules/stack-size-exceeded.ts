@@ -234,85 +234,10 @@ export function checkStackSize(file: ProbeFile): Finding[] {
   return findings;
 }
 
-const HEADER = '#include <linux/bpf.h>\n#include <linux/pkt_cls.h>\n#include <bpf/bpf_helpers.h>\n';
 
 export const stackSizeExceededRule: Rule = {
   id: 'stack-size-exceeded',
   description: 'A function, or a program with the non-inlined functions it calls, needs more than the 512-byte BPF stack.',
   verifierMessage: 'combined stack size of 3 calls is 576. Too large',
-  bad: [
-    {
-      code: `${HEADER}
-struct big_event { __u32 pid; char args[5][128]; };
-
-SEC("tc")
-int big(struct __sk_buff *skb)
-{
-	struct big_event e = {};
-
-	bpf_skb_load_bytes(skb, 0, &e, sizeof(e));
-	return e.pid ? TC_ACT_OK : TC_ACT_SHOT;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 10,
-    },
-    {
-      code: `${HEADER}
-static __noinline int sample_payload(struct __sk_buff *skb)
-{
-	__u8 payload[288];
-
-	return bpf_skb_load_bytes(skb, 288, payload, sizeof(payload));
-}
-
-static __noinline int sample_headers(struct __sk_buff *skb)
-{
-	__u8 headers[288];
-
-	bpf_skb_load_bytes(skb, 0, headers, sizeof(headers));
-	return sample_payload(skb);
-}
-
-SEC("tc")
-int sample(struct __sk_buff *skb)
-{
-	sample_headers(skb);
-	return TC_ACT_OK;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 23,
-    },
-  ],
-  good: [
-    {
-      code: `${HEADER}
-static __noinline int sample_at(struct __sk_buff *skb, __u32 offset)
-{
-	__u8 buf[288];
-
-	return bpf_skb_load_bytes(skb, offset, buf, sizeof(buf));
-}
-
-static __always_inline int small(struct __sk_buff *skb)
-{
-	__u8 eth[14];
-
-	return bpf_skb_load_bytes(skb, 0, eth, sizeof(eth));
-}
-
-SEC("tc")
-int sample(struct __sk_buff *skb)
-{
-	small(skb);
-	sample_at(skb, 0);
-	sample_at(skb, 288);
-	return TC_ACT_OK;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   check: checkStackSize,
 };

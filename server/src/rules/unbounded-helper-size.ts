@@ -19,22 +19,6 @@ const SIZE_ARGUMENTS: Readonly<Record<string, [number, number]>> = {
   bpf_probe_write_user: [2, 1], bpf_read_branch_records: [2, 1],
 };
 
-const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
-const SCRATCH = `
-#define MAX_DATA 256
-struct data_t { u32 len; char data[MAX_DATA]; };
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct data_t);
-} scratch SEC(".maps");
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(u32));
-	__uint(value_size, sizeof(u32));
-} events SEC(".maps");
-`;
 
 /** Bytes behind a buffer argument (`buf`, `&e`, `e.comm`, `&d->data`), when the file shows them. */
 function bufferSize(file: ProbeFile, arg: Node, locals: Map<string, LocalVariable>): number | null {
@@ -114,71 +98,5 @@ export const unboundedHelperSizeRule: Rule = {
   id: 'unbounded-helper-size',
   description: 'The size argument of bpf_probe_read*, bpf_perf_event_output, bpf_get_stack … is not provably bounded and non-negative.',
   verifierMessage: "R2 unbounded memory access, use 'var &= const' or 'if (var < const)'",
-  bad: [
-    {
-      code: `${HEADER}${SCRATCH}
-SEC("tracepoint/syscalls/sys_enter_write")
-int capture(struct trace_event_raw_sys_enter *ctx)
-{
-	u32 zero = 0;
-	struct data_t *d = bpf_map_lookup_elem(&scratch, &zero);
-	u32 len = (u32)ctx->args[2];
-
-	if (!d)
-		return 0;
-	bpf_probe_read_user(d->data, len, (void *)ctx->args[1]);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 27,
-    },
-    {
-      code: `${HEADER}${SCRATCH}
-SEC("tracepoint/syscalls/sys_enter_write")
-int capture(struct trace_event_raw_sys_enter *ctx)
-{
-	u32 zero = 0;
-	struct data_t *d = bpf_map_lookup_elem(&scratch, &zero);
-	long n;
-
-	if (!d)
-		return 0;
-	n = bpf_probe_read_user_str(d->data, sizeof(d->data), (void *)ctx->args[1]);
-	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, d, sizeof(d->len) + n);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 28,
-    },
-  ],
-  good: [
-    {
-      code: `${HEADER}${SCRATCH}
-SEC("tracepoint/syscalls/sys_enter_write")
-int capture(struct trace_event_raw_sys_enter *ctx)
-{
-	u32 zero = 0;
-	struct data_t *d = bpf_map_lookup_elem(&scratch, &zero);
-	u32 len = (u32)ctx->args[2];
-	long n;
-
-	if (!d)
-		return 0;
-	if (len > MAX_DATA)
-		len = MAX_DATA;
-	bpf_probe_read_user(d->data, len, (void *)ctx->args[1]);
-	bpf_probe_read_user(d->data, len & (MAX_DATA - 1), (void *)ctx->args[1]);
-	n = bpf_probe_read_user_str(d->data, sizeof(d->data), (void *)ctx->args[1]);
-	if (n < 0 || n > MAX_DATA)
-		return 0;
-	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, d, sizeof(d->len) + n);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   checkFunction: checkHelperSizes,
 };

@@ -31,21 +31,6 @@ const FULL = '*';
 /** Per variable: FULL, or the '|'-joined top-level fields written so far. */
 type State = Map<string, string>;
 
-const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
-const FLOWS = `
-struct flow_key {
-	u32 pid;
-	u16 family;
-	u64 cgroup;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, struct flow_key);
-	__type(value, u64);
-} flows SEC(".maps");
-`;
 
 function fieldsOf(value: string): Set<string> {
   return new Set(value.split('|').filter((f) => f.length > 0));
@@ -182,74 +167,5 @@ export const uninitializedStackMemoryRule: Rule = {
   id: 'uninitialized-stack-memory',
   description: 'A stack variable (map key/value, output event) is passed to a helper that reads it while fields or padding are still unwritten.',
   verifierMessage: 'invalid indirect read from stack R2 off -16+6 size 16',
-  bad: [
-    {
-      code: `${HEADER}${FLOWS}
-SEC("tracepoint/syscalls/sys_enter_connect")
-int on_connect(void *ctx)
-{
-	struct flow_key key;
-	u64 one = 1;
-
-	key.pid = bpf_get_current_pid_tgid() >> 32;
-	key.family = 2;
-	bpf_map_update_elem(&flows, &key, &one, BPF_ANY);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 25,
-      targetKernel: '5.15',
-    },
-    {
-      code: `${HEADER}${FLOWS}
-SEC("tracepoint/syscalls/sys_enter_connect")
-int on_connect(void *ctx)
-{
-	struct flow_key key;
-	u64 one = 1;
-
-	key.pid = bpf_get_current_pid_tgid() >> 32;
-	key.family = 2;
-	key.cgroup = bpf_get_current_cgroup_id();
-	bpf_map_update_elem(&flows, &key, &one, BPF_ANY);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 26,
-    },
-  ],
-  good: [
-    {
-      code: `${HEADER}${FLOWS}
-struct event { u32 pid; u32 uid; char comm[16]; };
-struct { __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY); __uint(key_size, 4); __uint(value_size, 4); } events SEC(".maps");
-
-SEC("tracepoint/syscalls/sys_enter_connect")
-int on_connect(void *ctx)
-{
-	struct flow_key key;
-	struct flow_key other = {};
-	struct event e;
-	u64 one = 1;
-	u32 pid;
-
-	__builtin_memset(&key, 0, sizeof(key));
-	key.pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_map_update_elem(&flows, &key, &one, BPF_ANY);
-	bpf_map_update_elem(&flows, &other, &one, BPF_ANY);
-	pid = key.pid;
-	bpf_map_delete_elem(&flows, &pid);
-	e.pid = pid;
-	e.uid = (u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(&e.comm, sizeof(e.comm));
-	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, sizeof(e));
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   checkFunction: checkUninitializedStack,
 };

@@ -2,54 +2,11 @@
 // that is no data section libbpf knows (on a variable); suggests the closest valid names.
 import type { Finding, Rule } from './rule';
 
-const HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
 
 export const unknownSectionRule: Rule = {
   id: 'unknown-section',
   description: 'A SEC("…") name libbpf does not recognise, so it cannot tell the program type.',
   verifierMessage: "libbpf: prog '<name>': missing BPF prog type, check ELF section name '<section>'",
-  bad: [
-    {
-      code: `${HEADER}
-SEC("tracepoints/syscalls/sys_enter_openat")
-int trace_openat(void *ctx)
-{
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-      line: 4,
-    },
-    {
-      code: `${HEADER}
-SEC("xdp_prog")
-int drop_all(struct xdp_md *ctx)
-{
-	return XDP_DROP;
-}
-char LICENSE[] SEC("licence") = "GPL";
-`,
-      line: 4,
-    },
-  ],
-  good: [
-    {
-      code: `${HEADER}
-SEC("tp/syscalls/sys_enter_openat")
-int trace_openat(void *ctx)
-{
-	return 0;
-}
-SEC("?uprobe//usr/bin/bash:readline")
-int on_readline(void *ctx)
-{
-	return 0;
-}
-const volatile int filter_pid SEC(".rodata.filters") = 0;
-char LICENSE[] SEC("license") = "GPL";
-`,
-    },
-  ],
   check(file) {
     const findings: Finding[] = [];
     for (const fn of file.programs) {
