@@ -412,31 +412,44 @@ export function globalArray(file: ProbeFile, name: string): { length: Node; base
   return arrays.get(name);
 }
 
-const fieldSizeCache = new WeakMap<ProbeFile, Map<string, number | null>>();
+/** A struct field as declared in the file: its type as written and its bytes (null when unknown). */
+export interface FieldDeclaration {
+  baseType: string;
+  pointerDepth: number;
+  size: number | null;
+}
 
-/** Bytes of a struct field declared in the file, by field name (first declaration wins); null when unknown. */
-export function fieldSize(file: ProbeFile, fieldName: string): number | null {
-  let sizes = fieldSizeCache.get(file);
-  if (!sizes) {
-    sizes = new Map();
+const fieldCache = new WeakMap<ProbeFile, Map<string, FieldDeclaration>>();
+
+/** A struct field declared in any struct of the file, by field name (first declaration wins). */
+export function fieldDeclaration(file: ProbeFile, fieldName: string): FieldDeclaration | undefined {
+  let fields = fieldCache.get(file);
+  if (!fields) {
+    fields = new Map();
     for (const declaration of file.root.descendantsOfType('field_declaration')) {
       const typeNode = declaration?.childForFieldName('type');
       if (!declaration || !typeNode) continue;
+      const baseType = normaliseType(file.textOf(typeNode));
       for (const declarator of declaration.childrenForFieldName('declarator')) {
         if (!declarator) continue;
         const shape = declaratorShape(declarator);
-        if (!shape.name || sizes.has(shape.name.text)) continue;
-        let size = shape.pointerDepth > 0 ? 8 : typeSize(file, file.textOf(typeNode));
+        if (!shape.name || fields.has(shape.name.text)) continue;
+        let size = shape.pointerDepth > 0 ? 8 : typeSize(file, baseType);
         for (const length of shape.arrayLengths) {
           const count = evaluateConstant(file, length);
           size = size == null || count == null ? null : size * count;
         }
-        sizes.set(shape.name.text, size);
+        fields.set(shape.name.text, { baseType, pointerDepth: shape.pointerDepth, size });
       }
     }
-    fieldSizeCache.set(file, sizes);
+    fieldCache.set(file, fields);
   }
-  return sizes.get(fieldName) ?? null;
+  return fields.get(fieldName);
+}
+
+/** Bytes of a struct field declared in the file, by field name (first declaration wins); null when unknown. */
+export function fieldSize(file: ProbeFile, fieldName: string): number | null {
+  return fieldDeclaration(file, fieldName)?.size ?? null;
 }
 
 const localsCache = new WeakMap<ProbeFunction, Map<string, LocalVariable>>();

@@ -1,9 +1,9 @@
-// Tracks, along every path of a function, whether integer variables are bounded above and known
-// non-negative (clamps, masks, modulo, unsigned checks, early returns), as the verifier's range tracking would.
+// Tracks, along every path of a function, whether integer variables and struct fields (`p->size`) are bounded
+// above and known non-negative (clamps, masks, modulo, unsigned checks, early returns), as the verifier's range tracking would.
 import type { Node } from 'web-tree-sitter';
 import type { ProbeFile, ProbeFunction } from './probe-file';
 import { stripCasts, walkFunctionBody, type FlowDomain } from './flow-walker';
-import { declaratorShape, evaluateConstant, isReadOnlyGlobal, isUnsignedType, localVariables, typeSize, type LocalVariable } from './c-values';
+import { declaratorShape, evaluateConstant, fieldDeclaration, isReadOnlyGlobal, isUnsignedType, localVariables, typeSize, type LocalVariable } from './c-values';
 
 export interface Bounds {
   /** Some path-independent constant is known to be ≥ the value. */
@@ -12,6 +12,7 @@ export interface Bounds {
   lower: boolean;
 }
 
+/** Bounds by local variable name, and by field path (`p->size`, `req.len`) for fields compared on this path. */
 type State = Map<string, Bounds>;
 
 /** Answers range questions at one point of one path. */
@@ -42,6 +43,33 @@ function typeBounds(file: ProbeFile, type: string, pointerDepth: number): Bounds
   const size = typeSize(file, type);
   const unsigned = isUnsignedType(type);
   return { upper: unsigned && size != null && size <= 2, lower: unsigned };
+}
+
+/** `p->size`, `req.hdr.len`: a field reached from a local through fields only, as one key; null otherwise. */
+function fieldPath(node: Node): { key: string; root: string; field: string } | null {
+  const expr = stripCasts(node);
+  if (expr.type !== 'field_expression') return null;
+  const parts: string[] = [];
+  let current: Node = expr;
+  while (current.type === 'field_expression') {
+    const field = current.childForFieldName('field');
+    const operator = current.childForFieldName('operator')?.text ?? (current.text.includes('->') ? '->' : '.');
+    const argument = current.childForFieldName('argument');
+    if (!field || !argument) return null;
+    parts.unshift(`${operator}${field.text}`);
+    current = stripCasts(argument);
+  }
+  if (current.type !== 'identifier') return null;
+  return { key: current.text + parts.join(''), root: current.text, field: expr.childForFieldName('field')?.text ?? '' };
+}
+
+/** The local variable an expression stores to or reads from through fields (`p->a.b` → p). */
+function rootIdentifier(node: Node): string | null {
+  let current = stripCasts(node);
+  while (current.type === 'field_expression' || (current.type === 'pointer_expression' && current.childForFieldName('argument'))) {
+    current = stripCasts(current.childForFieldName('argument') as Node);
+  }
+  return current.type === 'identifier' ? current.text : null;
 }
 
 class RangeAnalysis implements FlowDomain<State> {
@@ -84,7 +112,11 @@ class RangeAnalysis implements FlowDomain<State> {
 
   private declared(name: string): Bounds {
     const local = this.locals.get(name);
-    if (!local) return UNKNOWN;
+    if (!local) {
+      const field = /[.>](\w+)$/.exec(name)?.[1];
+      const declaration = field ? fieldDeclaration(this.file, field) : undefined;
+      return declaration ? typeBounds(this.file, declaration.baseType, declaration.pointerDepth) : UNKNOWN;
+    }
     // a static helper is verified per call site, where its arguments are usually constants or checked values
     if (local.isParameter && this.trustsParameters && local.pointerDepth === 0) return { upper: true, lower: true };
     // an array's name is a fixed stack address, which the verifier knows exactly
@@ -109,6 +141,10 @@ class RangeAnalysis implements FlowDomain<State> {
       return { upper: cast.upper || (value.upper && value.lower), lower: cast.lower || value.lower };
     }
     switch (node.type) {
+      case 'field_expression': {
+        const path = fieldPath(node);
+        return path && this.locals.has(path.root) ? (state.get(path.key) ?? this.declared(path.key)) : UNKNOWN;
+      }
       case 'identifier':
         // a const volatile setting, or an ALL_CAPS name from a header this file does not show (a #define constant)
         if (!this.locals.has(node.text) && (isReadOnlyGlobal(this.file, node.text) || /^[A-Z][A-Z0-9_]*$/.test(node.text))) return { upper: true, lower: true };
@@ -177,8 +213,25 @@ class RangeAnalysis implements FlowDomain<State> {
     }
   }
 
+  /** Forgets what this path knew about the fields reached through a variable that changed or escaped. */
+  private forgetFieldsOf(root: string, state: State): void {
+    for (const key of state.keys()) {
+      if (key.startsWith(`${root}.`) || key.startsWith(`${root}->`)) state.delete(key);
+    }
+  }
+
   assign(target: Node, value: Node | null, state: State, operator: string): void {
+    const path = fieldPath(target);
+    if (path) {
+      if (!this.locals.has(path.root)) return;
+      this.forgetFieldsOf(path.key, state);
+      const declared = this.declared(path.key);
+      const next = operator === '=' && value ? this.rangeOf(value, state) : UNKNOWN;
+      state.set(path.key, { upper: next.upper || declared.upper, lower: next.lower || declared.lower });
+      return;
+    }
     const name = target.type === 'identifier' ? target.text : declaratorShape(target).name?.text;
+    if (name) this.forgetFieldsOf(name, state);
     if (!name || !this.locals.has(name) || target.type === 'field_expression') return;
     const declared = this.declared(name);
     const current = state.get(name) ?? declared;
@@ -220,14 +273,14 @@ class RangeAnalysis implements FlowDomain<State> {
     if (!left || !right) return;
     if (!['<', '<=', '>', '>=', '==', '!='].includes(op)) return;
     if (!truth) op = ({ '<': '>=', '<=': '>', '>': '<=', '>=': '<', '==': '!=', '!=': '==' } as Record<string, string>)[op];
-    if (stripCasts(left).type !== 'identifier' || !this.locals.has(stripCasts(left).text)) {
+    if (this.trackedName(left) == null) {
       [left, right] = [right, left];
       op = ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' } as Record<string, string>)[op];
     }
-    const variable = stripCasts(left);
-    if (variable.type !== 'identifier' || !this.locals.has(variable.text)) return;
+    const name = this.trackedName(left);
+    if (name == null) return;
     const castUnsigned = left.type === 'cast_expression' && isUnsignedType(this.file.textOf(left.childForFieldName('type') ?? left));
-    const current = state.get(variable.text) ?? this.declared(variable.text);
+    const current = state.get(name) ?? this.declared(name);
     const other = this.rangeOf(right, state);
     const next = { ...current };
     if (op === '<' || op === '<=') {
@@ -239,11 +292,25 @@ class RangeAnalysis implements FlowDomain<State> {
       if (other.upper) next.upper = true;
       if (other.lower) next.lower = true;
     }
-    state.set(variable.text, next);
+    state.set(name, next);
+  }
+
+  /** The state key of a compared expression: a local's name or a field path from a local; null for anything else. */
+  private trackedName(node: Node): string | null {
+    const expr = stripCasts(node);
+    if (expr.type === 'identifier') return this.locals.has(expr.text) ? expr.text : null;
+    const path = fieldPath(expr);
+    return path && this.locals.has(path.root) ? path.key : null;
   }
 
   visit(node: Node, state: State): void {
     this.hooks.visit?.(node, this.query(state));
+    if (node.type !== 'call_expression') return;
+    // a call may write through any pointer it is given (bpf_probe_read(&req, …), fill(p))
+    for (const arg of node.childForFieldName('arguments')?.namedChildren ?? []) {
+      const root = arg ? rootIdentifier(arg) : null;
+      if (root) this.forgetFieldsOf(root, state);
+    }
   }
 
   loopEntry(loop: Node, state: State): void {
