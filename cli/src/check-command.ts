@@ -10,6 +10,7 @@ import { parseProbeFile } from '../../server/src/analysis/probe-document';
 import { checkProbeFile } from '../../server/src/rules/rule-engine';
 import { allRules } from '../../server/src/rules/index';
 import { parseKernelVersion, runningKernelVersion, type KernelVersion } from '../../server/src/kernel/kernel-version';
+import type { KernelVerdict } from '../../engine/verify/verdict-matrix';
 import { defaultVerifyOptions, takeVerifyFlag, verifyFilesForCheck, VerifyUsageError, VERIFY_USAGE, type VerifyCliOptions } from './verify-option';
 
 export const CHECK_USAGE = `Usage: ebpf-studio check [--kernel X.Y] [--format text|json] [-I DIR]... FILE...
@@ -18,13 +19,16 @@ Checks eBPF C files against the verifier's rules and helper availability without
 (the same rules as the editor). Exit status: 0 no errors, 1 errors found, 2 the check itself failed.
 
   --kernel X.Y          target kernel for the version rules (default: this machine's, uname -r)
-  --format text|json    output format (default text); json prints [{"file", "diagnostics": [LSP Diagnostic]}]
+  --format text|json    output format (default text); json prints [{"file", "diagnostics": [LSP Diagnostic]}], with --verify
+                        also "verdicts": [{"target", "label", "kernelRelease", "verdict", "programs"}] per target
   -I DIR                include directory (passed to clang with --verify; the static rules need no headers)
 ${VERIFY_USAGE}`;
 
 export interface FileDiagnostics {
   file: string;
   diagnostics: Diagnostic[];
+  /** With --verify: the probe's verdict on each --target (kernel release, programs, the log of each rejection). */
+  verdicts?: KernelVerdict[];
 }
 
 interface CheckOptions {
@@ -97,7 +101,8 @@ export function formatText(results: FileDiagnostics[]): string {
   const lines: string[] = [];
   let errors = 0;
   let warnings = 0;
-  for (const { file, diagnostics } of results) {
+  for (const { file, diagnostics, verdicts } of results) {
+    if (verdicts && verdicts.length > 1) lines.push(`${file}: ${verdicts.map((v) => `${v.verdict} by ${v.label} (${v.target}, ${v.kernelRelease})`).join('; ')}`);
     for (const d of diagnostics) {
       const severity = SEVERITY_NAMES[d.severity ?? 1];
       if (d.severity === DiagnosticSeverity.Error || d.severity === undefined) errors++;
@@ -146,8 +151,10 @@ export async function runCheckCommand(args: string[], out: Writable = process.st
       const verified = await verifyFilesForCheck(options.files, { ...options.verify, includePaths: options.includePaths }, (line) => err.write(`${line}\n`));
       for (const entry of verified) {
         const known = results.find((r) => resolve(r.file) === resolve(entry.file));
-        if (known) known.diagnostics.push(...entry.diagnostics);
-        else results.push({ file: entry.file, diagnostics: entry.diagnostics });
+        if (known) {
+          known.diagnostics.push(...entry.diagnostics);
+          if (entry.verdicts) known.verdicts = entry.verdicts;
+        } else results.push(entry);
       }
     } catch (error) {
       err.write(`ebpf-studio check --verify: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,6 +1,7 @@
 // Opens the agent of a --target for CLI commands: local, or SSH with questions asked on the terminal (host key
 // fingerprint, password and passphrase typed hidden); without a terminal, an unknown host key is refused with how to add it.
 import { AgentClient } from '../../engine/targets/agent-client';
+import { bootKernelVm } from '../../engine/kernels/kernel-vm-transport';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import type { HostKeyQuestion, SshPrompts } from '../../engine/targets/ssh-connection';
 import { connectSshAgent } from '../../engine/targets/ssh-transport';
@@ -72,11 +73,16 @@ function agentOverride(): string | undefined {
   return process.env.EBPF_STUDIO_AGENT || undefined;
 }
 
-/** The agent of a target (local, ssh://user@host[:port], user@host or an ~/.ssh/config alias). */
+/** The agent of a target (local, kernel:6.1, ssh://user@host[:port], user@host or an ~/.ssh/config alias). */
 export async function connectCliTarget(target: string, options: CliTargetOptions): Promise<AgentClient> {
   const spec = resolveTarget(target, options.identity ? { identity: options.identity } : {});
   const agentPath = agentOverride();
   if (spec.kind === 'local') return connectLocalAgent({ onStderr: (line) => options.log(`agent: ${line}`), ...(agentPath ? { agentPath } : {}) });
+  if (spec.kind === 'kernel') {
+    const vm = await bootKernelVm(spec.kernel, { ...(agentPath ? { agentPath } : {}), onConsole: (line) => options.log(`${spec.name}: ${line}`) });
+    options.log(`${spec.name}: ${vm.kernel.release} booted (${vm.accelerator.toUpperCase()}, QEMU pid ${vm.pid}) in ${vm.bootMs} ms`);
+    return vm.client;
+  }
   const agent = await connectSshAgent(spec.host, {
     ...(agentPath ? { agentBundle: agentPath } : {}),
     prompts: terminalPrompts(target),

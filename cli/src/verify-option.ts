@@ -1,12 +1,14 @@
-// `ebpf-studio check --verify [--target local|ssh://user@host[:port]|alias] [--clang PATH] [--log-level 1|2]`:
-// compiles and verifies each FILE through the target's kernel and returns diagnostics (sources 'clang'/'verifier').
+// `ebpf-studio check --verify [--target local|kernel:6.1|ssh://user@host[:port]|alias]... [--clang PATH] [--log-level 1|2]`:
+// compiles and verifies each FILE through each target's kernel and returns diagnostics (sources 'clang'/'verifier').
 import type { Diagnostic } from 'vscode-languageserver-types';
 import type { AgentClient } from '../../engine/targets/agent-client';
+import { kernelVerdicts, mergeRunDiagnostics, type KernelVerdict, type TargetRun } from '../../engine/verify/verdict-matrix';
 import { verifyProbe, type VerifyProbeResult } from '../../engine/verify/verify-probe';
 import { connectCliTarget } from './target-connect';
 
 export const VERIFY_USAGE = `  --verify              also compile each FILE with clang and load it through the target kernel's verifier
-  --target T            where to verify: local (default), ssh://user@host[:port], user@host or an ~/.ssh/config alias
+  --target T            where to verify: local (default), kernel:6.1 (a kernel booted in a VM; or kernel:/path/to/bzImage),
+                        ssh://user@host[:port], user@host or an ~/.ssh/config alias; repeat it to verify on each
   --identity KEY        SSH key file for --target (tried first)
   --known-hosts FILE    known_hosts for --target (default ~/.ssh/known_hosts)
   --clang PATH          clang to compile with (default: clang, clang-19 … clang-14 on PATH)
@@ -14,7 +16,8 @@ export const VERIFY_USAGE = `  --verify              also compile each FILE with
 
 export interface VerifyCliOptions {
   verify: boolean;
-  target: string;
+  /** Every --target given, in order; none means local. */
+  targets: string[];
   identity?: string;
   knownHosts?: string;
   clangPath?: string;
@@ -24,7 +27,7 @@ export interface VerifyCliOptions {
 export class VerifyUsageError extends Error {}
 
 export function defaultVerifyOptions(): VerifyCliOptions {
-  return { verify: false, target: 'local' };
+  return { verify: false, targets: [] };
 }
 
 /**
@@ -44,7 +47,7 @@ export function takeVerifyFlag(args: string[], i: number, options: VerifyCliOpti
       options.verify = true;
       return 1;
     case '--target':
-      options.target = value();
+      options.targets.push(value());
       return used;
     case '--identity':
       options.identity = value();
@@ -75,12 +78,37 @@ export const openCliTarget: TargetOpener = (target, options, log) =>
 export interface VerifiedFile {
   file: string;
   diagnostics: Diagnostic[];
-  result?: VerifyProbeResult;
+  /** For each FILE named on the command line: its verdict on every target, in --target order. */
+  verdicts?: KernelVerdict[];
+}
+
+/** Verifies every file on one agent of the target, then closes it (a kernel target's VM stops). */
+async function verifyOnTarget(target: string, files: string[], options: VerifyCliOptions & { includePaths?: string[] }, log: (line: string) => void, open: TargetOpener): Promise<VerifyProbeResult[]> {
+  const agent = await open(target, options, log);
+  try {
+    const results: VerifyProbeResult[] = [];
+    for (const file of files) {
+      results.push(
+        await verifyProbe({
+          sourcePath: file,
+          agent,
+          ...(options.includePaths ? { includePaths: options.includePaths } : {}),
+          ...(options.clangPath ? { clangPath: options.clangPath } : {}),
+          ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+          onProgress: log,
+        }),
+      );
+    }
+    return results;
+  } finally {
+    await agent.close();
+  }
 }
 
 /**
- * Verifies every file on one agent of the target and returns the diagnostics per file (every file named on
- * the command line appears, and so does any header clang or the verifier blamed).
+ * Verifies every file on every target (targets in parallel) and returns the diagnostics per file: every file
+ * named on the command line appears, and so does any header clang or the verifier blamed. With several targets,
+ * each diagnostic says which kernels reject its line and which accept the probe.
  */
 export async function verifyFilesForCheck(
   files: string[],
@@ -88,27 +116,24 @@ export async function verifyFilesForCheck(
   log: (line: string) => void = () => undefined,
   open: TargetOpener = openCliTarget,
 ): Promise<VerifiedFile[]> {
-  const agent = await open(options.target, options, log);
+  const targets = options.targets.length ? [...new Set(options.targets)] : ['local'];
+  const settled = await Promise.allSettled(targets.map((target) => verifyOnTarget(target, files, options, targets.length > 1 ? (line) => log(`[${target}] ${line}`) : log, open)));
+  const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${targets[i]}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`] : []));
+  if (failed.length) throw new Error(failed.join('\n'));
+  const perTarget = settled.map((s) => (s as PromiseFulfilledResult<VerifyProbeResult[]>).value);
   const byFile = new Map<string, VerifiedFile>();
-  try {
-    for (const file of files) {
-      const result = await verifyProbe({
-        sourcePath: file,
-        agent,
-        ...(options.includePaths ? { includePaths: options.includePaths } : {}),
-        ...(options.clangPath ? { clangPath: options.clangPath } : {}),
-        ...(options.logLevel ? { logLevel: options.logLevel } : {}),
-        onProgress: log,
-      });
-      if (!byFile.has(result.sourcePath)) byFile.set(result.sourcePath, { file: result.sourcePath, diagnostics: [], result });
-      for (const [path, diagnostics] of result.diagnostics) {
-        const entry = byFile.get(path) ?? { file: path, diagnostics: [] };
-        entry.diagnostics.push(...diagnostics);
-        byFile.set(path, entry);
-      }
+  files.forEach((_, f) => {
+    const runs: TargetRun[] = targets.map((target, t) => ({ target, result: perTarget[t][f] }));
+    const sourcePath = runs[0].result.sourcePath;
+    const entry = byFile.get(sourcePath) ?? { file: sourcePath, diagnostics: [] };
+    entry.verdicts = kernelVerdicts(runs);
+    byFile.set(sourcePath, entry);
+    const diagnostics = runs.length > 1 ? mergeRunDiagnostics(runs) : runs[0].result.diagnostics;
+    for (const [path, list] of diagnostics) {
+      const other = byFile.get(path) ?? { file: path, diagnostics: [] };
+      other.diagnostics.push(...list);
+      byFile.set(path, other);
     }
-  } finally {
-    await agent.close();
-  }
+  });
   return [...byFile.values()];
 }

@@ -28,7 +28,8 @@ export function findAgentBundle(): string {
   return found;
 }
 
-function findNode(): string {
+/** Node ≥ 18 to run an agent with: this process's node, or `node` on PATH when running inside Electron. */
+export function findNode(): string {
   if (!process.versions.electron) return process.execPath;
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const candidate = join(dir, 'node');

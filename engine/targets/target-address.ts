@@ -1,5 +1,5 @@
-// Resolves what the user typed as a target ("local", ssh://user@host:port, user@host, a settings name or an
-// ~/.ssh/config alias) into a concrete SSH host: HostName, User, Port, IdentityFile and ProxyJump chain.
+// Resolves what the user typed as a target ("local", kernel:6.1, ssh://user@host:port, user@host, a settings name or
+// an ~/.ssh/config alias) into a kernel to boot or a concrete SSH host: HostName, User, Port, IdentityFile, ProxyJump.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,14 @@ export interface SshHost {
   jumps: SshHost[];
 }
 
-export type TargetSpec = { kind: 'local'; name: 'local' } | { kind: 'ssh'; name: string; host: SshHost };
+export type TargetSpec =
+  | { kind: 'local'; name: 'local' }
+  | { kind: 'ssh'; name: string; host: SshHost }
+  /** A kernel booted in a throw-away VM: `kernel` is a version (6.1) or an image path (engine/kernels/kernel-images.ts). */
+  | { kind: 'kernel'; name: string; kernel: string };
+
+/** Targets named `kernel:<version or image path>` are kernels booted in a VM. */
+export const KERNEL_TARGET_PREFIX = 'kernel:';
 
 export interface ResolveOptions {
   settings?: SshTargetSetting[];
@@ -115,6 +122,11 @@ function buildHost(name: string, given: Partial, config: SSHConfig, identity: st
 export function resolveTarget(spec: string, options: ResolveOptions = {}): TargetSpec {
   const text = spec.trim();
   if (text === '' || text === 'local') return { kind: 'local', name: 'local' };
+  if (text.startsWith(KERNEL_TARGET_PREFIX)) {
+    const kernel = text.slice(KERNEL_TARGET_PREFIX.length);
+    if (!kernel) throw new Error(`"${text}" names no kernel: write kernel:6.1 (a version) or kernel:/path/to/bzImage.`);
+    return { kind: 'kernel', name: text, kernel };
+  }
   const config = loadSshConfig(options.sshConfigPath);
   const setting = options.settings?.find((s) => s.name === text);
   if (setting) {

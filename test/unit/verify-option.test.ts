@@ -1,4 +1,4 @@
-// The `check --verify` flags: --verify, --target (local, ssh://user@host:port, aliases), --clang, --log-level,
+// The `check --verify` flags: --verify, --target (local, kernel:6.1, ssh://user@host:port, aliases; repeatable), --clang, --log-level,
 // both as "--flag value" and "--flag=value", and clear errors for missing or bad values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,12 +17,16 @@ function parse(args: string[]): { options: VerifyCliOptions; rest: string[] } {
 
 test('flags are taken with separate or inline values; other arguments are left for check', () => {
   const { options, rest } = parse(['--verify', '--target', 'ssh://ops@10.0.0.5:2222', '--clang=/opt/clang', '--log-level', '2', '-I', 'inc', 'a.bpf.c', '--identity=~/.ssh/k', '--known-hosts', 'kh']);
-  assert.deepEqual(options, { verify: true, target: 'ssh://ops@10.0.0.5:2222', clangPath: '/opt/clang', logLevel: 2, identity: '~/.ssh/k', knownHosts: 'kh' });
+  assert.deepEqual(options, { verify: true, targets: ['ssh://ops@10.0.0.5:2222'], clangPath: '/opt/clang', logLevel: 2, identity: '~/.ssh/k', knownHosts: 'kh' });
   assert.deepEqual(rest, ['-I', 'inc', 'a.bpf.c']);
 });
 
-test('defaults: no verify, local target', () => {
-  assert.deepEqual(parse(['a.bpf.c']).options, { verify: false, target: 'local' });
+test('defaults: no verify, no target named (local)', () => {
+  assert.deepEqual(parse(['a.bpf.c']).options, { verify: false, targets: [] });
+});
+
+test('--target repeats into a matrix, in order', () => {
+  assert.deepEqual(parse(['--target', 'kernel:6.1', '--target=kernel:6.12', '--target', 'local', 'a.bpf.c']).options.targets, ['kernel:6.1', 'kernel:6.12', 'local']);
 });
 
 test('missing or bad values are usage errors', () => {
