@@ -87,6 +87,7 @@ function generate() {
   const functions = parse(readFileSync(join(dataDir, 'ebpf-docs/helpers-functions.yaml'), 'utf8'));
   const features = parse(readFileSync(join(dataDir, 'ebpf-docs/feature-versions.yaml'), 'utf8'));
   const curatedGplOnly = new Set(parse(readFileSync(join(dataDir, 'gpl-only-helpers.yaml'), 'utf8')).helpers);
+  const laterProgramTypes = parse(readFileSync(join(dataDir, 'helper-program-type-since.yaml'), 'utf8')).helpers;
   const measured = JSON.parse(readFileSync(join(dataDir, 'measured/helper-facts.json'), 'utf8'));
   const measuredGplOnly = new Set(measured.gplOnly);
   const measuredNotGplOnly = new Set(measured.notGplOnly);
@@ -111,6 +112,7 @@ function generate() {
       if (!excluded.has(helper)) (programTypesOf[helper] ??= new Set()).add(libbpfName);
     }
   }
+  for (const [helper, byType] of Object.entries(laterProgramTypes)) Object.assign((programTypeSinceOf[helper] ??= {}), byType);
   const mapTypesOf = {};
   for (const [mapType, entries] of Object.entries(functions.maps ?? {})) {
     for (const entry of entries ?? []) if (entry.name) (mapTypesOf[entry.name] ??= new Set()).add(mapType);

@@ -18,6 +18,11 @@ export function kernelCacheRoot(): string {
   return process.env.EBPF_STUDIO_KERNELS || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ebpf-studio', 'kernels');
 }
 
+/** Where the initramfs built for kernel targets are cached (each holds Node, ~100 MB; older builds are removed). */
+export function initramfsCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ebpf-studio', 'initramfs');
+}
+
 /** Every unpacked kernel in the cache, newest release first. */
 export function cachedKernels(root = kernelCacheRoot()): KernelImage[] {
   if (!existsSync(root)) return [];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AgentClient, AgentRequestError } from '../targets/agent-client';
 import { findAgentBundle, findNode } from '../targets/local-transport';
 import { AGENT_PORT_NAME, provideInitramfs } from './kernel-initramfs';
-import { kernelCacheRoot, resolveKernelImage, type KernelImage } from './kernel-images';
+import { initramfsCacheDir, resolveKernelImage, type KernelImage } from './kernel-images';
 
 export interface KernelVmOptions {
   /** dist/agent.js (default: the bundle next to this one). */
@@ -50,7 +50,7 @@ const KERNEL_CMDLINE = 'console=ttyS0 quiet panic=-1 rdinit=/init mitigations=of
 export async function bootKernelVm(spec: string, options: KernelVmOptions = {}): Promise<KernelVm> {
   const kernel = resolveKernelImage(spec);
   const agentBundle = options.agentPath ?? findAgentBundle();
-  const initramfs = provideInitramfs({ kernel, agentBundle, nodePath: findNode() }, kernelCacheRoot());
+  const initramfs = provideInitramfs({ kernel, agentBundle, nodePath: findNode() }, initramfsCacheDir());
   const accelerator = kvmUsable() ? 'kvm' : 'tcg';
   const socketDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-vm-'));
   const socketPath = join(socketDir, 'agent.sock');
