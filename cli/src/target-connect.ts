@@ -1,5 +1,5 @@
-// Opens the agent of a --target for CLI commands: local, or SSH with questions asked on the terminal (host key
-// fingerprint, password and passphrase typed hidden); without a terminal, an unknown host key is refused with how to add it.
+// Opens the agent of a --target for CLI commands: local, or SSH with questions asked on the terminal (host key fingerprint;
+// password, passphrase and sudo password typed hidden); without a terminal, an unknown host key is refused with how to add it.
 import { AgentClient } from '../../engine/targets/agent-client';
 import { bootKernelVm } from '../../engine/kernels/kernel-vm-transport';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
@@ -65,6 +65,7 @@ export function terminalPrompts(target: string): SshPrompts {
     },
     password: (q) => askTerminal(`${q.user}@${q.address}'s password${q.attempt > 1 ? ' (try again)' : ''}: `, true),
     passphrase: (q) => askTerminal(`Enter passphrase for key '${q.keyFile}'${q.attempt > 1 ? ' (try again)' : ''}: `, true),
+    sudoPassword: (q) => askTerminal(`[sudo] password for ${q.user} on ${q.target}${q.attempt > 1 ? ' (try again)' : ''}: `, true),
   };
 }
 

@@ -1,12 +1,13 @@
-// Uploads the agent (agent.js + koffi's loader and prebuilt binary for the host's CPU) over SFTP into a
-// versioned cache folder on the host, named by the files' hash, so each version is uploaded once and checked by hash.
+// The agent's files for a host's CPU (agent.js + koffi's loader and prebuilt binary), named by their hash, and their upload
+// into a private staging folder on the host: over SFTP, or streamed over exec channels when SFTP is refused.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { AGENT_VERSION } from '../../protocol/agent-rpc';
-import { execCommand, shellQuote } from './host-prerequisites';
+import { execCommand } from './host-prerequisites';
+import { shellQuote } from './shell-quote';
 
 /** uname -m → koffi's prebuilt folder. */
 const KOFFI_TRIPLETS: Record<string, string> = {
@@ -14,9 +15,6 @@ const KOFFI_TRIPLETS: Record<string, string> = {
   aarch64: 'linux_arm64',
   arm64: 'linux_arm64',
 };
-
-/** Where agents are cached on a host, unless told otherwise ($HOME expands on the host). */
-export const DEFAULT_REMOTE_CACHE = '$HOME/.cache/ebpf-studio/agent';
 
 export interface AgentFile {
   /** Path inside the version folder. */
@@ -68,33 +66,87 @@ export function supportedMachines(agentBundle: string): string[] {
   return Object.keys(KOFFI_TRIPLETS).filter((m) => agentPackage(agentBundle, m) !== undefined);
 }
 
-function openSftp(client: Client): Promise<SFTPWrapper> {
-  return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(new Error(`The host refused SFTP (is the sftp subsystem enabled in sshd_config?): ${err.message}`)) : resolve(sftp))));
+/** A file to put into the staging folder, under a path relative to it. */
+export interface StagedFile {
+  remote: string;
+  bytes: Buffer;
 }
 
-function writeFile(sftp: SFTPWrapper, path: string, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => sftp.writeFile(path, data, { mode: 0o644 }, (err) => (err ? reject(new Error(`SFTP upload of ${path} failed: ${err.message}`)) : resolve())));
+function openSftp(client: Client): Promise<SFTPWrapper> {
+  return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+}
+
+function sftpWrite(sftp: SFTPWrapper, path: string, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => sftp.writeFile(path, data, { mode: 0o600 }, (err) => (err ? reject(new Error(`SFTP upload of ${path} failed: ${err.message}`)) : resolve())));
+}
+
+/** Streams one file into `cat` on the host over an exec channel (with backpressure), then checks its size there. */
+function execWrite(client: Client, path: string, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.exec(`umask 077 && cat > ${shellQuote(path)} && wc -c < ${shellQuote(path)}`, (err, channel) => {
+      if (err) return reject(new Error(`Cannot upload ${path} over an exec channel: ${err.message}`));
+      let out = '';
+      let errText = '';
+      channel.on('data', (d: Buffer) => (out += d.toString('utf8')));
+      channel.stderr.on('data', (d: Buffer) => (errText += d.toString('utf8')));
+      channel.on('close', () => {
+        const size = Number(out.trim());
+        if (size === data.length) resolve();
+        else reject(new Error(`Upload of ${path} over the exec channel ended with ${Number.isFinite(size) ? size : 'no'} bytes of ${data.length}${errText ? `: ${errText.trim()}` : ''}`));
+      });
+      const chunk = 256 * 1024;
+      let offset = 0;
+      const pump = () => {
+        while (offset < data.length) {
+          const part = data.subarray(offset, offset + chunk);
+          offset += part.length;
+          if (!channel.write(part)) return void channel.once('drain', pump);
+        }
+        channel.end();
+      };
+      pump();
+    });
+  });
 }
 
 /**
- * Uploads into `<root>/<dir>` (root absolute) through a temporary folder renamed at the end, so a
- * half-finished upload is never taken for a complete one; the `.complete` file holds the hash.
+ * Uploads files into a fresh private folder under ~/.cache/ebpf-studio/upload on the host (made by mktemp): over SFTP,
+ * or over exec channels when the host refuses SFTP. Returns the folder; the root-run install checks every byte of it.
  */
-export async function uploadAgent(client: Client, root: string, pkg: AgentPackage, log: (line: string) => void): Promise<void> {
-  const tmp = `${root}/.upload-${pkg.dir}-${process.pid}-${Date.now()}`;
-  const folders = [...new Set(pkg.files.map((f) => dirname(f.remote)).filter((d) => d !== '.'))].sort();
-  const mk = await execCommand(client, `mkdir -p ${folders.map((d) => shellQuote(`${tmp}/${d}`)).join(' ')}`);
-  if (mk.code !== 0) throw new Error(`Cannot create ${tmp} on the host: ${mk.stderr.trim()}`);
-  const sftp = await openSftp(client);
+export async function stageFiles(client: Client, files: StagedFile[], log: (line: string) => void): Promise<string> {
+  const made = await execCommand(client, 'umask 077 && mkdir -p "$HOME/.cache/ebpf-studio/upload" && mktemp -d "$HOME/.cache/ebpf-studio/upload/XXXXXXXX"');
+  const staging = made.stdout.trim();
+  if (made.code !== 0 || !staging.startsWith('/')) throw new Error(`Cannot create an upload folder on the host: ${made.stderr.trim() || made.stdout.trim()}`);
   try {
-    const total = pkg.files.reduce((n, f) => n + f.bytes.length, 0);
-    log(`uploading agent ${pkg.dir} (${(total / 1024).toFixed(0)} KiB, ${pkg.files.length} files) to ${root}`);
-    await Promise.all(pkg.files.map((f) => writeFile(sftp, `${tmp}/${f.remote}`, f.bytes)));
-    await writeFile(sftp, `${tmp}/.complete`, Buffer.from(`${pkg.dir}\n`));
-  } finally {
-    sftp.end();
+    const folders = [...new Set(files.map((f) => dirname(f.remote)).filter((d) => d !== '.'))].sort();
+    if (folders.length) {
+      const mk = await execCommand(client, `mkdir -p ${folders.map((d) => shellQuote(`${staging}/${d}`)).join(' ')}`);
+      if (mk.code !== 0) throw new Error(`Cannot create folders in ${staging}: ${mk.stderr.trim()}`);
+    }
+    const total = files.reduce((n, f) => n + f.bytes.length, 0);
+    let sftp: SFTPWrapper | undefined;
+    try {
+      sftp = await openSftp(client);
+    } catch (err) {
+      log(`the host refused SFTP (${(err as Error).message}); uploading over the SSH exec channel`);
+    }
+    log(`uploading ${files.length} files (${(total / 1024).toFixed(0)} KiB) over ${sftp ? 'SFTP' : 'exec'} to ${staging}`);
+    try {
+      for (const f of files) {
+        if (sftp) await sftpWrite(sftp, `${staging}/${f.remote}`, f.bytes);
+        else await execWrite(client, `${staging}/${f.remote}`, f.bytes);
+      }
+    } finally {
+      sftp?.end();
+    }
+    return staging;
+  } catch (err) {
+    await removeStaging(client, staging);
+    throw err;
   }
-  const final = `${root}/${pkg.dir}`;
-  const mv = await execCommand(client, `if [ -f ${shellQuote(`${final}/.complete`)} ]; then rm -rf ${shellQuote(tmp)}; else rm -rf ${shellQuote(final)} && mv ${shellQuote(tmp)} ${shellQuote(final)}; fi`);
-  if (mv.code !== 0) throw new Error(`Cannot move the uploaded agent into ${final}: ${mv.stderr.trim()}`);
+}
+
+/** Removes a staging folder (after a failed upload or install). */
+export async function removeStaging(client: Client, staging: string): Promise<void> {
+  await execCommand(client, `rm -rf ${shellQuote(staging)}`).catch(() => undefined);
 }

@@ -25,6 +25,8 @@ export interface SshPrompts {
   confirmHostKey(q: HostKeyQuestion): Promise<boolean>;
   password?(q: { target: string; user: string; address: string; attempt: number }): Promise<string | undefined>;
   passphrase?(q: { target: string; keyFile: string; attempt: number }): Promise<string | undefined>;
+  /** The login's own password for sudo on the host, when sudo asks for one (kept in memory for this connection only). */
+  sudoPassword?(q: { target: string; user: string; attempt: number }): Promise<string | undefined>;
 }
 
 export interface SshConnectOptions {

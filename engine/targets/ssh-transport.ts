@@ -1,10 +1,13 @@
-// Starts the agent on an SSH host and returns an AgentClient over the exec channel: connect (ssh-connection),
-// check prerequisites, upload the agent once per version, run it (sudo -n when not root). Closing ends it all.
-import type { ClientChannel } from 'ssh2';
+// Starts the agent on an SSH host and returns an AgentClient over the exec channel: connect (ssh-connection), check the
+// host, upload the agent (and the Node runtime when the host has none) once per version, install it root-owned, run its launcher.
+import type { Client, ClientChannel } from 'ssh2';
 import { AgentClient, AgentRequestError } from './agent-client';
-import { agentPackage, DEFAULT_REMOTE_CACHE, supportedMachines, uploadAgent } from './agent-upload';
-import { checkPrerequisites, probeAndLaunch, shellQuote, type HostFacts, type PrerequisiteReport } from './host-prerequisites';
+import { DEFAULT_INSTALL_ROOT, installScript, launcherPath, type InstallPlan } from './agent-install';
+import { agentPackage, removeStaging, stageFiles, supportedMachines, type StagedFile } from './agent-upload';
+import { awaitAgentStart, checkPrerequisites, execCommand, hostNodeSuitable, privilegeOf, probeAndLaunch, sudoersAdvice, type HostFacts, type Privilege, type PrerequisiteReport } from './host-prerequisites';
 import { findAgentBundle } from './local-transport';
+import { nodeRuntime, runtimeDirName, type NodeRuntimeOptions } from './node-runtime';
+import { shellQuote } from './shell-quote';
 import { openSsh, type SshConnectOptions, type SshConnection } from './ssh-connection';
 import type { SshHost } from './target-address';
 
@@ -16,8 +19,10 @@ export interface SshAgentOptions extends SshConnectOptions {
   /** Default timeout of each request. */
   requestTimeoutMs?: number;
   onStderr?: (line: string) => void;
-  /** Agent cache folder on the host; default $HOME/.cache/ebpf-studio/agent. */
-  remoteCacheDir?: string;
+  /** Root-owned folder the agent is installed into on the host; default /var/lib/ebpf-studio. */
+  installRoot?: string;
+  /** Where the Node runtime for hosts without Node comes from (cache folder, a local tarball). */
+  runtime?: NodeRuntimeOptions;
 }
 
 export interface SshAgent {
@@ -25,8 +30,11 @@ export interface SshAgent {
   connection: SshConnection;
   facts: HostFacts;
   prerequisites: PrerequisiteReport;
-  /** Whether this connect uploaded the agent (false: it was cached on the host). */
+  /** Whether this connect uploaded and installed the agent (false: it was installed on the host). */
   uploaded: boolean;
+  /** Whether this connect uploaded the Node runtime. */
+  runtimeUploaded: boolean;
+  privilege: Privilege;
   /** Milliseconds spent in each phase. */
   timings: Record<'connect' | 'probe' | 'upload' | 'start', number>;
 }
@@ -41,52 +49,118 @@ export class PrerequisiteError extends Error {
   }
 }
 
-function exec(connection: SshConnection, command: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) =>
-    connection.client.exec(command, (err, channel) => (err ? reject(new Error(`${connection.host.name}: cannot start the agent: ${err.message}`)) : resolve(channel))),
-  );
+/** Install roots are written into shell scripts and sudoers rules: absolute, plain characters only. */
+function checkInstallRoot(root: string): string {
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(root) || root.split('/').includes('..')) throw new Error(`The agent install folder "${root}" must be an absolute path of letters, digits, . _ - and /.`);
+  return root.replace(/\/+$/, '') || '/';
+}
+
+function exec(client: Client, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => client.exec(command, (err, channel) => (err ? reject(new Error(`cannot start the agent: ${err.message}`)) : resolve(channel))));
+}
+
+/** Asks for the login's sudo password (up to three times), checking each answer with `sudo -S true`; never stored. */
+async function sudoPassword(connection: SshConnection, options: SshAgentOptions, installRoot: string): Promise<string> {
+  const { host } = connection;
+  if (!options.prompts.sudoPassword) {
+    throw new PrerequisiteError(host.name, {
+      ok: false,
+      missing: [`User ${host.user} is not root and sudo asks for a password, with no way to ask for it here. Connect as root, run interactively, or allow ${sudoersAdvice(host.user, installRoot)}.`],
+      warnings: [],
+    });
+  }
+  let said = '';
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const password = await options.prompts.sudoPassword({ target: host.name, user: host.user, attempt });
+    if (password === undefined) throw new AgentRequestError(`${host.name}: the sudo password was not given; the agent was not started.`, 'ESUDO');
+    const check = await execCommand(connection.client, "sudo -k -S -p '' true", 15_000, `${password}\n`);
+    if (check.code === 0) return password;
+    said = check.stderr.trim();
+    if (!/incorrect password|Sorry, try again/i.test(said)) break;
+  }
+  throw new AgentRequestError(`${host.name}: sudo refused ${host.user} (${said || 'no reason given'}). Loading BPF programs needs root: connect as root or allow ${sudoersAdvice(host.user, installRoot)}.`, 'ESUDO');
+}
+
+/** The prefix that runs a command as root for this login (the password, when used, is the first line of stdin). */
+function asRoot(privilege: Privilege): string {
+  if (privilege === 'root') return '';
+  return privilege === 'sudo-password' ? "sudo -k -S -p '' " : 'sudo -n ';
 }
 
 export async function connectSshAgent(host: SshHost, options: SshAgentOptions): Promise<SshAgent> {
   const log = options.log ?? (() => undefined);
   const bundle = options.agentBundle ?? findAgentBundle();
+  const installRoot = checkInstallRoot(options.installRoot ?? DEFAULT_INSTALL_ROOT);
   const machines = supportedMachines(bundle);
   const dirsByMachine = Object.fromEntries(machines.map((m) => [m, agentPackage(bundle, m)?.dir as string]));
+  const runtimeDirsByMachine = Object.fromEntries(machines.map((m) => [m, runtimeDirName(m)]));
   const timings = { connect: 0, probe: 0, upload: 0, start: 0 };
   let t = Date.now();
   const connection = await openSsh(host, options);
   timings.connect = Date.now() - t;
   try {
     t = Date.now();
-    const cacheSpec = options.remoteCacheDir ?? DEFAULT_REMOTE_CACHE;
-    const probe = await probeAndLaunch(connection.client, cacheSpec, dirsByMachine);
+    const probe = await probeAndLaunch(connection.client, installRoot, dirsByMachine, runtimeDirsByMachine);
     const facts = probe.facts;
-    const cacheRoot = cacheSpec.replace('$HOME', facts.home);
     timings.probe = Date.now() - t;
-    log(`host: ${facts.machine}, Linux ${facts.kernelRelease}, node ${facts.nodeVersion ?? 'missing'}, libbpf ${facts.libbpfPath ?? 'missing'}, BTF ${facts.btf ? 'yes' : 'no'}, uid ${facts.uid}`);
-    const prerequisites = checkPrerequisites(facts, machines);
+    log(
+      `host: ${facts.machine}, Linux ${facts.kernelRelease}, glibc ${facts.glibcVersion ?? 'none'}, node ${facts.nodeVersion ?? 'missing'}, libbpf ${facts.libbpfPath ?? 'missing'}, ` +
+        `BTF ${facts.btf ? 'yes' : 'no'}, uid ${facts.uid}${facts.uid ? `, sudo ${facts.sudo ? 'without password' : facts.sudoLauncher ? 'for the launcher' : facts.sudoPresent ? 'with password' : 'missing'}` : ''}`,
+    );
+    const prerequisites = checkPrerequisites(facts, machines, installRoot);
     for (const w of prerequisites.warnings) log(`warning: ${w}`);
+    if (facts.launchRefused) log(`the installed agent was refused by its launcher (${facts.launchRefused}); installing it again`);
     let channel = probe.agentChannel;
-    if (channel) log(`agent ${dirsByMachine[facts.machine]} already on the host; started it`);
+    if (channel) log(`agent ${dirsByMachine[facts.machine]} installed on the host, sha256 checked; started it`);
     if (!prerequisites.ok) {
       channel?.close();
       throw new PrerequisiteError(host.name, prerequisites);
     }
     const pkg = agentPackage(bundle, facts.machine);
     if (!pkg) throw new PrerequisiteError(host.name, { ok: false, missing: [`No agent build for ${facts.machine}.`], warnings: [] });
+    const installed = facts.installedDirs.includes(pkg.dir) && !facts.launchRefused;
+    let privilege = privilegeOf(facts, installed ? pkg.dir : undefined);
+    const password = !channel && privilege === 'sudo-password' ? await sudoPassword(connection, options, installRoot) : undefined;
 
     t = Date.now();
-    const uploaded = !channel;
-    if (!channel) {
-      if (facts.cachedDirs.includes(pkg.dir)) log(`agent ${pkg.dir} is cached but did not start; uploading again`);
-      await uploadAgent(connection.client, cacheRoot, pkg, log);
+    let uploaded = false;
+    let runtimeUploaded = false;
+    if (!channel && !installed) {
+      if (privilege === 'sudo-launcher') privilege = 'sudo-password';
+      const useHostNode = hostNodeSuitable(facts);
+      const runtimeDir = runtimeDirsByMachine[facts.machine];
+      const needRuntime = !useHostNode && !facts.runtimeInstalled.includes(runtimeDir);
+      const runtime = needRuntime ? await nodeRuntime(facts.machine, { ...options.runtime, log }) : undefined;
+      const files: StagedFile[] = [...pkg.files, ...(runtime ? [{ remote: 'node-runtime.tgz', bytes: runtime.tarball }] : [])];
+      const staging = await stageFiles(connection.client, files, log);
+      const plan: InstallPlan = {
+        installRoot,
+        dir: pkg.dir,
+        files: pkg.files,
+        staging,
+        removeStaging: true,
+        ...(useHostNode ? { nodePath: facts.nodePath } : { runtime: { dir: runtimeDir, sha256: runtime?.sha256 ?? '', ...(runtime ? { tarball: 'node-runtime.tgz' } : {}) } }),
+      };
+      log(`installing agent ${pkg.dir} into ${installRoot} as root${useHostNode ? ` (runs on ${facts.nodePath})` : ` (runs on the Node.js runtime ${runtimeDir}${runtime ? ', uploaded' : ', already there'})`}`);
+      const install = await execCommand(connection.client, `${asRoot(privilege)}sh -c ${shellQuote(installScript(plan))}`, 120_000, password === undefined ? undefined : `${password}\n`);
+      if (install.code !== 0) {
+        await removeStaging(connection.client, staging);
+        throw new AgentRequestError(`${host.name}: installing the agent failed: ${install.stderr.trim() || `exit code ${install.code}`}`, 'EINSTALL');
+      }
+      uploaded = true;
+      runtimeUploaded = Boolean(runtime);
       timings.upload = Date.now() - t;
       t = Date.now();
-      const agentPath = `${cacheRoot}/${pkg.dir}/agent.js`;
-      const nodeAndAgent = `${shellQuote(facts.nodePath as string)} ${shellQuote(agentPath)}`;
-      const command = facts.uid === 0 ? `exec ${nodeAndAgent}` : `exec sudo -n ${nodeAndAgent}`;
+    }
+    if (!channel) {
+      const launcher = launcherPath(installRoot, pkg.dir);
+      const command = `exec ${asRoot(privilege)}${launcher}`;
       log(`running: ${command}`);
-      channel = await exec(connection, command);
+      const started = await exec(connection.client, command);
+      if (password !== undefined) started.write(`${password}\n`);
+      const outcome = await awaitAgentStart(started, options.startTimeoutMs ?? 15_000, 'the agent launcher');
+      if (!outcome.started) throw new AgentRequestError(`${host.name}: the agent launcher did not start the agent: ${outcome.stderr.trim() || `exit code ${outcome.code}`}`, 'EAGENT');
+      channel = started;
     }
     const agentChannel = channel;
     const stderrTail: string[] = [];
@@ -112,7 +186,7 @@ export async function connectSshAgent(host: SshHost, options: SshAgentOptions): 
       throw new AgentRequestError(`${host.name}: the agent did not start: ${(err as Error).message}`, (err as AgentRequestError).code ?? 'EAGENT');
     }
     timings.start = Date.now() - t;
-    return { client, connection, facts, prerequisites, uploaded, timings };
+    return { client, connection, facts, prerequisites, uploaded, runtimeUploaded, privilege, timings };
   } catch (err) {
     connection.close();
     throw err;

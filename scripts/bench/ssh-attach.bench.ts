@@ -54,7 +54,7 @@ async function main(): Promise<void> {
 
     const attach = async (cacheDir: string) => {
       const t = performance.now();
-      const agent = await connectSshAgent(host, { prompts, knownHostsPath: knownHosts, agentSocket: null, agentBundle: bundle.path, remoteCacheDir: cacheDir });
+      const agent = await connectSshAgent(host, { prompts, knownHostsPath: knownHosts, agentSocket: null, agentBundle: bundle.path, installRoot: cacheDir });
       const loaded = await agent.client.request('load', { object, globals: { target_tgid: 1 } });
       const ms = performance.now() - t;
       if (!loaded.programs.every((p) => p.attached)) throw new Error('attach failed');

@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { agentPackage } from '../../engine/targets/agent-upload';
+import { DEFAULT_INSTALL_ROOT } from '../../engine/targets/agent-install';
 import { packageVsix, PROJECT_ROOT } from '../packaging/package-vsix';
 import { sshPrerequisiteMissing, startSshd, type TestSshd } from '../ssh/sshd-harness';
 import { CodeServer, ensureCodeServer } from './harness/code-server';
@@ -44,9 +45,9 @@ describe('SSH target attach in a real VS Code', { timeout: 10 * 60_000 }, () => 
     workDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-editor-ssh-'));
     sshd = await startSshd();
     const machine = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
-    remoteAgentDir = join(process.env.HOME ?? '/root', '.cache', 'ebpf-studio', 'agent', agentPackage(join(PROJECT_ROOT, 'dist', 'agent.js'), machine)?.dir ?? 'none');
+    remoteAgentDir = join(DEFAULT_INSTALL_ROOT, 'agent', agentPackage(join(PROJECT_ROOT, 'dist', 'agent.js'), machine)?.dir ?? 'none');
     remoteAgentExisted = existsSync(remoteAgentDir);
-    remoteCacheExisted = existsSync(dirname(remoteAgentDir));
+    remoteCacheExisted = existsSync(DEFAULT_INSTALL_ROOT);
     const workspace = join(workDir, 'workspace');
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
     copyFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'targets', PROBE), join(workspace, PROBE));
@@ -71,7 +72,7 @@ describe('SSH target attach in a real VS Code', { timeout: 10 * 60_000 }, () => 
     await server?.stop();
     await sshd?.stop();
     if (remoteAgentDir && !remoteAgentExisted) rmSync(remoteAgentDir, { recursive: true, force: true });
-    if (remoteAgentDir && !remoteCacheExisted) rmSync(dirname(remoteAgentDir), { recursive: true, force: true });
+    if (remoteAgentDir && !remoteCacheExisted) rmSync(DEFAULT_INSTALL_ROOT, { recursive: true, force: true });
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -102,7 +103,7 @@ describe('SSH target attach in a real VS Code', { timeout: 10 * 60_000 }, () => 
       await waitFor('the attached notification', 30_000, async () => ((await workbench.notifications()).some((n) => /attached on loopback/.test(n)) ? true : undefined));
       const knownHosts = readFileSync(join(dirname((server as CodeServer).userDataDir), 'home', '.ssh', 'known_hosts'), 'utf8');
       assert.match(knownHosts, /^\|1\|\S+ ssh-ed25519 /m, 'the trusted key was saved, hashed');
-      assert.ok(existsSync(join(remoteAgentDir, '.complete')), 'the agent was uploaded into the versioned cache');
+      assert.ok(existsSync(join(remoteAgentDir, 'run-agent')), 'the agent was installed, root-owned, into its versioned folder');
       await workbench.screenshot('attached');
     } catch (error) {
       await workbench.screenshot('attach-FAILED').catch(() => undefined);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSsh, SshConnectError, type HostKeyQuestion, type SshPrompts } from '../../engine/targets/ssh-connection';
 import { agentPackage } from '../../engine/targets/agent-upload';
+import { DEFAULT_INSTALL_ROOT } from '../../engine/targets/agent-install';
 import { connectSshAgent, type SshAgentOptions } from '../../engine/targets/ssh-transport';
 import { TargetSessions } from '../../engine/targets/target-sessions';
 import type { SshHost } from '../../engine/targets/target-address';
@@ -66,7 +67,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     knownHostsPath: knownHosts,
     agentSocket: null,
     agentBundle: agentBundle.path,
-    remoteCacheDir: join(work, 'remote-cache'),
+    installRoot: join(work, 'install'),
     ...extra,
   });
 
@@ -214,8 +215,8 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
       );
       await assert.rejects(agentRun, (err: Error) => {
         assert.equal(err.name, 'PrerequisiteError', err.message);
-        assert.match(err.message, new RegExp(`User ${user} is not root and \`sudo -n\` asks for a password`));
-        assert.match(err.message, new RegExp(`${user} ALL=\\(root\\) NOPASSWD: `));
+        assert.match(err.message, new RegExp(`User ${user} is not root and sudo asks for a password, with no way to ask for it here`));
+        assert.ok(err.message.includes(`\`${user} ALL=(root) NOPASSWD: ${join(work, 'install')}/agent/*/run-agent\``), 'the sudoers line names only the root-owned launcher');
         return true;
       });
       assert.deepEqual(asked, [1], 'asked once, and the password was accepted');
@@ -247,9 +248,10 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     try {
       assert.equal(first.uploaded, true);
       assert.ok(first.prerequisites.ok);
-      const dirs = readdirSync(join(work, 'remote-cache'));
+      const dirs = readdirSync(join(work, 'install', 'agent'));
       assert.equal(dirs.length, 1, `one version folder, got ${dirs.join(', ')}`);
-      assert.ok(existsSync(join(work, 'remote-cache', dirs[0], '.complete')));
+      assert.ok(existsSync(join(work, 'install', 'agent', dirs[0], 'run-agent')));
+      assert.equal(first.runtimeUploaded, false, "the host's own root-owned Node runs the agent");
     } finally {
       await first.client.close();
     }
@@ -279,9 +281,9 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
 
   test('CLI over SSH: unknown host key refused without a terminal; run, targets probe and check --verify work once it is known', async () => {
     const machine = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
-    const remoteDir = join(process.env.HOME ?? '/root', '.cache', 'ebpf-studio', 'agent', agentPackage(agentBundle.path, machine)?.dir ?? 'none');
+    const remoteDir = join(DEFAULT_INSTALL_ROOT, 'agent', agentPackage(agentBundle.path, machine)?.dir ?? 'none');
     const existedBefore = existsSync(remoteDir);
-    const cacheRootExisted = existsSync(join(remoteDir, '..'));
+    const installRootExisted = existsSync(DEFAULT_INSTALL_ROOT);
     const target = `ssh://root@127.0.0.1:${sshd.port}`;
     const freshKnownHosts = join(work, 'known_hosts_cli');
     const common = ['--target', target, '--identity', sshd.userKey, '--known-hosts', freshKnownHosts];
@@ -315,7 +317,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
       assert.match(check.stderr, /count_yield: accepted/);
     } finally {
       if (!existedBefore) rmSync(remoteDir, { recursive: true, force: true });
-      if (!cacheRootExisted) rmSync(join(remoteDir, '..'), { recursive: true, force: true });
+      if (!installRootExisted) rmSync(DEFAULT_INSTALL_ROOT, { recursive: true, force: true });
     }
   });
 

@@ -1,7 +1,7 @@
 // Starts a real OpenSSH sshd on 127.0.0.1 for SSH tests: throw-away host key, user key, authorized_keys and
 // known_hosts in a temp dir; started, and stopped with its session processes, by PID. Talks to /usr/sbin/sshd.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,12 +72,34 @@ function childPids(pid: number): number[] {
   return pids;
 }
 
-export async function startSshd(options: { passwordAuthentication?: boolean } = {}): Promise<TestSshd> {
+export interface SshdOptions {
+  passwordAuthentication?: boolean;
+  /** Offer the SFTP subsystem (default true); false makes a host that refuses SFTP. */
+  sftp?: boolean;
+  /** Run sshd in a private mount namespace where every node binary on PATH is hidden (a host without Node). */
+  hideNode?: boolean;
+}
+
+/** The node binaries a login shell would find (real files, each hidden once). */
+function nodeBinaries(): string[] {
+  const found = new Set<string>();
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/local/bin', '/bin'])) {
+    for (const name of ['node', 'nodejs']) {
+      const path = join(dir, name);
+      if (dir && existsSync(path)) found.add(realpathSync(path));
+    }
+  }
+  return [...found];
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'ebpf-studio-sshd-'));
   const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ebpf-studio-test', '-f', join(dir, file)]);
   keygen('host_key');
   keygen('user_key');
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user_key.pub')));
+  // sshd reads AuthorizedKeysFile as the logging-in user: let unprivileged test users read it (the keys stay 0600).
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user_key.pub')), { mode: 0o644 });
   const port = await freePort();
   writeFileSync(
     join(dir, 'sshd_config'),
@@ -92,7 +114,7 @@ export async function startSshd(options: { passwordAuthentication?: boolean } = 
       'PermitRootLogin prohibit-password',
       `PasswordAuthentication ${options.passwordAuthentication ? 'yes' : 'no'}`,
       'KbdInteractiveAuthentication no',
-      'Subsystem sftp internal-sftp',
+      ...(options.sftp === false ? [] : ['Subsystem sftp internal-sftp']),
       'LogLevel VERBOSE',
       '',
     ].join('\n'),
@@ -101,7 +123,17 @@ export async function startSshd(options: { passwordAuthentication?: boolean } = 
     mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
     privsepCreatedBy = process.pid;
   }
-  const child = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const sshdArgs = ['-D', '-e', '-f', join(dir, 'sshd_config')];
+  let child: ChildProcess;
+  if (options.hideNode) {
+    // An empty, non-executable file bound over each node binary, visible only inside this sshd's mount namespace.
+    const blank = join(dir, 'no-node');
+    writeFileSync(blank, '', { mode: 0o600 });
+    const binds = nodeBinaries().map((n) => `mount --bind ${blank} ${n}`);
+    child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `${binds.join(' && ')} && exec ${SSHD} "$@"`, 'sh', ...sshdArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } else {
+    child = spawn(SSHD, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+  }
   running++;
   let log = '';
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
-// Connects SSH targets for the Studio hub: asks host-key, password and passphrase questions in the editor, offers to keep a
-// password in SecretStorage (never plain text), logs what ran on the host. Talks to engine/targets/ssh-transport.
+// Connects SSH targets for the Studio hub: asks host-key, password, passphrase and sudo questions in the editor, offers to keep a
+// login password in SecretStorage (never plain text; the sudo password is never kept), logs what ran on the host. Talks to engine/targets/ssh-transport.
 import * as vscode from 'vscode';
 import type { ResolvedTarget, Studio } from '../studio';
 import type { HostKeyQuestion, SshPrompts } from '../../../engine/targets/ssh-connection';
@@ -35,6 +35,18 @@ function editorPrompts(target: ResolvedTarget): SshPrompts {
         vscode.window.showInputBox({
           title: `Passphrase for ${q.keyFile}`,
           prompt: q.attempt > 1 ? 'That passphrase did not decrypt the key; try again.' : `Needed to use this key for ${target.name}.`,
+          password: true,
+          ignoreFocusOut: true,
+        }),
+      ),
+    sudoPassword: (q) =>
+      Promise.resolve(
+        vscode.window.showInputBox({
+          title: `sudo password for ${q.user} on ${target.name}`,
+          prompt:
+            q.attempt > 1
+              ? 'sudo refused that password; try again.'
+              : 'Loading BPF programs needs root: eBPF Studio runs its agent through sudo. The password is used for this connection only and never stored.',
           password: true,
           ignoreFocusOut: true,
         }),
