@@ -1,11 +1,14 @@
-// Starts the agent on this machine (`node agent.js`: directly as root, else through `sudo -n`) and returns an
-// AgentClient over its stdio. A refused sudo becomes one message saying what to configure; nothing waits forever.
+// Starts the agent on this machine and returns an AgentClient over its stdio: as root straight from a root-owned bundle,
+// otherwise from a root-owned, hash-checked install (installed through `sudo -n` when not root). Nothing waits forever.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { machine, tmpdir, userInfo } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { AgentClient, AgentRequestError } from './agent-client';
+import { AGENT_STARTING, DEFAULT_INSTALL_ROOT, installScript, launcherPath, type InstallPlan } from './agent-install';
+import { agentPackage } from './agent-upload';
+import { nodeRuntime, runtimeDirName, type NodeRuntimeOptions } from './node-runtime';
 
 export interface LocalTransportOptions {
   /** The agent bundle (dist/agent.js); found next to this bundle or in the repository's dist/ by default. */
@@ -18,6 +21,22 @@ export interface LocalTransportOptions {
   onStderr?: (line: string) => void;
   /** Called with the spawned process id (the agent, or sudo wrapping it). */
   onSpawn?: (pid: number) => void;
+  /** Root-owned folder for the installed copy; default /var/lib/ebpf-studio. */
+  installRoot?: string;
+  /** Where the Node runtime comes from when this machine's Node may not run as root (not owned by root). */
+  runtime?: NodeRuntimeOptions;
+  log?: (line: string) => void;
+}
+
+/** Owned by root and writable by root only, and so is every folder above it (sticky folders such as /tmp allowed). */
+export function rootOwnedPath(path: string): boolean {
+  let p = realpathSync(path);
+  for (;;) {
+    const st = statSync(p);
+    if (st.uid !== 0 || ((st.mode & 0o022) !== 0 && !(st.isDirectory() && (st.mode & 0o1000) !== 0))) return false;
+    if (p === dirname(p)) return true;
+    p = dirname(p);
+  }
 }
 
 /** Where the agent bundle is: next to the running bundle (dist/), or dist/ of the repository when run from source. */
@@ -38,11 +57,26 @@ export function findNode(): string {
   throw new Error('The local agent needs Node.js ≥ 18 on PATH (`node`); install it, e.g. `apt-get install nodejs`.');
 }
 
-/** The child's stdout as the readable side and its stdin as the writable side; closes when the process has exited. */
+/**
+ * The child's stdout as the readable side and its stdin as the writable side; closes when the process has exited.
+ * With `afterLine`, output up to and including that line (the launcher's) is dropped.
+ */
 export class ChildProcessStream extends Duplex {
-  constructor(private readonly child: ChildProcess) {
+  constructor(
+    private readonly child: ChildProcess,
+    afterLine?: string,
+  ) {
     super();
-    child.stdout?.on('data', (chunk: Buffer) => this.push(chunk));
+    let waiting = afterLine === undefined ? undefined : '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (waiting === undefined) return void this.push(chunk);
+      waiting += chunk.toString('latin1');
+      const at = waiting.indexOf(`${afterLine}\n`);
+      if (at < 0) return;
+      const rest = Buffer.from(waiting.slice(at + (afterLine as string).length + 1), 'latin1');
+      waiting = undefined;
+      if (rest.length) this.push(rest);
+    });
     child.on('close', () => {
       this.push(null);
       this.destroy();
@@ -61,12 +95,53 @@ export class ChildProcessStream extends Duplex {
   }
 }
 
-function sudoAdvice(node: string, agent: string, sudoSays: string): string {
+function sudoAdvice(launcher: string, sudoSays: string): string {
   const user = userInfo().username;
   return (
     `The local agent needs root (or CAP_BPF) to load BPF programs, and \`sudo -n\` refused to start it (${sudoSays.trim() || 'no reason given'}). ` +
-    `Allow it without a password, e.g. in /etc/sudoers.d/ebpf-studio: \`${user} ALL=(root) NOPASSWD: ${node} ${agent}\`, or run the editor as root.`
+    `Allow it without a password, e.g. in /etc/sudoers.d/ebpf-studio: \`${user} ALL=(root) NOPASSWD: ${launcher}\` (the root-owned launcher checks the agent's sha256 before each start; ` +
+    `installing a new version needs \`sudo\` once), or run the editor as root.`
   );
+}
+
+function runCommand(command: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.on('error', (err) => resolve({ code: -1, stderr: err.message }));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/**
+ * Installs the agent into the root-owned install folder (as root, or through `sudo -n`): the files are staged in a private
+ * temp folder, then copied and checked by the root-run install script. Node runs as root only when root owns it; else the runtime.
+ */
+async function installLocally(agent: string, node: string, installRoot: string, asRoot: boolean, options: LocalTransportOptions): Promise<string> {
+  const pkg = agentPackage(agent, machine());
+  if (!pkg) throw new AgentRequestError(`No agent build for ${machine()} (koffi has no binary for it).`, 'EAGENT');
+  const staging = mkdtempSync(join(tmpdir(), 'ebpf-studio-install-'));
+  try {
+    for (const f of pkg.files) {
+      mkdirSync(dirname(join(staging, f.remote)), { recursive: true });
+      writeFileSync(join(staging, f.remote), f.bytes);
+    }
+    const plan: InstallPlan = { installRoot, dir: pkg.dir, files: pkg.files, staging, removeStaging: false };
+    if (rootOwnedPath(node)) plan.nodePath = realpathSync(node);
+    else {
+      const runtime = await nodeRuntime(machine(), { ...options.runtime, log: options.log });
+      writeFileSync(join(staging, 'node-runtime.tgz'), runtime.tarball);
+      plan.runtime = { dir: runtimeDirName(machine()), tarball: 'node-runtime.tgz', sha256: runtime.sha256 };
+    }
+    options.log?.(`installing agent ${pkg.dir} into ${installRoot} (root-owned)`);
+    const script = installScript(plan);
+    const run = asRoot ? await runCommand('sh', ['-c', script]) : await runCommand('sudo', ['-n', 'sh', '-c', script]);
+    if (run.code !== 0) throw new AgentRequestError(asRoot ? `Installing the agent into ${installRoot} failed: ${run.stderr.trim()}` : sudoAdvice(launcherPath(installRoot, '*'), run.stderr), asRoot ? 'EINSTALL' : 'ESUDO');
+    return launcherPath(installRoot, pkg.dir);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /** Spawns the local agent and waits for its `hello`, so a refusal surfaces here with a clear message. */
@@ -74,7 +149,26 @@ export async function connectLocalAgent(options: LocalTransportOptions = {}): Pr
   const agent = options.agentPath ?? findAgentBundle();
   const node = options.nodePath ?? findNode();
   const asRoot = process.getuid?.() === 0;
-  const [command, args] = asRoot ? [node, [agent]] : ['sudo', ['-n', node, agent]];
+  const installRoot = options.installRoot ?? DEFAULT_INSTALL_ROOT;
+  const pkg = agentPackage(agent, machine());
+  // Root runs a bundle only where no other user can change it (nor koffi beside it); anything else runs from the root-owned install.
+  if (asRoot && rootOwnedPath(agent) && rootOwnedPath(node) && (!pkg || pkg.files.every((f) => rootOwnedPath(f.local)))) return startAgent(node, [agent], undefined, options);
+  const installed = pkg ? launcherPath(installRoot, pkg.dir) : undefined;
+  if (installed && existsSync(installed)) {
+    try {
+      return await startAgent(asRoot ? installed : 'sudo', asRoot ? [] : ['-n', installed], installed, options);
+    } catch (err) {
+      if (!/does not match its SHA256SUMS/.test((err as Error).message)) throw err;
+      options.log?.(`${(err as Error).message}; installing the agent again`);
+    }
+  }
+  const launcher = await installLocally(agent, node, installRoot, asRoot, options);
+  return startAgent(asRoot ? launcher : 'sudo', asRoot ? [] : ['-n', launcher], launcher, options);
+}
+
+/** Runs the agent (or its launcher, when given) and waits for its `hello`. */
+async function startAgent(command: string, args: string[], launcher: string | undefined, options: LocalTransportOptions): Promise<AgentClient> {
+  const asRoot = process.getuid?.() === 0;
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
   const stderrLines: string[] = [];
@@ -95,7 +189,7 @@ export async function connectLocalAgent(options: LocalTransportOptions = {}): Pr
     parts.forEach(takeLine);
   });
   child.stderr?.on('end', () => takeLine(partialLine));
-  const client = new AgentClient(new ChildProcessStream(child), {
+  const client = new AgentClient(new ChildProcessStream(child, launcher ? AGENT_STARTING : undefined), {
     targetName: 'local',
     closeReason: () => {
       if (spawnError) return `cannot start ${command}: ${spawnError.message}`;
@@ -113,7 +207,7 @@ export async function connectLocalAgent(options: LocalTransportOptions = {}): Pr
     await client.closed;
     const message = (err as Error).message;
     if (!asRoot && (spawnError || stderrLines.some((l) => l.startsWith('sudo:')))) {
-      throw new AgentRequestError(spawnError ? `The local agent runs through sudo, which is not available: ${spawnError.message}. Install sudo or run the editor as root.` : sudoAdvice(node, agent, stderrLines.join(' ')), 'ESUDO');
+      throw new AgentRequestError(spawnError ? `The local agent runs through sudo, which is not available: ${spawnError.message}. Install sudo or run the editor as root.` : sudoAdvice(launcher as string, stderrLines.join(' ')), 'ESUDO');
     }
     throw new AgentRequestError(`The local agent did not start: ${message}`, (err as AgentRequestError).code ?? 'EAGENT');
   }
