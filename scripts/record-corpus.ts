@@ -1,11 +1,14 @@
 // `npm run record:corpus`: verifies every test/fixtures/corpus/*.bpf.c with this machine's kernel and writes
-// expected.json (verdict, kernel message, kernel line), keeping the hand-written fix lines. Talks to corpus-verdicts.ts.
+// expected.json (kernel release, verdict, kernel message, kernel line), keeping the hand-written fix lines.
+// Talks to corpus-verdicts.ts.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, release } from 'node:os';
 import { corpusDir, expectedPath, verifyProbeAsync, vmlinuxIncludeDir, type ProbeVerdict } from './corpus-verdicts';
 
 export interface CorpusEntry extends ProbeVerdict {
+  /** The exact kernel build (`uname -r`) the verdict was recorded on: another build's verifier may decide otherwise. */
+  kernelRelease: string;
   /** The line a human would fix, when it is not the line the kernel names. */
   fixLine?: number;
   /** Why the fix line differs from the kernel's line. */
@@ -45,7 +48,7 @@ export async function recordCorpus(only?: string[]): Promise<CorpusRecord> {
       if (kept) record[name] = kept;
       continue;
     }
-    record[name] = { ...verdict };
+    record[name] = { kernelRelease: release(), ...verdict };
     if (kept?.fixLine !== undefined) {
       record[name].fixLine = kept.fixLine;
       record[name].fixReason = kept.fixReason;

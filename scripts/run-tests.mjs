@@ -1,5 +1,5 @@
-// Runs every *.test.ts under the given folders with node's test runner (TypeScript through tsx),
-// and fails the run if it leaves a BPF program loaded that was not loaded before it.
+// Runs every *.test.ts under the given folders with node's test runner (TypeScript through tsx), as root (through
+// sudo when started by a user who has it), and fails the run if it leaves a BPF program loaded that was not before.
 import { spawnSync, execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,12 @@ function loadedProgramIds() {
   } catch {
     return new Set();
   }
+}
+
+// The kernel tests load BPF programs in this process tree: a user with sudo gets the same run as root.
+if (process.getuid?.() !== 0 && spawnSync('sh', ['-c', 'command -v sudo'], { stdio: 'ignore' }).status === 0) {
+  const asRoot = spawnSync('sudo', ['--preserve-env', 'env', `PATH=${process.env.PATH}`, process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(asRoot.status ?? 1);
 }
 
 const dirs = process.argv.slice(2);

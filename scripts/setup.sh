@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian/Ubuntu machine for eBPF Studio: system packages (clang, bpftool, libbpf,
-# sshd, chromium, QEMU), tracefs, Debian's 6.1/6.12 kernels for kernel targets, the npm dependencies and code-server.
+# Sets up a fresh Debian/Ubuntu machine for eBPF Studio: system packages (clang, bpftool, libbpf, sshd, chromium,
+# QEMU), the kernel file systems (bpffs, tracefs, securityfs), Debian's 6.1/6.12 kernels for kernel targets, the npm
+# dependencies and code-server. Idempotent; run it as root, or as a user with sudo (used for apt-get and the mounts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "setup: '$*' needs root: run this script as root, or as a user who may use sudo" >&2
+    exit 1
+  fi
+}
 
 as_root apt-get update -qq
 packages=(clang llvm libbpf-dev bpftool linux-libc-dev openssh-server chromium ripgrep libkrb5-dev
@@ -14,9 +24,22 @@ packages=(clang llvm libbpf-dev bpftool linux-libc-dev openssh-server chromium r
 if apt-cache show clang-19 >/dev/null 2>&1; then packages+=(clang-19 llvm-19); fi
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 
-if ! mountpoint -q /sys/kernel/tracing 2>/dev/null; then
-  as_root mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
-fi
+# Mounts file system TYPE at DIR unless it is there already. bpffs holds pinned maps (`maps dump --pinned`,
+# LIBBPF_PIN_BY_NAME), tracefs the tracepoint, kprobe and uprobe attach points, securityfs the lockdown mode.
+mount_kernel_fs() {
+  local type=$1 dir=$2
+  if [ "$(findmnt -rn -o FSTYPE --mountpoint "$dir" 2>/dev/null | tail -n 1)" = "$type" ]; then return 0; fi
+  if [ ! -d "$dir" ]; then
+    echo "setup: $dir does not exist, so $type cannot be mounted there (is /sys mounted?)" >&2
+    return 1
+  fi
+  as_root mount -t "$type" "$type" "$dir" || { echo "setup: mount -t $type $type $dir failed" >&2; return 1; }
+  echo "setup: mounted $type at $dir"
+}
+mount_kernel_fs bpf /sys/fs/bpf
+mount_kernel_fs tracefs /sys/kernel/tracing
+# Without securityfs the lockdown mode is unknown, which only costs an explanation: not fatal.
+mount_kernel_fs securityfs /sys/kernel/security || echo "setup: lockdown mode will be reported as unknown" >&2
 
 # Kernels the kernel:6.1 / kernel:6.12 targets boot (unpacked into a cache, never installed as this machine's kernel).
 bash scripts/install-kernels.sh >/dev/null ||

@@ -1,12 +1,12 @@
-// The helper facts the static rules use, checked against this kernel: every helper's GPL-only flag
-// and (on the measured kernel line) which program types may call it. Talks to the agent and clang-19.
+// The helper facts the static rules use, checked against this kernel measured in the same run: every helper's
+// GPL-only flag and which program types may call it; the committed measurement only on its own kernel release.
+// Talks to the agent and clang-19.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { kernelFacts } from '../../server/src/kernel/kernel-facts';
-import { parseKernelVersion } from '../../server/src/kernel/kernel-version';
 import { measureHelperFacts, type MeasuredHelperFacts } from '../../scripts/helper-facts-probe';
 import { agentBundle, skipUnlessReady } from './verify/agent-under-test';
 
@@ -31,18 +31,27 @@ test('GPL-only flags and per-type availability agree with this kernel', { skip, 
   assert.deepEqual(wrongGpl, []);
   assert.ok(measured.gplOnly.length + measured.notGplOnly.length > 150, 'too few helpers were conclusive');
 
-  // what a type may call differs between kernel releases; compare where the committed facts come from
-  const running = parseKernelVersion(measured.kernelRelease);
-  const recorded = parseKernelVersion(committed.kernelRelease);
-  if (running && recorded && running.major === recorded.major && running.minor === recorded.minor) {
-    assert.deepEqual(measured.availability, committed.availability, 'data/measured/helper-facts.json is stale: run scripts/measure-helper-facts.ts');
-    const missing: string[] = [];
-    for (const [type, { available }] of Object.entries(measured.availability)) {
-      for (const name of available) {
-        const helper = kernelFacts.helper(name);
-        if (helper && !helper.programTypes.includes(type as never) && !/^bpf_(spin_|timer_)/.test(name)) missing.push(`${name} in ${type}`);
-      }
+  // what a type may call differs between kernel builds: the product's tables must not deny what this kernel offers
+  const missing: string[] = [];
+  for (const [type, { available }] of Object.entries(measured.availability)) {
+    for (const name of available) {
+      const helper = kernelFacts.helper(name);
+      if (helper && !helper.programTypes.includes(type as never) && !/^bpf_(spin_|timer_)/.test(name)) missing.push(`${name} in ${type}`);
     }
-    assert.deepEqual(missing, [], 'helpers the kernel offers but the generated tables deny');
+  }
+  assert.deepEqual(missing, [], 'helpers this kernel offers but the generated tables deny');
+
+  // the committed measurement is compared only on the exact build it was measured on
+  if (measured.kernelRelease === committed.kernelRelease) {
+    assert.deepEqual(measured.availability, committed.availability, 'data/measured/helper-facts.json is stale: run scripts/measure-helper-facts.ts');
+  } else {
+    const differences = Object.entries(measured.availability).flatMap(([type, { available }]) => {
+      const before = committed.availability[type]?.available ?? [];
+      const gained = available.filter((n) => !before.includes(n));
+      const lost = before.filter((n) => !available.includes(n));
+      return gained.length + lost.length ? [`  ${type}: ${gained.map((n) => `+${n}`).concat(lost.map((n) => `-${n}`)).join(' ')}`] : [];
+    });
+    console.log(`data/measured/helper-facts.json comes from ${committed.kernelRelease}, this kernel is ${measured.kernelRelease}: checked against this kernel's measurement only; it differs from the committed one in ${differences.length} program types`);
+    for (const line of differences) console.log(line);
   }
 });

@@ -18,8 +18,12 @@ export function missingPrerequisite(): string | undefined {
 }
 
 /** Throws under CI (a kernel test must not skip there); else returns the skip reason or false. */
+export function skipUnless(missing: string | undefined, tests: string): string | false {
+  if (missing && process.env.CI === 'true') throw new Error(`${tests} need ${missing.replace(/^needs /, '')}`);
+  return missing ? (missing.startsWith('needs ') ? missing : `needs ${missing}`) : false;
+}
+
+/** skipUnless for the prerequisites every compiling and verifying kernel test shares. */
 export function skipUnlessReady(tests = 'kernel tests'): string | false {
-  const missing = missingPrerequisite();
-  if (missing && process.env.CI === 'true') throw new Error(`${tests} need ${missing}`);
-  return missing ? `needs ${missing}` : false;
+  return skipUnless(missingPrerequisite(), tests);
 }

@@ -6,6 +6,7 @@ import { tmpdir, arch } from 'node:os';
 import { join } from 'node:path';
 import { libbpf } from '../../agent/src/ffi/libbpf';
 import { libc } from '../../agent/src/ffi/libc';
+import { BPFFS_DIR, isMounted, mountCommand } from '../../engine/targets/kernel-filesystems';
 
 export const FLOWS_SOURCE = join(__dirname, '../fixtures/maps/flows.bpf.c');
 export const CLANG = '/usr/bin/clang-19';
@@ -14,7 +15,7 @@ export const CLANG = '/usr/bin/clang-19';
 export function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (BPF syscall)';
   if (!existsSync(CLANG)) return 'needs clang-19';
-  if (!existsSync('/sys/fs/bpf')) return 'needs bpffs at /sys/fs/bpf';
+  if (!isMounted('bpf', BPFFS_DIR)) return `needs bpffs mounted at ${BPFFS_DIR} (scripts/setup.sh mounts it: ${mountCommand('bpf', BPFFS_DIR)})`;
   return undefined;
 }
 

@@ -12,6 +12,7 @@ import { parseProbeFile } from '../../server/src/analysis/probe-document';
 import { runningKernelVersion } from '../../server/src/kernel/kernel-version';
 
 interface CorpusEntry {
+  kernelRelease: string;
   verdict: 'accepted' | 'rejected' | 'compile-error';
   message: string;
   line?: number;
@@ -46,9 +47,11 @@ async function checkCorpus(): Promise<CorpusResult[]> {
   return results;
 }
 
-test('the corpus on disk and expected.json list the same probes', () => {
+test('the corpus on disk and expected.json list the same probes, each verdict with its kernel release', () => {
   const onDisk = readdirSync(corpusDir).filter((n) => n.endsWith('.bpf.c')).sort();
   assert.deepEqual(Object.keys(expected).sort(), onDisk);
+  const unlabelled = Object.keys(expected).filter((name) => !/^\d+\.\d+/.test(expected[name].kernelRelease ?? ''));
+  assert.deepEqual(unlabelled, [], 'every verdict names the kernel release it was recorded on (npm run record:corpus writes it)');
 });
 
 test('static rules flag ≥ 80% of kernel-rejected probes on the right line and raise no error on accepted ones', async () => {

@@ -1,5 +1,5 @@
 // The full tier-2 check on this kernel: every fixture probe's verdict and line equal what bpftool's own load
-// reports, clang errors land on clang's line, vmlinux.h is generated once per BTF hash, and corpus agreement.
+// reports, clang errors land on clang's line, vmlinux.h is generated once per BTF hash (the corpus: corpus-verdicts.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -11,22 +11,12 @@ import type { AgentClient } from '../../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../../engine/targets/local-transport';
 import { findClang } from '../../../engine/toolchain/find-clang';
 import { provideVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
-import { verifyProbe, type VerifyProbeResult } from '../../../engine/verify/verify-probe';
+import { verifyProbe } from '../../../engine/verify/verify-probe';
 import { verifyProbe as kernelVerdictByBpftool, vmlinuxIncludeDir } from '../../../scripts/corpus-verdicts';
 import { agentBundle, probesDir, repoRoot, skipUnlessReady } from './agent-under-test';
+import { verdictAndLine } from './tier-two-verdict';
 
 const skip = skipUnlessReady();
-
-/** The verdict and 1-based line as the corpus records them: the first rejected program's line, or clang's first error. */
-function verdictAndLine(result: VerifyProbeResult): { verdict: string; line?: number } {
-  if (result.verdict === 'compile-error') {
-    const first = result.diagnostics.get(result.sourcePath)?.find((d) => d.severity === 1);
-    return { verdict: 'compile-error', ...(first ? { line: first.range.start.line + 1 } : {}) };
-  }
-  if (result.verdict === 'accepted') return { verdict: 'accepted' };
-  const failure = result.programs.find((p) => !p.accepted)?.failure;
-  return { verdict: 'rejected', ...(failure && failure.lineFrom !== 'declaration' ? { line: failure.line + 1 } : {}) };
-}
 
 async function withAgent<T>(fn: (agent: AgentClient) => Promise<T>): Promise<T> {
   const agent = await connectLocalAgent({ agentPath: agentBundle() });
@@ -230,19 +220,6 @@ test('a file that is not BPF C gets one clear diagnostic, not a crash', { skip }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-});
-
-const corpusExpected = join(repoRoot, 'test', 'fixtures', 'corpus', 'expected.json');
-test('every corpus probe: tier-2 verdict and line equal the recorded kernel verdict', { skip: skip || (!existsSync(corpusExpected) && 'needs test/fixtures/corpus/expected.json'), timeout: 600_000 }, async () => {
-  const expected = JSON.parse(readFileSync(corpusExpected, 'utf8')) as Record<string, { verdict: string; line?: number }>;
-  const mismatches: string[] = [];
-  await withAgent(async (agent) => {
-    for (const [name, entry] of Object.entries(expected)) {
-      const ours = verdictAndLine(await verifyProbe({ sourcePath: join(repoRoot, 'test', 'fixtures', 'corpus', name), agent }));
-      if (ours.verdict !== entry.verdict || ours.line !== entry.line) mismatches.push(`${name}: kernel ${entry.verdict}:${entry.line ?? '-'}, tier 2 ${ours.verdict}:${ours.line ?? '-'}`);
-    }
-  });
-  assert.deepEqual(mismatches, [], `${Object.keys(expected).length - mismatches.length}/${Object.keys(expected).length} agree`);
 });
 
 test('of clang, clang-19 … clang-14 on PATH, the newest is used', { skip }, async () => {
