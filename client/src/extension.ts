@@ -7,6 +7,7 @@ import * as targetKernelStatus from './features/target-kernel-status';
 import * as targetOutput from './features/target-output';
 import * as newProbeFromTemplate from './features/new-probe-from-template';
 import * as sshConnector from './features/ssh-connector';
+import * as kernelConnector from './features/kernel-connector';
 import * as targetsTree from './features/targets-tree';
 import * as targetSwitcher from './features/target-switcher';
 import * as attachCommands from './features/attach-commands';
@@ -30,6 +31,7 @@ const features: Feature[] = [
   { name: 'target output', activate: targetOutput.activate },
   { name: 'new probe from template', activate: newProbeFromTemplate.activate },
   { name: 'SSH targets', activate: sshConnector.activate },
+  { name: 'kernel targets', activate: kernelConnector.activate },
   { name: 'targets tree', activate: targetsTree.activate },
   { name: 'target switcher', activate: targetSwitcher.activate },
   { name: 'attach and detach', activate: attachCommands.activate },

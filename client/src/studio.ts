@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
-import type { SshTargetSetting } from '../../engine/targets/target-address';
+import { KERNEL_TARGET_PREFIX, type SshTargetSetting } from '../../engine/targets/target-address';
 
 /** An SSH host from the `ebpfStudio.targets` setting. */
 export type TargetConfig = SshTargetSetting;
@@ -21,10 +21,12 @@ export interface StudioSettings {
   targets: TargetConfig[];
   currentTarget: string;
   refreshIntervalMs: number;
+  /** Kernels (versions such as `6.1`, or image paths) to verify on as well, each booted in a VM kept warm. */
+  verifyKernels: string[];
 }
 
-/** How a target is reached: `local` for this machine, `ssh` for `ebpfStudio.targets` entries and ssh:// names. */
-export type TargetScheme = 'local' | 'ssh';
+/** How a target is reached: `local` for this machine, `kernel` for kernel:… names, `ssh` for everything else. */
+export type TargetScheme = 'local' | 'ssh' | 'kernel';
 
 /** A resolved target as handed to a connector. */
 export interface ResolvedTarget {
@@ -72,6 +74,10 @@ export function readSettings(scope?: vscode.ConfigurationScope): StudioSettings 
     targets: Array.isArray(targets) ? targets.filter(isTargetConfig) : [],
     currentTarget: config.get<string>('currentTarget', LOCAL_TARGET).trim() || LOCAL_TARGET,
     refreshIntervalMs: Math.max(100, config.get<number>('refreshIntervalMs', 1000)),
+    verifyKernels: config
+      .get<unknown[]>('verifyKernels', [])
+      .filter((k): k is string => typeof k === 'string' && k.trim().length > 0)
+      .map((k) => k.trim().replace(/^kernel:/, '')),
   };
 }
 
@@ -160,11 +166,12 @@ export class Studio implements vscode.Disposable {
     });
   }
 
-  /** Says how a target name is reached: `local`, or SSH for everything else (the SSH connector resolves it). */
+  /** Says how a target name is reached: `local`, `kernel:…` (a VM), or SSH for everything else (the SSH connector resolves it). */
   resolveTarget(targetName: string): ResolvedTarget {
     const output = this.output(targetName);
     const configured = this.settings().targets;
     if (targetName === LOCAL_TARGET) return { name: targetName, scheme: 'local', output, configured };
+    if (targetName.startsWith(KERNEL_TARGET_PREFIX)) return { name: targetName, scheme: 'kernel', output, configured };
     const config = configured.find((t) => t.name === targetName);
     return { name: targetName, scheme: 'ssh', output, configured, ...(config ? { config } : {}) };
   }

@@ -5,17 +5,12 @@ import type { ProgramReport } from '../../../engine/verify/verify-probe';
 import type { Studio } from '../studio';
 import { verificationStore, type VerificationStore } from '../verify/verification-store';
 import { programFigures, renderVerifierLog, type VerifierLogText } from '../verify/verifier-log-rendering';
+import { VERIFIER_LOG_SCHEME, verifierLogUri } from '../verify/verifier-log-uri';
 
-const SCHEME = 'ebpf-verifier-log';
+const SCHEME = VERIFIER_LOG_SCHEME;
 
 interface RenderedLog extends VerifierLogText {
   uris: vscode.Uri[];
-}
-
-function logUri(source: vscode.Uri, program: string, level: 1 | 2): vscode.Uri {
-  const name = source.path.split('/').pop() ?? 'probe';
-  const query = new URLSearchParams({ source: source.toString(), program, level: String(level) }).toString();
-  return vscode.Uri.from({ scheme: SCHEME, path: `/${name} — ${program}${level === 2 ? ' (level 2)' : ''}.log`, query });
 }
 
 function levelOf(uri: vscode.Uri): 1 | 2 {
@@ -40,8 +35,11 @@ class VerifierLogDocuments implements vscode.TextDocumentContentProvider, vscode
     const query = new URLSearchParams(uri.query);
     const source = vscode.Uri.parse(query.get('source') ?? '');
     const stored = this.store.get(source);
-    const program = levelOf(uri) === 2 ? this.detailed.get(uri.toString()) : stored?.result.programs.find((p) => p.name === query.get('program'));
-    return stored && program ? { source, program, target: stored.target } : undefined;
+    // A log of one of the extra kernels (ebpfStudio.verifyKernels) names it; the current target's does not.
+    const kernel = query.get('target') ? stored?.kernels?.find((k) => k.target === query.get('target')) : undefined;
+    const verified = kernel ?? stored;
+    const program = levelOf(uri) === 2 ? this.detailed.get(uri.toString()) : verified?.result.programs.find((p) => p.name === query.get('program'));
+    return verified && program ? { source, program, target: verified.target } : undefined;
   }
 
   renderedFor(uri: vscode.Uri): RenderedLog | undefined {
@@ -167,7 +165,7 @@ export function activate(studio: Studio): void {
       }
       if (!program) return;
       const level = levelArg === 2 ? 2 : 1;
-      const uri = logUri(source, program.name, level);
+      const uri = verifierLogUri(source, program.name, level);
       if (level === 2 && !documents.detailed.has(uri.toString())) {
         const detailed = await fetchLevel2(studio, stored.target, stored.result.object, program);
         if (!detailed) return;

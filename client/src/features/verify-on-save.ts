@@ -1,10 +1,13 @@
 // Verify with Kernel: on save (ebpfStudio.verifyOnSave) and on command, compiles the probe and loads it through
-// the current target's verifier; results replace that file's diagnostics in the 'ebpf-verifier' collection.
+// the current target's verifier and each ebpfStudio.verifyKernels VM's; results replace the 'ebpf-verifier' diagnostics.
 import * as vscode from 'vscode';
 import type { Diagnostic as LspDiagnostic } from 'vscode-languageserver-types';
+import { KERNEL_TARGET_PREFIX } from '../../../engine/targets/target-address';
+import { mergeRunDiagnostics, type MatrixDiagnosticData, type TargetRun } from '../../../engine/verify/verdict-matrix';
 import { verifyProbe } from '../../../engine/verify/verify-probe';
 import type { Studio } from '../studio';
 import { verificationStore, type VerificationStore } from '../verify/verification-store';
+import { verifierLogUri } from '../verify/verifier-log-uri';
 
 const SEVERITY: Record<number, vscode.DiagnosticSeverity> = {
   1: vscode.DiagnosticSeverity.Error,
@@ -22,6 +25,21 @@ function toVscodeDiagnostic(d: LspDiagnostic): vscode.Diagnostic {
   diagnostic.source = d.source ?? 'verifier';
   if (d.code !== undefined) diagnostic.code = d.code;
   diagnostic.relatedInformation = d.relatedInformation?.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.parse(r.location.uri), toRange(r.location.range)), r.message));
+  return diagnostic;
+}
+
+/** Links "6.1: <message>" to that kernel's verifier log of the program rejected on the diagnostic's line. */
+function withKernelLogLinks(diagnostic: vscode.Diagnostic, lsp: LspDiagnostic, source: vscode.Uri, runs: TargetRun[]): vscode.Diagnostic {
+  const data = lsp.data as MatrixDiagnosticData | undefined;
+  if (!data?.rejectedBy || runs.length < 2) return diagnostic;
+  const links = data.rejectedBy.flatMap((rejection) => {
+    const run = runs.find((r) => r.target === rejection.target);
+    const program = run?.result.programs.find((p) => p.failure?.line === lsp.range.start.line) ?? run?.result.programs.find((p) => !p.accepted);
+    if (!program) return [];
+    const log = verifierLogUri(source, program.name, 1, rejection.target === runs[0].target ? undefined : rejection.target);
+    return [new vscode.DiagnosticRelatedInformation(new vscode.Location(log, new vscode.Position(0, 0)), `${rejection.label} (${rejection.target}): ${rejection.message.split('\n')[0]} (open its verifier log)`)];
+  });
+  diagnostic.relatedInformation = [...links, ...(diagnostic.relatedInformation ?? [])];
   return diagnostic;
 }
 
@@ -71,18 +89,31 @@ class KernelVerifier {
     this.setVerifying(+1);
     try {
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Verifying ${vscode.workspace.asRelativePath(document.uri)} on ${targetName}` }, async () => {
-        const agent = await this.studio.connect(targetName);
-        output.appendLine(`[${new Date().toISOString()}] verify ${document.uri.fsPath}`);
-        const result = await verifyProbe({
-          sourcePath: document.uri.fsPath,
-          agent,
-          includePaths: settings.includePaths,
-          clangPath: settings.clangPath,
-          onProgress: (line) => output.appendLine(`  ${line}`),
-        });
-        output.appendLine(`  ${result.verdict} in ${result.timings.totalMs} ms (compile ${result.timings.compileMs}, verify ${result.timings.verifyMs}, vmlinux.h ${result.timings.vmlinuxMs})`);
-        this.publish(document.uri, result.diagnostics);
-        this.store.set(document.uri, { result, target: targetName, version, finishedAt: new Date() });
+        const verifyOn = async (name: string): Promise<TargetRun> => {
+          const out = this.studio.output(name);
+          const agent = await this.studio.connect(name);
+          out.appendLine(`[${new Date().toISOString()}] verify ${document.uri.fsPath}`);
+          const verified = await verifyProbe({
+            sourcePath: document.uri.fsPath,
+            agent,
+            includePaths: settings.includePaths,
+            clangPath: settings.clangPath,
+            onProgress: (line) => out.appendLine(`  ${line}`),
+          });
+          out.appendLine(`  ${verified.verdict} in ${verified.timings.totalMs} ms (compile ${verified.timings.compileMs}, verify ${verified.timings.verifyMs}, vmlinux.h ${verified.timings.vmlinuxMs})`);
+          return { target: name, result: verified };
+        };
+        // ebpfStudio.verifyKernels: the same probe on each listed kernel's VM (booted once, then kept warm), in parallel.
+        const kernels = settings.verifyKernels.map((k) => `${KERNEL_TARGET_PREFIX}${k}`).filter((name) => name !== targetName);
+        const [current, ...others] = await Promise.allSettled([targetName, ...kernels].map(verifyOn));
+        if (current.status === 'rejected') throw current.reason;
+        const result = current.value.result;
+        const kernelRuns = others.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+        const failed = others.flatMap((o, i) => (o.status === 'rejected' ? [`${kernels[i]}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`] : []));
+        if (failed.length) void vscode.window.showErrorMessage(`Verify with Kernel: ${failed.join('; ')}`);
+        const runs = [current.value, ...kernelRuns];
+        this.publish(document.uri, runs.length > 1 ? mergeRunDiagnostics(runs) : result.diagnostics, runs);
+        this.store.set(document.uri, { result, target: targetName, version, finishedAt: new Date(), kernels: kernelRuns });
         this.lastError = undefined;
         if (userAsked) {
           const rejected = result.programs.filter((p) => !p.accepted).length;
@@ -107,14 +138,17 @@ class KernelVerifier {
     }
   }
 
-  /** Replaces the diagnostics this source produced last time (on it and on any header) with the new ones. */
-  private publish(source: vscode.Uri, byFile: Map<string, LspDiagnostic[]>): void {
+  /**
+   * Replaces the diagnostics this source produced last time (on it and on any header) with the new ones; with
+   * several kernels, each rejecting kernel's verifier log is a related-information link on the diagnostic.
+   */
+  private publish(source: vscode.Uri, byFile: Map<string, LspDiagnostic[]>, runs: TargetRun[]): void {
     for (const uri of this.touched.get(source.toString()) ?? []) this.collection.delete(uri);
     const uris: vscode.Uri[] = [source];
     this.collection.set(source, []);
     for (const [path, diagnostics] of byFile) {
       const uri = vscode.Uri.file(path);
-      this.collection.set(uri, diagnostics.map(toVscodeDiagnostic));
+      this.collection.set(uri, diagnostics.map((d) => withKernelLogLinks(toVscodeDiagnostic(d), d, source, runs)));
       uris.push(uri);
     }
     this.touched.set(source.toString(), uris);

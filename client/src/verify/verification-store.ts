@@ -9,6 +9,8 @@ export interface StoredVerification {
   /** The document version the result was computed for. */
   version: number;
   finishedAt: Date;
+  /** The same probe verified on each kernel of ebpfStudio.verifyKernels (VMs), for their logs. */
+  kernels?: { target: string; result: VerifyProbeResult }[];
 }
 
 export class VerificationStore implements vscode.Disposable {
