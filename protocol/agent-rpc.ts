@@ -69,6 +69,12 @@ export interface LoadParams {
   noAttach?: boolean;
   /** Count run_cnt/run_time_ns while the session lives, via a BPF_ENABLE_STATS fd it holds (default true). */
   stats?: boolean;
+  /** Map sizes set before load, by map name (as a tool's user space does with bpf_map__set_max_entries/value_size). */
+  mapSizes?: Record<string, MapSize>;
+}
+export interface MapSize {
+  maxEntries?: number;
+  valueSize?: number;
 }
 export interface AttachOptions {
   ifname?: string;
@@ -83,7 +89,11 @@ export interface AttachOptions {
   pid?: number;
   /** perf_event programs: samples per second on every CPU (default 99). */
   frequencyHz?: number;
+  /** xdp programs: native (driver), generic (SKB) or offload (NIC); absent: native, falling back to generic. */
+  xdpMode?: XdpMode;
 }
+export type XdpMode = 'native' | 'generic' | 'offload';
+export const XDP_MODES: readonly XdpMode[] = ['native', 'generic', 'offload'];
 export interface SessionProgram {
   name: string;
   section: string;
@@ -92,6 +102,10 @@ export interface SessionProgram {
   id: number;
   attached: boolean;
   attachError?: string;
+  /** Not loaded: another variant of the same handler was chosen, or the verifier rejected it (the others still run). */
+  notLoaded?: string;
+  /** How it was attached when that needed a choice (e.g. XDP fell back to generic mode). */
+  attachNote?: string;
 }
 export interface SessionMap {
   name: string;
@@ -102,6 +116,10 @@ export interface SessionMap {
   maxEntries: number;
   /** .rodata/.data/.bss/.kconfig maps libbpf creates for globals. */
   internal: boolean;
+  /** Why user space cannot read its entries (cgroup/prog/perf-event arrays, ring buffers, sockmaps…); absent when readable. */
+  unreadable?: string;
+  /** How its size was chosen when the object left it unset or the user set it. */
+  sizing?: string;
 }
 /** One session: what it loaded, what is attached, which event streams run. */
 export interface SessionSummary {

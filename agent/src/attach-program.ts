@@ -1,7 +1,7 @@
 // Attaches one loaded program by its section as libbpf's auto-attach does, plus xdp/tc on an interface, cgroup hooks,
 // perf_event at a frequency and uprobe/usdt by binary+symbol; failures become messages that say why. Talks to libbpf.
 import { closeSync, existsSync, openSync, readFileSync, constants as fsConstants } from 'node:fs';
-import type { AttachOptions } from '../../protocol/agent-rpc';
+import { XDP_MODES, type AttachOptions, type XdpMode } from '../../protocol/agent-rpc';
 import { hello } from './hello';
 import type { HeldLink, LiveProgram } from './sessions';
 import { libbpf } from './ffi/libbpf';
@@ -10,6 +10,8 @@ import { libc } from './ffi/libc';
 const ERRNO_NAMES: Record<number, string> = {
   1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 9: 'EBADF', 13: 'EACCES', 16: 'EBUSY', 19: 'ENODEV', 22: 'EINVAL', 38: 'ENOSYS', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP',
 };
+const BPF_XDP = 37;
+const XDP_FLAGS: Record<XdpMode, number> = { generic: 1 << 1, native: 1 << 2, offload: 1 << 3 };
 const BPF_TCX_INGRESS = 46;
 const BPF_TCX_EGRESS = 47;
 const PERF_TYPE_SOFTWARE = 1;
@@ -105,8 +107,49 @@ function attachUsdt(program: LiveProgram, options: AttachOptions): HeldLink {
   throw new AttachFailure(explainAttachError(program.section, errno));
 }
 
-/** Attaches `program`; returns the links it now holds, or throws AttachFailure with the reason. */
-export function attachProgram(program: LiveProgram, options: AttachOptions = {}): HeldLink[] {
+/** Why an XDP attach in `mode` failed, by errno. */
+function explainXdpError(section: string, ifname: string, mode: XdpMode, errno: number): string {
+  const at = `cannot attach ${section} to ${ifname} in ${mode} mode`;
+  if (errno === 95 || errno === 22) {
+    if (mode === 'native') return `${at}: its driver has no native XDP support (${errnoText(errno)}); use xdpMode generic (SKB mode, slower but works on every interface).`;
+    if (mode === 'offload') return `${at}: the NIC cannot run XDP programs in hardware (${errnoText(errno)}); use xdpMode native or generic.`;
+    return `${at}: the kernel refused generic XDP (${errnoText(errno)}).`;
+  }
+  if (errno === 16) return `${at}: another XDP program is already attached to ${ifname} (EBUSY); detach it first (ip link set dev ${ifname} xdp off).`;
+  if (errno === 34) return `${at}: the interface's MTU is too large for XDP in this mode (ERANGE); lower it or use xdpMode generic.`;
+  return explainAttachError(section, errno);
+}
+
+/** XDP through a link (detached when the agent exits): native first, generic when the driver refuses, unless a mode is set. */
+function attachXdp(program: LiveProgram, options: AttachOptions): Attached {
+  const b = libbpf();
+  const ifindex = ifindexOf(options.ifname, program.section);
+  const ifname = options.ifname as string;
+  if (options.xdpMode !== undefined && !XDP_MODES.includes(options.xdpMode)) {
+    throw new AttachFailure(`${program.section}: xdpMode is one of ${XDP_MODES.join(', ')}, not "${String(options.xdpMode)}".`);
+  }
+  const mode = options.xdpMode ?? 'native';
+  const fd = b.linkCreateWithFlags(program.fd, ifindex, BPF_XDP, XDP_FLAGS[mode]);
+  if (fd >= 0) return { links: [{ fd }], ...(options.xdpMode ? {} : { note: `native XDP on ${ifname}` }) };
+  const errno = -fd;
+  if (options.xdpMode || (errno !== 95 && errno !== 22)) throw new AttachFailure(explainXdpError(program.section, ifname, mode, errno));
+  const generic = b.linkCreateWithFlags(program.fd, ifindex, BPF_XDP, XDP_FLAGS.generic);
+  if (generic < 0) throw new AttachFailure(explainXdpError(program.section, ifname, 'generic', -generic));
+  return { links: [{ fd: generic }], note: `generic (SKB) XDP on ${ifname}: its driver refused native XDP (${errnoText(errno)}); generic mode sees the same packets after the kernel allocated them, so it is slower` };
+}
+
+export interface Attached {
+  links: HeldLink[];
+  /** How it was attached, when that involved a choice (e.g. XDP mode). */
+  note?: string;
+}
+
+/** Attaches `program`; returns the links it now holds (and how, when it chose), or throws AttachFailure with the reason. */
+export function attachProgram(program: LiveProgram, options: AttachOptions = {}): Attached {
+  return program.section.startsWith('xdp') ? attachXdp(program, options) : { links: attachLinks(program, options) };
+}
+
+function attachLinks(program: LiveProgram, options: AttachOptions): HeldLink[] {
   const b = libbpf();
   const c = libc();
   const { section, prog } = program;
@@ -116,7 +159,6 @@ export function attachProgram(program: LiveProgram, options: AttachOptions = {})
     return { link };
   };
 
-  if (kind.startsWith('xdp')) return [check(b.attachXdp(prog, ifindexOf(options.ifname, section)))];
   if (kind === 'tc' || kind === 'classifier' || kind === 'tcx') {
     const ifindex = ifindexOf(options.ifname, section);
     const egress = options.direction === 'egress' || /egress/.test(section);

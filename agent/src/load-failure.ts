@@ -43,6 +43,30 @@ function findRejection(messages: string[], verifierLog: string): Rejection | und
   return undefined;
 }
 
+/** Kernel lockdown as the cause of an EPERM on a tracing program: read from securityfs, else inferred when running as root. */
+function lockdownCause(): string | undefined {
+  const mode = hello().lockdown;
+  if (mode) return mode === 'none' ? undefined : `kernel lockdown "${mode}"`;
+  return process.getuid?.() === 0 ? 'kernel lockdown (EPERM although the agent runs as root)' : undefined;
+}
+
+/**
+ * The one program a failed load names and why, in a line for that program's row (so the others can load without it);
+ * undefined when no single program is to blame (a refused map, a relocation failure before any program).
+ */
+export function rejectedProgram(err: number, plan: ProgramPlan[], messages: string[], verifierLog: string): { program: string; reason: string } | undefined {
+  const rejection = findRejection(messages, verifierLog);
+  const program = plan.find((p) => p.chosen && p.name === rejection?.program);
+  if (!rejection || !program) return undefined;
+  if (-err === 1 && TRACING_SECTION.test(program.section)) {
+    const cause = lockdownCause() ?? 'missing privileges (CAP_BPF, CAP_PERFMON)';
+    return { program: program.name, reason: `refused before verification: ${cause} forbids ${program.section.split('/')[0]} programs (EPERM)` };
+  }
+  const objection = rejection.log ? verifierObjection(rejection.log) : undefined;
+  const line = rejection.log ? rejectedSourceLine(rejection.log) : undefined;
+  return { program: program.name, reason: `rejected by the kernel verifier${line ? ` at ${line}` : ''}: ${objection ?? rejection.reason}` };
+}
+
 function findRefusedMap(messages: string[]): { map: string; reason: string } | undefined {
   for (const message of messages) {
     const refused = /^(?:libbpf: )?map '([^']+)': failed to create: (.+)$/m.exec(message);
@@ -84,12 +108,12 @@ function rejectionText(rejection: Rejection, plan: ProgramPlan[]): string {
 export function loadFailure(err: number, plan: ProgramPlan[], messages: string[], verifierLog: string): AgentError {
   const errno = -err;
   const tracing = plan.filter((p) => p.chosen && TRACING_SECTION.test(p.section)).map((p) => p.section);
-  const lockdown = errno === 1 && tracing.length ? hello().lockdown : undefined;
+  const lockdown = errno === 1 && tracing.length ? lockdownCause() : undefined;
   const rejection = findRejection(messages, verifierLog);
   const refusedMap = findRefusedMap(messages);
   let why: string;
-  if (lockdown && lockdown !== 'none') {
-    why = `kernel lockdown is "${lockdown}": it refuses ${tracing.join(', ')} before verification (EPERM). Use tp_btf or raw_tp programs instead.`;
+  if (lockdown) {
+    why = `${lockdown} refuses ${tracing.join(', ')} before verification (EPERM): this kernel cannot run fentry/fexit/LSM programs. Use tp_btf or raw_tp programs instead.`;
   } else if (errno === 1) {
     why = 'permission denied (EPERM): the agent must run as root or with CAP_BPF + CAP_PERFMON; check `ulimit -l` on kernels older than 5.11.';
   } else if (refusedMap) {

@@ -5,6 +5,7 @@ import type { MapInfo, ReadMapParams, ReadMapResult } from '../../protocol/agent
 import { AgentError } from './agent-error';
 import { libbpf } from './ffi/libbpf';
 import { libc } from './ffi/libc';
+import { unreadableReason } from './map-readability';
 import { readMapChanges } from './map-delta';
 
 const ENOENT = 2;
@@ -26,17 +27,6 @@ export const MAP_TYPE_NAMES = [
   'user_ringbuf', 'cgrp_storage', 'arena',
 ];
 const PER_CPU_TYPES = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
-/** Map types whose contents are not key/value entries one can iterate. */
-const NOT_ITERABLE: Record<string, string> = {
-  ringbuf: 'a ring buffer has records, not entries: open it in the Events view',
-  user_ringbuf: 'a user ring buffer has no entries to read',
-  perf_event_array: 'a perf event array holds perf buffers, not entries: open it in the Events view',
-  queue: 'a queue has no keys (reading would pop its elements)',
-  stack: 'a stack has no keys (reading would pop its elements)',
-  bloom_filter: 'a bloom filter cannot be listed',
-  struct_ops: 'a struct_ops map has one value of kernel type; use bpftool struct_ops dump',
-  arena: 'an arena is memory, not entries',
-};
 
 const LE = endianness() === 'LE';
 const readU32 = (b: Buffer, off: number) => (LE ? b.readUInt32LE(off) : b.readUInt32BE(off));
@@ -160,7 +150,7 @@ export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMap
   const { fd, owned, what } = openMap(params, resolveSessionMap);
   try {
     const info = mapInfoOf(fd);
-    const refusal = NOT_ITERABLE[info.type];
+    const refusal = unreadableReason(info.type);
     if (refusal) throw new AgentError(`Cannot read ${what} (${info.name}): ${refusal}.`, 'EMAPTYPE');
     const possibleCpus = libbpf().possibleCpus();
     const valueStride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * possibleCpus : info.valueSize;

@@ -33,6 +33,8 @@ export interface Session {
   objectName: string;
   obj: BpfObject;
   programs: LiveProgram[];
+  /** Programs of the object left out: variants not chosen, or refused by the kernel while the others loaded. */
+  notLoaded: { name: string; section: string; reason: string }[];
   maps: LiveMap[];
   /** The fd returned by BPF_ENABLE_STATS: run_cnt/run_time_ns are counted while any such fd is open. */
   statsFd?: number;
@@ -91,8 +93,13 @@ export function summarize(session: Session): SessionSummary {
   return {
     session: session.id,
     objectName: session.objectName,
-    programs: session.programs.map(({ name, section, id, attached, attachError, type }) => ({ name, section, id, attached, type, ...(attachError ? { attachError } : {}) })),
-    maps: session.maps.map(({ name, id, type, keySize, valueSize, maxEntries, internal }) => ({ name, id, type, keySize, valueSize, maxEntries, internal })),
+    programs: [
+      ...session.programs.map(({ name, section, id, attached, attachError, attachNote, type }) => ({ name, section, id, attached, type, ...(attachError ? { attachError } : {}), ...(attachNote ? { attachNote } : {}) })),
+      ...session.notLoaded.map(({ name, section, reason }) => ({ name, section, id: 0, attached: false, type: '', notLoaded: reason })),
+    ],
+    maps: session.maps.map(({ name, id, type, keySize, valueSize, maxEntries, internal, unreadable, sizing }) => ({
+      name, id, type, keySize, valueSize, maxEntries, internal, ...(unreadable ? { unreadable } : {}), ...(sizing ? { sizing } : {}),
+    })),
     statsEnabled: session.statsFd !== undefined,
     ...(session.statsError ? { statsError: session.statsError } : {}),
     streams: [...session.streams.keys()],

@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { AttachOptions, LoadParams, LoadResult } from '../../protocol/agent-rpc';
+import type { AttachOptions, HelloResult, LoadParams, LoadResult, MapSize, SessionProgram } from '../../protocol/agent-rpc';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { compileForTarget } from '../../engine/targets/target-compile';
 import { agentChunkSource, readMapSnapshot, type BtfCache } from '../../engine/live-data/map-snapshot';
@@ -23,8 +23,14 @@ ends or Ctrl-C, then detaches (the kernel frees everything; nothing is pinned).
   --duration S          stop after S seconds (default: until Ctrl-C)
   --interval S          print every S seconds (default 1)
   --param NAME=VALUE    set a const volatile global before load (repeatable); for a template, one of its
-                        parameters. ifname, direction, cgroupPath, binaryPath, symbol, pid, frequencyHz,
-                        usdtProvider and usdtName set attach options of every program instead
+                        parameters. ifname, direction, xdpMode (native|generic|offload; default native,
+                        then generic when the driver refuses), cgroupPath, binaryPath, symbol, pid,
+                        frequencyHz, usdtProvider and usdtName set attach options of every program instead
+  --program NAME        load only this program (repeatable); default: every program, one variant per handler
+                        (tp_btf over raw_tp over tracepoint, fentry over kprobe), the others shown as not loaded
+  --map-size NAME=N[:V] set map NAME's max_entries to N (and its value size to V bytes) before load (repeatable);
+                        unset sizes default to 1024 × 127 frames (stack traces), one entry per CPU (arrays),
+                        10240 (hashes), 256 KiB (ring buffers)
   --format text|json    json: one object per line {"t","target","programs","maps"}
   -I DIR                extra include directory (repeatable)
   --clang PATH          clang to compile with`;
@@ -39,13 +45,26 @@ export interface RunOptions {
   durationS?: number;
   intervalS: number;
   params: string[];
+  programs: string[];
+  mapSizes: Record<string, MapSize>;
   format: 'text' | 'json';
   includePaths: string[];
   clangPath?: string;
 }
 
-const ATTACH_PARAMS = new Set(['ifname', 'direction', 'cgroupPath', 'binaryPath', 'symbol', 'pid', 'frequencyHz', 'usdtProvider', 'usdtName']);
-const UNREADABLE_MAPS = new Set(['ringbuf', 'perf_event_array', 'user_ringbuf', 'prog_array', 'stack_trace']);
+const ATTACH_PARAMS = new Set(['ifname', 'direction', 'xdpMode', 'cgroupPath', 'binaryPath', 'symbol', 'pid', 'frequencyHz', 'usdtProvider', 'usdtName']);
+
+/** `--map-size NAME=ENTRIES[:VALUE_BYTES]`. */
+function parseMapSize(text: string, into: Record<string, MapSize>): void {
+  const m = /^([A-Za-z_]\w*)=(\d+)?(?::(\d+))?$/.exec(text);
+  const entries = m?.[2] !== undefined ? Number(m[2]) : undefined;
+  const valueSize = m?.[3] !== undefined ? Number(m[3]) : undefined;
+  const valid = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 1 && n <= 0xffffffff);
+  if (!m || (entries === undefined && valueSize === undefined) || !valid(entries) || !valid(valueSize)) {
+    throw new RunUsageError(`--map-size takes NAME=ENTRIES, NAME=ENTRIES:VALUE_BYTES or NAME=:VALUE_BYTES (whole numbers from 1), not "${text}".`);
+  }
+  into[m[1]] = { ...(entries !== undefined ? { maxEntries: entries } : {}), ...(valueSize !== undefined ? { valueSize } : {}) };
+}
 
 function positiveSeconds(flag: string, text: string): number {
   const n = Number(text);
@@ -54,7 +73,7 @@ function positiveSeconds(flag: string, text: string): number {
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
-  const options: RunOptions = { path: '', target: 'local', intervalS: 1, params: [], format: 'text', includePaths: [] };
+  const options: RunOptions = { path: '', target: 'local', intervalS: 1, params: [], programs: [], mapSizes: {}, format: 'text', includePaths: [] };
   const paths: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -71,6 +90,8 @@ export function parseRunArgs(args: string[]): RunOptions {
       case '--duration': options.durationS = positiveSeconds(flag, value()); break;
       case '--interval': options.intervalS = positiveSeconds(flag, value()); break;
       case '--param': options.params.push(value()); break;
+      case '--program': options.programs.push(value()); break;
+      case '--map-size': parseMapSize(value(), options.mapSizes); break;
       case '-I': options.includePaths.push(value()); break;
       case '--clang': options.clangPath = value(); break;
       case '--format': {
@@ -107,22 +128,52 @@ interface Sample {
   target: string;
   programs: { name: string; section: string; run_cnt: number; run_time_ns: number }[];
   maps: Record<string, { key: DecodedValue; value: DecodedValue }[]>;
+  /** Maps shown without entries, with why: user space cannot read their type, or this read failed. */
+  unreadable?: Record<string, string>;
 }
 
 async function sample(client: AgentClient, loaded: LoadResult, started: number, btfCache: BtfCache): Promise<Sample> {
   const stats = await client.request('stats', { session: loaded.session });
   const maps: Sample['maps'] = {};
-  for (const map of loaded.maps.filter((m) => !m.internal && !UNREADABLE_MAPS.has(m.type))) {
-    const snapshot = await readMapSnapshot(agentChunkSource(client), { session: loaded.session, map: map.name }, { btfCache });
-    const btf = snapshot.layout.keyTypeId || snapshot.layout.valueTypeId ? btfCache.get(snapshot.info.btfId)?.btf : undefined;
-    maps[map.name] = decodeEntries(compileMapDecoder(snapshot.layout, btf), snapshot.layout.keySize, snapshot.keys, snapshot.values, snapshot.count);
+  const unreadable: Record<string, string> = {};
+  for (const map of loaded.maps.filter((m) => !m.internal)) {
+    if (map.unreadable) {
+      unreadable[map.name] = `not readable from user space: ${map.unreadable}`;
+      continue;
+    }
+    try {
+      const snapshot = await readMapSnapshot(agentChunkSource(client), { session: loaded.session, map: map.name }, { btfCache });
+      const btf = snapshot.layout.keyTypeId || snapshot.layout.valueTypeId ? btfCache.get(snapshot.info.btfId)?.btf : undefined;
+      maps[map.name] = decodeEntries(compileMapDecoder(snapshot.layout, btf), snapshot.layout.keySize, snapshot.keys, snapshot.values, snapshot.count);
+    } catch (e) {
+      if (client.isClosed) throw e;
+      unreadable[map.name] = (e as Error).message;
+    }
   }
   return {
     t: Math.round((Date.now() - started) / 100) / 10,
     target: client.targetName,
     programs: stats.programs.map((p) => ({ name: p.name, section: p.section, run_cnt: p.runCnt, run_time_ns: p.runTimeNs })),
     maps,
+    ...(Object.keys(unreadable).length ? { unreadable } : {}),
   };
+}
+
+/** One line per program after load: attached (and how), not attached (why), or not loaded (variant left out, or refused). */
+function programLine(p: SessionProgram, target: string): string {
+  if (p.notLoaded) return `not loaded ${p.name} (${p.section}): ${p.notLoaded}`;
+  if (p.attached) return `attached ${p.name} (${p.section}) on ${target}, program id ${p.id}${p.attachNote ? ` (${p.attachNote})` : ''}`;
+  return `NOT attached ${p.name}: ${p.attachError}${p.attachNote ? ` (${p.attachNote})` : ''}`;
+}
+
+/** Why nothing runs, in one sentence naming the missing kernel feature when every program needs the same one. */
+function nothingAttached(loaded: LoadResult, hello: HelloResult, objectName: string): string {
+  const tried = loaded.programs.filter((p) => !p.notLoaded);
+  const kprobe = /^(kprobe|kretprobe|ksyscall|kretsyscall|kprobe\.multi|kretprobe\.multi)(\/|$)/;
+  if (hello.kprobes === false && tried.length > 0 && tried.every((p) => kprobe.test(p.section))) {
+    return `${objectName} cannot run on ${hello.kernelRelease}: every program is a kprobe and this kernel has no kprobes (CONFIG_KPROBES is off).`;
+  }
+  return 'no program could be attached (see above).';
 }
 
 /** Ring/perf buffer records seen so far per map (text format only; JSON keeps the documented shape). */
@@ -134,6 +185,7 @@ function printText(out: Writable, s: Sample, events: EventCounts): void {
     const avg = p.run_cnt ? ` avg ${Math.round(p.run_time_ns / p.run_cnt)} ns` : '';
     lines.push(`  ${p.name} (${p.section}): ${p.run_cnt} runs, ${p.run_time_ns} ns${avg}`);
   }
+  for (const [name, why] of Object.entries(s.unreadable ?? {})) lines.push(`  map ${name}: ${why}`);
   for (const [name, entries] of Object.entries(s.maps)) {
     lines.push(`  map ${name}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
     for (const e of entries.slice(0, 20)) lines.push(`    ${JSON.stringify(e.key)} → ${JSON.stringify(e.value)}`);
@@ -195,9 +247,15 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
     }
     const object = await compileForTarget(sourcePath, client, hello, { includePaths: options.includePaths, ...(options.clangPath ? { clangPath: options.clangPath } : {}), log });
     load ??= fileLoadOptions(options.params);
-    loaded = await client.request('load', { object: object.toString('base64'), objectName: basename(sourcePath).replace(/\.c$/, '.o'), ...load });
-    for (const p of loaded.programs) log(p.attached ? `attached ${p.name} (${p.section}) on ${client.targetName}, program id ${p.id}` : `NOT attached ${p.name}: ${p.attachError}`);
-    if (loaded.programs.every((p) => !p.attached)) throw new Error('no program could be attached (see above).');
+    const objectName = basename(sourcePath).replace(/\.c$/, '.o');
+    loaded = await client.request('load', {
+      object: object.toString('base64'), objectName, ...load,
+      ...(options.programs.length ? { programs: options.programs } : {}),
+      ...(Object.keys(options.mapSizes).length ? { mapSizes: options.mapSizes } : {}),
+    });
+    for (const p of loaded.programs) log(programLine(p, client.targetName));
+    for (const m of loaded.maps.filter((x) => x.sizing)) log(`map ${m.name}: ${m.sizing}`);
+    if (loaded.programs.every((p) => !p.attached)) throw new Error(nothingAttached(loaded, hello, objectName));
 
     const events: EventCounts = new Map();
     if (options.format === 'text') {

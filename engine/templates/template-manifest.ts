@@ -9,7 +9,7 @@ export const HISTOGRAM_UNITS = ['ns', 'us', 'ms'] as const;
 export type HistogramUnit = (typeof HISTOGRAM_UNITS)[number];
 
 /** The attach options a parameter may set: the string and number fields of the agent's AttachOptions. */
-export const ATTACH_PARAMETER_OPTIONS = ['ifname', 'cgroupPath', 'binaryPath', 'symbol', 'pid'] as const;
+export const ATTACH_PARAMETER_OPTIONS = ['ifname', 'xdpMode', 'cgroupPath', 'binaryPath', 'symbol', 'pid'] as const;
 export type AttachParameterOption = (typeof ATTACH_PARAMETER_OPTIONS)[number];
 
 export type ParameterValue = number | string | boolean;

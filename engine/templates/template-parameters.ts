@@ -129,7 +129,8 @@ export function templateLoadOptions(manifest: TemplateManifest, values: Paramete
     const value = values[parameter.name] ?? parameter.default;
     if (parameter.global !== undefined) {
       options.globals[parameter.global] = globalValue(parameter, value, machine);
-    } else if (parameter.attach) {
+    } else if (parameter.attach && !(parameter.attach.option === 'xdpMode' && value === '')) {
+      // An empty xdpMode leaves the choice to the agent: native, then generic when the driver refuses.
       for (const program of parameter.attach.programs) {
         const programOptions = (options.attach[program] ??= {}) as Record<string, unknown>;
         programOptions[parameter.attach.option] = parameter.attach.option === 'pid' ? Number(value) : String(value);

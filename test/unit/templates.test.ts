@@ -101,7 +101,7 @@ describe('template.json validation', () => {
       '$.parameters[0].default: must be an integer for type integer, not string "zero"',
       '$.parameters[1].type: a interface parameter cannot set a const volatile global',
       '$.parameters[2]: must set exactly one of "global"',
-      '$.parameters[3].attach.option: must be one of ifname, cgroupPath, binaryPath, symbol, pid, not string "binary"',
+      '$.parameters[3].attach.option: must be one of ifname, xdpMode, cgroupPath, binaryPath, symbol, pid, not string "binary"',
       '$.parameters[3].attach.programs: must be a non-empty array',
       '$.views[0].unit: must be one of ns, us, ms',
       '$.views[1].kind: must be "histogram", "table" or "events", not string "pie"',

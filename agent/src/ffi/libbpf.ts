@@ -58,6 +58,9 @@ export interface Libbpf {
   /** Where libbpf pins the map (LIBBPF_PIN_BY_NAME), or null. */
   mapPinPath(map: BpfMap): string | null;
   setMapMaxEntries(map: BpfMap, maxEntries: number): number;
+  setMapValueSize(map: BpfMap, bytes: number): number;
+  /** The map's definition as the object declares it (before load); sizes are 0 where the source left them out. */
+  mapDefinition(map: BpfMap): { type: number; keySize: number; valueSize: number; maxEntries: number };
   /** A copy of the map's initial data (for .rodata/.data: the globals' values before load). */
   mapInitialValue(map: BpfMap): Buffer | null;
   setMapInitialValue(map: BpfMap, data: Buffer): number;
@@ -75,12 +78,13 @@ export interface Libbpf {
   btfFree(btf: Btf): void;
 
   attach(prog: BpfProgram): BpfLink | null;
-  attachXdp(prog: BpfProgram, ifindex: number): BpfLink | null;
   attachCgroup(prog: BpfProgram, cgroupFd: number): BpfLink | null;
   attachPerfEvent(prog: BpfProgram, perfFd: number): BpfLink | null;
   attachUprobe(prog: BpfProgram, retprobe: boolean, pid: number, binary: string, funcName: string): BpfLink | null;
   attachUsdt(prog: BpfProgram, pid: number, binary: string, provider: string, name: string): BpfLink | null;
   linkCreate(progFd: number, targetFd: number, attachType: number): number;
+  /** bpf_link_create with opts.flags (e.g. XDP_FLAGS_SKB_MODE); the link fd or a negative errno. */
+  linkCreateWithFlags(progFd: number, targetFd: number, attachType: number, flags: number): number;
   linkDestroy(link: BpfLink): void;
 
   /** The fd's bpf_*_info (prog or map) in a zero-filled buffer of `size` bytes, or a negative errno. */
@@ -179,6 +183,7 @@ function bindLibbpf(): Libbpf {
     log_size: 'uint32_t',
     log_buf: 'void *',
   });
+  const linkCreateOpts = koffi.struct('bpf_link_create_opts_flags', { sz: 'size_t', flags: 'uint32_t' });
   const printFn = koffi.proto('int libbpf_print_fn(int level, const char *fmt, void *args)');
   const ringSample = koffi.proto('int ring_buffer_sample_fn(void *ctx, void *data, size_t size)');
   const perfSample = koffi.proto('void perf_buffer_sample_fn(void *ctx, int cpu, void *data, uint32_t size)');
@@ -209,6 +214,11 @@ function bindLibbpf(): Libbpf {
     mapIsInternal: lib.func('bool bpf_map__is_internal(const bpf_map *map)'),
     mapPinPath: lib.func('const char *bpf_map__pin_path(const bpf_map *map)'),
     setMaxEntries: lib.func('int bpf_map__set_max_entries(bpf_map *map, uint32_t max_entries)'),
+    setValueSize: lib.func('int bpf_map__set_value_size(bpf_map *map, uint32_t size)'),
+    mapType: lib.func('int bpf_map__type(const bpf_map *map)'),
+    mapKeySize: lib.func('uint32_t bpf_map__key_size(const bpf_map *map)'),
+    mapValueSize: lib.func('uint32_t bpf_map__value_size(const bpf_map *map)'),
+    mapMaxEntries: lib.func('uint32_t bpf_map__max_entries(const bpf_map *map)'),
     mapInitialValue: lib.func('void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *psize)'),
     setMapInitialValue: lib.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     mapTypeStr: lib.func('const char *libbpf_bpf_map_type_str(int t)'),
@@ -220,12 +230,12 @@ function bindLibbpf(): Libbpf {
     btfLoadFromKernel: lib.func('btf *btf__load_from_kernel_by_id(uint32_t id)'),
     btfFree: lib.func('void btf__free(btf *btf)'),
     attach: lib.func('bpf_link *bpf_program__attach(const bpf_program *prog)'),
-    attachXdp: lib.func('bpf_link *bpf_program__attach_xdp(const bpf_program *prog, int ifindex)'),
     attachCgroup: lib.func('bpf_link *bpf_program__attach_cgroup(const bpf_program *prog, int cgroup_fd)'),
     attachPerfEvent: lib.func('bpf_link *bpf_program__attach_perf_event(const bpf_program *prog, int pfd)'),
     attachUprobeOpts: lib.func('bpf_link *bpf_program__attach_uprobe_opts(const bpf_program *prog, int pid, const char *binary_path, size_t func_offset, const bpf_uprobe_opts *opts)'),
     attachUsdt: lib.func('bpf_link *bpf_program__attach_usdt(const bpf_program *prog, int pid, const char *binary_path, const char *usdt_provider, const char *usdt_name, const void *opts)'),
     linkCreate: lib.func('int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)'),
+    linkCreateOpts: lib.func('int bpf_link_create(int prog_fd, int target_fd, int attach_type, const bpf_link_create_opts_flags *opts)'),
     linkDestroy: lib.func('int bpf_link__destroy(bpf_link *link)'),
     objInfo: lib.func('int bpf_obj_get_info_by_fd(int bpf_fd, void *info, _Inout_ uint32_t *info_len)'),
     objGet: lib.func('int bpf_obj_get(const char *pathname)'),
@@ -333,6 +343,10 @@ function bindLibbpf(): Libbpf {
     mapIsInternal: (map) => Boolean(f.mapIsInternal(map)),
     mapPinPath: (map) => f.mapPinPath(map) as string | null,
     setMapMaxEntries: (map, maxEntries) => f.setMaxEntries(map, maxEntries) as number,
+    setMapValueSize: (map, bytes) => f.setValueSize(map, bytes) as number,
+    mapDefinition: (map) => ({
+      type: f.mapType(map) as number, keySize: f.mapKeySize(map) as number, valueSize: f.mapValueSize(map) as number, maxEntries: f.mapMaxEntries(map) as number,
+    }),
     mapInitialValue(map) {
       const size = [0];
       const ptr = f.mapInitialValue(map, size);
@@ -357,7 +371,6 @@ function bindLibbpf(): Libbpf {
     btfFree: (btf) => void f.btfFree(btf),
 
     attach: (prog) => f.attach(prog) as BpfLink | null,
-    attachXdp: (prog, ifindex) => f.attachXdp(prog, ifindex) as BpfLink | null,
     attachCgroup: (prog, fd) => f.attachCgroup(prog, fd) as BpfLink | null,
     attachPerfEvent: (prog, fd) => f.attachPerfEvent(prog, fd) as BpfLink | null,
     attachUprobe(prog, retprobe, pid, binary, funcName) {
@@ -366,6 +379,10 @@ function bindLibbpf(): Libbpf {
     },
     attachUsdt: (prog, pid, binary, provider, name) => f.attachUsdt(prog, pid, binary, provider, name, null) as BpfLink | null,
     linkCreate: (progFd, targetFd, attachType) => f.linkCreate(progFd, targetFd, attachType, null) as number,
+    linkCreateWithFlags(progFd, targetFd, attachType, flags) {
+      const fd = f.linkCreateOpts(progFd, targetFd, attachType, { sz: koffi.sizeof(linkCreateOpts), flags }) as number;
+      return fd < 0 ? -Math.abs(c.errno() || -fd) : fd;
+    },
     linkDestroy: (link) => void f.linkDestroy(link),
 
     objInfo(fd, size) {
