@@ -1,5 +1,6 @@
-// Opens an authenticated ssh2 connection to a resolved host: TCP (or a ProxyJump tunnel), host key checked
+// Opens an authenticated ssh2 connection to a resolved host: TCP (or a ProxyJump tunnel, or a ProxyCommand), host key checked
 // against known_hosts (ask on first contact, refuse on mismatch), then ssh-agent, key files, password.
+import { spawn } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Client, utils as sshUtils, type AnyAuthMethod, type AuthenticationType, type NextAuthHandler } from 'ssh2';
 import { KnownHosts, describeRefusal, hostKeyFromBlob, knownHostsName, sha256Fingerprint } from './known-hosts';
+import { ChildProcessStream } from './local-transport';
 import type { SshHost } from './target-address';
 
 export interface HostKeyQuestion {
@@ -104,6 +106,14 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<Sock
   });
 }
 
+/** Runs a ProxyCommand through the shell; its stdout/stdin carry the SSH connection, its stderr goes nowhere. */
+function proxyCommandStream(command: string): Duplex {
+  const child = spawn(process.env.SHELL || '/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const stream = new ChildProcessStream(child);
+  stream.on('close', () => child.exitCode === null && child.signalCode === null && child.kill());
+  return stream;
+}
+
 function jumpTunnel(via: SshConnection, host: string, port: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     via.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
@@ -139,10 +149,14 @@ export async function openSsh(host: SshHost, options: SshConnectOptions): Promis
     }
     log(`jump: ${via.host.name} → ${host.host}:${host.port}`);
     sock = await jumpTunnel(via, host.host, host.port);
+  } else if (host.proxyCommand) {
+    log(`connecting through ProxyCommand: ${host.proxyCommand}`);
+    sock = proxyCommandStream(host.proxyCommand);
   } else {
     log(`connecting to ${host.host}:${host.port}`);
     sock = await tcpConnect(host.host, host.port, timeoutMs);
   }
+  if (host.notUsed?.length) log(`~/.ssh/config sets ${host.notUsed.join(', ')} for ${host.name}; eBPF Studio does not use ${host.notUsed.length === 1 ? 'it' : 'them'}`);
   try {
     const connection = await handshake(sock, host, options, knownHosts, knownHostsPath, address, timeoutMs, log);
     const closeSelf = connection.close;

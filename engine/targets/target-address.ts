@@ -1,14 +1,9 @@
 // Resolves what the user typed as a target ("local", kernel:6.1, ssh://user@host:port, user@host, a settings name or
-// an ~/.ssh/config alias) into a kernel to boot or a concrete SSH host: HostName, User, Port, IdentityFile, ProxyJump.
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+// an ~/.ssh/config alias) into a kernel to boot or a concrete SSH host, resolved as `ssh -G` does (ssh-config-resolve).
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type SSHConfigModule from 'ssh-config' with { 'resolution-mode': 'import' };
-
-// ssh-config ships ESM types with a CommonJS build; load the CommonJS build, typed by the ESM declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const SSHConfig: typeof SSHConfigModule = require('ssh-config').default;
-type SSHConfig = SSHConfigModule;
+import { configuredAliases, expandTokens, proxyCommandTokens, resolveSshConfig } from './ssh-config-resolve';
 
 /** One entry of the `ebpfStudio.targets` setting. */
 export interface SshTargetSetting {
@@ -27,8 +22,12 @@ export interface SshHost {
   user: string;
   /** Key files to try, in order (IdentityFile, --identity, or the default ~/.ssh/id_* that exist). */
   identityFiles: string[];
-  /** Hosts to tunnel through, first hop first (ProxyJump). */
+  /** Hosts to tunnel through, first hop first (ProxyJump, including the first hop's own ProxyJump). */
   jumps: SshHost[];
+  /** ProxyCommand (tokens expanded): its stdin/stdout carry the connection. */
+  proxyCommand?: string;
+  /** Directives ~/.ssh/config set for this host that eBPF Studio does not use, named so the log says so. */
+  notUsed?: string[];
 }
 
 export type TargetSpec =
@@ -52,19 +51,6 @@ const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
 function expandHome(path: string): string {
   return path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path;
-}
-
-function loadSshConfig(path: string | undefined): SSHConfig {
-  const file = path ?? join(homedir(), '.ssh', 'config');
-  if (!existsSync(file)) return new SSHConfig();
-  return SSHConfig.parse(readFileSync(file, 'utf8'));
-}
-
-type Computed = Record<string, string | string[]>;
-
-function firstValue(computed: Computed, key: string): string | undefined {
-  const v = computed[key.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 interface Partial {
@@ -98,25 +84,36 @@ export function parseHostString(text: string): Partial {
   return { host, user, port };
 }
 
-function buildHost(name: string, given: Partial, config: SSHConfig, identity: string | undefined, depth: number): SshHost {
+/** Directives that shape the connection and that eBPF Studio applies; any other one set for a host is named in the log. */
+const USED = new Set(['hostname', 'user', 'port', 'identityfile', 'proxyjump', 'proxycommand']);
+
+function buildHost(name: string, given: Partial, configPath: string | undefined, identity: string | undefined, depth: number): SshHost {
   if (depth > 5) throw new Error(`ProxyJump chain for ${name} is longer than 5 hops (a loop in ~/.ssh/config?)`);
-  const computed = config.compute(given.host, { ignoreCase: true }) as unknown as Computed;
-  const host = firstValue(computed, 'HostName')?.replace(/%h/g, given.host) ?? given.host;
-  const portText = firstValue(computed, 'Port');
-  const port = given.port ?? (portText ? Number(portText) : 22);
-  const user = given.user ?? firstValue(computed, 'User') ?? userInfo().username;
-  const configured = computed['identityfile'];
-  const fromConfig = (Array.isArray(configured) ? configured : configured ? [configured] : []).map(expandHome);
+  const resolved = resolveSshConfig(given.host, configPath, { user: given.user, port: given.port }).options;
+  const first = (key: string) => resolved.get(key)?.[0];
   const defaults = DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k));
-  const identityFiles = [...(identity ? [expandHome(identity)] : []), ...(given.identityFiles ?? []), ...fromConfig, ...defaults]
+  const identityFiles = [...(identity ? [expandHome(identity)] : []), ...(given.identityFiles ?? []), ...(resolved.get('identityfile') ?? []), ...defaults]
     .filter((f, i, all) => all.indexOf(f) === i)
     .filter((f) => existsSync(f));
-  const jumpText = firstValue(computed, 'ProxyJump');
-  const jumps =
-    jumpText && jumpText.toLowerCase() !== 'none'
-      ? jumpText.split(',').map((hop) => buildHost(hop, parseHostString(hop.trim()), config, undefined, depth + 1))
-      : [];
-  return { name, host, port, user, identityFiles, jumps };
+  const jumpText = first('proxyjump');
+  const jumps: SshHost[] = [];
+  if (jumpText && jumpText.toLowerCase() !== 'none') {
+    const hops = jumpText.split(',').map((hop) => buildHost(hop.trim(), parseHostString(hop.trim()), configPath, undefined, depth + 1));
+    // As `ssh -J a,b` does: the first hop is reached the way its own config says (its ProxyJump first); later hops through it.
+    jumps.push(...hops[0].jumps, { ...hops[0], jumps: [] }, ...hops.slice(1).map((h) => ({ ...h, jumps: [] })));
+  }
+  const proxy = first('proxycommand');
+  const notUsed = [...resolved.keys()].filter((k) => !USED.has(k));
+  return {
+    name,
+    host: first('hostname') as string,
+    port: Number(first('port')),
+    user: first('user') as string,
+    identityFiles,
+    jumps,
+    ...(proxy && proxy.toLowerCase() !== 'none' ? { proxyCommand: expandTokens(proxy, proxyCommandTokens(resolved, given.host), 'ProxyCommand') } : {}),
+    ...(notUsed.length ? { notUsed } : {}),
+  };
 }
 
 export function resolveTarget(spec: string, options: ResolveOptions = {}): TargetSpec {
@@ -127,7 +124,6 @@ export function resolveTarget(spec: string, options: ResolveOptions = {}): Targe
     if (!kernel) throw new Error(`"${text}" names no kernel: write kernel:6.1 (a version) or kernel:/path/to/bzImage.`);
     return { kind: 'kernel', name: text, kernel };
   }
-  const config = loadSshConfig(options.sshConfigPath);
   const setting = options.settings?.find((s) => s.name === text);
   if (setting) {
     const given: Partial = {
@@ -136,20 +132,12 @@ export function resolveTarget(spec: string, options: ResolveOptions = {}): Targe
       port: setting.port,
       identityFiles: setting.identityFile ? [expandHome(setting.identityFile)] : undefined,
     };
-    return { kind: 'ssh', name: text, host: buildHost(text, given, config, options.identity, 0) };
+    return { kind: 'ssh', name: text, host: buildHost(text, given, options.sshConfigPath, options.identity, 0) };
   }
-  return { kind: 'ssh', name: text, host: buildHost(text, parseHostString(text), config, options.identity, 0) };
+  return { kind: 'ssh', name: text, host: buildHost(text, parseHostString(text), options.sshConfigPath, options.identity, 0) };
 }
 
 /** Names the user can pick from: the settings' targets, then the concrete Host aliases of ~/.ssh/config. */
 export function configuredTargetNames(settings: SshTargetSetting[], sshConfigPath?: string): string[] {
-  const config = loadSshConfig(sshConfigPath);
-  const aliases: string[] = [];
-  for (const line of config) {
-    if ('param' in line && line.param.toLowerCase() === 'host') {
-      const values = Array.isArray(line.value) ? line.value.map((v) => v.val) : line.value.split(/\s+/);
-      aliases.push(...values.filter((v) => !/[*?!]/.test(v)));
-    }
-  }
-  return [...new Set([...settings.map((s) => s.name), ...aliases])];
+  return [...new Set([...settings.map((s) => s.name), ...configuredAliases(sshConfigPath)])];
 }

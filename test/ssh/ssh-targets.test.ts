@@ -11,7 +11,7 @@ import { agentPackage } from '../../engine/targets/agent-upload';
 import { DEFAULT_INSTALL_ROOT } from '../../engine/targets/agent-install';
 import { connectSshAgent, type SshAgentOptions } from '../../engine/targets/ssh-transport';
 import { TargetSessions } from '../../engine/targets/target-sessions';
-import type { SshHost } from '../../engine/targets/target-address';
+import { resolveTarget, type SshHost } from '../../engine/targets/target-address';
 import { findClang } from '../../engine/toolchain/find-clang';
 import { compileProbe } from '../../engine/toolchain/compile-probe';
 import { buildTestAgent, PROJECT_ROOT as ROOT, type TestAgentBundle } from '../kernel/build-test-agent';
@@ -199,6 +199,34 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     } finally {
       await target.stop();
     }
+  });
+
+  test('ProxyCommand from an ssh config carries the connection (host key still checked); the command ends with it', async () => {
+    const config = join(work, 'proxy-config');
+    const relay = `const s=require('net').connect(%p,'%h');process.stdin.pipe(s);s.pipe(process.stdout);s.on('close',()=>process.exit(0))`;
+    writeFileSync(config, `Host via-proxy\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${sshd.userKey}\n  ProxyCommand ${process.execPath} -e "${relay}"\n`);
+    const spec = resolveTarget('via-proxy', { sshConfigPath: config });
+    assert.ok(spec.kind === 'ssh' && spec.host.proxyCommand?.includes(`connect(${sshd.port},'127.0.0.1')`));
+    if (spec.kind !== 'ssh') return;
+    const lines: string[] = [];
+    const proxyKnownHosts = join(work, 'known_hosts_proxy');
+    writeFileSync(proxyKnownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+    const connection = await openSsh(spec.host, { knownHostsPath: proxyKnownHosts, agentSocket: null, prompts: refuseQuestions, log: (l) => lines.push(l) });
+    try {
+      assert.ok(lines.some((l) => l.startsWith('connecting through ProxyCommand')), lines.join('\n'));
+      const out = await new Promise<string>((resolve, reject) =>
+        connection.client.exec('echo through-the-proxy', (err, ch) => {
+          if (err) return reject(err);
+          let text = '';
+          ch.on('data', (d: Buffer) => (text += d.toString()));
+          ch.on('close', () => resolve(text.trim()));
+        }),
+      );
+      assert.equal(out, 'through-the-proxy');
+    } finally {
+      connection.close();
+    }
+    await waitFor(() => !execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes(`connect(${sshd.port},'127.0.0.1')`), 2000, 'the ProxyCommand process ended');
   });
 
   test('a temporary non-root user: the right password is accepted; without passwordless sudo the prerequisites say what to add', async () => {
