@@ -35,10 +35,7 @@ export async function compileForTarget(sourcePath: string, agent: AgentClient, t
     }
     const vmlinux = await provideVmlinuxHeader(includeDirs(source, target.arch, options.includePaths), {
       ...(target.btfSha256 ? { knownSha256: target.btfSha256 } : {}),
-      fetchBtf: async () => {
-        const btf = await agent.request('btf', {});
-        return { btf: Buffer.from(btf.btf, 'base64'), sha256: btf.sha256 };
-      },
+      fetchBtf: async () => Buffer.from((await agent.request('btf', {})).btf, 'base64'),
     });
     if (vmlinux.origin !== 'include-path') vmlinuxDir = dirname(vmlinux.path);
     log(`vmlinux.h: ${vmlinux.path} (${vmlinux.origin} for ${agent.targetName}, kernel ${target.kernelRelease})`);

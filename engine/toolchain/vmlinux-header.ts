@@ -1,10 +1,13 @@
 // Provides vmlinux.h for a probe that includes it: from the include path if one is there, else generated from
-// the target's BTF (fetched through its agent) with `bpftool btf dump … format c` into a cache keyed by sha256.
+// the target's BTF (fetched through its agent, names sanitized) with `bpftool btf dump … format c` into a cache
+// keyed by the sha256 computed here: nothing the target says becomes a path.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { sanitizeBtfNames } from './btf-names';
 import { ToolchainError } from './find-clang';
 
 export type VmlinuxOrigin =
@@ -13,12 +16,16 @@ export type VmlinuxOrigin =
   | { origin: 'generated'; path: string; sha256: string; ms: number };
 
 export interface VmlinuxSource {
-  /** The target's BTF sha256 when known cheaply (the agent's hello), so a cached header needs no fetch. */
+  /**
+   * The target's BTF sha256 when known cheaply (the agent's hello), so a cached header needs no fetch. Used only
+   * when it is 64 hex digits; a target that lies about it gets another kernel's header, and no cache entry changes.
+   */
   knownSha256?: string;
   /** Fetches the target's /sys/kernel/btf/vmlinux (the agent's `btf` method). */
-  fetchBtf(): Promise<{ btf: Buffer; sha256: string }>;
+  fetchBtf(): Promise<Buffer>;
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 const INCLUDES_VMLINUX = /^\s*#\s*include\s*[<"]vmlinux\.h[>"]/m;
 const generating = new Map<string, Promise<string>>();
 
@@ -46,10 +53,12 @@ export async function provideVmlinuxHeader(searchDirs: string[], source: Vmlinux
   const existing = searchDirs.map((d) => join(d, 'vmlinux.h')).find((p) => existsSync(p));
   if (existing) return { origin: 'include-path', path: existing };
   const cachedPath = (sha: string) => join(cacheRoot, sha, 'vmlinux.h');
-  if (source.knownSha256 && existsSync(cachedPath(source.knownSha256)) && !generating.has(source.knownSha256)) {
-    return { origin: 'cache', path: cachedPath(source.knownSha256), sha256: source.knownSha256 };
+  const known = source.knownSha256;
+  if (known && SHA256_HEX.test(known) && existsSync(cachedPath(known)) && !generating.has(known)) {
+    return { origin: 'cache', path: cachedPath(known), sha256: known };
   }
-  const { btf, sha256 } = await source.fetchBtf();
+  const btf = await source.fetchBtf();
+  const sha256 = createHash('sha256').update(btf).digest('hex');
   const path = cachedPath(sha256);
   if (existsSync(path) && !generating.has(sha256)) return { origin: 'cache', path, sha256 };
   let pending = generating.get(sha256);
@@ -122,8 +131,8 @@ async function generate(btf: Buffer, sha256: string, dir: string): Promise<strin
   const bpftool = findBpftool();
   const btfPath = join(dir, `vmlinux.btf.${process.pid}`);
   const tmpHeader = join(dir, `vmlinux.h.${process.pid}.tmp`);
-  writeFileSync(btfPath, btf);
   try {
+    writeFileSync(btfPath, sanitizeBtfNames(btf).btf);
     const { stdout } = await promisify(execFile)(bpftool, ['btf', 'dump', 'file', btfPath, 'format', 'c'], { maxBuffer: 512 * 1024 * 1024, timeout: 120_000 });
     writeFileSync(tmpHeader, stdout);
     renameSync(tmpHeader, join(dir, 'vmlinux.h'));

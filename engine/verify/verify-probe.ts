@@ -103,10 +103,7 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
       includeDirs(sourcePath, target.arch, options.includePaths),
       {
         ...(target.btfSha256 ? { knownSha256: target.btfSha256 } : {}),
-        fetchBtf: async () => {
-          const btf = await options.agent.request('btf', {});
-          return { btf: Buffer.from(btf.btf, 'base64'), sha256: btf.sha256 };
-        },
+        fetchBtf: async () => Buffer.from((await options.agent.request('btf', {})).btf, 'base64'),
       },
       options.vmlinuxCacheRoot,
     );

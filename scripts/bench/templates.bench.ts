@@ -37,10 +37,7 @@ async function main(): Promise<void> {
     for (const template of listTemplates().templates) {
       const vmlinux = await provideVmlinuxHeader(includeDirs(template.sourcePath, hello.arch), {
         knownSha256: hello.btfSha256,
-        fetchBtf: async () => {
-          const { btf, sha256 } = await client.request('btf', {});
-          return { btf: Buffer.from(btf, 'base64'), sha256 };
-        },
+        fetchBtf: async () => Buffer.from((await client.request('btf', {})).btf, 'base64'),
       });
       const vmlinuxDir = dirname(vmlinux.path);
       let object: Buffer | undefined;

@@ -87,10 +87,7 @@ export class TemplateSession {
       const clang = await findClang();
       const vmlinux = await provideVmlinuxHeader(includeDirs(template.sourcePath, hello.arch), {
         knownSha256: hello.btfSha256,
-        fetchBtf: async () => {
-          const { btf, sha256 } = await client.request('btf', {});
-          return { btf: Buffer.from(btf, 'base64'), sha256 };
-        },
+        fetchBtf: async () => Buffer.from((await client.request('btf', {})).btf, 'base64'),
       });
       const compiled = await compileProbe({ sourcePath: template.sourcePath, clang, machine: hello.arch, vmlinuxDir: dirname(vmlinux.path) });
       if (!compiled.object) throw new Error(`${name} did not compile:\n${compiled.stderr}`);
