@@ -10,7 +10,7 @@ import { objectBtf } from './object-btf';
 import { readMap } from './map-read';
 import { programStats } from './program-stats';
 import { serve, type MethodTable } from './rpc-server';
-import { detachSession, listSessions, sessionMapFd } from './sessions';
+import { detachSession, listSessions, removeAllPins, sessionMapFd } from './sessions';
 import { verifyObject } from './verify';
 
 // stdout carries the protocol only; anything logged goes to stderr.
@@ -32,4 +32,4 @@ const methods: MethodTable = {
   attachPoints: (params) => attachPoints(params),
 };
 
-serve(methods);
+serve(methods, removeAllPins);

@@ -10,6 +10,7 @@ import { unreadableReason } from './map-readability';
 import { sizeMaps } from './map-sizing';
 import { setObjectGlobals } from './object-globals';
 import { planVariants } from './program-variants';
+import { checkPinnedMaps, removeSessionPins, removeStalePins, sessionPinRoot } from './session-pins';
 import { newSessionId, registerSession, releaseSession, summarize, type LiveMap, type LiveProgram, type Session } from './sessions';
 
 const BPF_STATS_RUN_TIME = 0;
@@ -83,11 +84,11 @@ type Planned = ProgramPlan & { prog: BpfProgram };
 type Attempt = { obj: BpfObject; chosen: Planned[]; mapNotes: Map<string, string> } | { err: number; plan: ProgramPlan[] } | { thrown: unknown };
 
 /** Opens the object, applies the choice, map sizes and globals, and loads it; the object is closed on every failure. */
-async function loadAttempt(params: LoadParams, bytes: Buffer, objectName: string, failureLog: Buffer, choose: (all: ProgramEntry[]) => string[]): Promise<{ value: Attempt; messages: string[] }> {
+async function loadAttempt(params: LoadParams, bytes: Buffer, objectName: string, failureLog: Buffer, pinRoot: string, choose: (all: ProgramEntry[]) => string[]): Promise<{ value: Attempt; messages: string[] }> {
   const lib = libbpf();
   // No libbpf pointer of a closed object is used: names and sections are copied into plain strings first.
   return lib.captureMessages(async (): Promise<Attempt> => {
-    const obj = lib.openObject(bytes, objectName, { failureLog });
+    const obj = lib.openObject(bytes, objectName, { failureLog, pinRootPath: pinRoot });
     let keepOpen = false;
     try {
       const all = lib.programs(obj).map((prog) => ({ prog, name: lib.programName(prog), section: lib.programSection(prog), autoload: lib.autoload(prog), chosen: false }));
@@ -101,6 +102,7 @@ async function loadAttempt(params: LoadParams, bytes: Buffer, objectName: string
         lib.setAutoload(p.prog, p.chosen);
       }
       if (!all.some((p) => p.chosen)) throw new AgentError(`${objectName} has only SEC("?...") programs, which libbpf loads only by name: ask for ${names.join(', ')}.`, 'ENOPROGRAMS');
+      checkPinnedMaps(obj, objectName);
       const mapNotes = sizeMaps(obj, params.mapSizes);
       setObjectGlobals(obj, params.globals ?? {});
       const err = await lib.loadObject(obj);
@@ -110,18 +112,18 @@ async function loadAttempt(params: LoadParams, bytes: Buffer, objectName: string
     } catch (err) {
       return { thrown: err };
     } finally {
-      if (!keepOpen) lib.closeObject(obj);
+      if (!keepOpen) {
+        removeSessionPins(obj, pinRoot);
+        lib.closeObject(obj);
+      }
     }
   });
 }
 
 export async function loadSession(params: LoadParams): Promise<LoadResult> {
-  if (typeof params?.object !== 'string' || params.object.length === 0) {
-    throw new AgentError('load needs `object`: the BPF ELF object as base64.', 'EINVAL');
-  }
-  if (params.programs !== undefined && (!Array.isArray(params.programs) || params.programs.some((n) => typeof n !== 'string'))) {
-    throw new AgentError('load `programs` must be a list of program names.', 'EINVAL');
-  }
+  removeStalePins();
+  const id = newSessionId();
+  const pinRoot = sessionPinRoot(id);
   const bytes = Buffer.from(params.object, 'base64');
   const objectName = params.objectName ?? 'probe.bpf.o';
   const failureLog = Buffer.alloc(FAILURE_LOG_BYTES);
@@ -133,22 +135,23 @@ export async function loadSession(params: LoadParams): Promise<LoadResult> {
   // One refused program does not stop the others: it is left out (its reason kept for its line) and the rest load again.
   for (;;) {
     failureLog.fill(0);
-    const { value, messages } = await loadAttempt(params, bytes, objectName, failureLog, choose);
+    const { value, messages } = await loadAttempt(params, bytes, objectName, failureLog, pinRoot, choose);
     if ('thrown' in value) throw value.thrown;
     if ('err' in value) {
       const end = failureLog.indexOf(0);
       const log = failureLog.toString('utf8', 0, end < 0 ? failureLog.length : end);
       const refused = choice && value.plan.filter((p) => p.chosen).length > 1 ? rejectedProgram(value.err, value.plan, messages, log) : undefined;
-      if (!refused || !choice) throw loadFailure(value.err, value.plan, messages, log);
+      // Each round takes one chosen program out; one that is not chosen would make no progress.
+      if (!refused || !choice || !choice.chosen.includes(refused.program)) throw loadFailure(value.err, value.plan, messages, log);
       withoutRefused(choice, refused);
       continue;
     }
-    return startSession(params, value, choice as ProgramChoice, [bytes, failureLog], objectName);
+    return startSession(params, value, choice as ProgramChoice, [bytes, failureLog], objectName, id, pinRoot);
   }
 }
 
 /** Registers the loaded object as a session (statistics on) and attaches each program by its section. */
-function startSession(params: LoadParams, loaded: Extract<Attempt, { obj: BpfObject }>, choice: ProgramChoice, keepAlive: Buffer[], objectName: string): LoadResult {
+function startSession(params: LoadParams, loaded: Extract<Attempt, { obj: BpfObject }>, choice: ProgramChoice, keepAlive: Buffer[], objectName: string, id: string, pinRoot: string): LoadResult {
   const lib = libbpf();
   const { obj, chosen, mapNotes } = loaded;
   let programs: LiveProgram[];
@@ -164,11 +167,12 @@ function startSession(params: LoadParams, loaded: Extract<Attempt, { obj: BpfObj
       if (lib.mapFd(map) >= 0) maps.push(mapEntry(map, name, mapNotes.get(name)));
     }
   } catch (err) {
+    removeSessionPins(obj, pinRoot);
     lib.closeObject(obj);
     throw err;
   }
   const notLoaded = [...choice.notLoaded].map(([name, reason]) => ({ name, section: choice.sections.get(name) ?? '', reason }));
-  const session: Session = { id: newSessionId(), objectName, obj, programs, notLoaded, maps, streams: new Map(), keepAlive, createdAt: Date.now() };
+  const session: Session = { id, pinRoot, objectName, obj, programs, notLoaded, maps, streams: new Map(), keepAlive, createdAt: Date.now() };
   registerSession(session);
 
   if (params.stats !== false) {

@@ -59,6 +59,7 @@ function readWhole(params: ReadMapParams, resolveSessionMap?: SessionMapResolver
     keyParts.push(chunk.keys);
     valueParts.push(chunk.values);
     count += chunk.count;
+    if (chunk.cursor && chunk.count === 0) throw new AgentError('readMap made no progress (an empty chunk that says more follow); read it again.', 'EMAPREAD');
     cursor = chunk.cursor;
   } while (cursor);
   const join = (parts: Buffer[]) => (parts.length === 1 ? parts[0] : Buffer.concat(parts));

@@ -18,6 +18,8 @@ const EOPNOTSUPP = 95;
 
 /** Entries per chunk when the caller does not say; the client asks again with the cursor for the rest. */
 export const DEFAULT_CHUNK_ENTRIES = 262144;
+/** Keys and values of one chunk take at most this many bytes, whatever maxEntries asks for. */
+const MAX_CHUNK_BYTES = 128 * 1024 * 1024;
 
 export const MAP_TYPE_NAMES = [
   'unspec', 'hash', 'array', 'prog_array', 'perf_event_array', 'percpu_hash', 'percpu_array', 'stack_trace',
@@ -154,7 +156,8 @@ export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMap
     if (refusal) throw new AgentError(`Cannot read ${what} (${info.name}): ${refusal}.`, 'EMAPTYPE');
     const possibleCpus = libbpf().possibleCpus();
     const valueStride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * possibleCpus : info.valueSize;
-    const limit = Math.max(1, Math.min(params.maxEntries ?? DEFAULT_CHUNK_ENTRIES, info.maxEntries || 1));
+    const entryBytes = info.keySize + valueStride;
+    const limit = Math.max(1, Math.min(params.maxEntries ?? DEFAULT_CHUNK_ENTRIES, info.maxEntries || 1, Math.floor(MAX_CHUNK_BYTES / Math.max(1, entryBytes))));
     const chunk = readChunk(fd, info, valueStride, limit, params.cursor, what, options.method === 'iterate', options.reuseBuffers === true, options.into);
     const result: RawMapRead = { map: info, possibleCpus, ...chunk };
     if (params.withBtf && info.btfId) result.btf = kernelBtfById(info.btfId);
@@ -224,6 +227,11 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
       throw new AgentError(`Batch read of ${what} failed (errno ${errno}).`, 'EMAPREAD');
     }
     total += got;
+    if (-rc !== ENOENT && got === 0) {
+      // The kernel said "more follow" but gave nothing: stop rather than ask again for ever.
+      if (total === 0) throw new AgentError(`Batch read of ${what} made no progress (no entries, no end); read it again.`, 'EMAPREAD');
+      break;
+    }
     if (-rc === ENOENT) {
       keys = keys.subarray(0, total * info.keySize);
       values = values.subarray(0, total * valueStride);

@@ -4,6 +4,7 @@ import type { SessionMap, SessionProgram, SessionSummary } from '../../protocol/
 import { AgentError } from './agent-error';
 import { libbpf, type BpfLink, type BpfMap, type BpfObject, type BpfProgram } from './ffi/libbpf';
 import { libc } from './ffi/libc';
+import { removeSessionPins } from './session-pins';
 
 export interface HeldLink {
   /** A libbpf link (destroyed with bpf_link__destroy) or a raw link fd (closed). */
@@ -32,6 +33,8 @@ export interface Session {
   id: string;
   objectName: string;
   obj: BpfObject;
+  /** Where maps declared with LIBBPF_PIN_BY_NAME are pinned; removed on release. */
+  pinRoot: string;
   programs: LiveProgram[];
   /** Programs of the object left out: variants not chosen, or refused by the kernel while the others loaded. */
   notLoaded: { name: string; section: string; reason: string }[];
@@ -69,6 +72,11 @@ export function allSessions(): Session[] {
   return [...sessions.values()];
 }
 
+/** At exit: the kernel closes every fd, but pins are files; remove them. */
+export function removeAllPins(): void {
+  for (const session of sessions.values()) removeSessionPins(session.obj, session.pinRoot);
+}
+
 /** Releases links, streams, the stats fd and the object (which closes program and map fds). */
 export function releaseSession(session: Session): void {
   const bpf = libbpf();
@@ -84,6 +92,7 @@ export function releaseSession(session: Session): void {
   }
   if (session.statsFd !== undefined) libc().close(session.statsFd);
   session.statsFd = undefined;
+  removeSessionPins(session.obj, session.pinRoot);
   bpf.closeObject(session.obj);
   session.keepAlive = [];
   sessions.delete(session.id);

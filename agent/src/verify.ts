@@ -17,9 +17,6 @@ interface ProgramInfo {
 }
 
 export async function verifyObject(params: VerifyParams): Promise<VerifyResult> {
-  if (typeof params.object !== 'string' || params.object.length === 0) {
-    throw new AgentError('verify needs `object`: the BPF ELF object as base64.', 'EINVAL');
-  }
   const bytes = Buffer.from(params.object, 'base64');
   const objectName = params.objectName ?? 'probe.bpf.o';
   const logLevel = params.logLevel === 2 ? 2 : 1;

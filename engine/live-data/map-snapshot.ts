@@ -68,6 +68,9 @@ export async function forEachMapChunk(
     if (!typing) typing = typingFor(chunk, cache);
     total += chunk.count;
     await onChunk(chunk, typing);
+    if (chunk.cursor !== undefined && (chunk.count === 0 || chunk.cursor === cursor)) {
+      throw new Error(`Reading map ${info.name || info.id} made no progress (an empty chunk or the same cursor again); read it again.`);
+    }
     cursor = chunk.cursor;
   } while (cursor);
   return { info, total, typing: typing as MapTyping };

@@ -1,7 +1,9 @@
-// Typed client of the agent's JSON-lines RPC (protocol/agent-rpc.ts) over any Duplex byte stream: a child
-// process's stdio locally, an ssh2 exec channel remotely. Requests time out; a closed stream fails them clearly.
+// Typed client of the agent's JSON-lines RPC (protocol/agent-rpc.ts) over any Duplex byte stream: a child process's
+// stdio locally, an ssh2 exec channel remotely. Requests and replies are checked against protocol/agent-schema.ts.
 import type { Duplex } from 'node:stream';
-import type { AgentErrorPayload, AgentEvent, AgentMethod, AgentMethods } from '../../protocol/agent-rpc';
+import type { AgentEvent, AgentMethod, AgentMethods } from '../../protocol/agent-rpc';
+import { AGENT_SCHEMA, MAX_REPLY_LINE_BYTES, agentEvent, errorPayload, requestId } from '../../protocol/agent-schema';
+import { LineSplitter } from '../../protocol/line-splitter';
 
 export interface AgentClientOptions {
   /** Target name used in messages, e.g. "local" or "web1". */
@@ -29,7 +31,7 @@ export class AgentRequestError extends Error {
 }
 
 interface Pending {
-  method: string;
+  method: AgentMethod;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
@@ -44,7 +46,7 @@ export class AgentClient {
   private readonly pending = new Map<number, Pending>();
   private readonly eventListeners = new Set<(event: AgentEvent) => void>();
   private nextId = 1;
-  private bufferedChunks: Buffer[] = [];
+  private readonly lines: LineSplitter;
   private closeReason: string | undefined;
   private markClosed: (reason: string) => void = () => undefined;
 
@@ -56,7 +58,14 @@ export class AgentClient {
     this.closed = new Promise((resolve) => {
       this.markClosed = resolve;
     });
-    stream.on('data', (chunk: Buffer | string) => this.receive(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+    this.lines = new LineSplitter(MAX_REPLY_LINE_BYTES, {
+      line: (line) => this.dispatch(line),
+      tooLong: () => {
+        this.shutDown(`it sent a line longer than the ${MAX_REPLY_LINE_BYTES} bytes a reply may have`);
+        this.stream.destroy();
+      },
+    });
+    stream.on('data', (chunk: Buffer | string) => this.lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
     stream.on('error', (err: Error) => this.shutDown(err.message));
     stream.on('close', () => this.shutDown());
     stream.on('end', () => this.shutDown());
@@ -71,6 +80,8 @@ export class AgentClient {
     if (this.closeReason !== undefined) {
       return Promise.reject(new AgentRequestError(`The agent on ${this.targetName} is not running (${this.closeReason}); reconnect and try again.`, 'ECLOSED'));
     }
+    const problem = AGENT_SCHEMA[method].params(params, 'params');
+    if (problem) return Promise.reject(new AgentRequestError(`Bad ${method} request for the agent on ${this.targetName}: ${problem}.`, 'EINVAL'));
     const id = this.nextId++;
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
@@ -98,36 +109,41 @@ export class AgentClient {
     await this.closed;
   }
 
-  private receive(chunk: Buffer): void {
-    let start = 0;
-    for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
-      this.bufferedChunks.push(chunk.subarray(start, newline));
-      const line = Buffer.concat(this.bufferedChunks).toString('utf8');
-      this.bufferedChunks = [];
-      start = newline + 1;
-      this.dispatch(line);
-    }
-    if (start < chunk.length) this.bufferedChunks.push(chunk.subarray(start));
-  }
-
+  /** Lines that are not a reply to a pending request or a well-formed event are ignored. */
   private dispatch(line: string): void {
     if (line.trim() === '') return;
-    let message: { id?: number; result?: unknown; error?: AgentErrorPayload; event?: string };
+    let message: unknown;
     try {
       message = JSON.parse(line);
     } catch {
       return;
     }
-    if (typeof message.event === 'string') {
-      for (const listener of this.eventListeners) listener(message as AgentEvent);
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) return;
+    const reply = message as Record<string, unknown>;
+    if (Object.hasOwn(reply, 'event')) {
+      if (agentEvent(reply, 'event') !== undefined) return;
+      for (const listener of this.eventListeners) listener(reply as unknown as AgentEvent);
       return;
     }
-    const pending = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
+    if (requestId(reply.id, 'id') !== undefined) return;
+    const id = reply.id as number;
+    const pending = this.pending.get(id);
     if (!pending) return;
-    this.pending.delete(message.id as number);
+    this.pending.delete(id);
     clearTimeout(pending.timer);
-    if (message.error) pending.reject(new AgentRequestError(message.error.message, message.error.code ?? 'EAGENT'));
-    else pending.resolve(message.result);
+    const malformed = (problem: string) => pending.reject(new AgentRequestError(`The agent on ${this.targetName} sent a malformed reply to "${pending.method}": ${problem}.`, 'EPROTO'));
+    if (Object.hasOwn(reply, 'error')) {
+      const problem = errorPayload(reply.error, 'error');
+      if (problem) malformed(problem);
+      else {
+        const error = reply.error as { message: string; code?: string };
+        pending.reject(new AgentRequestError(error.message, error.code ?? 'EAGENT'));
+      }
+      return;
+    }
+    const problem = AGENT_SCHEMA[pending.method].result(reply.result, 'result');
+    if (problem) malformed(problem);
+    else pending.resolve(reply.result);
   }
 
   private shutDown(error?: string): void {

@@ -93,7 +93,7 @@ test('a non-BPF object and an object without programs get clear errors', { skip 
       assert.match(err.message, /no BPF programs.*SEC\(/s);
       return true;
     });
-    await assert.rejects(agent.request('verify', { object: '' }), /needs `object`/);
+    await assert.rejects(agent.request('verify', { object: '' }), { code: 'EINVAL', message: /params\.object must not be empty/ });
     assert.equal((await agent.request('hello', {})).uid, 0, 'the agent keeps serving after bad input');
   } finally {
     rmSync(work, { recursive: true, force: true });
