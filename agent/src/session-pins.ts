@@ -1,11 +1,12 @@
 // Maps declared with LIBBPF_PIN_BY_NAME are pinned per session under /sys/fs/bpf/ebpf-studio-<agent pid>-<session>
 // (libbpf's pin_root_path), never reused across sessions, and unpinned on detach, at agent exit, or by the next agent.
-import { existsSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from './agent-error';
 import { libbpf, type BpfObject } from './ffi/libbpf';
 
 const BPFFS = '/sys/fs/bpf';
+const BPF_FS_MAGIC = 0xcafe4a11;
 const PREFIX = 'ebpf-studio-';
 
 /** The pin folder of one session of this agent; libbpf creates it when it pins the first map. */
@@ -15,10 +16,7 @@ export function sessionPinRoot(sessionId: string): string {
 
 function bpffsMounted(): boolean {
   try {
-    return readFileSync('/proc/self/mounts', 'utf8').split('\n').some((line) => {
-      const [, mountPoint, type] = line.split(' ');
-      return mountPoint === BPFFS && type === 'bpf';
-    });
+    return statfsSync(BPFFS).type === BPF_FS_MAGIC;
   } catch {
     return false;
   }

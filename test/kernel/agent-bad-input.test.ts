@@ -6,11 +6,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadResult, ReadMapResult } from '../../protocol/agent-rpc';
 import { agentBundle, loadedProgramIds } from './verify/agent-under-test';
-import { bpffsMissing, skipUnlessReady } from './kernel-prerequisites';
+import { BPFFS_DIR, isMounted } from '../../engine/targets/kernel-filesystems';
+import { skipUnless, skipUnlessReady } from './kernel-prerequisites';
 import { compileBpf } from './pinned-btf-map';
 import { startRawAgent, type RawAgent } from './raw-agent';
 
-const skip = skipUnlessReady('agent input tests') || bpffsMissing();
+const skip = skipUnlessReady('agent input tests') || skipUnless(isMounted('bpf', BPFFS_DIR) ? undefined : `bpffs at ${BPFFS_DIR}`, 'agent input tests');
 const PROBE = join(__dirname, '../fixtures/agent-input/syscall-counter.bpf.c');
 
 const studioPins = () => (existsSync('/sys/fs/bpf') ? readdirSync('/sys/fs/bpf').filter((name) => name.startsWith('ebpf-studio-')) : []);

@@ -1,7 +1,7 @@
 // What kernel tests that compile and verify need (root, kernel BTF, clang-19, bpftool, unshare), and the skip
 // decision built on it: a reason outside CI, a thrown error in CI, where a kernel test must never skip.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 
 /** The first missing prerequisite, or undefined when all are there. */
 export function missingPrerequisite(): string | undefined {
@@ -26,11 +26,4 @@ export function skipUnless(missing: string | undefined, tests: string): string |
 /** skipUnless for the prerequisites every compiling and verifying kernel test shares. */
 export function skipUnlessReady(tests = 'kernel tests'): string | false {
   return skipUnless(missingPrerequisite(), tests);
-}
-
-/** Tests of pinning need bpffs at /sys/fs/bpf (scripts/setup.sh mounts it); a reason to skip, or false. */
-export function bpffsMissing(): string | false {
-  const mounted = readFileSync('/proc/self/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === '/sys/fs/bpf' && line.split(' ')[2] === 'bpf');
-  if (!mounted && process.env.CI === 'true') throw new Error('bpffs is not mounted at /sys/fs/bpf (scripts/setup.sh mounts it)');
-  return mounted ? false : 'needs bpffs mounted at /sys/fs/bpf';
 }
