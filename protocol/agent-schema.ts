@@ -3,9 +3,9 @@
 import type {
   AgentErrorPayload, AgentEvent, AgentMethod, AgentMethods, AttachOptions, AttachPointsParams, AttachPointsResult, FeatureProbeResult,
   HelloResult, LoadParams, LoadResult, MapInfo, ProgramStats, ProgramVerdict, ReadMapParams, ReadMapResult, SessionMap, SessionProgram,
-  SessionSummary, StreamEventsParams, VerifyParams, VerifyResult,
+  MapSize, SessionSummary, StreamEventsParams, VerifyParams, VerifyResult,
 } from './agent-rpc';
-import { MAX_VERIFIER_LOG_BYTES } from './agent-rpc';
+import { MAX_VERIFIER_LOG_BYTES, XDP_MODES } from './agent-rpc';
 import { boolean, finite, integer, list, object, oneOf, optional, record, string, union, type Schema } from './value-checks';
 
 /**
@@ -43,6 +43,7 @@ const attachOptions = object<AttachOptions>(
     usdtName: optional(name),
     pid: optional(pid),
     frequencyHz: optional(integer(1, 100_000)),
+    xdpMode: optional(oneOf(...XDP_MODES)),
   },
   'refuse',
 );
@@ -66,6 +67,7 @@ const loadParams = object<LoadParams>(
     objectName: optional(name),
     noAttach: optional(boolean),
     stats: optional(boolean),
+    mapSizes: optional(record(object<MapSize>({ maxEntries: optional(integer(1, U32)), valueSize: optional(integer(1, U32)) }, 'refuse'), { maxKeys: 4096, keyMax: 256 })),
   },
   'refuse',
 );
@@ -120,9 +122,15 @@ const verifyResult = object<VerifyResult>(
   'allow',
 );
 
-const sessionProgram = object<SessionProgram>({ name: text(256), section: text(4096), type: text(64), id: integer(0, U32), attached: boolean, attachError: optional(message) }, 'allow');
+const sessionProgram = object<SessionProgram>(
+  { name: text(256), section: text(4096), type: text(64), id: integer(0, U32), attached: boolean, attachError: optional(message), notLoaded: optional(message), attachNote: optional(message) },
+  'allow',
+);
 const sessionMap = object<SessionMap>(
-  { name: text(256), id: integer(0, U32), type: text(64), keySize: integer(0, U32), valueSize: integer(0, U32), maxEntries: integer(0, U32), internal: boolean },
+  {
+    name: text(256), id: integer(0, U32), type: text(64), keySize: integer(0, U32), valueSize: integer(0, U32), maxEntries: integer(0, U32), internal: boolean,
+    unreadable: optional(message), sizing: optional(message),
+  },
   'allow',
 );
 const summaryShape = {
