@@ -1,6 +1,6 @@
 // Custom LSP requests between the eBPF Studio client and its language server, declared once as
 // typed constants (the client sends them with vscode-languageclient, the server answers them).
-import { RequestType0 } from 'vscode-languageserver-protocol';
+import { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 
 export interface TargetKernelInfo {
   /** The kernel the static rules check against, "major.minor" (e.g. "5.15"). */
@@ -13,3 +13,20 @@ export interface TargetKernelInfo {
 
 /** The effective target kernel (for the status bar item). */
 export const TargetKernelRequest = new RequestType0<TargetKernelInfo, void>('ebpfStudio/targetKernel');
+
+/** A program of a probe (a function with a SEC("…")), as the language server's parse finds it. */
+export interface ProbeProgram {
+  name: string;
+  /** The section as written, e.g. "xdp" or "?tp_btf/sched_switch". */
+  section: string;
+  /** 0-based line of its SEC("…") annotation: where code lenses and line-less verifier findings go. */
+  line: number;
+}
+
+export interface ProgramsParams {
+  /** The probe's document URI; a file the editor has not opened is read from disk. */
+  uri: string;
+}
+
+/** The programs of a probe, from the one parse (server/src/analysis/probe-programs.ts). */
+export const ProgramsRequest = new RequestType<ProgramsParams, ProbeProgram[], void>('ebpfStudio/programs');

@@ -4,6 +4,7 @@ import type { Diagnostic } from 'vscode-languageserver-types';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { kernelVerdicts, mergeRunDiagnostics, type KernelVerdict, type TargetRun } from '../../engine/verify/verdict-matrix';
 import { verifyProbe, type VerifyProbeResult } from '../../engine/verify/verify-probe';
+import { readProbePrograms } from '../../server/src/analysis/probe-programs';
 import { connectCliTarget } from './target-connect';
 
 export const VERIFY_USAGE = `  --verify              also compile each FILE with clang and load it through the target kernel's verifier
@@ -91,6 +92,7 @@ async function verifyOnTarget(target: string, files: string[], options: VerifyCl
       results.push(
         await verifyProbe({
           sourcePath: file,
+          programs: await readProbePrograms(file),
           agent,
           ...(options.includePaths ? { includePaths: options.includePaths } : {}),
           ...(options.clangPath ? { clangPath: options.clangPath } : {}),

@@ -17,6 +17,8 @@ export interface VerifierDiagnosticOptions {
   object?: Uint8Array;
   /** The target's lockdown mode (hello.lockdown), to explain EPERM. */
   lockdown?: string;
+  /** 0-based line of the program's SEC("…") in the source (from the probe's parse), for a rejection without a line. */
+  declarationLine?: number;
 }
 
 /** Where a rejection's line came from: the object's line_info for the failing instruction, the log's nearest
@@ -58,15 +60,6 @@ export function resolveLogFile(file: string, sourcePath: string): string {
   const candidate = resolve(dirname(sourcePath), file);
   if (existsSync(candidate)) return candidate;
   return basename(file) === basename(sourcePath) ? sourcePath : candidate;
-}
-
-/** 0-based line of a program's declaration: its SEC("section") line, else the line naming the function. */
-export function programDeclarationLine(lines: string[], section: string, name: string): number | undefined {
-  const secIndex = lines.findIndex((l) => l.includes(`SEC("${section}")`) || l.includes(`SEC("?${section}")`));
-  const fnPattern = new RegExp(`\\b${name}\\s*\\(`);
-  const fnIndex = lines.findIndex((l, i) => (secIndex < 0 || i >= secIndex) && fnPattern.test(l));
-  if (secIndex >= 0) return secIndex;
-  return fnIndex >= 0 ? fnIndex : undefined;
 }
 
 /** 0-based line of a map definition (`} name SEC(".maps");`), when the map is defined in this file. */
@@ -119,7 +112,7 @@ export function verdictDiagnostic(verdict: ProgramVerdict, options: VerifierDiag
   const lines = readLines(path);
   const failedMap = parsed.errorMessage ? undefined : /map '([\w.]+)'/.exec(kernelMessage)?.[1];
   if (line === undefined && failedMap) line = mapDeclarationLine(readLines(options.sourcePath) ?? [], failedMap);
-  if (line === undefined) line = programDeclarationLine(readLines(options.sourcePath) ?? [], verdict.section, verdict.name) ?? 0;
+  if (line === undefined) line = options.declarationLine ?? 0;
   const range = lineRange(lines, line);
   const uri = pathToFileURL(path).href;
 

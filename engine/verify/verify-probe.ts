@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
 import type { HelloResult, ProgramVerdict } from '../../protocol/agent-rpc';
+import type { ProbeProgram } from '../../protocol/lsp-requests';
 import { explainKprobesUnavailable } from './explain-verifier-message';
-import { programDeclarationLine, verdictDiagnostic, type LineOrigin } from './verifier-diagnostics';
+import { verdictDiagnostic, type LineOrigin } from './verifier-diagnostics';
 import { AgentRequestError, type AgentClient } from '../targets/agent-client';
 import { compileProbe, includeDirs } from '../toolchain/compile-probe';
 import { findClang } from '../toolchain/find-clang';
@@ -13,6 +14,8 @@ import { includesVmlinuxHeader, provideVmlinuxHeader, type VmlinuxOrigin } from 
 
 export interface VerifyProbeOptions {
   sourcePath: string;
+  /** The probe's programs from the language server's parse (ebpfStudio/programs, or readProbePrograms in the CLI). */
+  programs: readonly ProbeProgram[];
   /** A connected agent on the target (local or SSH). */
   agent: AgentClient;
   /** ebpfStudio.includePaths / -I. */
@@ -147,7 +150,11 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
 
   const p = performance.now();
   const sourceLines = sourceText.split('\n');
-  const diagnose = (verdict: ProgramVerdict) => verdictDiagnostic(verdict, { sourcePath, object: objectBytes, ...(target.lockdown ? { lockdown: target.lockdown } : {}) });
+  const declarationLines = new Map(options.programs.map((program) => [program.name, program.line]));
+  const diagnose = (verdict: ProgramVerdict) => {
+    const declarationLine = declarationLines.get(verdict.name);
+    return verdictDiagnostic(verdict, { sourcePath, object: objectBytes, ...(target.lockdown ? { lockdown: target.lockdown } : {}), ...(declarationLine !== undefined ? { declarationLine } : {}) });
+  };
   const programs: ProgramReport[] = [];
   let rerunMs = 0;
   for (let verdict of verdicts) {
@@ -164,7 +171,7 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
       }
     }
     if (rejected) addDiagnostic(diagnostics, rejected.path, rejected.diagnostic);
-    const declarationLine = programDeclarationLine(sourceLines, verdict.section, verdict.name);
+    const declarationLine = declarationLines.get(verdict.name);
     const noKprobes = verdict.accepted && target.kprobes === false ? explainKprobesUnavailable(verdict.section) : undefined;
     if (noKprobes && declarationLine !== undefined) {
       const text = sourceLines[declarationLine] ?? '';

@@ -8,6 +8,7 @@ import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { bpfTargetArch, multiarchIncludeDir } from '../../engine/toolchain/target-arch';
 import { findClang } from '../../engine/toolchain/find-clang';
 import { verifyProbe } from '../../engine/verify/verify-probe';
+import { readProbePrograms } from '../../server/src/analysis/probe-programs';
 import { agentBundle } from '../../test/kernel/verify/agent-under-test';
 
 const RUNS = 10;
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const pinDir = `/sys/fs/bpf/ebpf-studio-bench-verify-${process.pid}`;
   try {
     // Warm-up: vmlinux.h generated (or found) once, page cache warm for clang and the header.
-    const warm = await verifyProbe({ sourcePath: probe, agent });
+    const warm = await verifyProbe({ sourcePath: probe, programs: await readProbePrograms(probe), agent });
     if (warm.verdict !== 'accepted') throw new Error(`the bench probe should be accepted, got ${warm.verdict}`);
     const vmlinuxDir = dirname(warm.vmlinux?.path ?? '');
     const multiarch = multiarchIncludeDir(os.machine());
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     const phases: { compile: number[]; verify: number[]; parse: number[] } = { compile: [], verify: [], parse: [] };
     for (let i = 0; i < RUNS; i++) {
       const started = performance.now();
-      const result = await verifyProbe({ sourcePath: probe, agent });
+      const result = await verifyProbe({ sourcePath: probe, programs: await readProbePrograms(probe), agent });
       ours.push(performance.now() - started);
       phases.compile.push(result.timings.compileMs);
       phases.verify.push(result.timings.verifyMs);

@@ -1,5 +1,6 @@
 // The language server's connection wiring only: LSP (stdio or IPC) ⇄ ProbeWorkspace and the
 // feature modules (diagnostics, completion, hover, signature help, code actions).
+import { fileURLToPath } from 'node:url';
 import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind, CodeActionKind, type InitializeResult } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ProbeWorkspace } from './features/probe-workspace';
@@ -7,7 +8,8 @@ import { completionsAt } from './features/completion';
 import { hoverAt } from './features/hover';
 import { signatureHelpAt } from './features/signature-help';
 import { quickFixes } from './features/code-actions';
-import { TargetKernelRequest } from '../../protocol/lsp-requests';
+import { ProgramsRequest, TargetKernelRequest } from '../../protocol/lsp-requests';
+import { probePrograms, readProbePrograms } from './analysis/probe-programs';
 import type { ProbeFile } from './analysis/probe-file';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -178,6 +180,13 @@ connection.onSignatureHelp(async (params) => {
 connection.onCodeAction((params) => quickFixes(params.textDocument.uri, params.context.diagnostics));
 
 connection.onRequest(TargetKernelRequest, () => workspace.targetKernelInfo());
+
+connection.onRequest(ProgramsRequest, async ({ uri }) => {
+  const file = await fileFor(uri);
+  if (file) return probePrograms(file);
+  if (!uri.startsWith('file:')) return [];
+  return readProbePrograms(fileURLToPath(uri));
+});
 
 process.on('uncaughtException', (error) => connection.console.error(`unexpected error: ${describe(error)}`));
 

@@ -12,6 +12,7 @@ import { TargetSessions } from '../../engine/targets/target-sessions';
 import type { LoadResult } from '../../protocol/agent-rpc';
 import { ATTACH_PROBE_TITLE, planAttachLenses, type AttachLensPlan } from '../../client/src/targets/attach-lenses';
 import { probeLoadRequest } from '../../client/src/targets/probe-load-request';
+import { readProbePrograms } from '../../server/src/analysis/probe-programs';
 import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
 
 const TEMPLATE = join(PROJECT_ROOT, 'bpf-templates', 'syscall-latency');
@@ -130,7 +131,7 @@ describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: mi
   test('the lens above sys_exit attaches sys_enter and sys_exit as one session, and the histogram counts the workload', async (t) => {
     const workload = getppidWorkload(WORKLOAD_CALLS);
     setTemplateDefaults(workload.pid);
-    const plans = planAttachLenses(readFileSync(source, 'utf8'), basename(source), 'local');
+    const plans = planAttachLenses(await readProbePrograms(source), basename(source), 'local');
     const lines = readFileSync(source, 'utf8').split('\n');
     const lens = plans.find((p) => p.title === ATTACH_PROBE_TITLE && lines[p.line].includes('raw_tp/sys_exit'));
     assert.ok(lens, `no "${ATTACH_PROBE_TITLE}" lens above sys_exit: ${JSON.stringify(plans)}`);
@@ -156,7 +157,7 @@ describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: mi
   test('"Attach only sys_enter" attaches that program alone, and alone it records no latency', async () => {
     const workload = getppidWorkload(WORKLOAD_CALLS);
     setTemplateDefaults(workload.pid);
-    const plans = planAttachLenses(readFileSync(source, 'utf8'), basename(source), 'local');
+    const plans = planAttachLenses(await readProbePrograms(source), basename(source), 'local');
     const lens = plans.find((p) => p.title === 'Attach only sys_enter');
     assert.deepEqual(lens?.programs, ['sys_enter']);
 

@@ -7,6 +7,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { verifyProbe } from '../../engine/verify/verify-probe';
+import { readProbePrograms } from '../../server/src/analysis/probe-programs';
 import { corpusDir } from '../../scripts/corpus-verdicts';
 import { corpusFiles, recordCorpus, readExpected } from '../../scripts/record-corpus';
 import { verdictAndLine } from './verify/tier-two-verdict';
@@ -25,7 +26,7 @@ test('every corpus probe: tier-2 verdict and line equal bpftool prog loadall on 
   const agent = await connectLocalAgent({ agentPath: agentBundle() });
   try {
     for (const name of names) {
-      const ours = verdictAndLine(await verifyProbe({ sourcePath: join(corpusDir, name), agent }));
+      const ours = verdictAndLine(await verifyProbe({ sourcePath: join(corpusDir, name), programs: await readProbePrograms(join(corpusDir, name)), agent }));
       const kernel = live[name];
       if (ours.verdict !== kernel.verdict || ours.line !== kernel.line) disagreements.push(`${name}: bpftool ${show(kernel)} (${kernel.message}), tier 2 ${show(ours)}`);
     }

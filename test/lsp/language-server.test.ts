@@ -1,10 +1,12 @@
 // The built language server over real LSP (stdio): diagnostics on open and change (with rule ids,
-// docs links, verifier quotes), target-kernel setting, completion, hover, signature help, quick fixes.
+// docs links, verifier quotes), target-kernel setting, completion, hover, signature help, quick fixes, programs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LanguageServerProcess } from './language-server-process';
+import { ProgramsRequest, type ProbeProgram } from '../../protocol/lsp-requests';
 import type { CodeAction, CompletionItem, CompletionList, Hover, MarkupContent, SignatureHelp } from 'vscode-languageserver-protocol';
 
 const PROBE = `#include "vmlinux.h"
@@ -160,4 +162,14 @@ test('signature help follows the argument under the cursor', async () => {
   assert.equal(help.signatures[0].label, 'long bpf_skb_load_bytes(const void *skb, __u32 offset, void *to, __u32 len)');
   assert.equal(help.activeParameter, 2);
   assert.equal(help.signatures[0].parameters?.length, 4);
+});
+
+test('ebpfStudio/programs: the open document\'s programs with their SEC lines, and a file on disk read from disk', async () => {
+  const programs = (await server.connection.sendRequest(ProgramsRequest.method, { uri })) as ProbeProgram[];
+  assert.deepEqual(programs, [{ name: 'on_send', section: 'kprobe/tcp_sendmsg', line: 8 }, { name: 'pass', section: 'xdp', line: 17 }]);
+  const twoXdp = join(__dirname, '..', 'fixtures', 'programs', 'two-xdp.bpf.c');
+  const lines = readFileSync(twoXdp, 'utf8').split('\n');
+  const onDisk = (await server.connection.sendRequest(ProgramsRequest.method, { uri: pathToFileURL(twoXdp).href })) as ProbeProgram[];
+  assert.deepEqual(onDisk.map((p) => [p.name, lines[p.line]]), [['xdp_pass_all', 'SEC("xdp")'], ['xdp_drop_marked', 'SEC("xdp")']]);
+  assert.notEqual(onDisk[0].line, onDisk[1].line);
 });

@@ -5,13 +5,21 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTACH_PROBE_TITLE, planAttachLenses } from '../../client/src/targets/attach-lenses';
+import { parseProbeFile } from '../../server/src/analysis/probe-document';
+import { probePrograms } from '../../server/src/analysis/probe-programs';
+import { runningKernelVersion } from '../../server/src/kernel/kernel-version';
 
 const ROOT = join(__dirname, '..', '..');
 
-test('an enter/exit probe: each program gets "▶ Attach probe" (all programs) and "Attach only <program>"', () => {
+/** The programs the language server answers ebpfStudio/programs with. */
+async function programsOf(text: string) {
+  return probePrograms(await parseProbeFile(text, { targetKernel: runningKernelVersion() }));
+}
+
+test('an enter/exit probe: each program gets "▶ Attach probe" (all programs) and "Attach only <program>"', async () => {
   const text = readFileSync(join(ROOT, 'bpf-templates', 'syscall-latency', 'syscall-latency.bpf.c'), 'utf8');
   const lines = text.split('\n');
-  const plans = planAttachLenses(text, 'syscall-latency.bpf.c', 'web1');
+  const plans = planAttachLenses(await programsOf(text), 'syscall-latency.bpf.c', 'web1');
   assert.deepEqual(
     plans.map((p) => [lines[p.line].trim(), p.title, p.programs]),
     [
@@ -29,19 +37,19 @@ test('the whole-probe lens keeps the "▶ Attach" text the editor test and docs 
   assert.ok(ATTACH_PROBE_TITLE.startsWith('▶ Attach'));
 });
 
-test('a one-program probe shows only "▶ Attach probe", since attaching that program alone is the same', () => {
+test('a one-program probe shows only "▶ Attach probe", since attaching that program alone is the same', async () => {
   const text = readFileSync(join(ROOT, 'test', 'fixtures', 'editor-workspace', 'getppid-latency.bpf.c'), 'utf8');
-  const plans = planAttachLenses(text, 'getppid-latency.bpf.c', 'local');
+  const plans = planAttachLenses(await programsOf(text), 'getppid-latency.bpf.c', 'local');
   assert.deepEqual(plans.map((p) => [p.title, p.programs, p.tooltip]), [[ATTACH_PROBE_TITLE, undefined, 'Load getppid-latency.bpf.c and attach it on local']]);
 });
 
-test('a file with no programs (a header, maps only) shows no attach lens', () => {
-  assert.deepEqual(planAttachLenses('struct { __uint(type, BPF_MAP_TYPE_HASH); } counts SEC(".maps");\nchar LICENSE[] SEC("license") = "GPL";\n', 'maps.bpf.h', 'local'), []);
+test('a file with no programs (a header, maps only) shows no attach lens', async () => {
+  assert.deepEqual(planAttachLenses(await programsOf('struct { __uint(type, BPF_MAP_TYPE_HASH); } counts SEC(".maps");\nchar LICENSE[] SEC("license") = "GPL";\n'), 'maps.bpf.h', 'local'), []);
 });
 
-test('four programs: four whole-probe lenses, each followed by its own "Attach only"', () => {
+test('four programs: four whole-probe lenses, each followed by its own "Attach only"', async () => {
   const text = readFileSync(join(ROOT, 'test', 'fixtures', 'targets', 'attach-errors.bpf.c'), 'utf8');
-  const plans = planAttachLenses(text, 'attach-errors.bpf.c', 'local');
+  const plans = planAttachLenses(await programsOf(text), 'attach-errors.bpf.c', 'local');
   assert.deepEqual(
     plans.map((p) => p.programs?.join() ?? p.title),
     [ATTACH_PROBE_TITLE, 'on_kprobe', ATTACH_PROBE_TITLE, 'on_fentry', ATTACH_PROBE_TITLE, 'on_xdp', ATTACH_PROBE_TITLE, 'on_getppid'],

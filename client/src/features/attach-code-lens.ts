@@ -1,9 +1,10 @@
 // CodeLenses above each program of a probe: "▶ Attach probe" loads and attaches every program of the file as one
-// session, "Attach only <program>" just that one (both through ebpfStudio.attachProbe). Reads the document text only.
+// session, "Attach only <program>" just that one (both through ebpfStudio.attachProbe). Asks the language server.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { Studio } from '../studio';
 import { planAttachLenses } from '../targets/attach-lenses';
+import { requestProbePrograms } from '../targets/probe-programs';
 
 class AttachLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -15,8 +16,15 @@ class AttachLensProvider implements vscode.CodeLensProvider {
     this.changed.fire();
   }
 
-  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const plans = planAttachLenses(document.getText(), basename(document.uri.path), this.studio.currentTarget());
+  async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    let programs;
+    try {
+      programs = await requestProbePrograms(this.studio, document.uri);
+    } catch (error) {
+      this.studio.log.warn(`attach lenses for ${document.uri.fsPath}: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
+    }
+    const plans = planAttachLenses(programs, basename(document.uri.path), this.studio.currentTarget());
     return plans.map((plan) => {
       const range = new vscode.Range(plan.line, 0, plan.line, 0);
       return new vscode.CodeLens(range, {

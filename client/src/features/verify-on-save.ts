@@ -6,6 +6,7 @@ import { KERNEL_TARGET_PREFIX } from '../../../engine/targets/target-address';
 import { mergeRunDiagnostics, type MatrixDiagnosticData, type TargetRun } from '../../../engine/verify/verdict-matrix';
 import { verifyProbe } from '../../../engine/verify/verify-probe';
 import type { Studio } from '../studio';
+import { requestProbePrograms } from '../targets/probe-programs';
 import { verificationStore, type VerificationStore } from '../verify/verification-store';
 import { verifierLogUri } from '../verify/verifier-log-uri';
 
@@ -89,12 +90,14 @@ class KernelVerifier {
     this.setVerifying(+1);
     try {
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Verifying ${vscode.workspace.asRelativePath(document.uri)} on ${targetName}` }, async () => {
+        const programs = await requestProbePrograms(this.studio, document.uri);
         const verifyOn = async (name: string): Promise<TargetRun> => {
           const out = this.studio.output(name);
           const agent = await this.studio.connect(name);
           out.appendLine(`[${new Date().toISOString()}] verify ${document.uri.fsPath}`);
           const verified = await verifyProbe({
             sourcePath: document.uri.fsPath,
+            programs,
             agent,
             includePaths: settings.includePaths,
             clangPath: settings.clangPath,

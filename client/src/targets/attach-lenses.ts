@@ -1,6 +1,6 @@
 // Which attach code lenses a probe shows: "▶ Attach probe" above each program (loads and attaches every program of
-// the file as one session) and, when the file has several programs, "Attach only <program>". Pure text, no editor.
-import { findProbePrograms } from './probe-programs';
+// the file as one session) and, when the file has several programs, "Attach only <program>". Pure, no editor.
+import type { ProbeProgram } from '../../../protocol/lsp-requests';
 
 export const ATTACH_PROBE_TITLE = '▶ Attach probe';
 
@@ -13,9 +13,8 @@ export interface AttachLensPlan {
   programs?: string[];
 }
 
-/** The lenses for a probe's source text, in the order they are shown (the whole-probe lens first on each line). */
-export function planAttachLenses(text: string, fileName: string, targetName: string): AttachLensPlan[] {
-  const programs = findProbePrograms(text);
+/** The lenses for a probe's programs, in the order they are shown (the whole-probe lens first on each line). */
+export function planAttachLenses(programs: readonly ProbeProgram[], fileName: string, targetName: string): AttachLensPlan[] {
   const names = programs.map((p) => p.name);
   const whole =
     programs.length > 1

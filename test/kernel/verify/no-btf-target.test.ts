@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { AgentClient, AgentRequestError } from '../../../engine/targets/agent-client';
 import { ChildProcessStream } from '../../../engine/targets/local-transport';
 import { verifyProbe } from '../../../engine/verify/verify-probe';
+import { readProbePrograms } from '../../../server/src/analysis/probe-programs';
 import { agentBundle, probesDir, skipUnlessReady } from './agent-under-test';
 
 const skip = skipUnlessReady();
@@ -30,12 +31,12 @@ test('a kernel without BTF: hello, btf fetch and a vmlinux.h probe say so clearl
       return true;
     });
     const vmlinuxProbe = join(probesDir, 'accepted-vmlinux.bpf.c');
-    const result = await verifyProbe({ sourcePath: vmlinuxProbe, agent });
+    const result = await verifyProbe({ sourcePath: vmlinuxProbe, programs: await readProbePrograms(vmlinuxProbe), agent });
     assert.equal(result.verdict, 'compile-error');
     const [diagnostic] = result.diagnostics.get(vmlinuxProbe) ?? [];
     assert.equal(diagnostic.code, 'no-btf');
     assert.match(diagnostic.message as string, /has no BTF/);
-    const plain = await verifyProbe({ sourcePath: join(probesDir, 'invalid-return.bpf.c'), agent });
+    const plain = await verifyProbe({ sourcePath: join(probesDir, 'invalid-return.bpf.c'), programs: await readProbePrograms(join(probesDir, 'invalid-return.bpf.c')), agent });
     assert.equal(plain.verdict, 'rejected', 'probes on <linux/bpf.h> still reach the verifier');
   } finally {
     await agent.close();

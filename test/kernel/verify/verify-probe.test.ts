@@ -12,6 +12,7 @@ import { connectLocalAgent } from '../../../engine/targets/local-transport';
 import { findClang } from '../../../engine/toolchain/find-clang';
 import { provideVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
 import { verifyProbe } from '../../../engine/verify/verify-probe';
+import { readProbePrograms } from '../../../server/src/analysis/probe-programs';
 import { verifyProbe as kernelVerdictByBpftool, vmlinuxIncludeDir } from '../../../scripts/corpus-verdicts';
 import { agentBundle, probesDir, repoRoot, skipUnlessReady } from './agent-under-test';
 import { verdictAndLine } from './tier-two-verdict';
@@ -34,7 +35,7 @@ test('every fixture probe: verdict and line equal bpftool prog loadall on this k
   const probes = readdirSync(probesDir).filter((f) => f.endsWith('.bpf.c') && f !== 'no-programs.bpf.c' && f !== 'optional-program.bpf.c');
   await withAgent(async (agent) => {
     for (const probe of probes) {
-      const ours = verdictAndLine(await verifyProbe({ sourcePath: join(probesDir, probe), agent }));
+      const ours = verdictAndLine(await verifyProbe({ sourcePath: join(probesDir, probe), programs: await readProbePrograms(join(probesDir, probe)), agent }));
       const kernel = await kernelVerdictByBpftool(join(probesDir, probe), includeDir);
       assert.deepEqual(ours, { verdict: kernel.verdict, ...(kernel.line !== undefined ? { line: kernel.line } : {}) }, `${probe}: bpftool says ${kernel.verdict}:${kernel.line} (${kernel.message})`);
     }
@@ -43,7 +44,7 @@ test('every fixture probe: verdict and line equal bpftool prog loadall on this k
 
 test('rejections carry the kernel message, an explanation, the register state and the program', { skip }, async () => {
   await withAgent(async (agent) => {
-    const result = await verifyProbe({ sourcePath: join(probesDir, 'mixed.bpf.c'), agent });
+    const result = await verifyProbe({ sourcePath: join(probesDir, 'mixed.bpf.c'), programs: await readProbePrograms(join(probesDir, 'mixed.bpf.c')), agent });
     assert.equal(result.verdict, 'rejected');
     const [diagnostic] = result.diagnostics.get(join(probesDir, 'mixed.bpf.c')) ?? [];
     assert.equal(diagnostic.source, 'verifier');
@@ -54,7 +55,7 @@ test('rejections carry the kernel message, an explanation, the register state an
     const accepted = result.programs.find((p) => p.name === 'count_getpid');
     assert.equal(accepted?.accepted, true);
     assert.equal(accepted?.declarationLine, 11);
-    const lockdown = await verifyProbe({ sourcePath: join(probesDir, 'fentry-lockdown.bpf.c'), agent });
+    const lockdown = await verifyProbe({ sourcePath: join(probesDir, 'fentry-lockdown.bpf.c'), programs: await readProbePrograms(join(probesDir, 'fentry-lockdown.bpf.c')), agent });
     const [eperm] = lockdown.diagnostics.get(join(probesDir, 'fentry-lockdown.bpf.c')) ?? [];
     assert.equal(lockdown.programs[0].errno, 1);
     assert.equal(eperm.code, 'lockdown');
@@ -63,10 +64,31 @@ test('rejections carry the kernel message, an explanation, the register state an
   });
 });
 
+test('two SEC("xdp") programs: each one\'s code lens line and line-less rejection land on its own SEC line', { skip }, async () => {
+  const source = join(repoRoot, 'test', 'fixtures', 'programs', 'two-xdp.bpf.c');
+  const lines = readFileSync(source, 'utf8').split('\n');
+  const secLineAbove = (name: string) => lines.findIndex((line, i) => new RegExp(`\\b${name}\\(`).test(lines[i + 1] ?? '') && line === 'SEC("xdp")');
+  await withAgent(async (agent) => {
+    const result = await verifyProbe({ sourcePath: source, programs: await readProbePrograms(source), agent });
+    assert.equal(result.verdict, 'rejected');
+    const expected = [['xdp_pass_all', secLineAbove('xdp_pass_all')], ['xdp_drop_marked', secLineAbove('xdp_drop_marked')]];
+    assert.notEqual(expected[0][1], expected[1][1]);
+    assert.deepEqual(result.programs.map((p) => [p.name, p.declarationLine]), expected, 'the verifier code lens lines');
+    assert.deepEqual(result.programs.map((p) => [p.name, p.failure?.line, p.failure?.lineFrom]), expected.map(([name, line]) => [name, line, 'declaration']));
+    const diagnostics = result.diagnostics.get(source) ?? [];
+    assert.deepEqual(
+      diagnostics.map((d) => [/\(program (\w+), section xdp\)/.exec(d.message as string)?.[1], d.range.start.line]),
+      expected,
+      'each refusal (the kernel has no ebpf_studio_missing_ksym) on its own program',
+    );
+    assert.ok(diagnostics.every((d) => /ebpf_studio_missing_ksym/.test(d.message as string)));
+  });
+});
+
 test('a map the kernel will not create: libbpf\'s message on the map\'s definition line', { skip }, async () => {
   const source = join(probesDir, 'map-create-failure.bpf.c');
   await withAgent(async (agent) => {
-    const result = await verifyProbe({ sourcePath: source, agent });
+    const result = await verifyProbe({ sourcePath: source, programs: await readProbePrograms(source), agent });
     assert.equal(result.verdict, 'rejected');
     const [diagnostic] = result.diagnostics.get(source) ?? [];
     assert.match(diagnostic.message as string, /^map 'counts': failed to create: Invalid argument/);
@@ -78,7 +100,7 @@ test('SEC("?...") programs are left out like libbpf does, unless asked for; an u
   const optional = join(probesDir, 'optional-program.bpf.c');
   await withAgent(async (agent) => {
     const lines: string[] = [];
-    const result = await verifyProbe({ sourcePath: optional, agent, onProgress: (line) => lines.push(line) });
+    const result = await verifyProbe({ sourcePath: optional, programs: await readProbePrograms(optional), agent, onProgress: (line) => lines.push(line) });
     assert.equal(result.verdict, 'accepted');
     assert.deepEqual(result.programs.map((p) => p.name), ['always_loaded']);
     assert.ok(lines.some((l) => /optional_unchecked .*not verified, not loaded by default/.test(l)));
@@ -89,7 +111,7 @@ test('SEC("?...") programs are left out like libbpf does, unless asked for; an u
     try {
       const unknown = join(work, 'unknown-section.bpf.c');
       writeFileSync(unknown, '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n\nSEC("not_a_section")\nint weird(void *ctx)\n{\n\treturn 0;\n}\n\nchar LICENSE[] SEC("license") = "GPL";\n');
-      const refused = await verifyProbe({ sourcePath: unknown, agent });
+      const refused = await verifyProbe({ sourcePath: unknown, programs: await readProbePrograms(unknown), agent });
       assert.equal(refused.verdict, 'rejected');
       const [diagnostic] = refused.diagnostics.get(unknown) ?? [];
       assert.equal(diagnostic.code, 'unknown-section');
@@ -108,7 +130,7 @@ test('a kprobe program verifies, and on a kernel without kprobes an information 
     writeFileSync(probe, '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n\nSEC("kprobe/do_unlinkat")\nint on_unlink(void *ctx)\n{\n\treturn 0;\n}\n\nchar LICENSE[] SEC("license") = "GPL";\n');
     await withAgent(async (agent) => {
       const hello = await agent.request('hello', {});
-      const result = await verifyProbe({ sourcePath: probe, agent });
+      const result = await verifyProbe({ sourcePath: probe, programs: await readProbePrograms(probe), agent });
       assert.equal(result.verdict, 'accepted');
       const notes = (result.diagnostics.get(probe) ?? []).filter((d) => d.code === 'kprobes-unavailable');
       const kprobeEvents = existsSync('/sys/kernel/tracing/kprobe_events') || existsSync('/sys/kernel/debug/tracing/kprobe_events');
@@ -130,7 +152,7 @@ test('a clang error becomes a diagnostic on the line clang names', { skip }, asy
   const clangSays = spawnSync('clang-19', ['-target', 'bpf', '-fsyntax-only', `-I/usr/include/${os.machine()}-linux-gnu`, source], { encoding: 'utf8' }).stderr;
   const clangLine = Number(/compile-error\.bpf\.c:(\d+):\d+: error/.exec(clangSays)?.[1]);
   await withAgent(async (agent) => {
-    const result = await verifyProbe({ sourcePath: source, agent });
+    const result = await verifyProbe({ sourcePath: source, programs: await readProbePrograms(source), agent });
     assert.equal(result.verdict, 'compile-error');
     const [diagnostic] = result.diagnostics.get(source) ?? [];
     assert.equal(diagnostic.source, 'clang');
@@ -163,13 +185,13 @@ test('vmlinux.h is generated once per BTF hash, from the target agent\'s BTF', {
       assert.equal(statSync(first.path).mtimeMs, written, 'never generated twice');
       assert.deepEqual(readdirSync(join(cacheRoot, sha)), ['vmlinux.h'], 'no temporary files left');
 
-      const result = await verifyProbe({ sourcePath: join(probesDir, 'accepted-vmlinux.bpf.c'), agent, vmlinuxCacheRoot: cacheRoot });
+      const result = await verifyProbe({ sourcePath: join(probesDir, 'accepted-vmlinux.bpf.c'), programs: await readProbePrograms(join(probesDir, 'accepted-vmlinux.bpf.c')), agent, vmlinuxCacheRoot: cacheRoot });
       assert.equal(result.verdict, 'accepted');
       assert.equal(result.vmlinux?.origin, 'cache');
       const userDir = mkdtempSync(join(os.tmpdir(), 'ebpf-inc-'));
       try {
         writeFileSync(join(userDir, 'vmlinux.h'), readFileSync(first.path));
-        const fromIncludePath = await verifyProbe({ sourcePath: join(probesDir, 'accepted-vmlinux.bpf.c'), agent, includePaths: [userDir], vmlinuxCacheRoot: cacheRoot });
+        const fromIncludePath = await verifyProbe({ sourcePath: join(probesDir, 'accepted-vmlinux.bpf.c'), programs: await readProbePrograms(join(probesDir, 'accepted-vmlinux.bpf.c')), agent, includePaths: [userDir], vmlinuxCacheRoot: cacheRoot });
         assert.deepEqual(fromIncludePath.vmlinux, { origin: 'include-path', path: join(userDir, 'vmlinux.h') });
       } finally {
         rmSync(userDir, { recursive: true, force: true });
@@ -210,7 +232,7 @@ test('a file that is not BPF C gets one clear diagnostic, not a crash', { skip }
     const plain = join(work, 'plain.bpf.c');
     writeFileSync(plain, 'int add(int a, int b)\n{\n\treturn a + b;\n}\n');
     await withAgent(async (agent) => {
-      const result = await verifyProbe({ sourcePath: plain, agent });
+      const result = await verifyProbe({ sourcePath: plain, programs: await readProbePrograms(plain), agent });
       assert.equal(result.verdict, 'load-error');
       const [diagnostic] = result.diagnostics.get(plain) ?? [];
       assert.equal(diagnostic.code, 'no-programs');
