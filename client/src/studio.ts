@@ -1,5 +1,5 @@
 // The hub every client feature receives: extension context, output channels per target, the
-// current target, typed settings, and agent connections (local built in, others by connector).
+// current target, typed settings, and the one owner of agent connections (local built in, others by connector).
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
@@ -7,6 +7,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { KERNEL_TARGET_PREFIX, type SshTargetSetting } from '../../engine/targets/target-address';
+import { TargetSessions } from '../../engine/targets/target-sessions';
 
 /** An SSH host from the `ebpfStudio.targets` setting. */
 export type TargetConfig = SshTargetSetting;
@@ -92,7 +93,11 @@ export class Studio implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   private readonly outputs = new Map<string, vscode.OutputChannel>();
   private readonly connectors = new Map<TargetScheme, Connector>();
-  private readonly connections = new Map<string, Promise<AgentClient>>();
+  /**
+   * Every target's agent connection, status and sessions: the only registry of connections, so whatever opens
+   * one (Verify on save, Attach, a live view) shows in the Targets view and is closed by Disconnect.
+   */
+  readonly targets = new TargetSessions((name) => this.openConnection(name));
   private readonly targetChanged = new vscode.EventEmitter<string>();
   private readonly settingsChanged = new vscode.EventEmitter<StudioSettings>();
   private lastTarget: string;
@@ -178,19 +183,11 @@ export class Studio implements vscode.Disposable {
 
   /**
    * The agent connection of a target, opened on first use and shared by every feature until it
-   * closes. Activation opens none: this is the only place an agent is started.
+   * closes. Activation opens none: this (through `targets`) is the only place an agent is started.
    */
   connect(targetName: string = this.currentTarget()): Promise<AgentClient> {
     if (this.disposed) return Promise.reject(new Error('eBPF Studio is shutting down.'));
-    const existing = this.connections.get(targetName);
-    if (existing) return existing;
-    const pending = this.openConnection(targetName);
-    this.connections.set(targetName, pending);
-    pending.then(
-      (client) => client.closed.then(() => this.forget(targetName, pending)),
-      () => this.forget(targetName, pending),
-    );
-    return pending;
+    return this.targets.client(targetName);
   }
 
   private async openConnection(targetName: string): Promise<AgentClient> {
@@ -214,10 +211,6 @@ export class Studio implements vscode.Disposable {
     }
   }
 
-  private forget(targetName: string, connection: Promise<AgentClient>): void {
-    if (this.connections.get(targetName) === connection) this.connections.delete(targetName);
-  }
-
   /** Called once by the language-client feature; the hub stops the client on shutdown. */
   provideLanguageClient(client: LanguageClient): void {
     this.runningLanguageClient = client;
@@ -226,26 +219,14 @@ export class Studio implements vscode.Disposable {
 
   /** Names of the targets with an open (or opening) agent connection. */
   connectedTargets(): string[] {
-    return [...this.connections.keys()];
-  }
-
-  /** Closes a target's agent; the agent exits and the kernel detaches everything it held. */
-  async disconnect(targetName: string): Promise<void> {
-    const connection = this.connections.get(targetName);
-    if (!connection) return;
-    this.connections.delete(targetName);
-    const client = await connection.catch(() => undefined);
-    await client?.close();
+    return this.targets.connectedNames();
   }
 
   /** Stops every agent and frees every channel; called from `deactivate`. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await Promise.allSettled([
-      ...[...this.connections.keys()].map((name) => this.disconnect(name)),
-      this.runningLanguageClient?.stop(),
-    ]);
+    await Promise.allSettled([this.targets.disconnectAll(), this.runningLanguageClient?.stop()]);
     for (const channel of this.outputs.values()) channel.dispose();
     this.outputs.clear();
   }

@@ -43,6 +43,11 @@ export class TargetSessions extends EventEmitter {
     this.emit('change', next);
   }
 
+  /** Names of the targets with an open (or opening) agent connection. */
+  connectedNames(): string[] {
+    return [...this.clients.keys()];
+  }
+
   /** The target's agent, connecting on first use; a dead agent is forgotten so the next call starts clean. */
   client(name: string): Promise<AgentClient> {
     const existing = this.clients.get(name);

@@ -1,5 +1,5 @@
-// End to end in a real VS Code (code-server in headless Chromium): the packaged .vsix, a probe's
-// static diagnostic, its quick fix, the kernel verifier, attach, a live histogram, detach. Screenshots per step.
+// End to end in a real VS Code (code-server in headless Chromium): the packaged .vsix, a probe's static diagnostic,
+// its quick fix, the kernel verifier and its agent in the Targets view, attach, a live histogram, detach. Screenshots per step.
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -178,6 +178,18 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
     });
     await workbench.codeLens(/rejected by local's verifier/).first().waitFor({ timeout: 30_000 });
     verifierRejectedUnfixed = true;
+  }, { blocking: false });
+
+  step('the Targets view shows local connected: the agent Verify with Kernel opened is the one it lists', async () => {
+    await workbench.page.locator('.activitybar .action-item a[aria-label^="eBPF"]').first().click();
+    const rows = workbench.page.locator('.pane-body .monaco-list-row');
+    let seen: string[] = [];
+    const local = await waitFor('the local target row to say connected', 30_000, async () => {
+      seen = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+      return seen.find((t) => /^local\s*current · connected/.test(t));
+    }).catch((error: Error) => assert.fail(`${error.message}; rows: ${seen.join(' | ')}`));
+    assert.ok(local);
+    await workbench.page.locator('.activitybar .action-item a[aria-label^="Explorer"]').first().click();
   }, { blocking: false });
 
   step('the quick fix inserts the null check', async () => {

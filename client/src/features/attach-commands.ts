@@ -7,7 +7,7 @@ import { LOCAL_TARGET, type Studio } from '../studio';
 import { configuredTargetNames } from '../../../engine/targets/target-address';
 import type { AgentClient } from '../../../engine/targets/agent-client';
 import { probeLoadRequest } from '../targets/probe-load-request';
-import { itemRef, targetSessions } from '../targets/target-sessions-hub';
+import { itemRef } from '../targets/target-item-ref';
 
 function probeUri(argument: unknown): vscode.Uri | undefined {
   if (argument instanceof vscode.Uri) return argument;
@@ -33,7 +33,7 @@ function loadBuilder(studio: Studio, uri: vscode.Uri, programs: string[] | undef
 async function attachOn(studio: Studio, targets: string[], uri: vscode.Uri, programs?: string[]): Promise<void> {
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (document?.isDirty) await document.save();
-  const sessions = targetSessions(studio);
+  const sessions = studio.targets;
   const outcomes = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Attaching ${basename(uri.fsPath)} to ${targets.join(', ')}…` },
     () => sessions.attach(targets, loadBuilder(studio, uri, programs)),
@@ -98,7 +98,7 @@ async function attachToHosts(studio: Studio, argument: unknown): Promise<void> {
 }
 
 async function detach(studio: Studio, argument: unknown): Promise<void> {
-  const sessions = targetSessions(studio);
+  const sessions = studio.targets;
   const ref = itemRef(argument);
   if (ref.targetName && ref.session) {
     await sessions.detach(ref.targetName, ref.session);
@@ -117,7 +117,7 @@ async function detach(studio: Studio, argument: unknown): Promise<void> {
 }
 
 async function detachAll(studio: Studio): Promise<void> {
-  const sessions = targetSessions(studio);
+  const sessions = studio.targets;
   const names = sessions.states().filter((s) => s.status !== 'disconnected' && s.status !== 'failed').map((s) => s.name);
   await sessions.disconnectAll();
   for (const name of names) studio.output(name).appendLine(`[${new Date().toISOString()}] detached everything (agent stopped)`);

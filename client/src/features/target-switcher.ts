@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { LOCAL_TARGET, type Studio } from '../studio';
 import { configuredTargetNames } from '../../../engine/targets/target-address';
-import { itemRef, targetSessions } from '../targets/target-sessions-hub';
+import { itemRef } from '../targets/target-item-ref';
 
 const STATUS_ICONS: Record<string, string> = { connecting: '$(loading~spin)', attaching: '$(loading~spin)', attached: '$(pass-filled)', failed: '$(error)', disconnected: '$(debug-disconnect)', connected: '$(vm-connect)' };
 
@@ -11,7 +11,7 @@ async function selectTarget(studio: Studio, argument: unknown): Promise<void> {
   const given = itemRef(argument).targetName;
   if (given) return studio.setCurrentTarget(given);
   const settings = studio.settings();
-  const states = new Map(targetSessions(studio).states().map((s) => [s.name, s]));
+  const states = new Map(studio.targets.states().map((s) => [s.name, s]));
   let aliases: string[] = [];
   try {
     aliases = configuredTargetNames([]);
@@ -39,17 +39,17 @@ export function activate(studio: Studio): void {
   item.command = 'ebpfStudio.selectTarget';
   const update = () => {
     const name = studio.currentTarget();
-    const state = targetSessions(studio).state(name);
+    const state = studio.targets.state(name);
     item.text = `${(state && STATUS_ICONS[state.status]) ?? '$(remote)'} eBPF: ${name}`;
     item.tooltip = `eBPF target: ${name}${state ? ` (${state.status}${state.message ? `: ${state.message}` : ''})` : ''}\nClick to choose another target.`;
     item.show();
   };
   update();
-  targetSessions(studio).on('change', update);
+  studio.targets.on('change', update);
   studio.context.subscriptions.push(
     item,
     studio.onDidChangeTarget(update),
-    { dispose: () => targetSessions(studio).off('change', update) },
+    { dispose: () => studio.targets.off('change', update) },
     vscode.commands.registerCommand('ebpfStudio.selectTarget', (argument: unknown) => selectTarget(studio, argument)),
   );
 }

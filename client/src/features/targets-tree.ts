@@ -2,7 +2,6 @@
 // items carry targetName/session/program/map for the commands on them. Talks to the editor's TargetSessions.
 import * as vscode from 'vscode';
 import { LOCAL_TARGET, type Studio } from '../studio';
-import { targetSessions } from '../targets/target-sessions-hub';
 import { targetRows, type TargetRow } from '../targets/target-tree-items';
 
 class TargetTreeItem extends vscode.TreeItem {
@@ -44,13 +43,13 @@ class TargetsTreeProvider implements vscode.TreeDataProvider<TargetTreeItem> {
     const names = [LOCAL_TARGET, ...this.studio.settings().targets.map((t) => t.name)];
     const current = this.studio.currentTarget();
     if (!names.includes(current)) names.push(current);
-    return targetRows(names, targetSessions(this.studio).states(), current).map((r) => new TargetTreeItem(r));
+    return targetRows(names, this.studio.targets.states(), current).map((r) => new TargetTreeItem(r));
   }
 }
 
 export function activate(studio: Studio): void {
   const provider = new TargetsTreeProvider(studio);
-  const sessions = targetSessions(studio);
+  const sessions = studio.targets;
   const onChange = () => provider.refresh();
   sessions.on('change', onChange);
   studio.context.subscriptions.push(
