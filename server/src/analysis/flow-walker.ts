@@ -104,7 +104,9 @@ class Walk<S extends Map<string, unknown>> {
         return null;
       case 'case_statement': {
         let current: S | null = state;
-        for (const child of node.namedChildren.slice(1)) if (child && child.type !== 'comment') current = this.statement(child, current);
+        // `case X:` has its value as the first named child; `default:` has none
+        const statements = node.childForFieldName('value') ? node.namedChildren.slice(1) : node.namedChildren;
+        for (const child of statements) if (child && child.type !== 'comment') current = this.statement(child, current);
         return current;
       }
       default:

@@ -19,6 +19,9 @@ import { stackSizeExceededRule } from './stack-size-exceeded';
 import { unboundedLoopRule } from './unbounded-loop';
 import { uninitializedStackMemoryRule } from './uninitialized-stack-memory';
 import { mapTypeHelperMismatchRule } from './map-type-helper-mismatch';
+import { helperArgumentKindRule } from './helper-argument-kind';
+import { contextAccessNotAllowedRule } from './context-access-not-allowed';
+import { variableUnsetOnPathRule } from './variable-unset-on-path';
 
 export const allRules: readonly Rule[] = [
   licenseMissingRule,
@@ -39,4 +42,7 @@ export const allRules: readonly Rule[] = [
   unboundedLoopRule,
   uninitializedStackMemoryRule,
   mapTypeHelperMismatchRule,
+  helperArgumentKindRule,
+  contextAccessNotAllowedRule,
+  variableUnsetOnPathRule,
 ];

@@ -38,7 +38,7 @@ const SEVERITY: Record<NonNullable<Finding['severity']>, DiagnosticSeverity> = {
   information: DiagnosticSeverity.Information,
 };
 
-export function findingToDiagnostic(rule: Rule, finding: Finding): Diagnostic {
+export function findingToDiagnostic(rule: Rule, finding: Finding, uri: string): Diagnostic {
   const href = ruleDocsUri(rule.id);
   const data: DiagnosticData = finding.fix ? { ruleId: rule.id, fix: finding.fix } : { ruleId: rule.id };
   return {
@@ -48,6 +48,7 @@ export function findingToDiagnostic(rule: Rule, finding: Finding): Diagnostic {
     ...(href ? { codeDescription: { href } } : {}),
     source: DIAGNOSTIC_SOURCE,
     message: `${finding.message} — the verifier says: "${finding.verifierMessage ?? rule.verifierMessage}"`,
+    ...(finding.path?.length ? { relatedInformation: finding.path.map((step) => ({ location: { uri, range: step.range }, message: step.message })) } : {}),
     data,
   };
 }
@@ -72,7 +73,8 @@ function shiftDiagnostic(diagnostic: Diagnostic, lines: number): Diagnostic {
     title: data.fix.title,
     edits: data.fix.edits.map((edit: TextEdit) => ({ range: shiftRange(edit.range, lines), newText: edit.newText })),
   };
-  return { ...diagnostic, range: shiftRange(diagnostic.range, lines), data: fix ? { ...data, fix } : data };
+  const relatedInformation = diagnostic.relatedInformation?.map((r) => ({ ...r, location: { ...r.location, range: shiftRange(r.location.range, lines) } }));
+  return { ...diagnostic, range: shiftRange(diagnostic.range, lines), ...(relatedInformation ? { relatedInformation } : {}), data: fix ? { ...data, fix } : data };
 }
 
 export interface RuleFailure {
@@ -191,7 +193,7 @@ export class ProbeChecker {
         continue;
       }
       const started = performance.now();
-      const found = this.run(rule, () => rule.check?.(file) ?? []);
+      const found = this.run(rule, file.uri, () => rule.check?.(file) ?? []);
       this.fileRuleResults.set(rule.id, { text: file.text, kernel, diagnostics: found, millis: performance.now() - started });
       diagnostics.push(...found);
     }
@@ -211,7 +213,7 @@ export class ProbeChecker {
           const found: Diagnostic[] = [];
           for (const rule of functionRules) {
             if (!ruleAppliesToTypes(rule, types)) continue;
-            found.push(...this.run(rule, () => rule.checkFunction?.(file, fn) ?? []));
+            found.push(...this.run(rule, file.uri, () => rule.checkFunction?.(file, fn) ?? []));
           }
           cached = { startLine: start.row, diagnostics: found };
         }
@@ -224,9 +226,9 @@ export class ProbeChecker {
     return { diagnostics, deferred };
   }
 
-  private run(rule: Rule, check: () => Finding[]): Diagnostic[] {
+  private run(rule: Rule, uri: string, check: () => Finding[]): Diagnostic[] {
     try {
-      return check().map((finding) => findingToDiagnostic(rule, finding));
+      return check().map((finding) => findingToDiagnostic(rule, finding, uri));
     } catch (error) {
       this.onRuleFailure({ ruleId: rule.id, error });
       return [];

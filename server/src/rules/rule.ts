@@ -9,6 +9,11 @@ export interface QuickFix {
   edits: TextEdit[];
 }
 
+export interface PathStep {
+  range: Range;
+  message: string;
+}
+
 export interface Finding {
   range: Range;
   /** What is wrong, in the rule's words; the verifier message is added by the engine. */
@@ -17,6 +22,8 @@ export interface Finding {
   fix?: QuickFix;
   /** The kernel's exact words for this finding, when more specific than the rule's verifierMessage. */
   verifierMessage?: string;
+  /** Why: the steps that lead here, the way the verifier log would show them (where the value came from, the branch taken). */
+  path?: PathStep[];
   /** The node the finding is about, for rules that relate findings to functions. */
   node?: Node;
 }

@@ -149,7 +149,7 @@ export function checkUninitializedStack(file: ProbeFile, fn: ProbeFunction): Fin
           range: file.rangeOf(arg),
           severity: lenient ? 'warning' : 'error',
           message:
-            `'${target.name}' is passed to ${callee}() as the ${read.role}, but ${missing} ${missing.includes(' and ') || missing.startsWith('fields') ? 'are' : 'is'} never written on this path` +
+            `'${target.name}' is passed to ${callee}() as the ${read.role}, but ${missing} ${/ and |^fields|bytes$/.test(missing) ? 'are' : 'is'} never written on this path` +
             (lenient
               ? ` — the kernel accepts this from root since ${UNINIT_STACK_ALLOWED_SINCE}, but the ${read.role} then carries stale stack bytes (lookups miss, kernel memory leaks to user space); zero it with = {} or __builtin_memset`
               : `; zero it with = {} or __builtin_memset`),

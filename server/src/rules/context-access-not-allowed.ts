@@ -1,0 +1,115 @@
+// Rule context-access-not-allowed: a program reads or writes a context field its program type (or attach type)
+// may not touch: __sk_buff fields per socket filter / cgroup_skb / tc, xdp_md egress_ifindex, bpf_sock_addr addresses.
+import type { Finding, Rule } from './rule';
+import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
+import { stripCasts } from '../analysis/flow-walker';
+
+interface ContextLayout {
+  /** Byte offset of each field, for the verifier's "off=" (arrays: their first element). */
+  offsets: Readonly<Record<string, number>>;
+  /** Whether the field may be read by this program, given its type and section; a reason when it may not. */
+  readRefused(field: string, fn: ProbeFunction): string | null;
+  writeRefused(field: string, fn: ProbeFunction): string | null;
+}
+
+const SKB_OFFSETS: Readonly<Record<string, number>> = {
+  len: 0, pkt_type: 4, mark: 8, queue_mapping: 12, protocol: 16, vlan_present: 20, vlan_tci: 24, vlan_proto: 28,
+  priority: 32, ingress_ifindex: 36, ifindex: 40, tc_index: 44, cb: 48, hash: 68, tc_classid: 72, data: 76,
+  data_end: 80, napi_id: 84, family: 88, remote_ip4: 92, local_ip4: 96, remote_ip6: 100, local_ip6: 116,
+  remote_port: 132, local_port: 136, data_meta: 140, flow_keys: 144, tstamp: 152, wire_len: 160, gso_segs: 164,
+  sk: 168, gso_size: 176, tstamp_type: 180, hwtstamp: 184,
+};
+
+/** Per program type: the __sk_buff fields it may not read, and the only ones it may write (net/core/filter.c). */
+const SKB_ACCESS: Readonly<Record<string, { unreadable: string[]; writable: string[] }>> = {
+  socket_filter: {
+    unreadable: ['tc_classid', 'data', 'data_meta', 'data_end', 'family', 'remote_ip4', 'local_ip4', 'remote_ip6', 'local_ip6', 'remote_port', 'local_port', 'tstamp', 'wire_len', 'hwtstamp'],
+    writable: ['cb'],
+  },
+  cgroup_skb: { unreadable: ['tc_classid', 'data_meta', 'wire_len'], writable: ['mark', 'priority', 'cb', 'tstamp'] },
+  sched_cls: { unreadable: ['flow_keys'], writable: ['mark', 'tc_index', 'priority', 'cb', 'tc_classid', 'queue_mapping', 'tstamp'] },
+  sched_act: { unreadable: ['flow_keys'], writable: ['mark', 'tc_index', 'priority', 'cb', 'tc_classid', 'queue_mapping', 'tstamp'] },
+};
+
+const PROGRAM_KIND: Readonly<Record<string, string>> = {
+  socket_filter: 'socket filters',
+  cgroup_skb: 'cgroup_skb programs',
+  sched_cls: 'tc programs',
+  sched_act: 'tc actions',
+};
+
+/** cgroup/connect4, cgroup/sendmsg6 …: the socket call and the address family of a sock_addr hook. */
+function sockAddrHook(fn: ProbeFunction): { call: string; family: string } | null {
+  const match = /(bind|connect|getpeername|getsockname|sendmsg|recvmsg)(4|6|_unix)$/.exec(fn.section ?? '');
+  return match ? { call: match[1], family: match[2] } : null;
+}
+
+const LAYOUTS: Readonly<Record<string, ContextLayout>> = {
+  'struct __sk_buff': {
+    offsets: SKB_OFFSETS,
+    readRefused(field, fn) {
+      const access = SKB_ACCESS[fn.programType ?? ''];
+      return access?.unreadable.includes(field) ? `${PROGRAM_KIND[fn.programType ?? '']} cannot read skb->${field}` : null;
+    },
+    writeRefused(field, fn) {
+      const access = SKB_ACCESS[fn.programType ?? ''];
+      return access && !access.writable.includes(field) ? `${PROGRAM_KIND[fn.programType ?? '']} may write only ${access.writable.map((f) => `skb->${f}`).join(', ')}` : null;
+    },
+  },
+  'struct xdp_md': {
+    offsets: { data: 0, data_end: 4, data_meta: 8, ingress_ifindex: 12, rx_queue_index: 16, egress_ifindex: 20 },
+    readRefused(field, fn) {
+      const devmap = fn.sectionMatch?.definition.attachType === 'BPF_XDP_DEVMAP';
+      return field === 'egress_ifindex' && !devmap ? `ctx->egress_ifindex is readable only by XDP programs run from a devmap (SEC("xdp/devmap")); this one runs on ${fn.section ?? 'a device'}` : null;
+    },
+    writeRefused: (field) => `XDP programs cannot write ctx->${field}; move the packet with bpf_xdp_adjust_head()/bpf_xdp_adjust_meta() instead`,
+  },
+  'struct bpf_sock_addr': {
+    offsets: { user_family: 0, user_ip4: 4, user_ip6: 8, user_port: 24, family: 28, type: 32, protocol: 36, msg_src_ip4: 40, msg_src_ip6: 44, sk: 64 },
+    readRefused(field, fn) {
+      const hook = sockAddrHook(fn);
+      if (!hook) return null;
+      const ipv4 = field === 'user_ip4' || field === 'msg_src_ip4';
+      const ipv6 = field === 'user_ip6' || field === 'msg_src_ip6';
+      if ((ipv4 && hook.family !== '4') || (ipv6 && hook.family !== '6')) return `ctx->${field} exists only for IPv${ipv4 ? 4 : 6} hooks; this is ${fn.section}`;
+      if (field.startsWith('msg_src_') && hook.call !== 'sendmsg') return `ctx->${field} exists only for sendmsg hooks; this is ${fn.section}`;
+      return null;
+    },
+    writeRefused(field, fn) {
+      if (['family', 'type', 'protocol', 'sk', 'user_family'].includes(field)) return `ctx->${field} is read-only`;
+      return this.readRefused(field, fn);
+    },
+  },
+};
+
+export function checkContextAccess(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  const context = fn.isProgram ? fn.params[0] : undefined;
+  if (!context?.name) return [];
+  const layout = LAYOUTS[context.type.replace(/\*/g, '').replace(/\s+/g, ' ').trim()];
+  if (!layout) return [];
+  const findings: Finding[] = [];
+  for (const access of fn.body.descendantsOfType('field_expression')) {
+    if (!access || access.childForFieldName('operator')?.text === '.') continue;
+    const base = access.childForFieldName('argument');
+    const field = access.childForFieldName('field')?.text;
+    if (!base || !field || stripCasts(base).text !== context.name || !Object.hasOwn(layout.offsets, field)) continue;
+    const parent = access.parent;
+    const written = parent?.type === 'assignment_expression' && parent.childForFieldName('left')?.id === access.id;
+    const reason = written ? layout.writeRefused(field, fn) : layout.readRefused(field, fn);
+    if (!reason) continue;
+    findings.push({
+      range: file.rangeOf(access),
+      message: `${written ? 'writing' : 'reading'} '${file.textOf(access)}': ${reason}`,
+      verifierMessage: `invalid bpf_context access off=${layout.offsets[field]} size=4`,
+    });
+  }
+  return findings;
+}
+
+export const contextAccessNotAllowedRule: Rule = {
+  id: 'context-access-not-allowed',
+  description: 'A context field the program type or attach point may not read or write (skb fields in socket filters, egress_ifindex outside devmaps, IPv6 fields in IPv4 sock_addr hooks …).',
+  programTypes: ['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'xdp', 'cgroup_sock_addr'],
+  verifierMessage: 'invalid bpf_context access off=72 size=4',
+  checkFunction: checkContextAccess,
+};

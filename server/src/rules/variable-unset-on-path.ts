@@ -1,0 +1,128 @@
+// Rule variable-unset-on-path: a scalar or pointer local read on a path where it was never given a value; in a
+// register the verifier refuses it ("R7 !read_ok"). Uses flow-walker; quick fix initialises it at its declaration.
+import type { Node } from 'web-tree-sitter';
+import type { Finding, PathStep, Rule } from './rule';
+import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
+import { walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
+import { declaratorShape, evaluateConstant, localVariables, structLayout, type LocalVariable } from '../analysis/c-values';
+
+/** The variables that may still be unset on this path. */
+type State = Map<string, true>;
+
+/** Locals that live in registers: scalars and pointers whose address is never taken (arrays and structs live on the stack). */
+function registerLocals(file: ProbeFile, fn: ProbeFunction): Map<string, LocalVariable> {
+  const addressed = new Set<string>();
+  for (const node of fn.body.descendantsOfType('pointer_expression')) {
+    const target = node?.childForFieldName('argument');
+    if (node?.childForFieldName('operator')?.text === '&' && target?.type === 'identifier') addressed.add(target.text);
+  }
+  const locals = new Map<string, LocalVariable>();
+  for (const [name, local] of localVariables(file, fn)) {
+    if (local.isParameter || local.arrayLengths.length > 0 || addressed.has(name)) continue;
+    if (local.pointerDepth === 0 && (/^(struct|union)\s/.test(local.baseType) || structLayout(file, local.baseType))) continue;
+    if (local.declaration.type !== 'declaration' || /\bstatic\b/.test(file.textOf(local.declaration).split(local.name)[0])) continue;
+    locals.set(name, local);
+  }
+  return locals;
+}
+
+/** The assignments to a local in the function, each with the conditions that guard it ("if (pid == targ_pid)"). */
+function assignmentsOf(file: ProbeFile, fn: ProbeFunction, name: string): { node: Node; value: Node | null; guards: string[] }[] {
+  const found: { node: Node; value: Node | null; guards: string[] }[] = [];
+  for (const node of fn.body.descendantsOfType(['assignment_expression', 'update_expression'])) {
+    if (!node) continue;
+    const target = node.childForFieldName('left') ?? node.childForFieldName('argument');
+    if (target?.type !== 'identifier' || target.text !== name) continue;
+    const guards: string[] = [];
+    for (let child: Node = node, parent = node.parent; parent && parent.id !== fn.body.id; child = parent, parent = parent.parent) {
+      const condition = parent.childForFieldName('condition');
+      if (parent.type === 'if_statement' && condition && child.id !== condition.id) {
+        const inElse = parent.childForFieldName('alternative')?.id === child.id;
+        guards.unshift(`${inElse ? 'not ' : ''}${file.textOf(condition).replace(/^\((.*)\)$/s, '$1')}`);
+      } else if (parent.type === 'case_statement') {
+        const value = parent.childForFieldName('value');
+        guards.unshift(value ? `case ${file.textOf(value)}` : 'default');
+      }
+    }
+    found.push({ node, value: node.childForFieldName('right'), guards });
+  }
+  return found;
+}
+
+export function checkUnsetVariables(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  const locals = registerLocals(file, fn);
+  if (locals.size === 0) return [];
+  const findings: Finding[] = [];
+  const reported = new Set<string>();
+
+  const report = (node: Node, name: string) => {
+    if (reported.has(name)) return;
+    reported.add(name);
+    const local = locals.get(name) as LocalVariable;
+    const assignments = assignmentsOf(file, fn, name);
+    // clang folds a value that is only ever a constant; a computed one stays in a register the unset path never wrote
+    const computed = assignments.some((a) => a.value && evaluateConstant(file, a.value, localVariables(file, fn)) == null);
+    const path: PathStep[] = [
+      { range: file.rangeOf(local.nameNode), message: `'${name}' is declared here without a value` },
+      ...assignments.map((a) => ({
+        range: file.rangeOf(a.node),
+        message: a.guards.length > 0 ? `set here only when ${a.guards.map((g) => `'${g}'`).join(' and ')}` : `set here, after the path that reads it`,
+      })),
+      { range: file.rangeOf(node), message: `read here on a path where none of those assignments ran` },
+    ];
+    const declarator = local.declaration.childrenForFieldName('declarator').find((d) => d != null && declaratorShape(d).name?.text === name);
+    const at = declarator && declarator.type !== 'init_declarator' ? file.positionAt(declarator.endIndex) : null;
+    findings.push({
+      range: file.rangeOf(node),
+      severity: computed ? 'error' : 'warning',
+      message: `'${name}' is read here, but no value is set on every path to it (${assignments.length === 0 ? 'it is never set' : `set only ${assignments.map((a) => `on line ${file.positionAt(a.node.startIndex).line + 1}`).join(', ')}`}); give it a value where it is declared`,
+      verifierMessage: 'R7 !read_ok',
+      path,
+      ...(at ? { fix: { title: `Initialise '${name}' (= ${local.pointerDepth > 0 ? 'NULL' : '0'})`, edits: [{ range: { start: at, end: at }, newText: local.pointerDepth > 0 ? ' = NULL' : ' = 0' }] } } : {}),
+    });
+  };
+
+  const domain: FlowDomain<State> = {
+    initial: () => new Map(),
+    clone: (state) => new Map(state),
+    join(a, b) {
+      const joined: State = new Map(a);
+      for (const name of b.keys()) joined.set(name, true);
+      return joined;
+    },
+    equals: (a, b) => a.size === b.size && [...a.keys()].every((k) => b.has(k)),
+    assign(target, value, state, operator, declaration) {
+      const name = target.type === 'identifier' ? target.text : declaratorShape(target).name?.text;
+      if (!name || !locals.has(name)) return;
+      if (declaration) {
+        if (value) state.delete(name);
+        else state.set(name, true);
+        return;
+      }
+      if (operator !== '=' && state.has(name)) report(target, name);
+      state.delete(name);
+    },
+    visit(node, state) {
+      if (node.type !== 'identifier' || !state.has(node.text)) return;
+      const parent = node.parent;
+      // bpf_for(i, 0, n), masked to while (i, 0, n): the iterator sets i
+      if (parent?.type === 'comma_expression' && parent.namedChild(0)?.id === node.id && parent.parent?.parent?.type === 'while_statement') {
+        state.delete(node.text);
+        return;
+      }
+      // BPF_CORE_READ(task, pid), bpf_core_field_exists(…): macro arguments are field and type names too
+      const callee = parent?.type === 'argument_list' ? parent.parent?.childForFieldName('function')?.text : undefined;
+      if (callee && /^([A-Z_][A-Z0-9_]*|bpf_core_\w+)$/.test(callee)) return;
+      report(node, node.text);
+    },
+  };
+  walkFunctionBody(fn.body, domain);
+  return findings;
+}
+
+export const variableUnsetOnPathRule: Rule = {
+  id: 'variable-unset-on-path',
+  description: 'A local variable is read on a path where it was never set; the verifier refuses reading a register nothing wrote.',
+  verifierMessage: 'R7 !read_ok',
+  checkFunction: checkUnsetVariables,
+};
