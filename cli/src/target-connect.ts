@@ -4,7 +4,7 @@ import { AgentClient } from '../../engine/targets/agent-client';
 import { bootKernelVm } from '../../engine/kernels/kernel-vm-transport';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import type { HostKeyQuestion, SshPrompts } from '../../engine/targets/ssh-connection';
-import { connectSshAgent } from '../../engine/targets/ssh-transport';
+import { connectSshAgent, type SshAgent } from '../../engine/targets/ssh-transport';
 import { resolveTarget } from '../../engine/targets/target-address';
 
 export interface CliTargetOptions {
@@ -12,6 +12,8 @@ export interface CliTargetOptions {
   knownHosts?: string;
   /** Progress lines (stderr). */
   log: (line: string) => void;
+  /** Told what an SSH host is (its facts and prerequisites) once its agent runs. */
+  onSshHost?: (host: Pick<SshAgent, 'facts' | 'prerequisites' | 'privilege'>) => void;
 }
 
 /** Reads one line from the terminal; hidden input is not echoed. Undefined when there is no terminal. */
@@ -90,6 +92,9 @@ export async function connectCliTarget(target: string, options: CliTargetOptions
     ...(options.knownHosts ? { knownHostsPath: options.knownHosts } : {}),
     log: options.log,
     onStderr: (line) => options.log(`agent: ${line}`),
+    ...(process.env.EBPF_STUDIO_INSTALL_ROOT ? { installRoot: process.env.EBPF_STUDIO_INSTALL_ROOT } : {}),
+    ...(process.env.EBPF_STUDIO_NODE_RUNTIME ? { runtime: { localTarball: process.env.EBPF_STUDIO_NODE_RUNTIME } } : {}),
   });
+  options.onSshHost?.(agent);
   return agent.client;
 }

@@ -1,6 +1,7 @@
-// `ebpf-studio targets probe [--target T]`: what a target is (kernel, arch, BTF, libbpf, lockdown, kprobes) and which
-// helpers each program type may call there, as JSON; `targets list`: the ~/.ssh/config aliases usable as --target.
+// `ebpf-studio targets probe [--target T]`: what a target is (kernel, arch, BTF, libbpf, lockdown, kprobes; for SSH hosts also
+// glibc, Node, sudo and what is missing) and which helpers each program type may call, as JSON; `targets list`: usable aliases.
 import type { Writable } from 'node:stream';
+import { hostNodeSuitable } from '../../engine/targets/host-prerequisites';
 import { configuredTargetNames } from '../../engine/targets/target-address';
 import { connectCliTarget } from './target-connect';
 
@@ -41,7 +42,24 @@ export async function runTargetsCommand(args: string[], out: Writable = process.
   }
   const log = (line: string) => err.write(`${line}\n`);
   try {
-    const client = await connectCliTarget(flags['--target'], { identity: flags['--identity'], knownHosts: flags['--known-hosts'], log });
+    let host: Record<string, unknown> | undefined;
+    const client = await connectCliTarget(flags['--target'], {
+      identity: flags['--identity'],
+      knownHosts: flags['--known-hosts'],
+      log,
+      onSshHost: ({ facts, prerequisites, privilege }) => {
+        host = {
+          user: facts.user,
+          privilege,
+          os: `${facts.osId} ${facts.osVersion}`.trim(),
+          glibc: facts.glibcVersion ?? null,
+          node: facts.nodePath ? { path: facts.nodePath, version: facts.nodeVersion ?? null, runsAgent: hostNodeSuitable(facts) } : null,
+          libbpf: facts.libbpfPath ?? null,
+          missing: prerequisites.missing,
+          warnings: prerequisites.warnings,
+        };
+      },
+    });
     try {
       const hello = await client.request('hello', {});
       const features = await client.request('featureProbe', {}, { timeoutMs: 120_000 });
@@ -55,6 +73,7 @@ export async function runTargetsCommand(args: string[], out: Writable = process.
           agentVersion: hello.agentVersion,
           ...(hello.lockdown ? { lockdown: hello.lockdown } : {}),
           ...(hello.kprobes !== undefined ? { kprobes: hello.kprobes } : {}),
+          ...(host ? { host } : {}),
           programTypes: features.programTypes,
           probeMs: features.elapsedMs,
         })}\n`,

@@ -196,7 +196,42 @@ describe('a bare host: no Node, no SFTP, an ordinary login with sudo', { skip: m
     assert.deepEqual(asked, [1, 2]);
     assert.equal(agent.privilege, 'sudo-password');
     assert.equal(await countOnHost(agent, probeObject, 60), 60);
+    await assert.rejects(connectSshAgent(hostAs(withpass), options()), (err: Error) => {
+      assert.equal(err.name, 'PrerequisiteError');
+      assert.ok(err.message.includes(`\`${withpass} ALL=(root) NOPASSWD: ${installRoot}/agent/*/run-agent\``), err.message);
+      return true;
+    });
     const grep = spawnSync('grep', ['-rl', '--', password, `/home/${withpass}`, installRoot], { encoding: 'utf8' });
     assert.equal(grep.status, 1, `the password is in no file: ${grep.stdout}${grep.stderr}`);
+  });
+
+  test('the CLI on the bare host: run gives the exact count with a non-root login; targets probe says what the host has', async () => {
+    const target = `ssh://${nopass}@127.0.0.1:${sshd.port}`;
+    const common = ['--target', target, '--identity', sshd.userKey, '--known-hosts', knownHosts];
+    const env = { ...process.env, EBPF_STUDIO_AGENT: bundle.path, EBPF_STUDIO_INSTALL_ROOT: installRoot, SSH_AUTH_SOCK: '' };
+    const workload = spawn('python3', ['-c', 'import os,sys\nsys.stdin.readline()\nfor _ in range(33): os.sched_yield()\nsys.stdin.readline()'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const cli = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'src', 'cli.ts'), 'run', join(ROOT, 'test/fixtures/targets/count-yield.bpf.c'), ...common, '--param', `target_tgid=${workload.pid}`, '--format', 'json', '--interval', '0.3', '--duration', '4'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    cli.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    cli.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    await waitFor(() => /attached count_yield/.test(stderr) || cli.exitCode !== null, 60_000, 'the attach line');
+    workload.stdin.write('\n');
+    const code = await exited;
+    workload.stdin.end('\n');
+    assert.equal(code, 0, stderr);
+    const samples = stdout.trim().split('\n').map((l) => JSON.parse(l) as { maps: { calls: { value: number }[] } });
+    assert.deepEqual(samples.at(-1)?.maps.calls, [{ key: 0, value: 33 }], stderr);
+
+    const probe = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'src', 'cli.ts'), 'targets', 'probe', ...common], { cwd: ROOT, env, encoding: 'utf8', timeout: 180_000 });
+    assert.equal(probe.status, 0, probe.stderr);
+    const facts = JSON.parse(probe.stdout) as { host: { user: string; privilege: string; glibc: string; node: unknown; libbpf: string; missing: string[] } };
+    assert.equal(facts.host.user, nopass);
+    assert.equal(facts.host.privilege, 'sudo');
+    assert.equal(facts.host.glibc, execFileSync('getconf', ['GNU_LIBC_VERSION'], { encoding: 'utf8' }).trim().replace('glibc ', ''));
+    assert.equal(facts.host.node, null, 'no node on the host');
+    assert.match(facts.host.libbpf, /libbpf\.so\.1/);
+    assert.deepEqual(facts.host.missing, []);
   });
 });

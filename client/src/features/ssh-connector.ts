@@ -60,12 +60,14 @@ async function connectSsh(target: ResolvedTarget, studio: Studio) {
   const secrets = studio.context.secrets;
   const saved = await secrets.get(secretKey(spec.host));
   const log = (line: string) => target.output.appendLine(`[${new Date().toISOString()}] ${line}`);
+  const runtimeTarball = vscode.workspace.getConfiguration('ebpfStudio').get<string>('nodeRuntimeTarball')?.trim();
   // Loaded on first use: ssh2 costs ~90 ms to evaluate, which activation must not pay.
   const { connectSshAgent } = await import('../../../engine/targets/ssh-transport.js');
   const agent = await connectSshAgent(spec.host, {
     prompts: editorPrompts(target),
     agentBundle: studio.context.asAbsolutePath('dist/agent.js'),
     ...(saved ? { password: saved } : {}),
+    ...(runtimeTarball ? { runtime: { localTarball: runtimeTarball } } : {}),
     log,
     onStderr: (line) => target.output.appendLine(`agent: ${line}`),
   });
