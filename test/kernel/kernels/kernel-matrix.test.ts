@@ -3,20 +3,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { checkText, runCheckCommand } from '../../../cli/src/check-command';
-import { cachedKernels } from '../../../engine/kernels/kernel-images';
+import { cachedKernels, kernelCacheRoot } from '../../../engine/kernels/kernel-images';
 import type { KernelVerdict, MatrixDiagnosticData } from '../../../engine/verify/verdict-matrix';
 import { parseKernelVersion } from '../../../server/src/kernel/kernel-version';
-import { agentBundle, missingPrerequisite, repoRoot } from '../verify/agent-under-test';
+import { buildTestAgent, PROJECT_ROOT as repoRoot } from '../build-test-agent';
+import { missingPrerequisite } from '../kernel-prerequisites';
 
-// agent-under-test points XDG_CACHE_HOME at a throw-away folder (initramfs and vmlinux.h go there); the kernels
-// are the ones scripts/install-kernels.sh unpacked.
-process.env.EBPF_STUDIO_KERNELS ??= join(homedir(), '.cache', 'ebpf-studio', 'kernels');
+// The kernels scripts/install-kernels.sh unpacked (under the cache home setup ran with); the initramfs and the
+// vmlinux.h files this run makes go to a throw-away cache home, removed at the end.
+process.env.EBPF_STUDIO_KERNELS ??= kernelCacheRoot();
+const cacheHome = mkdtempSync(join(tmpdir(), 'ebpf-kernel-matrix-'));
+process.env.XDG_CACHE_HOME = cacheHome;
+process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
 
 function missing(): string | undefined {
   const base = missingPrerequisite();
@@ -58,8 +62,10 @@ function processAlive(pid: number): boolean {
   }
 }
 
-test('one probe, three kernels: 6.1 rejects the raw_tp cookie call on its line, 6.12 and this kernel accept; nothing left running', { skip, timeout: 900_000 }, async () => {
-  process.env.EBPF_STUDIO_AGENT = agentBundle();
+test('one probe, three kernels: 6.1 rejects the raw_tp cookie call on its line, 6.12 and this kernel accept; nothing left running', { skip, timeout: 900_000 }, async (t) => {
+  const agent = await buildTestAgent();
+  t.after(() => agent.remove());
+  process.env.EBPF_STUDIO_AGENT = agent.path;
   const out = new PassThrough();
   const err = new PassThrough();
   const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
