@@ -10,6 +10,7 @@ import { bootKernelVm, kvmUsable } from '../../engine/kernels/kernel-vm-transpor
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { findClang } from '../../engine/toolchain/find-clang';
 import { verifyProbe } from '../../engine/verify/verify-probe';
+import { readProbePrograms } from '../../server/src/analysis/probe-programs';
 import { buildTestAgent } from '../../test/kernel/build-test-agent';
 
 const KERNEL = process.env.BENCH_KERNEL ?? '6.12';
@@ -50,20 +51,21 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(os.tmpdir(), 'kernel-vm-bench-'));
   try {
     const kernel = resolveKernelImage(KERNEL);
+    const programs = await readProbePrograms(probe);
     // Cold: QEMU started → kernel booted → agent up → vmlinux.h from its BTF → compiled → verified.
     const coldStart = performance.now();
     const vm = await bootKernelVm(KERNEL, { agentPath: agent.path });
-    const first = await verifyProbe({ sourcePath: probe, agent: vm.client });
+    const first = await verifyProbe({ sourcePath: probe, programs, agent: vm.client });
     const coldMs = performance.now() - coldStart;
     if (first.verdict !== 'accepted') throw new Error(`bootstrap.bpf.c should be accepted on ${kernel.release}, got ${first.verdict}`);
     const warm: number[] = [];
-    for (let i = 0; i < WARM_RUNS; i++) warm.push((await verifyProbe({ sourcePath: probe, agent: vm.client })).timings.totalMs);
+    for (let i = 0; i < WARM_RUNS; i++) warm.push((await verifyProbe({ sourcePath: probe, programs, agent: vm.client })).timings.totalMs);
     await vm.client.close();
 
     const local = await connectLocalAgent({ agentPath: agent.path });
     const localRuns: number[] = [];
-    await verifyProbe({ sourcePath: probe, agent: local });
-    for (let i = 0; i < WARM_RUNS; i++) localRuns.push((await verifyProbe({ sourcePath: probe, agent: local })).timings.totalMs);
+    await verifyProbe({ sourcePath: probe, programs, agent: local });
+    for (let i = 0; i < WARM_RUNS; i++) localRuns.push((await verifyProbe({ sourcePath: probe, programs, agent: local })).timings.totalMs);
     await local.close();
 
     // By hand: the object compiled against this kernel's vmlinux.h, then boot + bpftool loadall + power off.
