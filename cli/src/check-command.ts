@@ -3,7 +3,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
 import { parseProbeFile } from '../../server/src/analysis/probe-document';
@@ -11,7 +10,8 @@ import { checkProbeFile } from '../../server/src/rules/rule-engine';
 import { allRules } from '../../server/src/rules/index';
 import { parseKernelVersion, runningKernelVersion, type KernelVersion } from '../../server/src/kernel/kernel-version';
 import type { KernelVerdict } from '../../engine/verify/verdict-matrix';
-import { defaultVerifyOptions, takeVerifyFlag, verifyFilesForCheck, VerifyUsageError, VERIFY_USAGE, type VerifyCliOptions } from './verify-option';
+import { verifyCliOptions, verifyFilesForCheck, VERIFY_OPTIONS, VERIFY_USAGE, type VerifyCliOptions } from './verify-option';
+import { parseCommandLine, UsageError } from './command-line';
 
 export const CHECK_USAGE = `Usage: ebpf-studio check [--kernel X.Y] [--format text|json] [-I DIR]... FILE...
 
@@ -39,47 +39,23 @@ interface CheckOptions {
   verify: VerifyCliOptions;
 }
 
-class CheckUsageError extends Error {}
-
-function parseCheckArgs(args: string[]): CheckOptions {
-  const verify = defaultVerifyOptions();
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; ) {
-    if (args[i] === '--') {
-      rest.push(...args.slice(i));
-      break;
-    }
-    const used = takeVerifyFlag(args, i, verify);
-    if (used > 0) i += used;
-    else rest.push(args[i++]);
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        kernel: { type: 'string' },
-        format: { type: 'string', default: 'text' },
-        include: { type: 'string', short: 'I', multiple: true, default: [] },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new CheckUsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) throw new CheckUsageError('');
+/** Reads check's arguments (its own options and the --verify ones); throws UsageError. */
+export function parseCheckArgs(args: string[]): CheckOptions {
+  const { values, positionals } = parseCommandLine(args, {
+    kernel: { type: 'string' },
+    format: { type: 'string', default: 'text' },
+    include: { type: 'string', short: 'I', multiple: true, default: [] },
+    ...VERIFY_OPTIONS,
+  });
   let kernel = runningKernelVersion();
   if (values.kernel !== undefined) {
     const version = /^\s*v?\d+\.\d+(\.\d+)?\s*$/.test(values.kernel) ? parseKernelVersion(values.kernel) : null;
-    if (!version) throw new CheckUsageError(`--kernel "${values.kernel}" is not a kernel version (e.g. 5.15 or 6.1.0).`);
+    if (!version) throw new UsageError(`--kernel "${values.kernel}" is not a kernel version (e.g. 5.15 or 6.1.0).`);
     kernel = version;
   }
-  if (values.format !== 'text' && values.format !== 'json') throw new CheckUsageError(`--format is text or json, not "${values.format}".`);
-  if (positionals.length === 0) throw new CheckUsageError('No FILE given.');
-  return { kernel, format: values.format, includePaths: values.include ?? [], files: positionals, verify };
+  if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format is text or json, not "${values.format}".`);
+  if (positionals.length === 0) throw new UsageError('No FILE given.');
+  return { kernel, format: values.format, includePaths: values.include, files: positionals, verify: verifyCliOptions(values) };
 }
 
 /** Static diagnostics for one file's text (what the editor shows for it). */
@@ -120,7 +96,7 @@ export async function runCheckCommand(args: string[], out: Writable = process.st
   try {
     options = parseCheckArgs(args);
   } catch (error) {
-    if (!(error instanceof CheckUsageError || error instanceof VerifyUsageError)) throw error;
+    if (!(error instanceof UsageError)) throw error;
     if (!error.message) {
       out.write(`${CHECK_USAGE}\n`);
       return 0;

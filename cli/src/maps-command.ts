@@ -5,13 +5,18 @@ import type { Writable } from 'node:stream';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { agentChunkSource, forEachMapChunk, type MapChunkSource, type MapSelector, type MapTyping } from '../../engine/live-data/map-snapshot';
 import { compileDumpLoop, JsonSink, type DumpLoop } from '../../engine/btf/json-writer';
+import { parseCommandLine, TARGET_OPTIONS, TARGET_USAGE, targetConnectOptions, UsageError } from './command-line';
 
-export const MAPS_USAGE = `Usage: ebpf-studio maps dump (--pinned PATH | --id N) [--target local|ssh://user@host[:port]|<ssh-config alias>]
-                               [--identity KEY] [--known-hosts FILE] [--format json|text]
+export const MAPS_USAGE = `Usage: ebpf-studio maps dump (--pinned PATH | --id N) [--target T] [--identity KEY] [--known-hosts FILE] [--format json|text]
 
 Prints every entry of a BPF map as [{"key": ..., "value": ...}], keys and values decoded through the
 map's BTF (numbers, strings for char arrays, objects for structs, an array per CPU for per-CPU maps;
-64-bit values beyond 2^53 as decimal strings). Without BTF, keys and values are hex strings.`;
+64-bit values beyond 2^53 as decimal strings). Without BTF, keys and values are hex strings.
+
+  --pinned PATH         the map pinned at PATH (bpffs)
+  --id N                the map with id N
+${TARGET_USAGE}
+  --format json|text    output format (default json)`;
 
 export interface MapsDumpOptions {
   selector: MapSelector;
@@ -21,46 +26,16 @@ export interface MapsDumpOptions {
   knownHosts?: string;
 }
 
-export class UsageError extends Error {}
-
 export function parseMapsArgs(args: string[]): MapsDumpOptions {
   const [sub, ...rest] = args;
   if (sub !== 'dump') throw new UsageError(sub ? `Unknown maps subcommand "${sub}".` : 'Missing maps subcommand.');
-  let pinned: string | undefined;
-  let id: number | undefined;
-  let target = 'local';
-  let format: 'json' | 'text' = 'json';
-  let identity: string | undefined;
-  let knownHosts: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const [flag, inline] = rest[i].includes('=') ? rest[i].split(/=(.*)/s, 2) : [rest[i], undefined];
-    const value = () => {
-      const v = inline ?? rest[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value.`);
-      return v;
-    };
-    switch (flag) {
-      case '--pinned': pinned = value(); break;
-      case '--id': {
-        const v = value();
-        if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--id needs a positive map id, not "${v}".`);
-        id = Number(v);
-        break;
-      }
-      case '--target': target = value(); break;
-      case '--identity': identity = value(); break;
-      case '--known-hosts': knownHosts = value(); break;
-      case '--format': {
-        const v = value();
-        if (v !== 'json' && v !== 'text') throw new UsageError(`--format is json or text, not "${v}".`);
-        format = v;
-        break;
-      }
-      default: throw new UsageError(`Unknown option "${rest[i]}".`);
-    }
-  }
+  const { values, positionals } = parseCommandLine(rest, { pinned: { type: 'string' }, id: { type: 'string' }, ...TARGET_OPTIONS, format: { type: 'string', default: 'json' } });
+  if (positionals.length) throw new UsageError(`maps dump takes no FILE, got ${positionals.join(', ')}.`);
+  const { pinned, id, format } = values;
+  if (id !== undefined && (!/^\d+$/.test(id) || Number(id) <= 0)) throw new UsageError(`--id needs a positive map id, not "${id}".`);
+  if (format !== 'json' && format !== 'text') throw new UsageError(`--format is json or text, not "${format}".`);
   if ((pinned === undefined) === (id === undefined)) throw new UsageError('Give exactly one of --pinned PATH or --id N.');
-  return { selector: pinned !== undefined ? { pinned } : { id }, target, format, ...(identity ? { identity } : {}), ...(knownHosts ? { knownHosts } : {}) };
+  return { selector: pinned !== undefined ? { pinned } : { id: Number(id) }, target: values.target, format, ...targetConnectOptions(values) };
 }
 
 async function write(out: Writable, text: string): Promise<void> {

@@ -11,15 +11,14 @@ import { compileMapDecoder, decodeEntries, type DecodedValue } from '../../engin
 import { isTemplateDir } from '../../engine/templates/template-catalog';
 import { parseParamAssignments, templateRunOptions } from '../../engine/templates/template-run-options';
 import { connectCliTarget } from './target-connect';
+import { parseCommandLine, TARGET_OPTIONS, TARGET_USAGE, targetConnectOptions, UsageError } from './command-line';
 
 export const RUN_USAGE = `Usage: ebpf-studio run FILE|TEMPLATE_DIR [options]
 
 Compiles the probe for the target, loads and attaches it, prints results every interval until the duration
 ends or Ctrl-C, then detaches (the kernel frees everything; nothing is pinned).
 
-  --target T            local (default), ssh://user@host[:port], user@host or an ~/.ssh/config alias
-  --identity KEY        SSH key file (tried first)
-  --known-hosts FILE    known_hosts to check the host key against (default ~/.ssh/known_hosts)
+${TARGET_USAGE}
   --duration S          stop after S seconds (default: until Ctrl-C)
   --interval S          print every S seconds (default 1)
   --param NAME=VALUE    set a const volatile global before load (repeatable); for a template, one of its
@@ -34,8 +33,6 @@ ends or Ctrl-C, then detaches (the kernel frees everything; nothing is pinned).
   --format text|json    json: one object per line {"t","target","programs","maps"}
   -I DIR                extra include directory (repeatable)
   --clang PATH          clang to compile with`;
-
-export class RunUsageError extends Error {}
 
 export interface RunOptions {
   path: string;
@@ -61,53 +58,46 @@ function parseMapSize(text: string, into: Record<string, MapSize>): void {
   const valueSize = m?.[3] !== undefined ? Number(m[3]) : undefined;
   const valid = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 1 && n <= 0xffffffff);
   if (!m || (entries === undefined && valueSize === undefined) || !valid(entries) || !valid(valueSize)) {
-    throw new RunUsageError(`--map-size takes NAME=ENTRIES, NAME=ENTRIES:VALUE_BYTES or NAME=:VALUE_BYTES (whole numbers from 1), not "${text}".`);
+    throw new UsageError(`--map-size takes NAME=ENTRIES, NAME=ENTRIES:VALUE_BYTES or NAME=:VALUE_BYTES (whole numbers from 1), not "${text}".`);
   }
   into[m[1]] = { ...(entries !== undefined ? { maxEntries: entries } : {}), ...(valueSize !== undefined ? { valueSize } : {}) };
 }
 
 function positiveSeconds(flag: string, text: string): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new RunUsageError(`${flag} takes a number of seconds > 0, not "${text}".`);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} takes a number of seconds > 0, not "${text}".`);
   return n;
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
-  const options: RunOptions = { path: '', target: 'local', intervalS: 1, params: [], programs: [], mapSizes: {}, format: 'text', includePaths: [] };
-  const paths: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new RunUsageError(`${flag} needs a value.`);
-      return v;
-    };
-    switch (flag) {
-      case '--target': options.target = value(); break;
-      case '--identity': options.identity = value(); break;
-      case '--known-hosts': options.knownHosts = value(); break;
-      case '--duration': options.durationS = positiveSeconds(flag, value()); break;
-      case '--interval': options.intervalS = positiveSeconds(flag, value()); break;
-      case '--param': options.params.push(value()); break;
-      case '--program': options.programs.push(value()); break;
-      case '--map-size': parseMapSize(value(), options.mapSizes); break;
-      case '-I': options.includePaths.push(value()); break;
-      case '--clang': options.clangPath = value(); break;
-      case '--format': {
-        const f = value();
-        if (f !== 'text' && f !== 'json') throw new RunUsageError(`--format is text or json, not "${f}".`);
-        options.format = f;
-        break;
-      }
-      default:
-        if (arg.startsWith('-')) throw new RunUsageError(`Unknown option ${arg}.`);
-        paths.push(arg);
-    }
-  }
-  if (paths.length !== 1) throw new RunUsageError(paths.length ? `run takes one FILE or TEMPLATE_DIR, got ${paths.join(', ')}.` : 'run needs a FILE or TEMPLATE_DIR.');
-  options.path = paths[0];
-  return options;
+  const { values, positionals } = parseCommandLine(args, {
+    ...TARGET_OPTIONS,
+    duration: { type: 'string' },
+    interval: { type: 'string' },
+    param: { type: 'string', multiple: true, default: [] },
+    program: { type: 'string', multiple: true, default: [] },
+    'map-size': { type: 'string', multiple: true, default: [] },
+    include: { type: 'string', short: 'I', multiple: true, default: [] },
+    clang: { type: 'string' },
+    format: { type: 'string', default: 'text' },
+  });
+  if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format is text or json, not "${values.format}".`);
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `run takes one FILE or TEMPLATE_DIR, got ${positionals.join(', ')}.` : 'run needs a FILE or TEMPLATE_DIR.');
+  const mapSizes: Record<string, MapSize> = {};
+  for (const size of values['map-size']) parseMapSize(size, mapSizes);
+  return {
+    path: positionals[0],
+    target: values.target,
+    ...targetConnectOptions(values),
+    ...(values.duration !== undefined ? { durationS: positiveSeconds('--duration', values.duration) } : {}),
+    intervalS: values.interval !== undefined ? positiveSeconds('--interval', values.interval) : 1,
+    params: values.param,
+    programs: values.program,
+    mapSizes,
+    format: values.format,
+    includePaths: values.include,
+    ...(values.clang ? { clangPath: values.clang } : {}),
+  };
 }
 
 /** Plain probe: --param NAME=VALUE sets globals, except the attach option names, which apply to every program. */
@@ -196,15 +186,16 @@ function printText(out: Writable, s: Sample, events: EventCounts): void {
 }
 
 export async function runRunCommand(args: string[], out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    out.write(`${RUN_USAGE}\n`);
-    return 0;
-  }
   let options: RunOptions;
   try {
     options = parseRunArgs(args);
   } catch (e) {
-    err.write(`ebpf-studio run: ${(e as Error).message}\n\n${RUN_USAGE}\n`);
+    if (!(e instanceof UsageError)) throw e;
+    if (!e.message) {
+      out.write(`${RUN_USAGE}\n`);
+      return 0;
+    }
+    err.write(`ebpf-studio run: ${e.message}\n\n${RUN_USAGE}\n`);
     return 2;
   }
   const log = (line: string) => err.write(`${line}\n`);

@@ -4,13 +4,16 @@ import type { Writable } from 'node:stream';
 import { hostNodeSuitable } from '../../engine/targets/host-prerequisites';
 import { configuredTargetNames } from '../../engine/targets/target-address';
 import { connectCliTarget } from './target-connect';
+import { parseCommandLine, TARGET_OPTIONS, TARGET_USAGE, targetConnectOptions, UsageError } from './command-line';
 
 export const TARGETS_USAGE = `Usage: ebpf-studio targets probe [--target T] [--identity KEY] [--known-hosts FILE]
        ebpf-studio targets list
 
   probe   print the target's kernel release, arch, BTF, libbpf version, lockdown, kprobes and the helpers
           each program type may call (feature probe), as JSON
-  list    print the ~/.ssh/config host aliases, one per line`;
+  list    print the ~/.ssh/config host aliases, one per line
+
+${TARGET_USAGE}`;
 
 export async function runTargetsCommand(args: string[], out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
   const [sub, ...rest] = args;
@@ -26,26 +29,19 @@ export async function runTargetsCommand(args: string[], out: Writable = process.
     err.write(`ebpf-studio targets: unknown subcommand "${sub}"\n\n${TARGETS_USAGE}\n`);
     return 2;
   }
-  const flags: Record<string, string> = { '--target': 'local' };
-  for (let i = 0; i < rest.length; i++) {
-    const [flag, inline] = rest[i].includes('=') ? rest[i].split(/=(.*)/s, 2) : [rest[i], undefined];
-    if (!['--target', '--identity', '--known-hosts'].includes(flag)) {
-      err.write(`ebpf-studio targets probe: unknown option ${rest[i]}\n\n${TARGETS_USAGE}\n`);
-      return 2;
-    }
-    const value = inline ?? rest[++i];
-    if (!value) {
-      err.write(`ebpf-studio targets probe: ${flag} needs a value\n`);
-      return 2;
-    }
-    flags[flag] = value;
+  let values;
+  try {
+    ({ values } = parseCommandLine(rest, TARGET_OPTIONS));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    (e.message ? err : out).write(`${e.message ? `ebpf-studio targets probe: ${e.message}\n\n` : ''}${TARGETS_USAGE}\n`);
+    return e.message ? 2 : 0;
   }
   const log = (line: string) => err.write(`${line}\n`);
   try {
     let host: Record<string, unknown> | undefined;
-    const client = await connectCliTarget(flags['--target'], {
-      identity: flags['--identity'],
-      knownHosts: flags['--known-hosts'],
+    const client = await connectCliTarget(values.target, {
+      ...targetConnectOptions(values),
       log,
       onSshHost: ({ facts, prerequisites, privilege }) => {
         host = {

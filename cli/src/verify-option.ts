@@ -6,14 +6,22 @@ import { kernelVerdicts, mergeRunDiagnostics, type KernelVerdict, type TargetRun
 import { verifyProbe, type VerifyProbeResult } from '../../engine/verify/verify-probe';
 import { readProbePrograms } from '../../server/src/analysis/probe-programs';
 import { connectCliTarget } from './target-connect';
+import { TARGET_OPTIONS, TARGET_USAGE, targetConnectOptions, UsageError, type OptionSpec } from './command-line';
 
-export const VERIFY_USAGE = `  --verify              also compile each FILE with clang and load it through the target kernel's verifier
-  --target T            where to verify: local (default), kernel:6.1 (a kernel booted in a VM; or kernel:/path/to/bzImage),
-                        ssh://user@host[:port], user@host or an ~/.ssh/config alias; repeat it to verify on each
-  --identity KEY        SSH key file for --target (tried first)
-  --known-hosts FILE    known_hosts for --target (default ~/.ssh/known_hosts)
+export const VERIFY_USAGE = `  --verify              also compile each FILE with clang and load it through the target kernel's verifier,
+                        on each --target given (repeat it to verify on several)
+${TARGET_USAGE}
   --clang PATH          clang to compile with (default: clang, clang-19 … clang-14 on PATH)
   --log-level 1|2       verifier log level (2 logs every instruction's state)`;
+
+/** The options `check` takes for --verify, beside its own. */
+export const VERIFY_OPTIONS = {
+  verify: { type: 'boolean', default: false },
+  ...TARGET_OPTIONS,
+  target: { type: 'string', multiple: true, default: [] },
+  clang: { type: 'string' },
+  'log-level': { type: 'string' },
+} as const satisfies OptionSpec;
 
 export interface VerifyCliOptions {
   verify: boolean;
@@ -25,49 +33,17 @@ export interface VerifyCliOptions {
   logLevel?: 1 | 2;
 }
 
-export class VerifyUsageError extends Error {}
-
-export function defaultVerifyOptions(): VerifyCliOptions {
-  return { verify: false, targets: [] };
-}
-
-/**
- * Consumes a --verify flag at args[i] (and its value) into `options`; returns how many arguments it used,
- * 0 when args[i] is not one of them. `check` calls it before its own flags.
- */
-export function takeVerifyFlag(args: string[], i: number, options: VerifyCliOptions): number {
-  const [flag, inline] = args[i].startsWith('--') && args[i].includes('=') ? args[i].split(/=(.*)/s, 2) : [args[i], undefined];
-  const value = (): string => {
-    const v = inline ?? args[i + 1];
-    if (v === undefined || v === '') throw new VerifyUsageError(`${flag} needs a value.`);
-    return v;
+/** The --verify options from parsed VERIFY_OPTIONS values. */
+export function verifyCliOptions(values: { verify?: boolean; target?: string[]; identity?: string; 'known-hosts'?: string; clang?: string; 'log-level'?: string }): VerifyCliOptions {
+  const level = values['log-level'];
+  if (level !== undefined && level !== '1' && level !== '2') throw new UsageError(`--log-level is 1 or 2, not "${level}".`);
+  return {
+    verify: values.verify ?? false,
+    targets: values.target ?? [],
+    ...targetConnectOptions(values),
+    ...(values.clang ? { clangPath: values.clang } : {}),
+    ...(level ? { logLevel: level === '2' ? 2 : 1 } : {}),
   };
-  const used = inline === undefined ? 2 : 1;
-  switch (flag) {
-    case '--verify':
-      options.verify = true;
-      return 1;
-    case '--target':
-      options.targets.push(value());
-      return used;
-    case '--identity':
-      options.identity = value();
-      return used;
-    case '--known-hosts':
-      options.knownHosts = value();
-      return used;
-    case '--clang':
-      options.clangPath = value();
-      return used;
-    case '--log-level': {
-      const level = value();
-      if (level !== '1' && level !== '2') throw new VerifyUsageError(`--log-level is 1 or 2, not "${level}".`);
-      options.logLevel = level === '2' ? 2 : 1;
-      return used;
-    }
-    default:
-      return 0;
-  }
 }
 
 /** Opens an agent for a --target; SSH targets come from the targets feature (engine/targets/ssh-transport). */

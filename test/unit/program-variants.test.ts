@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planVariants } from '../../agent/src/program-variants';
-import { parseRunArgs, RunUsageError } from '../../cli/src/run-command';
+import { parseRunArgs } from '../../cli/src/run-command';
+import { UsageError } from '../../cli/src/command-line';
 
 const runqlat = [
   { name: 'sched_wakeup', section: 'tp_btf/sched_wakeup', autoload: true },
@@ -51,6 +52,6 @@ test('--program and --map-size are parsed; a bad size is a usage error', () => {
   assert.deepEqual(options.programs, ['x', 'y']);
   assert.deepEqual(options.mapSizes, { stackmap: { maxEntries: 2048, valueSize: 1016 }, start: { maxEntries: 4096 }, heap: { valueSize: 64 } });
   for (const bad of ['stackmap', 'stackmap=0', 'stackmap=-1', '=5', 'stackmap=1:x', 'stackmap=']) {
-    assert.throws(() => parseRunArgs(['p.bpf.c', '--map-size', bad]), RunUsageError, bad);
+    assert.throws(() => parseRunArgs(['p.bpf.c', '--map-size', bad]), UsageError, bad);
   }
 });
