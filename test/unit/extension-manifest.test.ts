@@ -19,6 +19,7 @@ interface Manifest {
   icon: string;
   engines: { vscode: string };
   activationEvents: string[];
+  capabilities?: { untrustedWorkspaces?: { supported: boolean | 'limited'; description?: string; restrictedConfigurations?: string[] } };
   contributes: {
     commands: Command[];
     menus: Record<string, { command: string; when?: string }[]>;
@@ -125,11 +126,26 @@ test('the bpf-c language covers *.bpf.c and *.bpf.h and every referenced file ex
   assert.equal(manifest.engines.vscode, '^1.91.0');
 });
 
-test('activation is lazy: language, view, commands and panel restore, never on startup', () => {
+test('activation is lazy: what VS Code does not generate itself (workspaceContains, panel restore), never on startup', () => {
   const events = manifest.activationEvents;
   assert.ok(!events.includes('*') && !events.includes('onStartupFinished'));
-  for (const required of ['onLanguage:bpf-c', 'onView:ebpfStudio.targets']) assert.ok(events.includes(required), required);
+  assert.ok(events.includes('workspaceContains:**/*.bpf.c'));
+  // VS Code (>= 1.74) activates on contributed commands, views and configured languages by itself.
+  assert.deepEqual(events.filter((e) => /^on(Command|View|Language):/.test(e)), []);
   for (const view of ['mapView', 'histogramView', 'programView', 'eventsView']) assert.ok(events.includes(`onWebviewPanel:ebpfStudio.${view}`), view);
+});
+
+test('Restricted Mode: limited support, the settings that choose binaries, paths and hosts are restricted', () => {
+  const untrusted = manifest.capabilities?.untrustedWorkspaces;
+  assert.equal(untrusted?.supported, 'limited');
+  assert.ok(untrusted?.description);
+  const settings = Object.keys(manifest.contributes.configuration.properties);
+  for (const restricted of ['ebpfStudio.clangPath', 'ebpfStudio.includePaths', 'ebpfStudio.targets', 'ebpfStudio.currentTarget', 'ebpfStudio.verifyKernels']) {
+    assert.ok(untrusted?.restrictedConfigurations?.includes(restricted), restricted);
+    assert.ok(settings.includes(restricted), `${restricted} is a contributed setting`);
+  }
+  const verifyOnSave = readFileSync(join(root, 'client', 'src', 'features', 'verify-on-save.ts'), 'utf8');
+  assert.match(verifyOnSave, /onDidSaveTextDocument[\s\S]*vscode\.workspace\.isTrusted/, 'verify on save waits for a trusted folder');
 });
 
 test('every declared command is registered by the client', () => {

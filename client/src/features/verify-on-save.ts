@@ -168,7 +168,8 @@ export function activate(studio: Studio): void {
   studio.context.subscriptions.push(
     verifier,
     vscode.workspace.onDidSaveTextDocument((document) => {
-      if (isProbeDocument(document) && studio.settings(document.uri).verifyOnSave) void verifier.verify(document, false);
+      // Restricted Mode: a folder not yet trusted gets static checks only; nothing it holds is compiled or loaded unasked.
+      if (isProbeDocument(document) && vscode.workspace.isTrusted && studio.settings(document.uri).verifyOnSave) void verifier.verify(document, false);
     }),
     vscode.commands.registerCommand('ebpfStudio.verifyWithKernel', async (uri?: vscode.Uri) => {
       const document = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
