@@ -114,8 +114,12 @@ function launcher(final: string, node: string): string {
   return [
     '#!/bin/sh',
     '# eBPF Studio agent launcher: checks the sha256 of the agent, its libraries and Node before every start.',
-    `sha256sum -c ${final}/SHA256SUMS >/dev/null 2>&1 || { echo "ebpf-studio: ${final} does not match its SHA256SUMS; refusing to start it" >&2; exit ${LAUNCHER_REFUSED}; }`,
+    // openssl hashes with the CPU's SHA extensions (4x faster than coreutils on the ~100 MB node binary); sha256sum otherwise.
+    'if command -v openssl >/dev/null 2>&1; then H="openssl dgst -sha256 -r"; else H=sha256sum; fi',
+    `while read -r h f; do a=$($H "$f" 2>/dev/null); [ "\${a%% *}" = "$h" ] || { echo "ebpf-studio: ${final} does not match its SHA256SUMS ($f); refusing to start it" >&2; exit ${LAUNCHER_REFUSED}; }; done < ${final}/SHA256SUMS`,
     `echo ${AGENT_STARTING}`,
     `exec ${node} ${final}/agent.js`,
-  ].join('\n');
+  ]
+    .join('\n')
+    .replace(/\$(?!N\b|\{final\})/g, '\\$');
 }
