@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 // Block I/O latency: a log2 histogram of the time from a request's issue to the device until its
-// completion, for every disk or one, optionally one histogram per disk. BTF tracepoints block_rq_*.
+// completion, for every disk or one, optionally one histogram per disk. BTF tracepoints block_rq_*, written to
+// load on kernels before and after 5.11/5.17 the way libbpf-tools' biolatency does (kconfig version, CO-RE).
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
+#ifndef KERNEL_VERSION
+#define KERNEL_VERSION(a, b, c)	(((a) << 16) + ((b) << 8) + ((c) > 255 ? 255 : (c)))
+#endif
+
 #define MAX_SLOTS	27
 #define MAX_ENTRIES	10240
 #define MINORBITS	20
 #define MKDEV(ma, mi)	(((ma) << MINORBITS) | (mi))
+
+extern int LINUX_KERNEL_VERSION __kconfig;
 
 const volatile __u32 targ_dev = 0;		/* only this disk, as MKDEV(major, minor); 0 = every disk */
 const volatile bool per_disk = false;		/* one histogram per disk */
@@ -58,17 +65,38 @@ static __always_inline __u64 log2_u64(__u64 v)
 	return hi ? log2_u32(hi) + 32 : log2_u32(v);
 }
 
+/*
+ * Kernels before 5.17 keep the disk in request->rq_disk; later ones only in request->q->disk (commits
+ * d152c682f03c and f3fa33acca9f). These ___x flavours name both, and CO-RE keeps whichever this kernel has.
+ */
+struct request_queue___x {
+	struct gendisk *disk;
+} __attribute__((preserve_access_index));
+
+struct request___x {
+	struct request_queue___x *q;
+	struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct gendisk *get_disk(void *request)
+{
+	struct request___x *r = request;
+
+	if (bpf_core_field_exists(r->rq_disk))
+		return BPF_CORE_READ(r, rq_disk);
+	return BPF_CORE_READ(r, q, disk);
+}
+
 static __always_inline __u32 request_dev(struct request *rq)
 {
-	struct gendisk *disk = BPF_CORE_READ(rq, q, disk);
+	struct gendisk *disk = get_disk(rq);
 
 	if (!disk)
 		return 0;
 	return MKDEV(BPF_CORE_READ(disk, major), BPF_CORE_READ(disk, first_minor));
 }
 
-SEC("tp_btf/block_rq_issue")
-int BPF_PROG(block_rq_issue, struct request *rq)
+static __always_inline int trace_rq_start(struct request *rq)
 {
 	__u64 ts;
 
@@ -78,6 +106,18 @@ int BPF_PROG(block_rq_issue, struct request *rq)
 	ts = bpf_ktime_get_ns();
 	bpf_map_update_elem(&start, &rq, &ts, BPF_ANY);
 	return 0;
+}
+
+SEC("tp_btf/block_rq_issue")
+int block_rq_issue(__u64 *ctx)
+{
+	/*
+	 * commit a54895fa057c (v5.11) changed the tracepoint's arguments from
+	 * (struct request_queue *q, struct request *rq) to (struct request *rq).
+	 */
+	if (LINUX_KERNEL_VERSION < KERNEL_VERSION(5, 11, 0))
+		return trace_rq_start((void *)ctx[1]);
+	return trace_rq_start((void *)ctx[0]);
 }
 
 SEC("tp_btf/block_rq_complete")

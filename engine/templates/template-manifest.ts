@@ -58,6 +58,8 @@ export type TemplateView = HistogramView | TableView | EventsView;
 export interface TemplateManifest {
   title: string;
   description: string;
+  /** The oldest kernel it loads on, "major.minor": what the static rules find it needs (program types, helpers, maps). */
+  minKernel: string;
   parameters: TemplateParameter[];
   views: TemplateView[];
   /** Fixed attach options per program, e.g. the tc direction. */
@@ -232,9 +234,11 @@ function checkFixedAttach(raw: Json, problems: ProblemList): void {
 export function validateManifest(raw: Json, file = 'template.json'): TemplateManifest {
   const problems = new ProblemList();
   if (!isObject(raw)) throw new TemplateManifestError(file, [`the file must hold a JSON object, not ${describe(raw)}`]);
-  problems.rejectUnknownKeys(raw, ['title', 'description', 'parameters', 'views', 'attach'], '$');
+  problems.rejectUnknownKeys(raw, ['title', 'description', 'minKernel', 'parameters', 'views', 'attach'], '$');
   problems.requireString(raw, 'title', '$', { oneLine: true });
   problems.requireString(raw, 'description', '$', { oneLine: true });
+  const minKernel = problems.requireString(raw, 'minKernel', '$');
+  if (minKernel !== undefined && !/^\d+\.\d+$/.test(minKernel)) problems.add('$.minKernel', `must be a kernel version "major.minor" such as "5.8", not ${describe(minKernel)}`);
 
   const parameters = raw.parameters;
   if (!Array.isArray(parameters)) problems.add('$.parameters', `must be an array (may be empty), not ${parameters === undefined ? 'missing' : describe(parameters)}`);

@@ -1,5 +1,5 @@
-// Runs every registered static rule (the language server's rule engine) over each bundled probe template and
-// expects no finding and no rule failure: templates are what new users copy, so they must be clean.
+// Runs every registered static rule (the language server's rule engine) over each bundled probe template: no finding
+// on 6.18 nor on the template's stated minKernel, and a kernel-version finding on the kernel just before it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -23,5 +23,23 @@ for (const template of listTemplates().templates) {
       diagnostics.map((d) => `${d.range.start.line + 1}: [${String(d.code)}] ${typeof d.message === 'string' ? d.message : d.message.value}`),
       [],
     );
+  });
+}
+
+/** The static rules' findings for a template's source checked against `kernel`. */
+async function findingsOn(sourcePath: string, kernel: string): Promise<string[]> {
+  const version = parseKernelVersion(kernel);
+  assert.ok(version, kernel);
+  const file = await parseProbeFile(readFileSync(sourcePath, 'utf8'), { targetKernel: version });
+  return checkProbeFile(file, allRules, () => undefined).map((d) => String(d.code));
+}
+
+for (const template of listTemplates().templates) {
+  test(`${template.name}: minKernel ${template.manifest.minKernel} is the oldest kernel the static rules accept it on`, async () => {
+    assert.deepEqual(await findingsOn(template.sourcePath, template.manifest.minKernel), [], `no finding on ${template.manifest.minKernel}`);
+    const [major, minor] = template.manifest.minKernel.split('.').map(Number);
+    const before = minor > 0 ? `${major}.${minor - 1}` : `${major - 1}.20`;
+    const older = await findingsOn(template.sourcePath, before);
+    assert.ok(older.length > 0 && older.every((code) => code.endsWith('-newer-than-kernel')), `${before}: ${older.join(', ') || 'no finding'}: minKernel says too old a kernel`);
   });
 }

@@ -40,6 +40,7 @@ function problemsOf(raw: unknown): string[] {
 const validManifest = () => ({
   title: 'T',
   description: 'D',
+  minKernel: '5.8',
   parameters: [{ name: 'pid', description: 'p', type: 'integer', default: 0, min: 0, global: 'targ_tgid' }],
   views: [{ kind: 'table', map: 'counts' }],
 });
@@ -80,6 +81,7 @@ describe('template.json validation', () => {
   it('names each problem with its JSON path', () => {
     const problems = problemsOf({
       title: '',
+      minKernel: '5.8.0',
       parameters: [
         { name: '1pid', description: 'p', type: 'integer', default: 'zero', global: 'targ_tgid' },
         { name: 'ifc', description: 'i', type: 'interface', default: 'eth0', global: 'ifindex' },
@@ -97,6 +99,7 @@ describe('template.json validation', () => {
       '$.extra: is not a known field',
       '$.title: must be a non-empty string',
       '$.description: is required',
+      '$.minKernel: must be a kernel version "major.minor"',
       '$.parameters[0].name: "1pid" must be an identifier',
       '$.parameters[0].default: must be an integer for type integer, not string "zero"',
       '$.parameters[1].type: a interface parameter cannot set a const volatile global',
