@@ -503,9 +503,18 @@ export function localVariables(file: ProbeFile, fn: ProbeFunction): Map<string, 
   return locals;
 }
 
+const READ_ONLY_GLOBAL = /^\s*(?:static\s+)?(?:volatile\s+)?const\b[^;=(]*?\b(\w+)\s*(?:\[[^\]]*\]\s*)?(?:=|;)/gm;
+const readOnlyGlobalsCache = new WeakMap<ProbeFile, Set<string>>();
+
 /** A `const` or `const volatile` global (.rodata): the verifier sees its value as a known constant once the map is frozen. */
 export function isReadOnlyGlobal(file: ProbeFile, name: string): boolean {
-  return new RegExp(`^\\s*(static\\s+)?(volatile\\s+)?const\\b[^;=(]*\\b${name}\\s*(\\[[^\\]]*\\]\\s*)?(=|;)`, 'm').test(file.text);
+  let names = readOnlyGlobalsCache.get(file);
+  if (!names) {
+    // one scan of the file, not one per question: rules ask about every identifier they meet
+    names = new Set([...file.text.matchAll(READ_ONLY_GLOBAL)].map((match) => match[1]));
+    readOnlyGlobalsCache.set(file, names);
+  }
+  return names.has(name);
 }
 
 const UNSIGNED_TYPE = /^(unsigned\b.*|u8|u16|u32|u64|__u8|__u16|__u32|__u64|uint\d+_t|size_t|bool|_Bool|__be\d+|__le\d+|uid_t|gid_t)$/;
