@@ -1,18 +1,14 @@
-// The histogram view: a latency histogram from a map (shape detected or declared by a template) as bars
-// with ranges in ns/µs/ms, count and share, p50/p90/p99, per-key picker, last interval or since start, and
-// a time × bucket heatmap on canvas; "Open as text" in the libbpf-tools layout. Talks to the host.
+// The histogram view's page: bars with ranges in ns/µs/ms, count and share, p50/p90/p99, the key picker, range and
+// unit choices and a time × bucket heatmap on canvas; state and exports live in engine/live-data/histogram-view-model.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import type { Btf } from '../../engine/btf/btf-types';
 import { compileMapDecoder, compileReader, type DecodedValue, type FieldReader, type MapLayout } from '../../engine/btf/value-decoder';
 import { BtfKind, resolveType } from '../../engine/btf/btf-types';
-import {
-  bucketRange, detectHistogram, extractHistograms, formatBucket, formatValue, libbpfToolsText, percentile,
-  type HistogramSet, type HistogramShape,
-} from '../../engine/live-data/histogram';
-import { csvField } from '../../engine/live-data/snapshot-export';
-import type { HistogramSpec, HistogramUnit, LiveViewTarget, MapDataMessage } from '../../protocol/webview-messages';
+import { bucketRange, detectHistogram, extractHistograms, formatBucket, formatValue, percentile, type HistogramShape } from '../../engine/live-data/histogram';
+import { ALL_KEYS, HistogramViewModel } from '../../engine/live-data/histogram-view-model';
+import type { HistogramUnit, LiveViewTarget, MapDataMessage } from '../../protocol/webview-messages';
 import { BtfStore } from '../shared/btf-store';
 import { component, el, setText } from '../shared/dom-builder';
 import { LiveViewFrame } from '../shared/live-view-frame';
@@ -22,26 +18,16 @@ import { formatClock, formatCount } from '../shared/display-format';
 applyPageStyle();
 
 const HEATMAP_COLUMNS = 120;
-const MAX_KEYS_LISTED = 200;
-const ALL = '*';
 
 type Select = HTMLElement & { value: string };
 
 const btfStore = new BtfStore();
 let target: LiveViewTarget | undefined;
 let shape: HistogramShape | undefined;
-let spec: HistogramSpec = { scale: 'log2', unit: '' };
-let current: { set: HistogramSet; labels: string[]; keyIds: string[]; time: number } | undefined;
-let previous: typeof current;
-let selectedKey = ALL;
-let mode: 'total' | 'interval' = 'total';
+const model = new HistogramViewModel(() => shape?.slotCount ?? 0);
 let keysListed = '';
 /** Key decoder and label cache for the current map layout (labels are "key comm"). */
 let decoding: { layoutKey: string; key: FieldReader; comm: FieldReader | undefined; labels: Map<string, string> } | undefined;
-/** Keys in the order first seen, so the picker does not reshuffle (and rebuild) as counts change. */
-const keyOrder: string[] = [];
-/** The last reads (cumulative counts); the heatmap shows the difference between neighbours for the selected key. */
-const history: { set: HistogramSet; keyIds: string[] }[] = [];
 
 const frame = new LiveViewFrame<MapDataMessage>({
   dataType: 'mapData',
@@ -85,22 +71,20 @@ document.body.append(toolbar.root, title, toolbar.banner, toolbar.status, stats,
   el('div', 'heatmap-box', [heatmapAxis, heatmapCanvas]));
 
 keySelect.addEventListener('change', () => {
-  selectedKey = keySelect.value;
+  model.selectedKey = keySelect.value;
   render();
 });
 modeSelect.addEventListener('change', () => {
-  mode = modeSelect.value === 'interval' ? 'interval' : 'total';
+  model.range = modeSelect.value === 'interval' ? 'interval' : 'total';
   render();
 });
 unitSelect.addEventListener('change', () => {
-  spec = { ...spec, unit: unitSelect.value as HistogramUnit };
+  model.spec = { ...model.spec, unit: unitSelect.value as HistogramUnit };
   render();
 });
 openText.addEventListener('click', () => {
-  const counts = shownCounts();
-  if (!counts) return;
-  const key = selectedKey === ALL ? '' : ` for ${labelOf(selectedKey)}`;
-  channel.send({ type: 'openAsText', content: `${target?.title ?? 'histogram'}${key} (${mode === 'total' ? 'since start' : 'last interval'})\n\n${libbpfToolsText(counts, spec)}`, suggestedName: `${target?.map ?? 'histogram'}.txt` });
+  const content = model.asText(target?.title ?? 'histogram');
+  if (content !== undefined) channel.send({ type: 'openAsText', content, suggestedName: `${target?.map ?? 'histogram'}.txt` });
 });
 
 /** Reads the field that names each histogram (`comm` as in libbpf-tools, or the template's labelField). */
@@ -133,8 +117,8 @@ function takeSnapshot(message: MapDataMessage): void {
     return;
   }
   if (!shape) {
-    spec = detected.spec;
-    unitSelect.value = spec.unit;
+    model.spec = detected.spec;
+    unitSelect.value = model.spec.unit;
   }
   shape = detected;
   toolbar.hideBanner();
@@ -161,94 +145,38 @@ function takeSnapshot(message: MapDataMessage): void {
       labels.push(label);
     }
   }
-  previous = current;
-  current = { set, labels, keyIds, time: message.time };
-  history.push({ set, keyIds });
-  if (history.length > HEATMAP_COLUMNS + 1) history.shift();
+  model.take({ set, labels, keyIds, time: message.time });
   updateKeyPicker();
   render();
-  setText(toolbar.status, `${info.name} (${info.type}) · ${detected.kind === 'slots-field' ? `${message.count} keys · ` : ''}${detected.slotCount} ${spec.scale} slots · ` +
+  setText(toolbar.status, `${info.name} (${info.type}) · ${detected.kind === 'slots-field' ? `${message.count} keys · ` : ''}${detected.slotCount} ${model.spec.scale} slots · ` +
     `read in ${message.readMs.toFixed(1)} ms · updated ${formatClock(message.time)}`);
 }
 
-function countsFor(set: HistogramSet, keyIds: string[], key: string | undefined): Float64Array | undefined {
-  if (key === undefined) return set.total;
-  const i = keyIds.indexOf(key);
-  return i < 0 ? undefined : set.perEntry[i];
-}
-
-/** Counts added since the previous read (for the selected key), or undefined before the second read. */
-function intervalCounts(key: string | undefined): Float64Array | undefined {
-  if (!current || !previous) return undefined;
-  const now = countsFor(current.set, current.keyIds, key);
-  if (!now) return undefined;
-  const before = countsFor(previous.set, previous.keyIds, key);
-  const out = new Float64Array(now.length);
-  for (let s = 0; s < now.length; s++) out[s] = Math.max(0, now[s] - (before ? before[s] : 0));
-  return out;
-}
-
-function shownCounts(): Float64Array | undefined {
-  if (!current) return undefined;
-  const key = selectedKey === ALL ? undefined : selectedKey;
-  return mode === 'interval' ? intervalCounts(key) ?? new Float64Array(shape?.slotCount ?? 0) : countsFor(current.set, current.keyIds, key);
-}
-
-function labelOf(id: string): string {
-  const i = current ? current.keyIds.indexOf(id) : -1;
-  return i >= 0 && current ? current.labels[i] : id;
-}
-
 function updateKeyPicker(): void {
-  if (!current || shape?.kind !== 'slots-field') {
-    if (keysListed !== ALL) {
-      keySelect.replaceChildren(component('vscode-option', { value: ALL }, ['All']));
-      keySelect.value = ALL;
-      keysListed = ALL;
+  if (shape?.kind !== 'slots-field') {
+    if (keysListed !== ALL_KEYS) {
+      keySelect.replaceChildren(component('vscode-option', { value: ALL_KEYS }, ['All']));
+      keySelect.value = ALL_KEYS;
+      keysListed = ALL_KEYS;
     }
     return;
   }
-  const { keyIds, labels } = current;
-  const present = new Set(keyIds);
-  let changed = false;
-  for (const id of keyIds) {
-    if (keyOrder.length < MAX_KEYS_LISTED && !keyOrder.includes(id)) {
-      keyOrder.push(id);
-      changed = true;
-    }
-  }
-  for (let i = keyOrder.length - 1; i >= 0; i--) {
-    if (!present.has(keyOrder[i])) {
-      keyOrder.splice(i, 1);
-      changed = true;
-    }
-  }
-  const signature = `${keyIds.length}\u0000${keyOrder.join('\u0000')}\u0000${keyOrder.map(labelOf).join('\u0000')}`;
-  if (!changed && signature === keysListed) return;
+  const choices = model.keyChoices();
+  const signature = `${model.keyCount()}\u0000${choices.map((c) => `${c.id}\u0000${c.label}`).join('\u0000')}`;
+  if (signature === keysListed) return;
   keysListed = signature;
-  const labelById = new Map(keyIds.map((id, i) => [id, labels[i]]));
   keySelect.replaceChildren(
-    component('vscode-option', { value: ALL }, [`All keys (${keyIds.length})`]),
-    ...keyOrder.map((id) => component('vscode-option', { value: id }, [labelById.get(id) ?? id])),
+    component('vscode-option', { value: ALL_KEYS }, [`All keys (${model.keyCount()})`]),
+    ...choices.map((c) => component('vscode-option', { value: c.id }, [c.label])),
   );
-  keySelect.value = present.has(selectedKey) ? selectedKey : ALL;
+  keySelect.value = model.selectedKey;
 }
 
 function render(): void {
-  const counts = shownCounts();
+  const counts = model.shownCounts();
   if (!counts || !shape) return;
-  let total = 0;
-  let max = 0;
-  let first = -1;
-  let last = -1;
-  for (let s = 0; s < counts.length; s++) {
-    total += counts[s];
-    if (counts[s] > max) max = counts[s];
-    if (counts[s] > 0) {
-      if (first < 0) first = s;
-      last = s;
-    }
-  }
+  const { total, max, first, last } = model.summary(counts);
+  const spec = model.spec;
   setText(totalValue, formatCount(total));
   const pct = (p: number) => {
     const v = percentile(counts, spec, p);
@@ -270,6 +198,7 @@ let barRange = '';
 
 /** Updates the bar rows in place; rows are only added or removed when the range of used slots changes. */
 function renderBars(counts: Float64Array, total: number, max: number, first: number, last: number): void {
+  const spec = model.spec;
   const range = first < 0 ? 'none' : `${first}-${last}/${spec.scale}/${spec.unit}/${spec.base ?? ''}/${spec.step ?? ''}`;
   if (range !== barRange) {
     barRange = range;
@@ -325,27 +254,8 @@ new MutationObserver(() => {
  */
 function drawHeatmap(): void {
   if (!shape) return;
-  const key = selectedKey === ALL ? undefined : selectedKey;
-  const heatmap: Float64Array[] = [];
-  for (let h = 1; h < history.length; h++) {
-    const now = countsFor(history[h].set, history[h].keyIds, key);
-    if (!now) continue;
-    const before = countsFor(history[h - 1].set, history[h - 1].keyIds, key);
-    const column = new Float64Array(now.length);
-    for (let s = 0; s < now.length; s++) column[s] = Math.max(0, now[s] - (before ? before[s] : 0));
-    heatmap.push(column);
-  }
-  let lo = -1;
-  let hi = -1;
-  let max = 0;
-  for (const column of heatmap) {
-    for (let s = 0; s < column.length; s++) {
-      if (column[s] <= 0) continue;
-      if (lo < 0 || s < lo) lo = s;
-      if (s > hi) hi = s;
-      if (column[s] > max) max = column[s];
-    }
-  }
+  const { columns: heatmap, lo, hi, max } = model.heatmap();
+  const spec = model.spec;
   if (lo < 0) {
     heatmapCanvas.hidden = true;
     setText(axisTop, heatmap.length ? 'no samples in the last intervals' : 'waiting for a second read…');
@@ -380,20 +290,7 @@ function drawHeatmap(): void {
 }
 
 function exportSnapshot(format: 'csv' | 'json'): void {
-  const counts = shownCounts();
-  if (!counts || !shape) return;
-  const total = counts.reduce((a, b) => a + b, 0);
-  const buckets = Array.from(counts, (count, s) => {
-    const [low, high] = bucketRange(spec, s);
-    return { slot: s, low, high, count, share: total > 0 ? count / total : 0 };
-  });
-  const key = selectedKey === ALL ? 'all' : labelOf(selectedKey);
-  const name = target?.map ?? 'histogram';
-  if (format === 'csv') {
-    const lines = [`key,slot,low,high,unit,count,share`, ...buckets.map((b) => [key, b.slot, b.low, b.high, spec.unit, b.count, b.share.toFixed(6)].map((v) => csvField(String(v))).join(','))];
-    channel.send({ type: 'export', format, content: `${lines.join('\n')}\n`, suggestedName: `${name}.csv` });
-  } else {
-    const content = JSON.stringify({ key, scale: spec.scale, unit: spec.unit, mode, total, p50: percentile(counts, spec, 0.5) ?? null, p90: percentile(counts, spec, 0.9) ?? null, p99: percentile(counts, spec, 0.99) ?? null, buckets }, null, 2);
-    channel.send({ type: 'export', format, content: `${content}\n`, suggestedName: `${name}.json` });
-  }
+  if (!shape) return;
+  const file = model.exportSnapshot(format, target?.map ?? 'histogram');
+  if (file) channel.send({ type: 'export', format, ...file });
 }
