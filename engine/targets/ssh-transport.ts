@@ -119,14 +119,13 @@ export async function connectSshAgent(host: SshHost, options: SshAgentOptions): 
     const pkg = agentPackage(bundle, facts.machine);
     if (!pkg) throw new PrerequisiteError(host.name, { ok: false, missing: [`No agent build for ${facts.machine}.`], warnings: [] });
     const installed = facts.installedDirs.includes(pkg.dir) && !facts.launchRefused;
-    let privilege = privilegeOf(facts, installed ? pkg.dir : undefined);
+    const privilege = privilegeOf(facts, installed ? pkg.dir : undefined);
     const password = !channel && privilege === 'sudo-password' ? await sudoPassword(connection, options, installRoot) : undefined;
 
     t = Date.now();
     let uploaded = false;
     let runtimeUploaded = false;
     if (!channel && !installed) {
-      if (privilege === 'sudo-launcher') privilege = 'sudo-password';
       const useHostNode = hostNodeSuitable(facts);
       const runtimeDir = runtimeDirsByMachine[facts.machine];
       const needRuntime = !useHostNode && !facts.runtimeInstalled.includes(runtimeDir);

@@ -1,5 +1,5 @@
-// In a real VS Code (code-server) against a real sshd: Attach Probe on an SSH target asks about the host key (fingerprint),
-// uploads the agent, attaches; status bar and targets tree show it; Detach All leaves nothing loaded on the host.
+// In a real VS Code (code-server) against a real sshd with no Node and no SFTP, as an ordinary user whose sudo wants a password:
+// Attach Probe asks about the host key and the sudo password, brings the runtime and agent, attaches; Detach All leaves nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { agentPackage } from '../../engine/targets/agent-upload';
 import { DEFAULT_INSTALL_ROOT } from '../../engine/targets/agent-install';
+import { defaultRuntimeCache } from '../../engine/targets/node-runtime';
 import { packageVsix, PROJECT_ROOT } from '../packaging/package-vsix';
 import { sshPrerequisiteMissing, startSshd, type TestSshd } from '../ssh/sshd-harness';
 import { CodeServer, ensureCodeServer } from './harness/code-server';
@@ -35,6 +36,9 @@ let remoteAgentDir = '';
 let remoteCacheExisted = true;
 let remoteAgentExisted = true;
 let idsBefore: number[] = [];
+const user = `ebpfed${process.pid % 100000}`;
+const password = `Sudo-${process.pid}-${Date.now()}`;
+const sudoers = `/etc/sudoers.d/ebpf-studio-editor-${process.pid}`;
 
 describe('SSH target attach in a real VS Code', { timeout: 10 * 60_000 }, () => {
   before(async () => {
@@ -43,7 +47,10 @@ describe('SSH target attach in a real VS Code', { timeout: 10 * 60_000 }, () => 
     rmSync(OUTPUT_DIR, { recursive: true, force: true });
     mkdirSync(OUTPUT_DIR, { recursive: true });
     workDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-editor-ssh-'));
-    sshd = await startSshd();
+    sshd = await startSshd({ sftp: false, hideNode: true });
+    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', user]);
+    execFileSync('chpasswd', { input: `${user}:${password}\n` });
+    writeFileSync(sudoers, `${user} ALL=(root) ALL\n`, { mode: 0o440 });
     const machine = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
     remoteAgentDir = join(DEFAULT_INSTALL_ROOT, 'agent', agentPackage(join(PROJECT_ROOT, 'dist', 'agent.js'), machine)?.dir ?? 'none');
     remoteAgentExisted = existsSync(remoteAgentDir);
@@ -54,7 +61,7 @@ describe('SSH target attach in a real VS Code', { timeout: 10 * 60_000 }, () => 
     writeFileSync(
       join(workspace, '.vscode', 'settings.json'),
       JSON.stringify({
-        'ebpfStudio.targets': [{ name: 'loopback', host: '127.0.0.1', port: sshd.port, user: 'root', identityFile: sshd.userKey }],
+        'ebpfStudio.targets': [{ name: 'loopback', host: '127.0.0.1', port: sshd.port, user, identityFile: sshd.userKey }],
         'ebpfStudio.currentTarget': 'loopback',
         'ebpfStudio.verifyOnSave': false,
       }),
@@ -62,7 +69,7 @@ describe('SSH target attach in a real VS Code', { timeout: 10 * 60_000 }, () => 
     const entryScript = await ensureCodeServer();
     const vsix = join(workDir, 'ebpf-studio.vsix');
     await packageVsix(vsix);
-    server = await CodeServer.start({ entryScript, vsixPaths: [vsix], workspaceSource: workspace, logPath: join(OUTPUT_DIR, 'code-server.log'), env: { SSH_AUTH_SOCK: '' } });
+    server = await CodeServer.start({ entryScript, vsixPaths: [vsix], workspaceSource: workspace, logPath: join(OUTPUT_DIR, 'code-server.log'), env: { SSH_AUTH_SOCK: '', EBPF_STUDIO_RUNTIME_CACHE: defaultRuntimeCache() } });
     workbench = await Workbench.open(server.workbenchUrl, OUTPUT_DIR);
     idsBefore = programsNamed('count_yield');
   });
@@ -71,6 +78,12 @@ describe('SSH target attach in a real VS Code', { timeout: 10 * 60_000 }, () => 
     await workbench?.close().catch(() => undefined);
     await server?.stop();
     await sshd?.stop();
+    rmSync(sudoers, { force: true });
+    try {
+      execFileSync('userdel', ['--remove', user], { stdio: 'ignore' });
+    } catch {
+      // not created
+    }
     if (remoteAgentDir && !remoteAgentExisted) rmSync(remoteAgentDir, { recursive: true, force: true });
     if (remoteAgentDir && !remoteCacheExisted) rmSync(DEFAULT_INSTALL_ROOT, { recursive: true, force: true });
     if (workDir) rmSync(workDir, { recursive: true, force: true });
@@ -95,6 +108,11 @@ describe('SSH target attach in a real VS Code', { timeout: 10 * 60_000 }, () => 
       assert.match(text, /first connection to loopback/);
       await workbench.screenshot('host-key-question');
       await dialog.locator('.monaco-button', { hasText: 'Trust and Connect' }).click();
+      const input = workbench.page.locator('.quick-input-widget');
+      await waitFor('the sudo password question', 90_000, async () => ((await input.isVisible()) && (await input.innerText()).includes(`sudo password for ${user}`) ? true : undefined));
+      await workbench.screenshot('sudo-password-question');
+      await input.locator('input').fill(password);
+      await workbench.page.keyboard.press('Enter');
       const ids = await waitFor('count_yield loaded on the host', 90_000, () => {
         const now = programsNamed('count_yield').filter((id) => !idsBefore.includes(id));
         return now.length ? now : undefined;
