@@ -71,6 +71,14 @@ export interface LoadParams {
   stats?: boolean;
   /** Map sizes set before load, by map name (as a tool's user space does with bpf_map__set_max_entries/value_size). */
   mapSizes?: Record<string, MapSize>;
+  /** How to decode the session's ring/perf buffer records, kept with the session and handed out by `objectBtf`. */
+  eventTypes?: EventTypes;
+}
+export interface EventTypes {
+  /** Raw BTF (base64) holding every struct the probe defines (the object's own BTF lacks those used only through locals). */
+  btf?: string;
+  /** Per ring/perf buffer map: the struct names the program passes to it, best first (from its source). */
+  byMap: Record<string, string[]>;
 }
 export interface MapSize {
   maxEntries?: number;
@@ -238,8 +246,8 @@ export interface AgentMethods {
   load: { params: LoadParams; result: LoadResult };
   detach: { params: { session: string }; result: Record<string, never> };
   readMap: { params: ReadMapParams; result: ReadMapResult };
-  /** The raw BTF of a session's object (base64), for decoding ring/perf buffer records; absent without BTF. */
-  objectBtf: { params: { session: string }; result: { btf?: string } };
+  /** The BTF (base64) to decode a session's ring/perf buffer records with (the load's eventTypes, else the object's), and the struct names per map. */
+  objectBtf: { params: { session: string }; result: { btf?: string; eventStructs?: Record<string, string[]> } };
   stats: { params: { session: string }; result: { programs: ProgramStats[]; statsEnabled: boolean } };
   sessions: { params: Record<string, never>; result: { sessions: SessionSummary[] } };
   streamEvents: { params: StreamEventsParams; result: { map: string; kind: 'ringbuf' | 'perfbuf' } };

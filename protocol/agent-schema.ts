@@ -1,7 +1,7 @@
 // The one schema of the agent protocol (protocol/agent-rpc.ts): every method's params and result, the error and
 // event lines, and the line-size caps. The agent checks each request before use; clients check each reply.
 import type {
-  AgentErrorPayload, AgentEvent, AgentMethod, AgentMethods, AttachOptions, AttachPointsParams, AttachPointsResult, FeatureProbeResult,
+  AgentErrorPayload, AgentEvent, AgentMethod, AgentMethods, AttachOptions, AttachPointsParams, AttachPointsResult, EventTypes, FeatureProbeResult,
   HelloResult, LoadParams, LoadResult, MapInfo, ProgramStats, ProgramVerdict, ReadMapParams, ReadMapResult, SessionMap, SessionProgram,
   MapSize, SessionSummary, StreamEventsParams, VerifyParams, VerifyResult,
 } from './agent-rpc';
@@ -68,6 +68,7 @@ const loadParams = object<LoadParams>(
     noAttach: optional(boolean),
     stats: optional(boolean),
     mapSizes: optional(record(object<MapSize>({ maxEntries: optional(integer(1, U32)), valueSize: optional(integer(1, U32)) }, 'refuse'), { maxKeys: 4096, keyMax: 256 })),
+    eventTypes: optional(object<EventTypes>({ btf: optional(base64(MAX_OBJECT_BASE64)), byMap: record(list(name, 64), { maxKeys: 4096, keyMax: 256 }) }, 'refuse')),
   },
   'refuse',
 );
@@ -173,7 +174,7 @@ export const AGENT_SCHEMA: MethodSchemas = {
   load: { params: loadParams, result: loadResult },
   detach: { params: sessionParams, result: emptyResult },
   readMap: { params: readMapParams, result: readMapResult },
-  objectBtf: { params: sessionParams, result: object<{ btf?: string }>({ btf: optional(bytes) }, 'allow') },
+  objectBtf: { params: sessionParams, result: object<AgentMethods['objectBtf']['result']>({ btf: optional(bytes), eventStructs: optional(record(list(name, 64), { maxKeys: 4096, keyMax: 256 })) }, 'allow') },
   stats: { params: sessionParams, result: object({ programs: list(programStats, 4096), statsEnabled: boolean }, 'allow') },
   sessions: { params: emptyParams, result: object({ sessions: list(sessionSummary, 100_000) }, 'allow') },
   streamEvents: { params: streamParams, result: object({ map: text(256), kind: oneOf('ringbuf', 'perfbuf') }, 'allow') },

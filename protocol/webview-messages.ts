@@ -80,8 +80,10 @@ export interface EventsMessage {
   lengths: number[];
   /** Records the agent dropped so far on this stream (cumulative). */
   dropped: number;
-  /** The object's raw BTF, with the first batch only. */
+  /** The BTF to decode records with (every struct of the probe, else the object's), with the first batch only. */
   btf?: Uint8Array;
+  /** The struct names the program passes to this map (from its source), best first; with the first batch only. */
+  eventStructs?: string[];
 }
 
 /** The state of the feed: live, paused by the user, or stopped with the reason (map gone, agent closed…). */
@@ -156,7 +158,7 @@ export function parseHostMessage(v: unknown): HostToWebview | undefined {
         ? (v as unknown as ProgramStatsMessage) : undefined;
     case 'events': {
       if (!(isFiniteNumber(v.time) && isString(v.map) && isBytes(v.records) && Array.isArray(v.lengths) && v.lengths.every(isCount) &&
-        isCount(v.dropped) && optional(v.btf, isBytes))) return undefined;
+        isCount(v.dropped) && optional(v.btf, isBytes) && optional(v.eventStructs, (n) => Array.isArray(n) && n.every(isString)))) return undefined;
       const total = (v.lengths as number[]).reduce((a, b) => a + b, 0);
       return total <= (v.records as Uint8Array).length ? (v as unknown as EventsMessage) : undefined;
     }

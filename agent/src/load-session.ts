@@ -172,7 +172,8 @@ function startSession(params: LoadParams, loaded: Extract<Attempt, { obj: BpfObj
     throw err;
   }
   const notLoaded = [...choice.notLoaded].map(([name, reason]) => ({ name, section: choice.sections.get(name) ?? '', reason }));
-  const session: Session = { id, pinRoot, objectName, obj, programs, notLoaded, maps, streams: new Map(), keepAlive, createdAt: Date.now() };
+  const { eventTypes } = params;
+  const session: Session = { id, pinRoot, objectName, obj, programs, notLoaded, maps, streams: new Map(), keepAlive, createdAt: Date.now(), ...(eventTypes ? { eventTypes } : {}) };
   registerSession(session);
 
   if (params.stats !== false) {

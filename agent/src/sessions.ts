@@ -1,6 +1,6 @@
 // The agent's live sessions: each is one loaded object with its programs, links, maps, the BPF_ENABLE_STATS fd
 // and event streams, all held by file descriptor. Detach releases them; exit of the agent releases everything.
-import type { SessionMap, SessionProgram, SessionSummary } from '../../protocol/agent-rpc';
+import type { EventTypes, SessionMap, SessionProgram, SessionSummary } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
 import { libbpf, type BpfLink, type BpfMap, type BpfObject, type BpfProgram } from './ffi/libbpf';
 import { libc } from './ffi/libc';
@@ -43,6 +43,8 @@ export interface Session {
   statsFd?: number;
   statsError?: string;
   streams: Map<string, EventStream>;
+  /** What the client sent for decoding ring/perf buffer records. */
+  eventTypes?: EventTypes;
   /** Kept referenced until the object is closed (libbpf reads it while loading). */
   keepAlive: unknown[];
   createdAt: number;

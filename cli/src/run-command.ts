@@ -5,7 +5,9 @@ import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { AttachOptions, HelloResult, LoadParams, LoadResult, MapSize, SessionProgram } from '../../protocol/agent-rpc';
 import type { AgentClient } from '../../engine/targets/agent-client';
-import { compileForTarget } from '../../engine/targets/target-compile';
+import { compileForTarget, eventTypesForTarget } from '../../engine/targets/target-compile';
+import { parseBtf, type Btf } from '../../engine/btf/btf-types';
+import { EventPrinter } from './event-printer';
 import { agentChunkSource, readMapSnapshot, type BtfCache } from '../../engine/live-data/map-snapshot';
 import { compileMapDecoder, decodeEntries, type DecodedValue } from '../../engine/btf/value-decoder';
 import { isTemplateDir } from '../../engine/templates/template-catalog';
@@ -30,7 +32,9 @@ ${TARGET_USAGE}
   --map-size NAME=N[:V] set map NAME's max_entries to N (and its value size to V bytes) before load (repeatable);
                         unset sizes default to 1024 × 127 frames (stack traces), one entry per CPU (arrays),
                         10240 (hashes), 256 KiB (ring buffers)
-  --format text|json    json: one object per line {"t","target","programs","maps"}
+  --format text|json    json: one object per line {"t","target","programs","maps"} per interval, and one per
+                        ring/perf buffer event {"t","target","events":MAP,"fields"} decoded through BTF;
+                        text: a table of at most 20 events per buffer per interval, with the drop count
   -I DIR                extra include directory (repeatable)
   --clang PATH          clang to compile with`;
 
@@ -149,6 +153,16 @@ async function sample(client: AgentClient, loaded: LoadResult, started: number, 
   };
 }
 
+/** The session's decoding BTF (see the agent's objectBtf), parsed; undefined when absent or unreadable (records then print in hex). */
+function eventsBtf(raw: string | undefined): Btf | undefined {
+  if (!raw) return undefined;
+  try {
+    return parseBtf(new Uint8Array(Buffer.from(raw, 'base64')));
+  } catch {
+    return undefined;
+  }
+}
+
 /** One line per program after load: attached (and how), not attached (why), or not loaded (variant left out, or refused). */
 function programLine(p: SessionProgram, target: string): string {
   if (p.notLoaded) return `not loaded ${p.name} (${p.section}): ${p.notLoaded}`;
@@ -166,10 +180,7 @@ function nothingAttached(loaded: LoadResult, hello: HelloResult, objectName: str
   return 'no program could be attached (see above).';
 }
 
-/** Ring/perf buffer records seen so far per map (text format only; JSON keeps the documented shape). */
-type EventCounts = Map<string, { received: number; dropped: number }>;
-
-function printText(out: Writable, s: Sample, events: EventCounts): void {
+function printText(out: Writable, s: Sample): void {
   const lines = [`--- ${s.target} t=${s.t}s`];
   for (const p of s.programs) {
     const avg = p.run_cnt ? ` avg ${Math.round(p.run_time_ns / p.run_cnt)} ns` : '';
@@ -181,7 +192,6 @@ function printText(out: Writable, s: Sample, events: EventCounts): void {
     for (const e of entries.slice(0, 20)) lines.push(`    ${JSON.stringify(e.key)} → ${JSON.stringify(e.value)}`);
     if (entries.length > 20) lines.push(`    … ${entries.length - 20} more`);
   }
-  for (const [name, c] of events) lines.push(`  events ${name}: ${c.received} received, ${c.dropped} dropped`);
   out.write(`${lines.join('\n')}\n`);
 }
 
@@ -231,39 +241,42 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
     const hello = await client.request('hello', {});
     let sourcePath = options.path;
     let load: Pick<LoadParams, 'globals' | 'attach'> | undefined;
+    const declaredEvents = new Map<string, string>();
     if (isDir) {
       const run = templateRunOptions(options.path, options.params, hello.arch);
       sourcePath = run.template.sourcePath;
       load = { globals: run.globals, attach: run.attach };
+      for (const view of run.template.manifest.views) if (view.kind === 'events') declaredEvents.set(view.map, view.eventStruct);
     }
-    const object = await compileForTarget(sourcePath, client, hello, { includePaths: options.includePaths, ...(options.clangPath ? { clangPath: options.clangPath } : {}), log });
+    const compileOptions = { includePaths: options.includePaths, ...(options.clangPath ? { clangPath: options.clangPath } : {}), log };
+    const object = await compileForTarget(sourcePath, client, hello, compileOptions);
+    const eventTypes = await eventTypesForTarget(sourcePath, client, hello, compileOptions);
     load ??= fileLoadOptions(options.params);
     const objectName = basename(sourcePath).replace(/\.c$/, '.o');
     loaded = await client.request('load', {
       object: object.toString('base64'), objectName, ...load,
       ...(options.programs.length ? { programs: options.programs } : {}),
       ...(Object.keys(options.mapSizes).length ? { mapSizes: options.mapSizes } : {}),
+      ...(eventTypes ? { eventTypes } : {}),
     });
     for (const p of loaded.programs) log(programLine(p, client.targetName));
     for (const m of loaded.maps.filter((x) => x.sizing)) log(`map ${m.name}: ${m.sizing}`);
     if (loaded.programs.every((p) => !p.attached)) throw new Error(nothingAttached(loaded, hello, objectName));
 
-    const events: EventCounts = new Map();
-    if (options.format === 'text') {
-      const session = loaded.session;
-      client.onEvent((e) => {
-        if (e.session !== session) return;
-        const c = events.get(e.map) ?? { received: 0, dropped: 0 };
-        c.received += e.records.length;
-        c.dropped = e.dropped;
-        events.set(e.map, c);
-      });
-      for (const m of loaded.maps.filter((x) => x.type === 'ringbuf' || x.type === 'perf_event_array')) {
-        await client.request('streamEvents', { session, map: m.name });
-        events.set(m.name, { received: 0, dropped: 0 });
-      }
-    }
     const started = Date.now();
+    const streamed = loaded.maps.filter((x) => x.type === 'ringbuf' || x.type === 'perf_event_array');
+    let events: EventPrinter | undefined;
+    if (streamed.length) {
+      const session = loaded.session;
+      const decoding = await client.request('objectBtf', { session });
+      const btf = eventsBtf(decoding.btf);
+      events = new EventPrinter(out, options.format, client.targetName, btf, streamed.map((m) => ({ map: m.name, declared: declaredEvents.get(m.name), sourceNames: decoding.eventStructs?.[m.name] ?? [] })));
+      const printer = events;
+      client.onEvent((e) => {
+        if (e.session === session) printer.take(e.map, e.records, e.dropped, Math.round((Date.now() - started) / 100) / 10);
+      });
+      for (const m of streamed) await client.request('streamEvents', { session, map: m.name });
+    }
     const btfCache: BtfCache = new Map();
     const deadline = options.durationS !== undefined ? started + options.durationS * 1000 : Infinity;
     for (;;) {
@@ -272,7 +285,8 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
       if (client.isClosed) throw new Error(reason ?? `the agent on ${client.targetName} exited`);
       const s = await sample(client, loaded, started, btfCache);
       if (options.format === 'json') out.write(`${JSON.stringify(s)}\n`);
-      else printText(out, s, events);
+      else printText(out, s);
+      events?.flush(s.t);
       if (reason !== undefined || Date.now() >= deadline) {
         if (reason) log(`stopping: ${reason}`);
         break;

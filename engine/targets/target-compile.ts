@@ -2,9 +2,10 @@
 // the target's own BTF (fetched through its agent once per kernel, H3's vmlinux cache). Used by run and attach.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { HelloResult } from '../../protocol/agent-rpc';
+import type { EventTypes, HelloResult } from '../../protocol/agent-rpc';
 import type { AgentClient } from './agent-client';
 import { compileProbe, includeDirs } from '../toolchain/compile-probe';
+import { eventTypesForLoad } from '../toolchain/event-struct-types';
 import { findClang } from '../toolchain/find-clang';
 import { includesVmlinuxHeader, provideVmlinuxHeader } from '../toolchain/vmlinux-header';
 
@@ -13,6 +14,8 @@ export interface TargetCompileOptions {
   clangPath?: string;
   defines?: string[];
   log?: (line: string) => void;
+  /** Provide vmlinux.h even when the file does not include it itself (a wrapper around a probe that does). */
+  withVmlinux?: boolean;
 }
 
 export class ProbeCompileError extends Error {}
@@ -29,7 +32,7 @@ export async function compileForTarget(sourcePath: string, agent: AgentClient, t
   }
   const clang = await findClang(options.clangPath ?? '');
   let vmlinuxDir: string | undefined;
-  if (includesVmlinuxHeader(text)) {
+  if (options.withVmlinux || includesVmlinuxHeader(text)) {
     if (!target.btfPresent) {
       throw new ProbeCompileError(`${source} includes vmlinux.h, but ${agent.targetName}'s kernel ${target.kernelRelease} has no BTF to generate it from; put a vmlinux.h for that kernel on the include path.`);
     }
@@ -51,4 +54,13 @@ export async function compileForTarget(sourcePath: string, agent: AgentClient, t
   log(`$ ${compiled.command.join(' ')}  (${compiled.ms} ms)`);
   if (!compiled.object) throw new ProbeCompileError(`clang could not compile ${source}:\n${compiled.stderr.trim()}`);
   return compiled.object;
+}
+
+/**
+ * The load request's eventTypes for `sourcePath` on this target: the probe compiled once more with its structs anchored
+ * (quietly; a failure only means records decode through the object's own BTF), and the struct each buffer receives.
+ */
+export function eventTypesForTarget(sourcePath: string, agent: AgentClient, target: HelloResult, options: TargetCompileOptions = {}): Promise<EventTypes | undefined> {
+  const includePaths = [...(options.includePaths ?? []), dirname(resolve(sourcePath))];
+  return eventTypesForLoad(sourcePath, (wrapper) => compileForTarget(wrapper, agent, target, { ...options, includePaths, log: () => undefined, withVmlinux: true }).catch(() => undefined));
 }

@@ -2,7 +2,7 @@
 // first), with the rate, pause, a filter and the agent's count of dropped events. Talks to the host.
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { Btf } from '../../engine/btf/btf-types';
-import { parseBtf } from '../../engine/btf/btf-types';
+import { parseBtf, typeSize } from '../../engine/btf/btf-types';
 import { compileReader, toHex } from '../../engine/btf/value-decoder';
 import { csvField } from '../../engine/live-data/snapshot-export';
 import { pickEventType } from '../../engine/live-data/event-type';
@@ -33,6 +33,8 @@ let btfError = '';
 let columns: TableColumn[] | undefined;
 let recordSize = 0;
 let eventTypeId: number | undefined;
+/** Struct names the program passes to this map (from its source), best first. */
+let eventStructs: string[] = [];
 /** Ring of records, newest at the end. */
 const records: StoredRecord[] = [];
 let received = 0;
@@ -74,11 +76,19 @@ toolbar.root.querySelector('[data-action="pause"]')?.addEventListener('click', (
 
 function setUpColumns(first: Uint8Array): void {
   recordSize = first.length;
-  const typeId = btf ? pickEventType(btf, recordSize, target?.eventType) : undefined;
+  const typeId = btf ? pickEventType(btf, recordSize, target?.eventType, eventStructs) : undefined;
   eventTypeId = typeId;
+  // A variable-length record (shorter than its struct) is decoded as a prefix: the rest reads as zeros.
+  if (btf && typeId !== undefined) recordSize = Math.max(recordSize, typeSize(btf, typeId));
   const layout = { keySize: 0, valueSize: recordSize, valueTypeId: typeId ?? 0, perCpu: false, possibleCpus: 1 };
   columns = buildTableColumns(layout, typeId ? btf : undefined, target?.columnFormats ?? {}).filter((c) => c.side === 'value');
   table.setHeaders([{ label: 'received', numeric: false }, ...columns.map((c) => ({ label: c.label.replace(/^value\.?/, '') || 'record', numeric: c.numeric }))]);
+}
+
+function padded(bytes: Uint8Array): Uint8Array {
+  const full = new Uint8Array(recordSize);
+  full.set(bytes);
+  return full;
 }
 
 function takeEvents(message: EventsMessage): void {
@@ -89,12 +99,14 @@ function takeEvents(message: EventsMessage): void {
       btfError = (e as Error).message;
     }
   }
+  if (message.eventStructs) eventStructs = message.eventStructs;
   let offset = 0;
   for (const length of message.lengths) {
     const bytes = message.records.subarray(offset, offset + length);
     offset += length;
     if (!columns) setUpColumns(bytes);
-    records.push({ time: message.time, bytes, dv: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+    const record = bytes.length < recordSize && eventTypeId !== undefined ? padded(bytes) : bytes;
+    records.push({ time: message.time, bytes: record, dv: new DataView(record.buffer, record.byteOffset, record.byteLength) });
   }
   if (records.length > CAPACITY) records.splice(0, records.length - CAPACITY);
   received += message.lengths.length;

@@ -196,9 +196,11 @@ class LiveViewPanel {
     if (!client || !t.session || !t.map) return;
     const session = t.session;
     const map = t.map;
+    let eventStructs: string[] | undefined;
     try {
       const objectBtf = await client.request('objectBtf', { session });
       if (objectBtf.btf) this.eventsBtf = new Uint8Array(Buffer.from(objectBtf.btf, 'base64'));
+      eventStructs = objectBtf.eventStructs?.[map];
     } catch (err) {
       this.post({ type: 'status', state: isGone(err) ? 'gone' : 'error', message: isGone(err) ? goneMessage(t, err as Error) : (err as Error).message });
       return;
@@ -226,6 +228,7 @@ class LiveViewPanel {
       const message: HostToWebview = { type: 'events', time: Date.now(), map, records, lengths: batch.map((b) => b.length), dropped };
       if (this.eventsBtf && !this.eventsBtfSent && this.ready) {
         message.btf = this.eventsBtf;
+        if (eventStructs?.length) message.eventStructs = eventStructs;
         this.eventsBtfSent = true;
       }
       this.post(message);

@@ -1,10 +1,10 @@
 // The agent load request for attaching a probe file on one target: compiled against that target's kernel, the
-// template.json defaults of its folder applied, all or only the chosen programs. Talks to the toolchain and agent.
+// template.json defaults of its folder applied, all or only the chosen programs, and how to decode its buffers' records. Talks to the toolchain and agent.
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { LoadParams } from '../../../protocol/agent-rpc';
 import type { AgentClient } from '../../../engine/targets/agent-client';
-import { compileForTarget } from '../../../engine/targets/target-compile';
+import { compileForTarget, eventTypesForTarget } from '../../../engine/targets/target-compile';
 import { templateRunOptions } from '../../../engine/templates/template-run-options';
 
 export interface ProbeLoadOptions {
@@ -19,11 +19,13 @@ export interface ProbeLoadOptions {
 export async function probeLoadRequest(sourcePath: string, client: AgentClient, targetName: string, options: ProbeLoadOptions = {}): Promise<LoadParams> {
   const log = options.log ?? (() => undefined);
   const hello = await client.request('hello', {});
-  const object = await compileForTarget(sourcePath, client, hello, {
+  const compileOptions = {
     ...(options.includePaths ? { includePaths: options.includePaths } : {}),
     ...(options.clangPath ? { clangPath: options.clangPath } : {}),
     log,
-  });
+  };
+  const object = await compileForTarget(sourcePath, client, hello, compileOptions);
+  const eventTypes = await eventTypesForTarget(sourcePath, client, hello, compileOptions);
   const folder = dirname(sourcePath);
   const template = existsSync(join(folder, 'template.json')) ? templateRunOptions(folder, [], hello.arch) : undefined;
   if (template) log(`template ${template.template.name}: default parameters ${JSON.stringify(template.values)}`);
@@ -34,5 +36,6 @@ export async function probeLoadRequest(sourcePath: string, client: AgentClient, 
     objectName: basename(sourcePath).replace(/\.c$/, '.o'),
     ...(programs ? { programs } : {}),
     ...(template ? { globals: template.globals, attach: template.attach } : {}),
+    ...(eventTypes ? { eventTypes } : {}),
   };
 }
