@@ -1,6 +1,7 @@
 // `ebpf-studio check [--kernel X.Y] [--format text|json] [-I DIR]... FILE...`: runs the language
 // server's static rules on each file; exit 0 (no errors), 1 (errors), 2 (the tool failed).
-import { readFile } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Writable } from 'node:stream';
@@ -91,6 +92,16 @@ export function formatText(results: FileDiagnostics[]): string {
 }
 
 /** Entry from cli.ts: returns the exit code. */
+/** The file's text; a FIFO, a device or bytes that are not text (NULs, invalid UTF-8) are refused, not checked as C. */
+async function readCSource(file: string): Promise<string> {
+  const info = await stat(file);
+  if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  if (!info.isFile()) throw new Error('not a regular file');
+  const bytes = await readFile(file);
+  if (bytes.includes(0) || !isUtf8(bytes)) throw new Error('not C source text (it holds NUL bytes or is not UTF-8)');
+  return bytes.toString('utf8');
+}
+
 export async function runCheckCommand(args: string[], out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
   let options: CheckOptions;
   try {
@@ -108,7 +119,7 @@ export async function runCheckCommand(args: string[], out: Writable = process.st
   for (const file of options.files) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readCSource(file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;

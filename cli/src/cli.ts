@@ -40,7 +40,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`ebpf-studio: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // One line saying what failed, not a stack trace (EBPF_STUDIO_DEBUG=1 shows it).
+    const shown = error instanceof Error ? (process.env.EBPF_STUDIO_DEBUG ? (error.stack ?? error.message) : error.message.split('\n')[0]) : String(error);
+    process.stderr.write(`ebpf-studio: ${shown}\n`);
     process.exitCode = 2;
   },
 );

@@ -32,7 +32,7 @@ export function parseMapsArgs(args: string[]): MapsDumpOptions {
   const { values, positionals } = parseCommandLine(rest, { pinned: { type: 'string' }, id: { type: 'string' }, ...TARGET_OPTIONS, format: { type: 'string', default: 'json' } });
   if (positionals.length) throw new UsageError(`maps dump takes no FILE, got ${positionals.join(', ')}.`);
   const { pinned, id, format } = values;
-  if (id !== undefined && (!/^\d+$/.test(id) || Number(id) <= 0)) throw new UsageError(`--id needs a positive map id, not "${id}".`);
+  if (id !== undefined && (!/^\d+$/.test(id) || Number(id) <= 0 || Number(id) > 0xffffffff)) throw new UsageError(`--id needs a map id from 1 to 4294967295, not "${id}".`);
   if (format !== 'json' && format !== 'text') throw new UsageError(`--format is json or text, not "${format}".`);
   if ((pinned === undefined) === (id === undefined)) throw new UsageError('Give exactly one of --pinned PATH or --id N.');
   return { selector: pinned !== undefined ? { pinned } : { id: Number(id) }, target: values.target, format, ...targetConnectOptions(values) };
@@ -90,13 +90,19 @@ export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, 
   const json = options.format === 'json';
   const sink = new JsonSink(FLUSH_BYTES * 2);
   let first = true;
-  if (json) await write(out, '[');
+  // '[' only once the first chunk was read: a map that cannot be read leaves stdout empty, not half a document.
+  let opened = false;
+  const open = async () => {
+    if (json && !opened) await write(out, '[');
+    opened = true;
+  };
   const state = { p: 0, first: true };
   let reads = 0;
   const smallFirstRead: MapChunkSource = (params) => source(reads++ === 0 && params.maxEntries === undefined ? { ...params, maxEntries: FIRST_CHUNK_ENTRIES } : params);
   // One loop for every chunk of the map (the typing is the same), so the JIT warms up once.
   let compiled: { typing: MapTyping; loop: DumpLoop; maxEntryBytes: number } | undefined;
   const { info, total } = await forEachMapChunk(smallFirstRead, options.selector, async (chunk, typing) => {
+    await open();
     if (chunk.count === 0) return;
     const kdv = new DataView(chunk.keys.buffer, chunk.keys.byteOffset, chunk.keys.byteLength);
     const vdv = new DataView(chunk.values.buffer, chunk.values.byteOffset, chunk.values.byteLength);
@@ -114,6 +120,7 @@ export async function dumpMap(source: MapChunkSource, options: MapsDumpOptions, 
     first = state.first;
     await flush(sink, out);
   });
+  await open();
   if (json) await write(out, first ? ']\n' : '\n]\n');
   else await write(out, `${first ? '' : '\n'}map ${info.id} "${info.name}" (${info.type}): ${total} entries\n`);
   return total;
@@ -163,7 +170,7 @@ export async function runMapsCommand(args: string[], out: Writable = process.std
     return 0;
   } catch (e) {
     err.write(`ebpf-studio maps dump: ${(e as Error).message}\n`);
-    return 1;
+    return 2;
   } finally {
     await opened?.close();
   }

@@ -67,9 +67,22 @@ function parseMapSize(text: string, into: Record<string, MapSize>): void {
   into[m[1]] = { ...(entries !== undefined ? { maxEntries: entries } : {}), ...(valueSize !== undefined ? { valueSize } : {}) };
 }
 
+/** Node's timers take at most 2^31 - 1 ms (about 24.8 days); a longer wait would fire at once. */
+const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 function positiveSeconds(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} takes a number of seconds > 0, not "${text}".`);
+  const n = /^\s*\d*\.?\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0 && n <= MAX_SECONDS)) throw new UsageError(`${flag} takes a number of seconds from 0.001 to ${MAX_SECONDS}, not "${text}".`);
+  return Math.max(n, 0.001);
+}
+
+/** Attach options that are numbers: pid (-1 = every process) and frequencyHz, as the agent's schema takes them. */
+const NUMERIC_ATTACH_PARAMS: Record<string, [number, number]> = { pid: [-1, 4 * 1024 * 1024], frequencyHz: [1, 100_000] };
+
+function attachNumber(name: string, text: string): number {
+  const [min, max] = NUMERIC_ATTACH_PARAMS[name];
+  const n = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(n) && n >= min && n <= max)) throw new UsageError(`--param ${name} takes a whole number from ${min} to ${max}, not "${text}".`);
   return n;
 }
 
@@ -110,7 +123,7 @@ function fileLoadOptions(params: string[]): Pick<LoadParams, 'globals' | 'attach
   const globals: Record<string, string> = {};
   const shared: Record<string, string | number> = {};
   for (const [name, value] of Object.entries(given)) {
-    if (ATTACH_PARAMS.has(name)) shared[name] = name === 'pid' || name === 'frequencyHz' ? Number(value) : value;
+    if (ATTACH_PARAMS.has(name)) shared[name] = name in NUMERIC_ATTACH_PARAMS ? attachNumber(name, value) : value;
     else globals[name] = value;
   }
   const attach: Record<string, AttachOptions> = Object.keys(shared).length ? { '*': shared as AttachOptions } : {};
@@ -210,14 +223,17 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
   }
   const log = (line: string) => err.write(`${line}\n`);
   let isDir = false;
+  let fileLoad: Pick<LoadParams, 'globals' | 'attach'> | undefined;
   try {
-    isDir = statSync(options.path).isDirectory();
-  } catch {
-    err.write(`ebpf-studio run: ${options.path} does not exist.\n`);
-    return 2;
-  }
-  if (isDir && !isTemplateDir(options.path)) {
-    err.write(`ebpf-studio run: ${options.path} is a folder without a template.json; give a .bpf.c file or a template folder.\n`);
+    const stat = statSync(options.path);
+    isDir = stat.isDirectory();
+    // A FIFO or device would block the read (and with it SIGTERM) for ever.
+    if (!isDir && !stat.isFile()) throw new UsageError(`${options.path} is not a regular file; give a .bpf.c file or a template folder.`);
+    if (isDir && !isTemplateDir(options.path)) throw new UsageError(`${options.path} is a folder without a template.json; give a .bpf.c file or a template folder.`);
+    if (!isDir) fileLoad = fileLoadOptions(options.params);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    err.write(`ebpf-studio run: ${code === 'ENOENT' ? `${options.path} does not exist.` : (e as Error).message}\n`);
     return 2;
   }
 
@@ -226,7 +242,7 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
     client = await connectCliTarget(options.target, { identity: options.identity, knownHosts: options.knownHosts, log });
   } catch (e) {
     err.write(`ebpf-studio run: ${(e as Error).message}\n`);
-    return 1;
+    return 2;
   }
   let stopping: (() => void) | undefined;
   const stopped = new Promise<string>((resolve) => {
@@ -251,7 +267,7 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
     const compileOptions = { includePaths: options.includePaths, ...(options.clangPath ? { clangPath: options.clangPath } : {}), log };
     const object = await compileForTarget(sourcePath, client, hello, compileOptions);
     const eventTypes = await eventTypesForTarget(sourcePath, client, hello, compileOptions);
-    load ??= fileLoadOptions(options.params);
+    load ??= fileLoad;
     const objectName = basename(sourcePath).replace(/\.c$/, '.o');
     loaded = await client.request('load', {
       object: object.toString('base64'), objectName, ...load,
@@ -297,7 +313,7 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
     return 0;
   } catch (e) {
     err.write(`ebpf-studio run: ${(e as Error).message}\n`);
-    return 1;
+    return 2;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

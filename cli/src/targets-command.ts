@@ -80,6 +80,6 @@ export async function runTargetsCommand(args: string[], out: Writable = process.
     }
   } catch (e) {
     err.write(`ebpf-studio targets probe: ${(e as Error).message}\n`);
-    return 1;
+    return 2;
   }
 }

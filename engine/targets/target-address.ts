@@ -118,6 +118,8 @@ function buildHost(name: string, given: Partial, configPath: string | undefined,
 
 export function resolveTarget(spec: string, options: ResolveOptions = {}): TargetSpec {
   const text = spec.trim();
+  // Only an empty setting means this machine: a blank one is a mistake, not a choice of target.
+  if (text === '' && spec !== '') throw new Error(`"${spec}" names no target: give local, ssh://user@host[:port], user@host, an ~/.ssh/config alias or kernel:<version>.`);
   if (text === '' || text === 'local') return { kind: 'local', name: 'local' };
   if (text.startsWith(KERNEL_TARGET_PREFIX)) {
     const kernel = text.slice(KERNEL_TARGET_PREFIX.length);

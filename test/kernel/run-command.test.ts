@@ -135,7 +135,7 @@ describe('ebpf-studio run on this machine', { skip: missing ? `needs ${missing}`
 
   test('bad input: an unknown global, a missing file and a bad flag are clear errors', async () => {
     const unknown = startCli(['run', PROBE, '--param', 'nope=1', '--duration', '1'], bundle.path);
-    assert.equal(await unknown.exit, 1);
+    assert.equal(await unknown.exit, 2);
     assert.match(unknown.stderr(), /no global "nope"; it has target_tgid, record_tag/);
     const absent = startCli(['run', join(PROJECT_ROOT, 'no-such.bpf.c')], bundle.path);
     assert.equal(await absent.exit, 2);

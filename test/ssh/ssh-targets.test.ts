@@ -317,7 +317,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     const common = ['--target', target, '--identity', sshd.userKey, '--known-hosts', freshKnownHosts];
     try {
       const refused = await runCli(['run', join(ROOT, 'test/fixtures/targets/count-yield.bpf.c'), ...common, '--duration', '1'], agentBundle.path);
-      assert.equal(refused.code, 1);
+      assert.equal(refused.code, 2, "a refused host key is a failure of the tool: exit 2");
       assert.ok(refused.stderr.includes(sshd.hostFingerprint), 'names the fingerprint');
       assert.match(refused.stderr, /no terminal to ask/);
       assert.equal(existsSync(freshKnownHosts), false, 'nothing accepted silently');

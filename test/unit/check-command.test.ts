@@ -101,12 +101,13 @@ test('a missing file, a bad option or no file exits 2 with a message', () => {
   assert.match(command.stderr, /unknown command "frobnicate"/);
 });
 
-test('binary garbage is checked without crashing', () => {
+test('binary garbage is refused as not C source (it was checked and said "0 errors"), with nothing on stdout', () => {
   const garbage = join(dir, 'garbage.bpf.c');
   writeFileSync(garbage, Buffer.from(Array.from({ length: 20000 }, (_, i) => (i * 7919 + 13) % 256)));
   const result = run('check', '--format', 'json', garbage);
-  assert.ok(result.status === 0 || result.status === 1, result.stderr);
-  assert.ok(Array.isArray(JSON.parse(result.stdout)));
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /^ebpf-studio check: cannot read .*garbage\.bpf\.c: not C source text/);
+  assert.equal(result.stdout, '');
 });
 
 test('--help prints the usage on stdout and exits 0', () => {
