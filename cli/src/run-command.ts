@@ -1,12 +1,13 @@
 // `ebpf-studio run FILE|TEMPLATE_DIR [--target T] [--param N=V]… [--duration S] [--interval S] [--format F]`: compile,
 // load, attach, print stats and BTF-decoded maps each interval until the end or Ctrl-C, then detach. Talks to the agent.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { AttachOptions, HelloResult, LoadParams, LoadResult, MapSize, SessionProgram } from '../../protocol/agent-rpc';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { compileForTarget, eventTypesForTarget } from '../../engine/targets/target-compile';
 import { parseBtf, type Btf } from '../../engine/btf/btf-types';
+import { KernelSymbols, stackFrames } from '../../engine/live-data/stack-symbols';
 import { EventPrinter } from './event-printer';
 import { agentChunkSource, readMapSnapshot, type BtfCache } from '../../engine/live-data/map-snapshot';
 import { compileMapDecoder, decodeEntries, type DecodedValue } from '../../engine/btf/value-decoder';
@@ -139,7 +140,17 @@ interface Sample {
   unreadable?: Record<string, string>;
 }
 
-async function sample(client: AgentClient, loaded: LoadResult, started: number, btfCache: BtfCache): Promise<Sample> {
+/** /proc/kallsyms of this machine, for naming kernel frames of stack-trace maps when the target is local. */
+function localKernelSymbols(target: string): KernelSymbols | undefined {
+  if (target !== 'local') return undefined;
+  try {
+    return KernelSymbols.parse(readFileSync('/proc/kallsyms', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function sample(client: AgentClient, loaded: LoadResult, started: number, btfCache: BtfCache, kernel: KernelSymbols | undefined): Promise<Sample> {
   const stats = await client.request('stats', { session: loaded.session });
   const maps: Sample['maps'] = {};
   const unreadable: Record<string, string> = {};
@@ -151,7 +162,12 @@ async function sample(client: AgentClient, loaded: LoadResult, started: number, 
     try {
       const snapshot = await readMapSnapshot(agentChunkSource(client), { session: loaded.session, map: map.name }, { btfCache });
       const btf = snapshot.layout.keyTypeId || snapshot.layout.valueTypeId ? btfCache.get(snapshot.info.btfId)?.btf : undefined;
-      maps[map.name] = decodeEntries(compileMapDecoder(snapshot.layout, btf), snapshot.layout.keySize, snapshot.keys, snapshot.values, snapshot.count);
+      const entries = decodeEntries(compileMapDecoder(snapshot.layout, btf), snapshot.layout.keySize, snapshot.keys, snapshot.values, snapshot.count);
+      if (map.type === 'stack_trace') {
+        // A stack id → its frames, kernel ones named (user frames stay addresses).
+        entries.forEach((e, i) => (e.value = stackFrames(snapshot.values.subarray(i * snapshot.valueStride, (i + 1) * snapshot.valueStride), kernel)));
+      }
+      maps[map.name] = entries;
     } catch (e) {
       if (client.isClosed) throw e;
       unreadable[map.name] = (e as Error).message;
@@ -294,12 +310,13 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
       for (const m of streamed) await client.request('streamEvents', { session, map: m.name });
     }
     const btfCache: BtfCache = new Map();
+    const kernel = loaded.maps.some((m) => m.type === 'stack_trace') ? localKernelSymbols(client.targetName) : undefined;
     const deadline = options.durationS !== undefined ? started + options.durationS * 1000 : Infinity;
     for (;;) {
       const wait = Math.min(options.intervalS * 1000, deadline - Date.now());
       const reason = await Promise.race([stopped, new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, wait)).unref())]);
       if (client.isClosed) throw new Error(reason ?? `the agent on ${client.targetName} exited`);
-      const s = await sample(client, loaded, started, btfCache);
+      const s = await sample(client, loaded, started, btfCache, kernel);
       if (options.format === 'json') out.write(`${JSON.stringify(s)}\n`);
       else printText(out, s);
       events?.flush(s.t);

@@ -119,12 +119,15 @@ describe('real-world probes through ebpf-studio run', { skip }, () => {
     }
   });
 
-  test('runqlat and offcputime count what their tools count: sched_switch runs, offcputime stack traces are stored', async () => {
+  test('runqlat and offcputime count what their tools count: sched_switch runs, offcputime stack traces are stored and symbolized', async () => {
     const runq = await run(tool('runqlat'), [], exec);
     assert.ok(runs(runq, 'sched_switch') > 0);
     const off = await run(tool('offcputime'), [], exec);
     assert.match(off.stderr, /map stackmap: max_entries 1024: default/);
     assert.ok(Math.max(...off.samples.map((s) => (s.maps.stackmap ?? []).length)) > 0, 'offcputime stored stacks');
+    // Kernel frames are named from /proc/kallsyms: an off-CPU stack passes through the scheduler.
+    const frames = off.samples.flatMap((s) => (s.maps.stackmap ?? []) as { value: string[] }[]).flatMap((e) => e.value);
+    assert.ok(frames.some((f) => /^(__)?schedule\+0x[0-9a-f]+$/.test(f)), `a symbolized schedule frame among ${frames.slice(0, 10).join(', ')}`);
   });
 
   covers('futexctn.bpf.c');
