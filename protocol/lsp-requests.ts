@@ -30,3 +30,6 @@ export interface ProgramsParams {
 
 /** The programs of a probe, from the one parse (server/src/analysis/probe-programs.ts). */
 export const ProgramsRequest = new RequestType<ProgramsParams, ProbeProgram[], void>('ebpfStudio/programs');
+
+/** Every helper name the server knows, so the client can leave helpers to the server when clangd offers them too. */
+export const HelperNamesRequest = new RequestType0<string[], void>('ebpfStudio/helperNames');

@@ -20,8 +20,10 @@ as_root apt-get update -qq
 packages=(clang llvm libbpf-dev bpftool linux-libc-dev openssh-server chromium ripgrep libkrb5-dev
   iproute2 sudo unzip python3 make g++ util-linux systemtap-sdt-dev
   qemu-system-x86 busybox-static xz-utils)
-# clang-19 where the distribution has it (Debian 12 backports it; clang 14 also works).
+# clang-19 where the distribution has it (Debian 12 backports it; clang 14 also works); clangd serves the editor.
+packages+=(clangd)
 if apt-cache show clang-19 >/dev/null 2>&1; then packages+=(clang-19 llvm-19); fi
+if apt-cache show clangd-19 >/dev/null 2>&1; then packages+=(clangd-19); fi
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 
 # Mounts file system TYPE at DIR unless it is there already. bpffs holds pinned maps (`maps dump --pinned`,

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { Studio } from './studio';
 import * as languageClient from './features/language-client';
+import * as clangdClient from './features/clangd-client';
 import * as targetKernelStatus from './features/target-kernel-status';
 import * as targetOutput from './features/target-output';
 import * as newProbeFromTemplate from './features/new-probe-from-template';
@@ -27,6 +28,7 @@ interface Feature {
 /** One line per feature; each file in features/ owns one capability. */
 const features: Feature[] = [
   { name: 'language client', activate: languageClient.activate },
+  { name: 'clangd', activate: clangdClient.activate },
   { name: 'target kernel status', activate: targetKernelStatus.activate },
   { name: 'target output', activate: targetOutput.activate },
   { name: 'new probe from template', activate: newProbeFromTemplate.activate },

@@ -18,6 +18,7 @@ export interface StudioSettings {
   /** Absolute paths: `~` expanded, relative entries resolved against the workspace folder. */
   includePaths: string[];
   clangPath: string;
+  clangdPath: string;
   verifyOnSave: boolean;
   targets: TargetConfig[];
   currentTarget: string;
@@ -63,14 +64,18 @@ export function readSettings(scope?: vscode.ConfigurationScope): StudioSettings 
   const config = vscode.workspace.getConfiguration(SECTION, scope);
   const targets = config.get<unknown>('targets', []);
   const base = workspaceFolderPath(scope);
-  const clangPath = config.get<string>('clangPath', '').trim();
+  const toolPath = (key: string) => {
+    const path = config.get<string>(key, '').trim();
+    return path.includes('/') || path.startsWith('~') ? absolutePath(path, base) : path;
+  };
   return {
     targetKernel: config.get<string>('targetKernel', '').trim(),
     includePaths: config
       .get<unknown[]>('includePaths', [])
       .filter((p): p is string => typeof p === 'string' && p.trim().length > 0)
       .map((p) => absolutePath(p.trim(), base)),
-    clangPath: clangPath.includes('/') || clangPath.startsWith('~') ? absolutePath(clangPath, base) : clangPath,
+    clangPath: toolPath('clangPath'),
+    clangdPath: toolPath('clangdPath'),
     verifyOnSave: config.get<boolean>('verifyOnSave', true),
     targets: Array.isArray(targets) ? targets.filter(isTargetConfig) : [],
     currentTarget: config.get<string>('currentTarget', LOCAL_TARGET).trim() || LOCAL_TARGET,
@@ -203,7 +208,7 @@ export class Studio implements vscode.Disposable {
     try {
       const client = await connector(target, this);
       target.output.appendLine(`[${stamp()}] agent running on ${targetName}`);
-      void client.closed.then((reason) => target.output.appendLine(`[${stamp()}] agent on ${targetName} stopped: ${reason}`));
+      void client.closed.then((reason) => target.output.appendLine(`[${stamp()}] the agent on ${targetName} ${reason}`));
       return client;
     } catch (error) {
       target.output.appendLine(`[${stamp()}] cannot connect to ${targetName}: ${error instanceof Error ? error.message : String(error)}`);

@@ -36,10 +36,10 @@ export function includeDirs(sourcePath: string, machine: string, includePaths: s
   return [...includePaths.map((p) => resolve(p)), dirname(resolve(sourcePath)), ...(multiarch ? [multiarch] : [])];
 }
 
-export function compileProbe(options: CompileOptions): Promise<CompileResult> {
-  const source = resolve(options.sourcePath);
+/** The flags that make clang see a probe as eBPF Studio compiles it (clangd gets the same). */
+export function probeCompileFlags(options: Pick<CompileOptions, 'machine' | 'includePaths' | 'vmlinuxDir' | 'defines'>): string[] {
   const multiarch = multiarchIncludeDir(options.machine);
-  const args = [
+  return [
     '-g',
     '-O2',
     '-target',
@@ -49,6 +49,13 @@ export function compileProbe(options: CompileOptions): Promise<CompileResult> {
     ...(options.includePaths ?? []).map((p) => `-I${resolve(p)}`),
     ...(options.vmlinuxDir ? [`-I${options.vmlinuxDir}`] : []),
     ...(multiarch ? [`-I${multiarch}`] : []),
+  ];
+}
+
+export function compileProbe(options: CompileOptions): Promise<CompileResult> {
+  const source = resolve(options.sourcePath);
+  const args = [
+    ...probeCompileFlags(options),
     '-fno-color-diagnostics',
     '-fno-caret-diagnostics',
     // A clang crash is reported as a diagnostic; no reproducer files are left in /tmp.

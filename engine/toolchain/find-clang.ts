@@ -1,5 +1,5 @@
-// Finds the clang that compiles probes: the `ebpfStudio.clangPath` setting (CLI --clang), else the newest of clang,
-// clang-19 … clang-14 on PATH. A missing clang is one message that says how to install it.
+// Finds the clang that compiles probes (`ebpfStudio.clangPath`, CLI --clang) and the clangd that serves the editor
+// (`ebpfStudio.clangdPath`): the setting, else the newest of tool, tool-19 … tool-14 on PATH. Missing: one message.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
@@ -13,7 +13,10 @@ export interface Clang {
 
 export class ToolchainError extends Error {}
 
-const CANDIDATES = ['clang', 'clang-19', 'clang-18', 'clang-17', 'clang-16', 'clang-15', 'clang-14'];
+type LlvmTool = 'clang' | 'clangd';
+
+const VERSIONS = ['', '-19', '-18', '-17', '-16', '-15', '-14'];
+const candidates = (tool: LlvmTool) => VERSIONS.map((suffix) => `${tool}${suffix}`);
 const found = new Map<string, Promise<Clang>>();
 
 function onPath(name: string): string | undefined {
@@ -24,40 +27,56 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-async function clangVersion(path: string): Promise<string> {
+async function toolVersion(tool: LlvmTool, path: string): Promise<string> {
   const { stdout } = await promisify(execFile)(path, ['--version'], { timeout: 10_000 });
-  const version = /clang version (\d+(?:\.\d+)*)/.exec(stdout)?.[1];
-  if (!version) throw new ToolchainError(`${path} does not look like clang (\`${path} --version\` said: ${stdout.split('\n')[0]}).`);
+  const version = new RegExp(`${tool} version (\\d+(?:\\.\\d+)*)`).exec(stdout)?.[1];
+  if (!version) throw new ToolchainError(`${path} does not look like ${tool} (\`${path} --version\` said: ${stdout.split('\n')[0]}).`);
   return version;
 }
 
-/** The clang to use; `configured` is the clangPath setting or --clang ('' = search PATH). */
-export function findClang(configured = ''): Promise<Clang> {
-  let pending = found.get(configured);
+function find(tool: LlvmTool, configured: string): Promise<Clang> {
+  const key = `${tool}:${configured}`;
+  let pending = found.get(key);
   if (!pending) {
-    pending = locate(configured);
-    found.set(configured, pending);
-    pending.catch(() => found.delete(configured));
+    pending = locate(tool, configured);
+    found.set(key, pending);
+    pending.catch(() => found.delete(key));
   }
   return pending;
 }
 
-async function locate(configured: string): Promise<Clang> {
+/** The clang to use; `configured` is the clangPath setting or --clang ('' = search PATH). */
+export function findClang(configured = ''): Promise<Clang> {
+  return find('clang', configured);
+}
+
+/** The clangd to serve probes with; `configured` is the clangdPath setting ('' = search PATH). */
+export function findClangd(configured = ''): Promise<Clang> {
+  return find('clangd', configured);
+}
+
+const SETTING: Record<LlvmTool, string> = { clang: 'ebpfStudio.clangPath / --clang', clangd: 'ebpfStudio.clangdPath' };
+const WHY: Record<LlvmTool, string> = {
+  clang: 'clang is needed to compile eBPF probes',
+  clangd: 'clangd gives probes completion of locals and struct members, go to definition, references and rename',
+};
+
+async function locate(tool: LlvmTool, configured: string): Promise<Clang> {
   if (configured) {
     const path = onPath(configured);
-    if (!path) throw new ToolchainError(`clang was not found at "${configured}" (setting ebpfStudio.clangPath / --clang). Fix the path, or clear it to search PATH.`);
-    return { path, version: await clangVersion(path) };
+    if (!path) throw new ToolchainError(`${tool} was not found at "${configured}" (setting ${SETTING[tool]}). Fix the path, or clear it to search PATH.`);
+    return { path, version: await toolVersion(tool, path) };
   }
   // Every candidate present, newest first: `clang` may be an older release than clang-19 (Debian 12's is 14),
   // and a newer clang emits code the verifier accepts more often, so the highest version wins (ties: `clang`).
-  const present = [...new Set(CANDIDATES.map(onPath).filter((p): p is string => p !== undefined))];
-  const versions = await Promise.all(present.map(async (path) => ({ path, version: await clangVersion(path).catch(() => undefined) })));
+  const present = [...new Set(candidates(tool).map(onPath).filter((p): p is string => p !== undefined))];
+  const versions = await Promise.all(present.map(async (path) => ({ path, version: await toolVersion(tool, path).catch(() => undefined) })));
   const usable = versions.filter((c): c is Clang => c.version !== undefined);
   const major = (c: Clang) => Number(c.version.split('.')[0]);
   const newest = usable.reduce<Clang | undefined>((best, c) => (!best || major(c) > major(best) ? c : best), undefined);
   if (newest) return newest;
   throw new ToolchainError(
-    `clang is needed to compile eBPF probes and none was found on PATH (looked for ${CANDIDATES.join(', ')}). ` +
-      'Install it, e.g. `apt-get install clang-19` (Debian/Ubuntu) or `dnf install clang` (Fedora), or set ebpfStudio.clangPath.',
+    `${WHY[tool]}, and none was found on PATH (looked for ${candidates(tool).join(', ')}). ` +
+      `Install it, e.g. \`apt-get install ${tool}-19\` (Debian/Ubuntu) or \`dnf install ${tool === 'clang' ? 'clang' : 'clang-tools-extra'}\` (Fedora), or set ${SETTING[tool].split(' ')[0]}.`,
   );
 }

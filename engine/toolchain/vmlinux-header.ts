@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -74,6 +75,23 @@ export async function provideVmlinuxHeader(searchDirs: string[], source: Vmlinux
   }
   const outcome = await pending;
   return wasGenerating || outcome === 'cache' ? { origin: 'cache', path, sha256 } : { origin: 'generated', path, sha256, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * This machine's vmlinux.h, from its own /sys/kernel/btf/vmlinux (readable without root), in the same cache the
+ * agent's BTF fills: what the editor's C features see before any agent runs.
+ */
+export function provideLocalVmlinuxHeader(searchDirs: string[], cacheRoot = defaultVmlinuxCacheRoot()): Promise<VmlinuxOrigin> {
+  return provideVmlinuxHeader(
+    searchDirs,
+    {
+      fetchBtf: async () => {
+        const btf = await readFile('/sys/kernel/btf/vmlinux');
+        return { btf, sha256: createHash('sha256').update(btf).digest('hex') };
+      },
+    },
+    cacheRoot,
+  );
 }
 
 const LOCK_STALE_MS = 180_000;

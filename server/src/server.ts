@@ -8,8 +8,9 @@ import { completionsAt } from './features/completion';
 import { hoverAt } from './features/hover';
 import { signatureHelpAt } from './features/signature-help';
 import { quickFixes } from './features/code-actions';
-import { ProgramsRequest, TargetKernelRequest } from '../../protocol/lsp-requests';
+import { HelperNamesRequest, ProgramsRequest, TargetKernelRequest } from '../../protocol/lsp-requests';
 import { probePrograms, readProbePrograms } from './analysis/probe-programs';
+import { kernelFacts } from './kernel/kernel-facts';
 import type { ProbeFile } from './analysis/probe-file';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -187,6 +188,8 @@ connection.onRequest(ProgramsRequest, async ({ uri }) => {
   if (!uri.startsWith('file:')) return [];
   return readProbePrograms(fileURLToPath(uri));
 });
+
+connection.onRequest(HelperNamesRequest, () => kernelFacts.helpers().map((helper) => helper.name));
 
 process.on('uncaughtException', (error) => connection.console.error(`unexpected error: ${describe(error)}`));
 

@@ -20,7 +20,7 @@ SEC("tc")
 int classify(struct __sk_buff *skb)
 {
 	bpf_map_update_elem(&counts, &key, 
-	return 0;
+	return skb->len;
 }
 
 static int unreached(void)
@@ -42,6 +42,8 @@ test('completion depends on where the cursor is', async () => {
   assert.ok(inUnreached.includes('bpf_xdp_adjust_head'), 'a function no program calls is offered every helper');
   assert.ok(completionsAt(file, { line: 6, character: 6 }).some((item) => item.label === 'tracepoint/'));
   assert.ok(completionsAt(file, { line: 2, character: 1 }).some((item) => item.label === '__uint(max_entries, …)'));
+  assert.deepEqual(completionsAt(file, { line: 10, character: 14 }), [], 'after skb-> come members (clangd\'s), never helpers');
+  assert.deepEqual(completionsAt(file, { line: 10, character: 15 }), []);
 });
 
 test('signature help works on a half-typed call', async () => {

@@ -1,4 +1,4 @@
-// Completion: helpers (signature, docs, "since", filtered by the program type at the cursor),
+// Completion: helpers (signature, docs, "since", filtered by the program type at the cursor; none after `->`/`.`),
 // SEC("…") names inside SEC strings, map types/flags and map fields inside map definitions.
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type Position } from 'vscode-languageserver-types';
 import type { ProbeFile } from '../analysis/probe-file';
@@ -98,6 +98,8 @@ export function completionsAt(file: ProbeFile, position: Position): CompletionIt
   }
   if (/__uint\s*\(\s*type\s*,\s*\w*$/.test(before) || /\.type\s*=\s*\w*$/.test(before)) return mapTypeItems(file.targetKernel);
   if (/__uint\s*\(\s*map_flags\s*,[^)]*$/.test(before) || /\.map_flags\s*=[^,;]*$/.test(before)) return mapFlagItems(file.targetKernel);
+  // after `ctx->` or `s.` the members come from clangd; a helper is never a member
+  if (/(->|\.)\s*\w*$/.test(before)) return [];
   const fn = file.functionAt(offset);
   if (fn && offset > fn.body.startIndex) return helperItems(fn.programTypes, file.targetKernel);
   if (file.mapAt(offset) || (/^\s*(__\w*)?$/.test(before) && isInsideMapStruct(file, offset))) {

@@ -237,6 +237,30 @@ export class Workbench {
     await this.page.locator('.part.statusbar', { hasText: `Ln ${line},` }).waitFor({ timeout: 15_000 });
   }
 
+  /** Moves the active editor's cursor to a 1-based line and column (quick open's `:line:column`). */
+  async goToPosition(line: number, column: number): Promise<void> {
+    await this.openQuickInput(`:${line}:${column}`);
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.part.statusbar', { hasText: `Ln ${line}, Col ${column}` }).waitFor({ timeout: 15_000 });
+  }
+
+  /** Opens the suggest widget at the cursor and returns its labels once one equals `wanted` (else, after 15 s, what it offers). */
+  async suggestions(wanted: string): Promise<string[]> {
+    const labels = this.page.locator('.suggest-widget .monaco-list-row .label-name');
+    let offered: string[] = [];
+    await waitFor(`a suggestion "${wanted}"`, 15_000, async () => {
+      if (!(await labels.first().isVisible())) await this.page.keyboard.press('Control+Space');
+      offered = (await labels.allInnerTexts()).map((l) => l.trim());
+      return offered.includes(wanted) ? offered : undefined;
+    }, 250).catch(() => undefined);
+    return offered;
+  }
+
+  /** The title of the active editor tab. */
+  async activeTabTitle(): Promise<string> {
+    return (await this.page.locator('.tabs-container .tab.active .label-name').first().innerText()).trim();
+  }
+
   /** The visible code lenses in the active editor whose text contains `text`. */
   codeLens(text: string | RegExp): Locator {
     return this.page.locator('.monaco-editor .codelens-decoration a', { hasText: text }).filter({ visible: true });
