@@ -47,7 +47,10 @@ export class AgentClient {
   private readonly eventListeners = new Set<(event: AgentEvent) => void>();
   private nextId = 1;
   private readonly lines: LineSplitter;
+  /** Why the connection closed, worded to follow "the agent on <target> …": "was stopped", "exited: exit code 1". */
   private closeReason: string | undefined;
+  /** close() was called: an agent that then exits normally was stopped, not lost. */
+  private closeRequested = false;
   private markClosed: (reason: string) => void = () => undefined;
 
   constructor(
@@ -103,6 +106,7 @@ export class AgentClient {
   /** Ends the agent's stdin (it exits and the kernel detaches everything) and waits until the stream closed. */
   async close(): Promise<void> {
     if (this.closeReason === undefined) {
+      this.closeRequested = true;
       this.stream.end();
       this.options.dispose?.();
     }
@@ -149,7 +153,7 @@ export class AgentClient {
   private shutDown(error?: string): void {
     if (this.closeReason !== undefined) return;
     const detail = this.options.closeReason?.() ?? error;
-    this.closeReason = detail ? `it exited: ${detail}` : 'it exited';
+    this.closeReason = this.closeRequested && (!detail || detail === 'exit code 0') ? 'was stopped' : detail ? `exited: ${detail}` : 'exited';
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
       this.pending.delete(id);

@@ -62,7 +62,7 @@ export class TargetSessions extends EventEmitter {
         client.closed.then((reason) => {
           if (this.clients.get(name) !== pending) return;
           this.clients.delete(name);
-          this.update(name, { status: 'disconnected', message: `agent ${reason}; everything it had attached was detached`, sessions: [] });
+          this.update(name, { status: 'disconnected', message: `the agent ${reason}; everything it had attached was detached`, sessions: [] });
         });
       },
       (err: Error) => {

@@ -82,16 +82,7 @@ export async function provideVmlinuxHeader(searchDirs: string[], source: Vmlinux
  * agent's BTF fills: what the editor's C features see before any agent runs.
  */
 export function provideLocalVmlinuxHeader(searchDirs: string[], cacheRoot = defaultVmlinuxCacheRoot()): Promise<VmlinuxOrigin> {
-  return provideVmlinuxHeader(
-    searchDirs,
-    {
-      fetchBtf: async () => {
-        const btf = await readFile('/sys/kernel/btf/vmlinux');
-        return { btf, sha256: createHash('sha256').update(btf).digest('hex') };
-      },
-    },
-    cacheRoot,
-  );
+  return provideVmlinuxHeader(searchDirs, { fetchBtf: () => readFile('/sys/kernel/btf/vmlinux') }, cacheRoot);
 }
 
 const LOCK_STALE_MS = 180_000;

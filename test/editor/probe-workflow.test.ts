@@ -172,10 +172,14 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
   step('the kernel verifier rejects the unfixed probe', async () => {
     await revealProgram();
     await workbench.runCommand('eBPF: Verify with Kernel');
-    await waitFor('the verifier diagnostic', 90_000, async () => {
-      const rows = await problemsMatching(VERIFIER_REJECTION);
-      return rows.length > 0 ? rows : undefined;
+    const rows = await waitFor('the verifier diagnostic', 90_000, async () => {
+      const found = await problemsMatching(VERIFIER_REJECTION);
+      return found.length > 0 ? found : undefined;
     });
+    // one entry says both: the static finding, confirmed by the kernel (register state behind one link)
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    assert.match(rows[0].label, /Confirmed by local's kernel verifier/);
+    assert.equal((await problemsMatching(NULL_CHECK)).length, 1, 'the static finding and the kernel\'s verdict are one Problems entry');
     await workbench.codeLens(/rejected by local's verifier/).first().waitFor({ timeout: 30_000 });
     verifierRejectedUnfixed = true;
   }, { blocking: false });
@@ -236,7 +240,7 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
   step('the histogram view shows counts growing while a workload runs', async () => {
     await workbench.runCommand('eBPF: Open Histogram');
     await workbench.pickQuickPickItem(/^\s*hists/);
-    const view = await workbench.webview(/hists/);
+    const view = await workbench.webview(/Histogram: hists · local/);
     const total = async (): Promise<number | undefined> => {
       const text = await view.locator('[data-stat="total"] b').first().innerText({ timeout: 1_000 }).catch(() => '');
       const count = Number(text.replace(/,/g, ''));
@@ -256,11 +260,22 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
     assert.ok(grownAgain - first >= 20_000, `the histogram grew by only ${grownAgain - first} while the workload ran`);
   });
 
+  step('the map row\'s visible Open Map action opens a tab titled apart from the histogram', async () => {
+    await workbench.page.locator('.activitybar .action-item a[aria-label^="eBPF"]').first().click();
+    const openMap = workbench.page.locator('.pane-body .monaco-list-row', { hasText: /^\s*Open Map\s*$/ }).first();
+    await openMap.waitFor({ timeout: 30_000 });
+    await openMap.click();
+    await workbench.page.locator('.tabs-container .tab', { hasText: 'Map: hists · local' }).waitFor({ timeout: 30_000 });
+    const titles = await workbench.page.locator('.tabs-container .tab .label-name').allInnerTexts();
+    assert.ok(titles.includes('Histogram: hists · local'), titles.join(' | '));
+  }, { blocking: false });
+
   step('detach unloads the probe and leaves no BPF program loaded', async () => {
     if (workload?.pid && workload.exitCode === null) workload.kill('SIGKILL');
     await workbench.openFile(PROBE_FILE);
     await workbench.runCommand('eBPF: Detach All');
     await waitFor('the probe programs to be unloaded', 30_000, () => (probeProgramIds().length === 0 ? true : undefined));
+    await waitFor('Detach All to say what it did', 15_000, async () => ((await workbench.notifications()).some((n) => /detached 1 session on local/.test(n)) ? true : undefined));
     // bpftool prog/map show, before the session and now: nothing of the probe is left, pinned or held
     // (the kernel frees maps shortly after their last program, so this waits for that too).
     const probeLeft = () => [

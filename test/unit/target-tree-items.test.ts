@@ -40,3 +40,10 @@ test('sessions list programs (with why not attached) and only the maps users rea
   assert.equal(session.children[1].tooltip, 'no CONFIG_KPROBES');
   assert.deepEqual([session.children[2].targetName, session.children[2].session, session.children[2].map], ['web1', 's1', 'counts']);
 });
+
+test('each map shows its Open actions as rows, not only on hover', () => {
+  const [session] = targetRows(['web1'], [attached], 'local')[0].children;
+  const actions = (map: string) => session.children.find((c) => c.map === map && c.contextValue.startsWith('map.'))?.children.map((a) => [a.label, a.command?.id, a.map]);
+  assert.deepEqual(actions('counts'), [['Open Histogram', 'ebpfStudio.openHistogram', 'counts'], ['Open Map', 'ebpfStudio.openMapView', 'counts']]);
+  assert.deepEqual(actions('events'), [['Open Events', 'ebpfStudio.openEvents', 'events']]);
+});

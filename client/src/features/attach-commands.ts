@@ -1,5 +1,5 @@
 // Attach Probe, Attach to Hosts…, Detach, Detach All: compiles for each target's kernel, attaches concurrently with a status
-// per target, and logs what was run in each target's output channel. Talks to the editor's TargetSessions.
+// per target (a session with nothing attached is unloaded at once), logs and confirms. Talks to TargetSessions.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { LoadParams } from '../../../protocol/agent-rpc';
@@ -7,6 +7,7 @@ import { LOCAL_TARGET, type Studio } from '../studio';
 import { configuredTargetNames } from '../../../engine/targets/target-address';
 import type { AgentClient } from '../../../engine/targets/agent-client';
 import { probeLoadRequest } from '../targets/probe-load-request';
+import { recordSessionSource } from '../targets/session-sources';
 import { itemRef } from '../targets/target-item-ref';
 
 function probeUri(argument: unknown): vscode.Uri | undefined {
@@ -49,7 +50,15 @@ async function attachOn(studio: Studio, targets: string[], uri: vscode.Uri, prog
     for (const p of outcome.result.programs) {
       out.appendLine(`[${new Date().toISOString()}] ${p.attached ? `attached ${p.name} (${p.section}), program id ${p.id}` : `NOT attached ${p.name}: ${p.attachError}`}`);
     }
+    recordSessionSource(studio, name, outcome.result.session, uri.fsPath);
     if (outcome.result.programs.some((p) => !p.attached)) failed.push(name);
+    // nothing attached: nothing to watch, so its programs and maps leave the kernel now, not at Detach All
+    if (outcome.result.programs.length > 0 && outcome.result.programs.every((p) => !p.attached)) {
+      await sessions.detach(name, outcome.result.session).then(
+        () => out.appendLine(`[${new Date().toISOString()}] unloaded session ${outcome.result.session}: none of its ${outcome.result.programs.length} program(s) attached`),
+        (err: unknown) => out.appendLine(`[${new Date().toISOString()}] unloading session ${outcome.result.session} failed: ${(err as Error).message}`),
+      );
+    }
   }
   const ok = targets.length - failed.length;
   const show = 'Show Output';
@@ -101,13 +110,16 @@ async function detach(studio: Studio, argument: unknown): Promise<void> {
   const sessions = studio.targets;
   const ref = itemRef(argument);
   if (ref.targetName && ref.session) {
+    const objectName = sessions.states().find((t) => t.name === ref.targetName)?.sessions.find((s) => s.session === ref.session)?.objectName ?? ref.session;
     await sessions.detach(ref.targetName, ref.session);
     studio.output(ref.targetName).appendLine(`[${new Date().toISOString()}] detached session ${ref.session}`);
+    void vscode.window.setStatusBarMessage(`$(debug-disconnect) eBPF: detached ${objectName} on ${ref.targetName}; its programs and maps are unloaded`, 5000);
     return;
   }
   if (ref.targetName) {
     await sessions.disconnect(ref.targetName);
     studio.output(ref.targetName).appendLine(`[${new Date().toISOString()}] disconnected; the agent exited and the kernel detached everything`);
+    void vscode.window.setStatusBarMessage(`$(debug-disconnect) eBPF: disconnected from ${ref.targetName}; everything it attached is detached`, 5000);
     return;
   }
   const open = sessions.states().flatMap((t) => t.sessions.map((s) => ({ label: `${t.name}: ${s.objectName}`, description: s.session, target: t.name, session: s.session })));
@@ -118,9 +130,15 @@ async function detach(studio: Studio, argument: unknown): Promise<void> {
 
 async function detachAll(studio: Studio): Promise<void> {
   const sessions = studio.targets;
-  const names = sessions.states().filter((s) => s.status !== 'disconnected' && s.status !== 'failed').map((s) => s.name);
+  const states = sessions.states().filter((s) => s.status !== 'disconnected' && s.status !== 'failed');
+  const count = states.reduce((n, s) => n + s.sessions.length, 0);
   await sessions.disconnectAll();
-  for (const name of names) studio.output(name).appendLine(`[${new Date().toISOString()}] detached everything (agent stopped)`);
+  for (const state of states) studio.output(state.name).appendLine(`[${new Date().toISOString()}] detached everything (agent stopped)`);
+  void vscode.window.showInformationMessage(
+    states.length === 0
+      ? 'eBPF: nothing was attached.'
+      : `eBPF: detached ${count} session${count === 1 ? '' : 's'} on ${states.map((s) => s.name).join(', ')}; the programs and maps are unloaded.`,
+  );
 }
 
 export function activate(studio: Studio): void {

@@ -1,9 +1,10 @@
-// Starts the eBPF language server (dist/server.js over IPC) for bpf-c documents and *.bpf.c files,
-// passes it the ebpfStudio.* settings, and restarts it when it crashes.
+// Starts the eBPF language server (dist/server.js over IPC) for bpf-c documents and *.bpf.c files, passes it the
+// ebpfStudio.* settings, restarts it when it crashes; its findings merge with kernel verdicts, rule pages render.
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, TransportKind } from 'vscode-languageclient/node';
 import type { CloseHandlerResult, ErrorHandler, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import type { Studio } from '../studio';
+import { confirmedFindings } from '../verify/confirmed-findings';
 
 /** More crashes than this within the window stops the automatic restarts. */
 const MAX_CRASHES = 5;
@@ -39,7 +40,18 @@ export function crashRestartPolicy(log: vscode.OutputChannel, now: () => number 
   };
 }
 
+/** A rule page (file:…/docs/rules/<id>.md) opens as rendered markdown, not as its source. */
+export function renderedRuleLink(diagnostic: vscode.Diagnostic): vscode.Diagnostic {
+  const code = diagnostic.code;
+  if (typeof code === 'object' && code.target.scheme === 'file' && code.target.path.endsWith('.md')) {
+    const preview = vscode.Uri.parse(`command:markdown.showPreview?${encodeURIComponent(JSON.stringify([code.target]))}`);
+    diagnostic.code = { value: code.value, target: preview };
+  }
+  return diagnostic;
+}
+
 export function activate(studio: Studio): void {
+  const findings = confirmedFindings(studio.context);
   const serverModule = studio.context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -52,6 +64,9 @@ export function activate(studio: Studio): void {
     initializationOptions: { settings: studio.settings() },
     synchronize: { configurationSection: 'ebpfStudio' },
     errorHandler: crashRestartPolicy(studio.log),
+    middleware: {
+      handleDiagnostics: (uri, diagnostics, next) => findings.findingsReceived(uri, diagnostics.map(renderedRuleLink), next),
+    },
   };
   const client = new LanguageClient('ebpfStudio', 'eBPF Language Server', serverOptions, clientOptions);
   studio.provideLanguageClient(client);

@@ -10,7 +10,9 @@ import {
   MAX_REFRESH_MS, MIN_REFRESH_MS, parseSavedViewState, parseWebviewMessage,
   type HistogramSpec, type HostToWebview, type LiveViewKind, type LiveViewTarget, type WebviewToHost,
 } from '../../../protocol/webview-messages';
+import { templateHistogramSpec } from '../../../engine/templates/template-views';
 import type { Studio } from '../studio';
+import { sessionSource } from '../targets/session-sources';
 import { createNonce, liveViewHtml } from './live-view-html';
 
 const VIEW_TYPES: Record<LiveViewKind, string> = {
@@ -288,6 +290,13 @@ async function saveExport(content: string, suggestedName: string, format: 'csv' 
   await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(content));
 }
 
+const VIEW_NAMES: Record<LiveViewKind, string> = { map: 'Map', histogram: 'Histogram', program: 'Programs', events: 'Events' };
+
+/** A tab title that tells views apart: "Histogram: hists · local", "Map: hists · local", "Events: events · web1". */
+export function liveViewTitle(view: LiveViewKind, what: string, targetName: string): string {
+  return `${VIEW_NAMES[view]}: ${what} · ${targetName}`;
+}
+
 /** What a command was invoked on: a targets-tree item ({targetName, session, map, program}) or a template's view. */
 function targetFromArgument(view: LiveViewKind, argument: unknown, studio: Studio): LiveViewTarget | undefined {
   if (typeof argument !== 'object' || argument === null) return undefined;
@@ -299,9 +308,11 @@ function targetFromArgument(view: LiveViewKind, argument: unknown, studio: Studi
   const pinned = text('pinned');
   const mapId = typeof a.mapId === 'number' ? a.mapId : undefined;
   if (view === 'program' ? !session : !(pinned || mapId !== undefined || (session && map))) return undefined;
-  const what = view === 'program' ? `programs of ${session}` : map ?? pinned ?? `map ${mapId}`;
-  const histogram = a.histogram && typeof a.histogram === 'object' ? (a.histogram as HistogramSpec) : undefined;
-  const target: LiveViewTarget = { view, title: text('title') ?? `${what} · ${targetName}`, target: targetName };
+  const what = view === 'program' ? session ?? '' : map ?? pinned ?? `map ${mapId}`;
+  const source = session ? sessionSource(studio, targetName, session) : undefined;
+  const declared = view === 'histogram' && source && map ? templateHistogramSpec(source, map) : undefined;
+  const histogram = a.histogram && typeof a.histogram === 'object' ? (a.histogram as HistogramSpec) : declared;
+  const target: LiveViewTarget = { view, title: liveViewTitle(view, what, targetName), target: targetName };
   if (session) target.session = session;
   if (map) target.map = map;
   if (pinned) target.pinned = pinned;
@@ -321,13 +332,15 @@ async function pickTarget(view: LiveViewKind, studio: Studio): Promise<LiveViewT
     const { sessions } = await client.request('sessions', {}).catch(() => ({ sessions: [] }));
     for (const s of sessions) {
       if (view === 'program') {
-        items.push({ label: s.objectName, description: `${s.session} · ${name}`, target: { view, title: `programs of ${s.objectName} · ${name}`, target: name, session: s.session } });
+        items.push({ label: s.objectName, description: `${s.session} · ${name}`, target: { view, title: liveViewTitle(view, s.objectName, name), target: name, session: s.session } });
         continue;
       }
       for (const m of s.maps) {
         const streamable = m.type === 'ringbuf' || m.type === 'perf_event_array';
         if ((view === 'events') !== streamable || m.internal) continue;
-        items.push({ label: m.name, description: `${m.type} · ${s.objectName} · ${name}`, target: { view, title: `${m.name} · ${name}`, target: name, session: s.session, map: m.name } });
+        const source = sessionSource(studio, name, s.session);
+        const histogram = view === 'histogram' && source ? templateHistogramSpec(source, m.name) : undefined;
+        items.push({ label: m.name, description: `${m.type} · ${s.objectName} · ${name}`, target: { view, title: liveViewTitle(view, m.name, name), target: name, session: s.session, map: m.name, ...(histogram ? { histogram } : {}) } });
       }
     }
   }

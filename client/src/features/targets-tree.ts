@@ -21,6 +21,7 @@ class TargetTreeItem extends vscode.TreeItem {
     this.session = row.session;
     this.program = row.program;
     this.map = row.map;
+    if (row.command) this.command = { command: row.command.id, title: row.command.title, arguments: [{ targetName: row.targetName, session: row.session, map: row.map }] };
   }
 }
 

@@ -1,14 +1,20 @@
-// Verify with Kernel: on save (ebpfStudio.verifyOnSave) and on command, compiles the probe and loads it through
-// the current target's verifier and each ebpfStudio.verifyKernels VM's; results replace the 'ebpf-verifier' diagnostics.
+// Verify with Kernel: on save (ebpfStudio.verifyOnSave; skipped while clangd reports errors) and on command, compiles
+// the probe and loads it through the current target's and each ebpfStudio.verifyKernels VM's verifier; results go to
+// Problems through ConfirmedFindings.
 import * as vscode from 'vscode';
 import type { Diagnostic as LspDiagnostic } from 'vscode-languageserver-types';
 import { KERNEL_TARGET_PREFIX } from '../../../engine/targets/target-address';
 import { mergeRunDiagnostics, type MatrixDiagnosticData, type TargetRun } from '../../../engine/verify/verdict-matrix';
 import { verifyProbe } from '../../../engine/verify/verify-probe';
 import type { Studio } from '../studio';
+import { clangDiagnostics, type ClangDiagnostics } from '../clangd/clang-diagnostics';
 import { requestProbePrograms } from '../targets/probe-programs';
+import { confirmedFindings, type ConfirmedFindings } from '../verify/confirmed-findings';
 import { verificationStore, type VerificationStore } from '../verify/verification-store';
 import { verifierLogUri } from '../verify/verifier-log-uri';
+
+/** How long a save waits for clangd to check the text as saved. */
+const CLANGD_WAIT_MS = 5_000;
 
 const SEVERITY: Record<number, vscode.DiagnosticSeverity> = {
   1: vscode.DiagnosticSeverity.Error,
@@ -21,11 +27,23 @@ function toRange(r: LspDiagnostic['range']): vscode.Range {
   return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
 }
 
-function toVscodeDiagnostic(d: LspDiagnostic): vscode.Diagnostic {
+/**
+ * The kernel's diagnostic for Problems: related lines about other places stay (where a reference was acquired);
+ * the failing instruction, register state and libbpf lines go behind one link to the verifier log view.
+ */
+function toVscodeDiagnostic(d: LspDiagnostic, source: vscode.Uri): vscode.Diagnostic {
   const diagnostic = new vscode.Diagnostic(toRange(d.range), typeof d.message === 'string' ? d.message : d.message.value, SEVERITY[d.severity ?? 1]);
   diagnostic.source = d.source ?? 'verifier';
   if (d.code !== undefined) diagnostic.code = d.code;
-  diagnostic.relatedInformation = d.relatedInformation?.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.parse(r.location.uri), toRange(r.location.range)), r.message));
+  const related = d.relatedInformation ?? [];
+  const here = (r: (typeof related)[number]) => r.location.range.start.line === d.range.start.line;
+  const elsewhere = related.filter((r) => !here(r)).map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.parse(r.location.uri), toRange(r.location.range)), r.message));
+  const program = (d.data as { program?: unknown } | undefined)?.program;
+  const state = related.filter(here).length;
+  if (state > 0 && typeof program === 'string') {
+    elsewhere.unshift(new vscode.DiagnosticRelatedInformation(new vscode.Location(verifierLogUri(source, program, 1), new vscode.Position(0, 0)), `show verifier state (${state} lines: failing instruction, registers, libbpf)`));
+  }
+  if (elsewhere.length) diagnostic.relatedInformation = elsewhere;
   return diagnostic;
 }
 
@@ -49,7 +67,6 @@ export function isProbeDocument(document: vscode.TextDocument): boolean {
 }
 
 class KernelVerifier {
-  private readonly collection = vscode.languages.createDiagnosticCollection('ebpf-verifier');
   /** Files each source's last result put diagnostics on (headers included), to clear them next time. */
   private readonly touched = new Map<string, vscode.Uri[]>();
   private readonly running = new Map<string, { run: Promise<void>; version: number }>();
@@ -60,10 +77,21 @@ class KernelVerifier {
   constructor(
     private readonly studio: Studio,
     private readonly store: VerificationStore,
+    private readonly problems: ConfirmedFindings,
+    private readonly clangd: ClangDiagnostics,
   ) {}
 
-  dispose(): void {
-    this.collection.dispose();
+  /**
+   * Verify on save, once clangd has checked the saved text: not while it reports errors (half-typed code that
+   * clang would refuse anyway; clangd already shows them). Without clangd, every save verifies.
+   */
+  async verifySaved(document: vscode.TextDocument): Promise<void> {
+    const errors = await this.clangd.currentErrors(document.uri, CLANGD_WAIT_MS);
+    if (errors?.length) {
+      this.studio.output(this.studio.currentTarget()).appendLine(`[${new Date().toISOString()}] not verifying ${document.uri.fsPath} on save: clang reports ${errors.length} error(s) (line ${errors[0].range.start.line + 1}: ${errors[0].message})`);
+      return;
+    }
+    await this.verify(document, false);
   }
 
   /** Verifies a saved document; a request for a newer version while one runs queues one more run. */
@@ -143,15 +171,19 @@ class KernelVerifier {
 
   /**
    * Replaces the diagnostics this source produced last time (on it and on any header) with the new ones; with
-   * several kernels, each rejecting kernel's verifier log is a related-information link on the diagnostic.
+   * several kernels, each rejecting kernel's verifier log is a related-information link on the diagnostic; clang's
+   * messages that clangd already shows are left out.
    */
   private publish(source: vscode.Uri, byFile: Map<string, LspDiagnostic[]>, runs: TargetRun[]): void {
-    for (const uri of this.touched.get(source.toString()) ?? []) this.collection.delete(uri);
+    const target = runs[0].target;
+    for (const uri of this.touched.get(source.toString()) ?? []) this.problems.rejectionsReceived(uri, [], target);
     const uris: vscode.Uri[] = [source];
-    this.collection.set(source, []);
+    this.problems.rejectionsReceived(source, [], target);
     for (const [path, diagnostics] of byFile) {
       const uri = vscode.Uri.file(path);
-      this.collection.set(uri, diagnostics.map((d) => withKernelLogLinks(toVscodeDiagnostic(d), d, source, runs)));
+      const shownByClangd = this.clangd.all(uri);
+      const fresh = diagnostics.filter((d) => d.source !== 'clang' || !shownByClangd.some((c) => c.range.start.line === d.range.start.line && c.message === d.message));
+      this.problems.rejectionsReceived(uri, fresh.map((d) => withKernelLogLinks(toVscodeDiagnostic(d, source), d, source, runs)), target);
       uris.push(uri);
     }
     this.touched.set(source.toString(), uris);
@@ -164,12 +196,11 @@ class KernelVerifier {
 }
 
 export function activate(studio: Studio): void {
-  const verifier = new KernelVerifier(studio, verificationStore(studio.context));
+  const verifier = new KernelVerifier(studio, verificationStore(studio.context), confirmedFindings(studio.context), clangDiagnostics(studio.context));
   studio.context.subscriptions.push(
-    verifier,
     vscode.workspace.onDidSaveTextDocument((document) => {
       // Restricted Mode: a folder not yet trusted gets static checks only; nothing it holds is compiled or loaded unasked.
-      if (isProbeDocument(document) && vscode.workspace.isTrusted && studio.settings(document.uri).verifyOnSave) void verifier.verify(document, false);
+      if (isProbeDocument(document) && vscode.workspace.isTrusted && studio.settings(document.uri).verifyOnSave) void verifier.verifySaved(document);
     }),
     vscode.commands.registerCommand('ebpfStudio.verifyWithKernel', async (uri?: vscode.Uri) => {
       const document = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;

@@ -1,6 +1,7 @@
-// Turns target states (engine/targets/target-sessions) into the rows of the "eBPF Targets" tree: targets →
-// sessions → programs and maps, with status icons, descriptions and the contextValues the manifest's menus match.
+// Turns target states (engine/targets/target-sessions) into the rows of the "eBPF Targets" tree: targets → sessions →
+// programs and maps → each map's Open actions as rows (always visible), with icons and the contextValues menus match.
 import type { TargetState } from '../../../engine/targets/target-sessions';
+import type { SessionMap } from '../../../protocol/agent-rpc';
 
 export interface TargetRow {
   id: string;
@@ -9,8 +10,10 @@ export interface TargetRow {
   tooltip?: string;
   /** A codicon id. */
   icon: string;
-  /** target.<status>, session, program.<attached|failed>, map.<type> */
+  /** target.<status>, session, program.<attached|failed>, map.<type>, action */
   contextValue: string;
+  /** The command a click runs (action rows), with this row's target/session/map as its argument. */
+  command?: { id: string; title: string };
   collapsible: boolean;
   targetName: string;
   session?: string;
@@ -28,6 +31,26 @@ const STATUS_ICONS: Record<string, string> = {
   failed: 'error',
   disconnected: 'debug-disconnect',
 };
+
+/** The views a map opens in, as rows under it: events for ring/perf buffers; histogram and table for the rest. */
+function mapActions(target: string, session: string, map: SessionMap): TargetRow[] {
+  const streamed = map.type === 'ringbuf' || map.type === 'perf_event_array';
+  const actions: [string, string, string][] = streamed
+    ? [['ebpfStudio.openEvents', 'Open Events', 'list-unordered']]
+    : [['ebpfStudio.openHistogram', 'Open Histogram', 'graph'], ['ebpfStudio.openMapView', 'Open Map', 'table']];
+  return actions.map(([id, title, icon]) => ({
+    id: `action:${target}:${session}:${map.name}:${id}`,
+    label: title,
+    icon,
+    contextValue: 'action',
+    command: { id, title },
+    collapsible: false,
+    targetName: target,
+    session,
+    map: map.name,
+    children: [],
+  }));
+}
 
 export function targetRows(names: string[], states: TargetState[], current: string): TargetRow[] {
   const byName = new Map(states.map((s) => [s.name, s]));
@@ -78,11 +101,11 @@ export function targetRows(names: string[], states: TargetState[], current: stri
               tooltip: `${m.type} map ${m.name}: key ${m.keySize} B, value ${m.valueSize} B, kernel id ${m.id}`,
               icon: m.type === 'ringbuf' || m.type === 'perf_event_array' ? 'list-unordered' : 'table',
               contextValue: `map.${m.type}`,
-              collapsible: false,
+              collapsible: true,
               targetName: name,
               session: s.session,
               map: m.name,
-              children: [],
+              children: mapActions(name, s.session, m),
             })),
         ],
       })),
