@@ -92,6 +92,8 @@ describe('clangd underneath bpf-c in a real VS Code', { timeout: 10 * 60_000 }, 
   step('opening a probe starts clangd for it', async () => {
     await openProbe();
     await waitFor('clangd in the eBPF Studio log', 60_000, () => (/\[clangd\] \S+ serves bpf-c documents/.test(studioLog(server.userDataDir)) ? true : undefined));
+    // its first report on the probe: parsed with vmlinux.h and eBPF Studio's compile command
+    await waitFor('clangd\'s first check of the probe', 180_000, () => (new RegExp(`\\[clangd\\] \\S*${PROBE.replace(/\./g, '\\.')} checked \\d+ ms after opening \\(eBPF Studio's compile command\\)`).test(studioLog(server.userDataDir)) ? true : undefined));
   });
 
   step('completion offers a local variable among the helpers', async () => {
@@ -99,6 +101,7 @@ describe('clangd underneath bpf-c in a real VS Code', { timeout: 10 * 60_000 }, 
     const offered = await workbench.suggestions('count');
     assert.ok(offered.includes('count'), `offered: ${offered.join(', ')}`);
     assert.equal(offered.filter((l) => l === 'count').length, 1, `the local is offered once: ${offered.join(', ')}`);
+    await workbench.screenshot('local-completion');
     await revert();
   });
 
@@ -107,6 +110,7 @@ describe('clangd underneath bpf-c in a real VS Code', { timeout: 10 * 60_000 }, 
     const offered = await workbench.suggestions('args');
     assert.ok(offered.includes('args') && offered.includes('id'), `offered after ctx->: ${offered.join(', ')}`);
     assert.ok(!offered.some((l) => l.startsWith('bpf_')), `no helper is a member: ${offered.join(', ')}`);
+    await workbench.screenshot('member-completion');
     await revert();
   });
 
@@ -116,6 +120,7 @@ describe('clangd underneath bpf-c in a real VS Code', { timeout: 10 * 60_000 }, 
     await workbench.page.keyboard.press('F12');
     await waitFor('vmlinux.h in the active tab', 30_000, async () => ((await workbench.activeTabTitle()) === 'vmlinux.h' ? true : undefined));
     await waitFor('the struct definition in view', 15_000, async () => (/struct trace_event_raw_sys_enter \{/.test(await workbench.visibleEditorText()) ? true : undefined));
+    await workbench.screenshot('definition-in-vmlinux-h');
     await openProbe();
   });
 
@@ -132,6 +137,7 @@ describe('clangd underneath bpf-c in a real VS Code', { timeout: 10 * 60_000 }, 
       const text = await workbench.visibleEditorText();
       return text.includes('} open_counts SEC(".maps");') && text.match(/&open_counts\b/g)?.length === 2 && !/&counts\b/.test(text) ? true : undefined;
     });
+    await workbench.screenshot('renamed-map');
     await revert();
   });
 

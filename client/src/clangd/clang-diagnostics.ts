@@ -1,6 +1,7 @@
 // clangd's diagnostics of each probe: what it last published, held back on the line being typed and the next (a
 // half-typed call's missing ';' lands there) until the cursor leaves it; whether the text now has clang errors.
 import * as vscode from 'vscode';
+import { perContext } from '../context-singleton';
 
 type Publish = (uri: vscode.Uri, diagnostics: vscode.Diagnostic[]) => void;
 
@@ -26,7 +27,7 @@ export class ClangDiagnostics implements vscode.Disposable {
       this.arrived,
       vscode.workspace.onDidChangeTextDocument((e) => {
         const change = e.contentChanges.at(-1);
-        if (!change) return;
+        if (!change || e.document.languageId !== 'bpf-c') return;
         const key = e.document.uri.toString();
         this.editedAt.set(key, Date.now());
         // a line break typed or pasted ends the line: what it holds is no longer being typed
@@ -104,15 +105,5 @@ export class ClangDiagnostics implements vscode.Disposable {
   }
 }
 
-const stores = new WeakMap<object, ClangDiagnostics>();
-
 /** The one store of an extension context (created on first use, disposed with the context). */
-export function clangDiagnostics(context: vscode.ExtensionContext): ClangDiagnostics {
-  let store = stores.get(context);
-  if (!store) {
-    store = new ClangDiagnostics();
-    stores.set(context, store);
-    context.subscriptions.push(store);
-  }
-  return store;
-}
+export const clangDiagnostics = perContext(() => new ClangDiagnostics());

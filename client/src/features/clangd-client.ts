@@ -62,6 +62,8 @@ async function start(studio: Studio): Promise<void> {
   };
   /** Files whose command clangd got from us, with the command, to send again when settings or the target change. */
   const pushed = new Map<string, string>();
+  /** When each document was opened, until clangd first reports on it (logged: how long a probe takes to parse). */
+  const opened = new Map<string, number>();
   const pushCommand = async (file: string): Promise<void> => {
     const database = governingCompilationDatabase(file);
     if (database && databaseLists(database, file)) return;
@@ -80,6 +82,7 @@ async function start(studio: Studio): Promise<void> {
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     middleware: {
       didOpen: async (document, next) => {
+        opened.set(document.uri.toString(), performance.now());
         await pushCommand(document.uri.fsPath).catch((error: unknown) => studio.log.appendLine(`[clangd] compile command for ${document.uri.fsPath}: ${String(error)}`));
         return next(document);
       },
@@ -89,7 +92,14 @@ async function start(studio: Studio): Promise<void> {
         const keep = (item: vscode.CompletionItem) => !helpers.has(bareLabel(item));
         return Array.isArray(result) ? result.filter(keep) : new vscode.CompletionList(result.items.filter(keep), result.isIncomplete);
       },
-      handleDiagnostics: (uri, list, next) => diagnostics.received(uri, list, next),
+      handleDiagnostics: (uri, list, next) => {
+        const since = opened.get(uri.toString());
+        if (since !== undefined) {
+          opened.delete(uri.toString());
+          studio.log.appendLine(`[clangd] ${uri.fsPath} checked ${(performance.now() - since).toFixed(0)} ms after opening (${pushed.has(uri.fsPath) ? "eBPF Studio's compile command" : 'your compile_commands.json'})`);
+        }
+        diagnostics.received(uri, list, next);
+      },
     },
   };
   // pushCommand runs from the middleware, once the client below exists

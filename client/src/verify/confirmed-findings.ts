@@ -1,6 +1,7 @@
 // One Problems entry per problem: when the kernel verifier rejects a line the static rules already flagged, the
 // static diagnostic says both and the kernel's own entry is left out. Fed by the language client and verify-on-save.
 import * as vscode from 'vscode';
+import { perContext } from '../context-singleton';
 
 type Publish = (uri: vscode.Uri, diagnostics: vscode.Diagnostic[]) => void;
 
@@ -15,11 +16,20 @@ export function confirmedDiagnostic(finding: vscode.Diagnostic, kernel: vscode.D
   });
 }
 
-export class ConfirmedFindings {
+export class ConfirmedFindings implements vscode.Disposable {
   private readonly findings = new Map<string, { diagnostics: vscode.Diagnostic[]; publish: Publish }>();
   private readonly rejections = new Map<string, { diagnostics: vscode.Diagnostic[]; target: string }>();
 
-  constructor(private readonly publishRejections: Publish) {}
+  constructor(
+    private readonly publishRejections: Publish,
+    private readonly owned?: vscode.Disposable,
+  ) {}
+
+  dispose(): void {
+    this.owned?.dispose();
+    this.findings.clear();
+    this.rejections.clear();
+  }
 
   /** The language server published its static findings for `uri`; `publish` shows a list in its collection. */
   findingsReceived(uri: vscode.Uri, diagnostics: vscode.Diagnostic[], publish: Publish): void {
@@ -49,16 +59,8 @@ export class ConfirmedFindings {
   }
 }
 
-const instances = new WeakMap<object, ConfirmedFindings>();
-
 /** The one merger of an extension context; its kernel entries go to the 'ebpf-verifier' collection. */
-export function confirmedFindings(context: vscode.ExtensionContext): ConfirmedFindings {
-  let instance = instances.get(context);
-  if (!instance) {
-    const collection = vscode.languages.createDiagnosticCollection('ebpf-verifier');
-    context.subscriptions.push(collection);
-    instance = new ConfirmedFindings((uri, diagnostics) => collection.set(uri, diagnostics));
-    instances.set(context, instance);
-  }
-  return instance;
-}
+export const confirmedFindings = perContext(() => {
+  const collection = vscode.languages.createDiagnosticCollection('ebpf-verifier');
+  return new ConfirmedFindings((uri, diagnostics) => collection.set(uri, diagnostics), collection);
+});

@@ -1,6 +1,7 @@
 // The latest kernel verification of each probe file (per-program verdicts, figures, log, diagnostics), shared
 // by the verify-on-save, verifier code lens and verifier log features. Talks to nothing; fires on change.
 import * as vscode from 'vscode';
+import { perContext } from '../context-singleton';
 import type { VerifyProbeResult } from '../../../engine/verify/verify-probe';
 
 export interface StoredVerification {
@@ -37,15 +38,5 @@ export class VerificationStore implements vscode.Disposable {
   }
 }
 
-const stores = new WeakMap<object, VerificationStore>();
-
 /** The one store of an extension context (created on first use, disposed with the context). */
-export function verificationStore(context: vscode.ExtensionContext): VerificationStore {
-  let store = stores.get(context);
-  if (!store) {
-    store = new VerificationStore();
-    stores.set(context, store);
-    context.subscriptions.push(store);
-  }
-  return store;
-}
+export const verificationStore = perContext(() => new VerificationStore());
