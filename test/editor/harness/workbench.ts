@@ -121,8 +121,9 @@ export class Workbench {
   /** Quick-opens a workspace file by name and waits for its editor tab to be active. */
   async openFile(fileName: string): Promise<void> {
     await this.openQuickInput(fileName);
+    // the file search behind quick open is ripgrep, slow on a loaded machine: a generous guard, not a budget
     const row = this.quickInput.locator('.monaco-list-row', { hasText: fileName }).first();
-    await row.waitFor({ timeout: 15_000 });
+    await row.waitFor({ timeout: 60_000 });
     await this.page.keyboard.press('Enter');
     await this.page.locator('.tabs-container .tab.active', { hasText: fileName }).waitFor({ timeout: 15_000 });
     await this.page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
