@@ -115,6 +115,7 @@ test('a reply line over the cap ends the connection with the reason instead of f
   // MAX_REPLY_LINE_BYTES is 500 MiB: 8 chunks of 64 MiB without a newline pass it; none is kept.
   for (let i = 0; i < 8 && !client.isClosed; i++) agent.stream.push(chunk);
   await assert.rejects(pending, { code: 'ECLOSED', message: /sent a line longer than the 524288000 bytes a reply may have/ });
+});
 
 test('an agent stopped by close() that exits normally "was stopped"; one that dies on its own "exited: …"', async () => {
   const asked = fakeAgent();

@@ -61,7 +61,8 @@ export function targetRows(names: string[], states: TargetState[], current: stri
     const sessions = state?.sessions ?? [];
     const statusText = status === 'idle' ? 'not connected' : status;
     return {
-      id: `target:${name}`,
+      // a new id once it has sessions: VS Code keeps the collapsed state of a row it saw without children
+      id: sessions.length ? `target:${name}:sessions` : `target:${name}`,
       label: name,
       description: `${name === current ? 'current · ' : ''}${statusText}`,
       tooltip: state?.message ? `${name}: ${statusText}\n${state.message}` : `${name}: ${statusText}`,
