@@ -140,7 +140,7 @@ test('Restricted Mode: limited support, the settings that choose binaries, paths
   assert.equal(untrusted?.supported, 'limited');
   assert.ok(untrusted?.description);
   const settings = Object.keys(manifest.contributes.configuration.properties);
-  for (const restricted of ['ebpfStudio.clangPath', 'ebpfStudio.includePaths', 'ebpfStudio.targets', 'ebpfStudio.currentTarget', 'ebpfStudio.verifyKernels']) {
+  for (const restricted of ['ebpfStudio.clangPath', 'ebpfStudio.clangdPath', 'ebpfStudio.includePaths', 'ebpfStudio.targets', 'ebpfStudio.currentTarget', 'ebpfStudio.verifyKernels']) {
     assert.ok(untrusted?.restrictedConfigurations?.includes(restricted), restricted);
     assert.ok(settings.includes(restricted), `${restricted} is a contributed setting`);
   }

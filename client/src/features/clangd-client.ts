@@ -32,9 +32,13 @@ async function compileCommandFor(studio: Studio, file: string): Promise<CompileC
   return probeCompileCommand(file, clang?.path ?? 'clang', flags);
 }
 
-/** Starts clangd in the background: activation does not wait for the search on PATH. */
+/**
+ * Starts clangd in the background (activation does not wait for the search on PATH); in Restricted Mode only once
+ * the folder is trusted, as clangd reads the folder's compile_commands.json and .clangd.
+ */
 export function activate(studio: Studio): void {
-  void start(studio);
+  if (vscode.workspace.isTrusted) void start(studio);
+  else studio.context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void start(studio)));
 }
 
 async function start(studio: Studio): Promise<void> {
