@@ -261,13 +261,18 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
 
   step('the map row\'s visible Open Map action opens a tab titled apart from the histogram', async () => {
     await workbench.page.locator('.activitybar .action-item a[aria-label^="eBPF"]').first().click();
-    const rows = workbench.page.locator('.pane-body .monaco-list-row');
-    const texts = await waitFor('the hists map row and its actions', 30_000, async () => {
-      const found = (await rows.allInnerTexts()).map((t) => t.trim());
-      return found.some((t) => /^hists\b/.test(t)) ? found : undefined;
-    });
-    const hists = texts.findIndex((t) => /^hists\b/.test(t));
-    await rows.nth(texts.findIndex((t, i) => i > hists && t === 'Open Map')).click();
+    // list rows are absolutely placed: their DOM order is not the order shown; their data-index is
+    const rows = workbench.page.locator('.part.sidebar .pane-body .monaco-list-row');
+    let seen: { index: number; text: string }[] = [];
+    const isHists = (t: string) => /\bhists\b/.test(t) && !/Open /.test(t);
+    const openMapIndex = await waitFor('the hists map row and its actions', 30_000, async () => {
+      const texts = await rows.allInnerTexts();
+      const indices = await rows.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-index'))));
+      seen = texts.map((t, i) => ({ index: indices[i], text: t.replace(/\s+/g, ' ').trim() })).sort((a, b) => a.index - b.index);
+      const hists = seen.findIndex((r) => isHists(r.text));
+      return hists >= 0 ? seen.find((r, i) => i > hists && /Open Map/.test(r.text))?.index : undefined;
+    }).catch((error: Error) => assert.fail(`${error.message}; rows: ${seen.map((r) => r.text).join(' | ')}`));
+    await rows.and(workbench.page.locator(`[data-index="${openMapIndex}"]`)).filter({ visible: true }).first().click();
     await workbench.page.locator('.tabs-container .tab', { hasText: 'Map: hists · local' }).waitFor({ timeout: 30_000 });
     const titles = await workbench.page.locator('.tabs-container .tab .label-name').allInnerTexts();
     assert.ok(titles.includes('Histogram: hists · local'), titles.join(' | '));
