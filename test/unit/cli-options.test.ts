@@ -47,7 +47,7 @@ test('missing, empty, unknown and bad values are the same UsageError in every co
     assert.throws(() => parse(['--help']), (e) => e instanceof UsageError && e.message === '', `${name} --help asks for the usage`);
   }
   assert.throws(() => parseCheckArgs(['--log-level', '3', 'a.bpf.c']), /--log-level is 1 or 2/);
-  assert.throws(() => parseMapsArgs(['dump', '--id', '0']), /--id needs a positive map id/);
+  assert.throws(() => parseMapsArgs(['dump', '--id', '0']), /--id needs a map id from 1 to 4294967295/);
   assert.throws(() => parseRunArgs(['p.bpf.c', '--interval', 'soon']), /--interval takes a number of seconds/);
 });
 
