@@ -1,5 +1,5 @@
 // Reads each rule's examples from test/fixtures/rules/<rule-id>/ (bad-N.bpf.c, good-N.bpf.c): a bad
-// example marks the line it must be flagged on with `// <- flagged`; `// target kernel: X.Y` on line 1 sets the kernel.
+// example (or a link to a corpus probe) marks its flagged line `// <- flagged`; `// target kernel: X.Y` on line 1 sets the kernel.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
