@@ -76,6 +76,24 @@ describe('CLI edges', { skip }, () => {
     toolFailure(await cli(['run', PROBE, '--target', ' ', '--duration', '1']), /^ebpf-studio run: " " names no target/);
   });
 
+  test('SIGTERM stops a run: it samples once more, detaches and exits 0 with valid JSON lines on stdout', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', PROBE, '--format', 'json', '--interval', '0.2'], { cwd: repoRoot, env: { ...process.env, EBPF_STUDIO_AGENT: agentBundle() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const sampled = new Promise<void>((resolve) => child.stdout.setEncoding('utf8').on('data', (t: string) => ((stdout += t), stdout.includes('\n') && resolve())));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    await sampled;
+    child.kill('SIGTERM');
+    const code = await exited;
+    clearTimeout(guard);
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /stopping: interrupted/);
+    assert.match(stderr, /detached from local/);
+    for (const line of stdout.trim().split('\n')) assert.ok(JSON.parse(line).programs, line);
+  });
+
   test('a runtime failure (clang rejects the probe) exits 2, not 1', async () => {
     const broken = join(dir, 'broken.bpf.c');
     writeFileSync(broken, 'int f( {\n');
