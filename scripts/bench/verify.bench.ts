@@ -1,5 +1,6 @@
 // Benchmarks the full kernel check of a typical probe that includes vmlinux.h (compile + load through the agent
-// + parse into diagnostics) against clang plus `bpftool prog loadall` by hand on the same file; prints the ratio.
+// + parse into diagnostics) against clang plus `bpftool prog loadall` by hand on the same file, cold (agent start and
+// vmlinux.h generation included on both sides) and warm; prints both ratios, each labelled.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -33,9 +34,11 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(os.tmpdir(), 'verify-bench-'));
   const pinDir = `/sys/fs/bpf/ebpf-studio-bench-verify-${process.pid}`;
   try {
-    // Warm-up: vmlinux.h generated (or found) once, page cache warm for clang and the header.
+    // Cold: the agent's start, vmlinux.h generated from the kernel's BTF (a fresh cache home) and the first check.
+    const coldStarted = performance.now();
     const warm = await verifyProbe({ sourcePath: probe, programs: await readProbePrograms(probe), agent });
     if (warm.verdict !== 'accepted') throw new Error(`the bench probe should be accepted, got ${warm.verdict}`);
+    const oursColdMs = agentStartMs + (performance.now() - coldStarted);
     const vmlinuxDir = dirname(warm.vmlinux?.path ?? '');
     const multiarch = multiarchIncludeDir(os.machine());
     const object = join(work, 'probe.bpf.o');
@@ -48,7 +51,10 @@ async function main(): Promise<void> {
       if (load.status !== 0) throw new Error(`bpftool prog loadall failed: ${load.stderr}`);
       return ms;
     };
-    byHand();
+    const byHandVmlinux = join(work, 'vmlinux');
+    const peerColdStarted = performance.now();
+    execFileSync('sh', ['-c', `mkdir -p ${byHandVmlinux} && ${bpftool} btf dump file /sys/kernel/btf/vmlinux format c > ${byHandVmlinux}/vmlinux.h`]);
+    const peerColdMs = performance.now() - peerColdStarted + byHand();
 
     const ours: number[] = [];
     const peer: number[] = [];
@@ -65,10 +71,10 @@ async function main(): Promise<void> {
     const oursMs = median(ours);
     const peerMs = median(peer);
     console.log(`probe: ${probe} (includes vmlinux.h; ${RUNS} runs each, interleaved, medians)`);
-    console.log(`ebpf-studio full check (compile + agent verify + parse): ${oursMs.toFixed(1)} ms  [compile ${median(phases.compile)} ms, verify ${median(phases.verify)} ms, parse ${median(phases.parse)} ms]`);
-    console.log(`clang + bpftool prog loadall by hand:                    ${peerMs.toFixed(1)} ms`);
-    console.log(`ratio: ${(oursMs / peerMs).toFixed(2)}x (target < 1.5x)`);
-    console.log(`(agent start, once per editor session, not in the figures above: ${agentStartMs.toFixed(0)} ms)`);
+    console.log(`cold (agent start ${agentStartMs.toFixed(0)} ms + vmlinux.h from BTF + first check) ${oursColdMs.toFixed(1)} ms; by hand (bpftool btf dump + clang + bpftool prog loadall) ${peerColdMs.toFixed(1)} ms; ratio ${(oursColdMs / peerColdMs).toFixed(2)}x`);
+    console.log(`warm (agent running, vmlinux.h cached) full check (compile + agent verify + parse): ${oursMs.toFixed(1)} ms  [compile ${median(phases.compile)} ms, verify ${median(phases.verify)} ms, parse ${median(phases.parse)} ms]`);
+    console.log(`warm by hand, clang + bpftool prog loadall:             ${peerMs.toFixed(1)} ms`);
+    console.log(`warm ratio: ${(oursMs / peerMs).toFixed(2)}x (target < 1.5x); load average ${os.loadavg()[0].toFixed(1)}`);
     if (oursMs / peerMs >= 1.5) process.exitCode = 1;
   } finally {
     rmSync(pinDir, { recursive: true, force: true });
