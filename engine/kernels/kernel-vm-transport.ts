@@ -97,6 +97,8 @@ export async function bootKernelVm(spec: string, options: KernelVmOptions = {}):
     const why = spawnError ? `${spawnError.message}${(spawnError as NodeJS.ErrnoException).code === 'ENOENT' ? ' (apt-get install qemu-system-x86)' : ''}` : consoleTail.slice(-8).join(' | ');
     throw new AgentRequestError(`${name}: QEMU did not start: ${why}`, 'EQEMU');
   }
+  // Connected: the socket's name is no longer needed, so nothing stays in /tmp even if this process is killed.
+  rmSync(socketDir, { recursive: true, force: true });
   child.on('close', () => socket.destroy());
   const client = new AgentClient(socket, {
     targetName: name,
