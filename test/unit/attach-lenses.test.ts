@@ -33,8 +33,8 @@ test('an enter/exit probe: each program gets "▶ Attach probe" (all programs) a
   assert.match(plans[1].tooltip, /only sys_enter \(raw_tp\/sys_enter\) on web1/);
 });
 
-test('the whole-probe lens keeps the "▶ Attach" text the editor test and docs point at', () => {
-  assert.ok(ATTACH_PROBE_TITLE.startsWith('▶ Attach'));
+test('the README names the whole-probe lens by the title the lens shows', () => {
+  assert.ok(readFileSync(join(ROOT, 'README.md'), 'utf8').includes(`**${ATTACH_PROBE_TITLE}**`), `README.md tells the reader to press **${ATTACH_PROBE_TITLE}**`);
 });
 
 test('a one-program probe shows only "▶ Attach probe", since attaching that program alone is the same', async () => {
