@@ -248,7 +248,8 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
     // list rows are absolutely placed: their DOM order is not the order shown; their data-index is
     const rows = workbench.page.locator('.part.sidebar .pane-body .monaco-list-row');
     let seen: { index: number; text: string }[] = [];
-    const isHists = (t: string) => /\bhists\b/.test(t) && !/Open /.test(t);
+    // the label and description run together in innerText: "histsarray · 1 entry max"
+    const isHists = (t: string) => t.startsWith('hists');
     const openMapIndex = await waitFor('the hists map row and its actions', 30_000, async () => {
       const texts = await rows.allInnerTexts();
       const indices = await rows.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-index'))));
