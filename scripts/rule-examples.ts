@@ -1,10 +1,11 @@
-// Reads each rule's examples from test/fixtures/rules/<rule-id>/ (bad-N.bpf.c, good-N.bpf.c): a bad
-// example (or a link to a corpus probe) marks its flagged line `// <- flagged`; `// target kernel: X.Y` on line 1 sets the kernel.
+// Reads each rule's examples from test/fixtures/rules/<rule-id>/ (bad-N.bpf.c, good-N.bpf.c, or links to corpus probes): a bad
+// one marks its line `// <- flagged` or `// <- flagged (no quick fix)`; `// target kernel: X.Y` on line 1 sets the kernel.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const RULE_EXAMPLES_DIRECTORY = join(__dirname, '..', 'test', 'fixtures', 'rules');
 const FLAGGED_MARKER = '// <- flagged';
+const FLAGGED_LINE = /\/\/ <- flagged( \(no quick fix\))?$/;
 const TARGET_KERNEL = /^\/\/ target kernel: (\d+\.\d+)\n/;
 const EXAMPLE_FILE = /^(bad|good)-(\d+)\.bpf\.c$/;
 
@@ -15,6 +16,8 @@ export interface RuleExample {
   code: string;
   /** For a bad example: the 1-based line the finding must be on. */
   line?: number;
+  /** For a bad example: whether the rule offers a quick fix for the finding on its line. */
+  quickFix?: boolean;
   /** The target kernel the example is checked against ("5.4"), when it names one. */
   targetKernel?: string;
 }
@@ -30,10 +33,12 @@ function readExample(ruleId: string, fileName: string, kind: 'bad' | 'good', dir
   const example: RuleExample = { name, code };
   const kernel = TARGET_KERNEL.exec(code);
   if (kernel) example.targetKernel = kernel[1];
-  const flagged = code.split('\n').flatMap((text, index) => (text.endsWith(FLAGGED_MARKER) ? [index + 1] : []));
+  const lines = code.split('\n');
+  const flagged = lines.flatMap((text, index) => (FLAGGED_LINE.test(text) ? [index + 1] : []));
   if (kind === 'bad') {
     if (flagged.length !== 1) throw new Error(`${name}: a bad example marks exactly one line with '${FLAGGED_MARKER}' (found ${flagged.length})`);
     example.line = flagged[0];
+    example.quickFix = FLAGGED_LINE.exec(lines[flagged[0] - 1])?.[1] === undefined;
   } else if (flagged.length > 0) {
     throw new Error(`${name}: a good example marks no line with '${FLAGGED_MARKER}'`);
   }

@@ -1,5 +1,5 @@
-// Applies every quick fix the rules offer on their bad examples and checks the fixed text no longer has
-// that finding (and still parses into the same functions). Talks to the rule engine and the parser.
+// Applies every quick fix the rules offer on their bad examples (each example says whether it has one) and checks the
+// fixed text no longer has that finding and still parses. Talks to the rule engine and the parser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Diagnostic, TextEdit } from 'vscode-languageserver-types';
@@ -30,11 +30,17 @@ let fixesTried = 0;
 
 for (const rule of allRules) {
   for (const example of readRuleExamples(rule.id).bad) {
-    test(`${example.name}: quick fixes remove their finding`, async () => {
+    test(`${example.name}: ${example.quickFix ? 'its quick fix removes the finding' : 'says no quick fix, and none is offered'}`, async () => {
       const before = await diagnose(rule, example, example.code);
-      for (const diagnostic of before) {
+      const fixes = before.flatMap((diagnostic) => {
         const fix = (diagnostic.data as DiagnosticData | undefined)?.fix;
-        if (!fix) continue;
+        return fix ? [{ diagnostic, fix }] : [];
+      });
+      const onFlaggedLine = fixes.filter(({ diagnostic }) => diagnostic.range.start.line + 1 === example.line);
+      assert.equal(onFlaggedLine.length > 0, example.quickFix, example.quickFix
+        ? `no quick fix on line ${example.line}; mark the line '// <- flagged (no quick fix)' if none is meant`
+        : `a quick fix is offered on line ${example.line}, but the example says '(no quick fix)'`);
+      for (const { diagnostic, fix } of fixes) {
         fixesTried++;
         const fixed = applyEdits(example.code, fix.edits);
         assert.notEqual(fixed, example.code, `${fix.title} changes nothing`);
