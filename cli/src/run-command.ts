@@ -293,7 +293,10 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
     });
     for (const p of loaded.programs) log(programLine(p, client.targetName));
     for (const m of loaded.maps.filter((x) => x.sizing)) log(`map ${m.name}: ${m.sizing}`);
-    if (loaded.programs.every((p) => !p.attached)) throw new Error(nothingAttached(loaded, hello, objectName));
+    if (loaded.programs.every((p) => !p.attached)) {
+      err.write(`ebpf-studio run: ${nothingAttached(loaded, hello, objectName)}\n`);
+      return 1;
+    }
 
     const started = Date.now();
     const streamed = loaded.maps.filter((x) => x.type === 'ringbuf' || x.type === 'perf_event_array');

@@ -244,7 +244,7 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
       await client.request('detach', { session: loaded.session });
     }
     if (facts.lockdown && facts.lockdown !== 'none') {
-      await assert.rejects(client.request('load', { object: errorsObject, programs: ['on_fentry'] }), /lockdown is "\w+": it refuses fentry/);
+      await assert.rejects(client.request('load', { object: errorsObject, programs: ['on_fentry'] }), /kernel lockdown "\w+" refuses fentry\/\S+ before verification \(EPERM\)/);
     }
   });
 
