@@ -76,7 +76,7 @@ export function parseParameterText(parameter: TemplateParameter, text: string): 
       if (!/^[^\s/]{1,15}$/.test(value)) throw bad('an interface name (1–15 characters, no spaces or /)');
       return value;
     default:
-      if (value === '') throw bad('a non-empty value');
+      if (value === '' && parameter.default !== '') throw bad('a non-empty value');
       return value;
   }
 }

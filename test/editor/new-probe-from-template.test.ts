@@ -76,6 +76,9 @@ async function createXdpProbeThroughTheUi(active: CodeServer): Promise<void> {
   await workbench.screenshot('interface-pick');
   const loopback = workbench.page.locator('.quick-input-widget .monaco-list-row').filter({ has: workbench.page.locator('.label-name', { hasText: /^\s*lo\s*$/ }) });
   await loopback.first().click({ timeout: 15_000 });
+  await waitForInputTitle(/: xdpMode$/);
+  assert.equal(await workbench.page.locator('.quick-input-widget input.input').inputValue(), '', 'xdpMode is offered empty: native, falling back to generic');
+  await workbench.page.keyboard.press('Enter');
   await waitForInputTitle(/folder for the probe/);
   assert.equal(await workbench.page.locator('.quick-input-widget input.input').inputValue(), 'xdp-protocol-counter', 'a free folder name is proposed');
   await workbench.page.keyboard.press('Enter');
