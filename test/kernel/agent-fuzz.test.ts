@@ -16,8 +16,6 @@ const PROBE = join(__dirname, '../fixtures/agent-input/syscall-counter.bpf.c');
 /** Fixed so a failure can be replayed; FUZZ_SEED overrides it to explore. */
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed11);
 const REQUESTS = 600;
-/** The run ends early past this (a slow shared machine); what was sent is still checked in full. */
-const BUDGET_MS = 40_000;
 
 /** mulberry32: a small seeded generator, so every run sends the same lines. */
 function random(seed: number): () => number {
@@ -120,12 +118,12 @@ describe('agent fuzz', { skip }, () => {
     assert.deepEqual(existsSync(BPFFS_DIR) ? readdirSync(BPFFS_DIR).filter((n) => n.startsWith('ebpf-studio-')) : [], [], 'nothing stays pinned');
   });
 
-  test(`answers every one of ${REQUESTS} seeded random and mutated lines (seed ${SEED}), never crashes, and the program keeps counting`, { timeout: 180_000 }, async (t) => {
+  test(`answers every one of ${REQUESTS} seeded random and mutated lines (seed ${SEED}), never crashes, and the program keeps counting`, { timeout: 600_000 }, async (t) => {
     const started = Date.now();
     let last = await count();
     let sent = 0;
     const codes = new Map<string, number>();
-    for (let id = 1_000_000; sent < REQUESTS && Date.now() - started < BUDGET_MS; id++) {
+    for (let id = 1_000_000; sent < REQUESTS; id++) {
       const line = sent === REQUESTS / 2 ? `{"id":${id},"method":"hello","params":{"pad":"${'x'.repeat(65 * 1024 * 1024)}"}}` : fuzzLine(id);
       await agent.send(`${line}\n`);
       sent++;
@@ -141,7 +139,6 @@ describe('agent fuzz', { skip }, () => {
       }
     }
     t.diagnostic(`${sent} lines in ${Date.now() - started} ms; replies by code: ${JSON.stringify(Object.fromEntries(codes))}`);
-    assert.ok(sent >= 100, `at least 100 lines were sent within the budget (sent ${sent})`);
     assert.ok((codes.get('EINVAL') ?? 0) > 0 && (codes.get('ENOMETHOD') ?? 0) > 0 && (codes.get('EPROTO') ?? 0) > 0, `every kind of refusal was exercised: ${JSON.stringify([...codes])}`);
     const sessions = await agent.request('sessions', {});
     assert.ok((sessions.result as { sessions: { session: string }[] }).sessions.some((s) => s.session === session.session), 'the live session is still there');
