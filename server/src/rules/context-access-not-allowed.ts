@@ -1,8 +1,10 @@
 // Rule context-access-not-allowed: a program reads or writes a context field its program type (or attach type)
-// may not touch: __sk_buff fields per socket filter / cgroup_skb / tc, xdp_md egress_ifindex, bpf_sock_addr addresses.
+// may not touch: __sk_buff fields per socket filter / cgroup_skb / tc, xdp_md egress_ifindex, bpf_sock_addr addresses,
+// tp_btf arguments past the tracepoint's own (server/src/kernel/generated/tracepoint-args.json, read from kernel BTF).
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';
+import tracepointArgs from '../kernel/generated/tracepoint-args.json';
 
 interface ContextLayout {
   /** Byte offset of each field, for the verifier's "off=" (arrays: their first element). */
@@ -82,7 +84,25 @@ const LAYOUTS: Readonly<Record<string, ContextLayout>> = {
   },
 };
 
+/** BPF_PROG(name, …) on SEC("tp_btf/<tracepoint>"): each argument used past the ones the tracepoint passes reads past its context. */
+function checkTracepointArguments(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  const tracepoint = /^tp_btf\/(\w+)$/.exec(fn.section ?? '')?.[1];
+  const passed: string[] | undefined = tracepoint ? (tracepointArgs.tracepoints as Record<string, string[]>)[tracepoint] : undefined;
+  if (!tracepoint || !passed || fn.wrapper !== 'BPF_PROG' || fn.params.length <= passed.length) return [];
+  const used = new Set(fn.body.descendantsOfType('identifier').map((node) => node?.text));
+  return fn.params.slice(passed.length).flatMap((param, extra) => {
+    if (!param.name || !used.has(param.name)) return [];
+    const position = passed.length + extra + 1;
+    return [{
+      range: file.rangeOf(param.node),
+      message: `'${param.name}' is argument ${position}, but tracepoint ${tracepoint} passes ${passed.length} (${passed.join(', ')}) on kernel ${tracepointArgs.kernelRelease.replace(/-.*/, '')}; there is nothing to read there`,
+      verifierMessage: `func '${tracepoint}' doesn't have ${position}-th argument`,
+    }];
+  });
+}
+
 export function checkContextAccess(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  if (fn.programType === 'tracing') return checkTracepointArguments(file, fn);
   const context = fn.isProgram ? fn.params[0] : undefined;
   if (!context?.name) return [];
   const layout = LAYOUTS[context.type.replace(/\*/g, '').replace(/\s+/g, ' ').trim()];
@@ -108,8 +128,8 @@ export function checkContextAccess(file: ProbeFile, fn: ProbeFunction): Finding[
 
 export const contextAccessNotAllowedRule: Rule = {
   id: 'context-access-not-allowed',
-  description: 'A context field the program type or attach point may not read or write (skb fields in socket filters, egress_ifindex outside devmaps, IPv6 fields in IPv4 sock_addr hooks …).',
-  programTypes: ['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'xdp', 'cgroup_sock_addr'],
+  description: 'A context field the program type or attach point may not read or write (skb fields in socket filters, egress_ifindex outside devmaps, IPv6 fields in IPv4 sock_addr hooks, tp_btf arguments the tracepoint does not pass …).',
+  programTypes: ['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'xdp', 'cgroup_sock_addr', 'tracing'],
   verifierMessage: 'invalid bpf_context access off=72 size=4',
   checkFunction: checkContextAccess,
 };

@@ -5,19 +5,51 @@ import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';
 import { analyseValueRanges } from '../analysis/value-ranges';
-import { arrayFieldLength, evaluateConstant, globalArray, identifierName, isUnsignedType } from '../analysis/c-values';
+import { arrayFieldLength, evaluateConstant, evaluateConstantText, globalArray, identifierName, isUnsignedType, type LocalVariable } from '../analysis/c-values';
 import { guardStatement, insertBeforeStatement } from './statement-insertion';
 
+/** The array an index selects from, its length as written, and where its memory lives. */
+interface IndexedArray {
+  kind: 'stack' | 'map_value';
+  lengthText: string;
+}
 
-/** The array an index selects from, when it lives on the stack or inside a struct (map value). */
-function indexedArray(file: ProbeFile, base: Node, locals: Map<string, { arrayLengths: Node[]; pointerDepth: number }>): { kind: 'stack' | 'map_value'; length: Node } | null {
+const LOOKUP_HELPERS = new Set(['bpf_map_lookup_elem', 'bpf_map_lookup_percpu_elem']);
+
+/** `__type(value, __u64[MAX_SLOTS])` → `MAX_SLOTS`, for a pointer every assignment of which is a lookup in such a map. */
+function lookedUpArrayLength(file: ProbeFile, fn: ProbeFunction, local: LocalVariable): string | null {
+  const values = [local.value];
+  for (const node of fn.body.descendantsOfType('assignment_expression')) {
+    if (node?.childForFieldName('left')?.text === local.name) values.push(node.childForFieldName('right'));
+  }
+  const lengths = new Set<string>();
+  for (const value of values) {
+    if (!value) continue;
+    const call = stripCasts(value);
+    const mapArgument = call.type === 'call_expression' && LOOKUP_HELPERS.has(call.childForFieldName('function')?.text ?? '') ? call.childForFieldName('arguments')?.namedChild(0) : null;
+    const mapName = mapArgument ? /^&\s*(\w+)$/.exec(file.textOf(mapArgument))?.[1] : undefined;
+    const valueType = mapName ? file.mapNamed(mapName)?.valueType : undefined;
+    const length = valueType ? /\[([^\]]+)\]$/.exec(valueType)?.[1].trim() : undefined;
+    if (!length) return null;
+    lengths.add(length);
+  }
+  return lengths.size === 1 ? [...lengths][0] : null;
+}
+
+/** The array an index selects from, when it lives on the stack, in a map value, or inside a struct (map value). */
+function indexedArray(file: ProbeFile, fn: ProbeFunction, base: Node, locals: Map<string, LocalVariable>): IndexedArray | null {
   const expr = stripCasts(base);
   if (expr.type === 'identifier') {
     const local = locals.get(expr.text);
-    if (local) return local.pointerDepth === 0 && local.arrayLengths.length > 0 ? { kind: 'stack', length: local.arrayLengths[0] } : null;
+    if (local?.pointerDepth === 0 && local.arrayLengths.length > 0) return { kind: 'stack', lengthText: file.textOf(local.arrayLengths[0]) };
+    if (local?.pointerDepth === 1 && local.arrayLengths.length === 0) {
+      const length = lookedUpArrayLength(file, fn, local);
+      return length ? { kind: 'map_value', lengthText: length } : null;
+    }
+    if (local) return null;
     // a global array lives in the .bss/.data map: its elements are map value memory
     const global = globalArray(file, expr.text);
-    return global ? { kind: 'map_value', length: global.length } : null;
+    return global ? { kind: 'map_value', lengthText: file.textOf(global.length) } : null;
   }
   if (expr.type === 'field_expression') {
     const field = expr.childForFieldName('field')?.text;
@@ -26,7 +58,7 @@ function indexedArray(file: ProbeFile, base: Node, locals: Map<string, { arrayLe
     const owner = identifierName(expr.childForFieldName('argument'));
     const ownerLocal = owner ? locals.get(owner) : undefined;
     const onStack = expr.childForFieldName('operator')?.text === '.' && ownerLocal != null && ownerLocal.pointerDepth === 0;
-    return { kind: onStack ? 'stack' : 'map_value', length };
+    return { kind: onStack ? 'stack' : 'map_value', lengthText: file.textOf(length) };
   }
   return null;
 }
@@ -40,18 +72,18 @@ export function checkArrayIndexes(file: ProbeFile, fn: ProbeFunction): Finding[]
       const base = node.childForFieldName('argument');
       const index = node.childForFieldName('index');
       if (!base || !index || reported.has(node.startIndex)) return;
-      const array = indexedArray(file, base, query.locals);
+      const array = indexedArray(file, fn, base, query.locals);
       if (!array) return;
       const constantIndex = evaluateConstant(file, index);
       if (constantIndex != null) {
-        const length = evaluateConstant(file, array.length);
+        const length = evaluateConstantText(file, array.lengthText);
         if (length == null || (constantIndex >= 0 && constantIndex < length)) return;
         reported.add(node.startIndex);
         findings.push({
           range: file.rangeOf(node),
           // past a map value the verifier refuses; on the stack it lands in another variable or outside the frame
           severity: array.kind === 'map_value' ? 'error' : 'warning',
-          message: `index ${file.textOf(index)} is outside ${file.textOf(base)}[${file.textOf(array.length)}] (valid: 0..${length - 1})`,
+          message: `index ${file.textOf(index)} is outside ${file.textOf(base)}[${array.lengthText}] (valid: 0..${length - 1})`,
           verifierMessage: array.kind === 'map_value' ? 'invalid access to map value' : 'invalid write to stack',
         });
         return;
@@ -60,7 +92,7 @@ export function checkArrayIndexes(file: ProbeFile, fn: ProbeFunction): Finding[]
       if (range.upper && range.lower) return;
       reported.add(node.startIndex);
       const indexText = file.textOf(index);
-      const lengthText = file.textOf(array.length);
+      const lengthText = array.lengthText;
       const variable = identifierName(index);
       const local = variable ? query.locals.get(variable) : undefined;
       const signed = local != null && !isUnsignedType(local.baseType);
