@@ -48,11 +48,15 @@ export interface VerifyParams {
   programs?: string[];
   /** 1 (default) keeps the failing path; 2 logs every instruction's state (much larger). */
   logLevel?: 1 | 2;
+  /** Map sizes set before load, as `load` takes them; maps the source leaves unsized get the same defaults as there. */
+  mapSizes?: Record<string, MapSize>;
 }
 export interface VerifyResult {
   programs: ProgramVerdict[];
   /** Programs not verified: SEC("?...") ones libbpf does not load by default, or ones not in `programs`. */
   skipped?: { name: string; section: string; reason: string }[];
+  /** Maps whose size was set before load (asked for, or a default), with how: as SessionMap.sizing. */
+  sizedMaps?: { name: string; sizing: string }[];
 }
 
 export interface LoadParams {

@@ -48,12 +48,15 @@ const attachOptions = object<AttachOptions>(
   'refuse',
 );
 
+const mapSizes = record(object<MapSize>({ maxEntries: optional(integer(1, U32)), valueSize: optional(integer(1, U32)) }, 'refuse'), { maxKeys: 4096, keyMax: 256 });
+
 const verifyParams = object<VerifyParams>(
   {
     object: base64(MAX_OBJECT_BASE64, 1),
     objectName: optional(name),
     programs: optional(list(name, 4096)),
     logLevel: optional(oneOf(1, 2)),
+    mapSizes: optional(mapSizes),
   },
   'refuse',
 );
@@ -67,7 +70,7 @@ const loadParams = object<LoadParams>(
     objectName: optional(name),
     noAttach: optional(boolean),
     stats: optional(boolean),
-    mapSizes: optional(record(object<MapSize>({ maxEntries: optional(integer(1, U32)), valueSize: optional(integer(1, U32)) }, 'refuse'), { maxKeys: 4096, keyMax: 256 })),
+    mapSizes: optional(mapSizes),
     eventTypes: optional(object<EventTypes>({ btf: optional(base64(MAX_OBJECT_BASE64)), byMap: record(list(name, 64), { maxKeys: 4096, keyMax: 256 }) }, 'refuse')),
   },
   'refuse',
@@ -119,7 +122,11 @@ const programVerdict = object<ProgramVerdict>(
   'allow',
 );
 const verifyResult = object<VerifyResult>(
-  { programs: list(programVerdict, 4096), skipped: optional(list(object({ name: text(256), section: text(4096), reason: message }, 'allow'), 4096)) },
+  {
+    programs: list(programVerdict, 4096),
+    skipped: optional(list(object({ name: text(256), section: text(4096), reason: message }, 'allow'), 4096)),
+    sizedMaps: optional(list(object({ name: text(256), sizing: message }, 'allow'), 4096)),
+  },
   'allow',
 );
 

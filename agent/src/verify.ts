@@ -1,9 +1,10 @@
 // The `verify` method: loads each program of an object through the kernel verifier on its own (the object is
-// opened once per program with only that program autoloaded), keeps the whole log, and closes everything after.
-import type { ProgramVerdict, VerifyParams, VerifyResult } from '../../protocol/agent-rpc';
+// opened once per program with only that program autoloaded, its maps sized as `load` sizes them), keeps the whole log.
+import type { MapSize, ProgramVerdict, VerifyParams, VerifyResult } from '../../protocol/agent-rpc';
 import { MAX_VERIFIER_LOG_BYTES } from '../../protocol/agent-rpc';
 import { AgentError } from './agent-error';
 import { libbpf } from './ffi/libbpf';
+import { sizeMaps } from './map-sizing';
 
 const ENOSPC = 28;
 const BPF_LOG_STATS = 4;
@@ -20,7 +21,7 @@ export async function verifyObject(params: VerifyParams): Promise<VerifyResult> 
   const bytes = Buffer.from(params.object, 'base64');
   const objectName = params.objectName ?? 'probe.bpf.o';
   const logLevel = params.logLevel === 2 ? 2 : 1;
-  const all = await listPrograms(bytes, objectName);
+  const { programs: all, sizedMaps } = await listPrograms(bytes, objectName, params.mapSizes);
   if (all.length === 0) {
     throw new AgentError(
       `${objectName} has no BPF programs: put each program function in a section, e.g. SEC("tracepoint/syscalls/sys_enter_openat").`,
@@ -33,12 +34,13 @@ export async function verifyObject(params: VerifyParams): Promise<VerifyResult> 
     throw new AgentError(`None of ${params.programs.join(', ')} is a program of ${objectName}; it has ${all.map((p) => p.name).join(', ')}.`, 'ENOENT');
   }
   const programs: ProgramVerdict[] = [];
-  for (const program of wanted) programs.push(await verifyProgram(bytes, objectName, program, logLevel));
+  for (const program of wanted) programs.push(await verifyProgram(bytes, objectName, program, logLevel, params.mapSizes));
   const skipped = all.filter((p) => !wanted.includes(p)).map((p) => ({ name: p.name, section: p.section, reason: p.autoload ? 'not requested' : 'not loaded by default (SEC("?…"))' }));
-  return { programs, ...(skipped.length ? { skipped } : {}) };
+  return { programs, ...(skipped.length ? { skipped } : {}), ...(sizedMaps.length ? { sizedMaps } : {}) };
 }
 
-async function listPrograms(bytes: Buffer, objectName: string): Promise<ProgramInfo[]> {
+/** The object's programs, and how its maps get sized (a size for a map it lacks is refused here, before any load). */
+async function listPrograms(bytes: Buffer, objectName: string, mapSizes: Record<string, MapSize> | undefined): Promise<{ programs: ProgramInfo[]; sizedMaps: { name: string; sizing: string }[] }> {
   const lib = libbpf();
   const { value, messages } = await lib.captureMessages(async () => {
     let obj;
@@ -48,11 +50,15 @@ async function listPrograms(bytes: Buffer, objectName: string): Promise<ProgramI
       return err as Error;
     }
     try {
+      const sizedMaps = [...sizeMaps(obj, mapSizes)].map(([name, sizing]) => ({ name, sizing }));
       // Non-static functions without SEC() land in .text: libbpf lists them, but they are subprograms, not programs.
-      return lib
+      const programs = lib
         .programs(obj)
         .map((p) => ({ name: lib.programName(p), section: lib.programSection(p), insnCount: lib.programInsnCount(p), autoload: lib.autoload(p) }))
         .filter((p) => p.section !== '.text');
+      return { programs, sizedMaps };
+    } catch (err) {
+      return err as Error;
     } finally {
       lib.closeObject(obj);
     }
@@ -64,7 +70,7 @@ async function listPrograms(bytes: Buffer, objectName: string): Promise<ProgramI
   return value;
 }
 
-async function verifyProgram(bytes: Buffer, objectName: string, program: ProgramInfo, level: 1 | 2): Promise<ProgramVerdict> {
+async function verifyProgram(bytes: Buffer, objectName: string, program: ProgramInfo, level: 1 | 2, mapSizes: Record<string, MapSize> | undefined): Promise<ProgramVerdict> {
   const lib = libbpf();
   for (let size = FIRST_LOG_BYTES[level]; ; size *= 4) {
     const logBuffer = Buffer.alloc(size);
@@ -76,6 +82,7 @@ async function verifyProgram(bytes: Buffer, objectName: string, program: Program
           lib.setAutoload(prog, isTarget);
           if (isTarget) lib.setLogBuffer(prog, logBuffer, level | BPF_LOG_STATS);
         }
+        sizeMaps(obj, mapSizes);
         return await lib.loadObject(obj);
       } finally {
         lib.closeObject(obj);

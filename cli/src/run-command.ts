@@ -14,6 +14,7 @@ import { compileMapDecoder, decodeEntries, type DecodedValue } from '../../engin
 import { isTemplateDir } from '../../engine/templates/template-catalog';
 import { parseParamAssignments, templateRunOptions } from '../../engine/templates/template-run-options';
 import { connectCliTarget } from './target-connect';
+import { MAP_SIZE_OPTION, MAP_SIZE_USAGE, parseMapSizes } from './map-size-option';
 import { parseCommandLine, TARGET_OPTIONS, TARGET_USAGE, targetConnectOptions, UsageError } from './command-line';
 
 export const RUN_USAGE = `Usage: ebpf-studio run FILE|TEMPLATE_DIR [options]
@@ -30,9 +31,7 @@ ${TARGET_USAGE}
                         frequencyHz, usdtProvider and usdtName set attach options of every program instead
   --program NAME        load only this program (repeatable); default: every program, one variant per handler
                         (tp_btf over raw_tp over tracepoint, fentry over kprobe), the others shown as not loaded
-  --map-size NAME=N[:V] set map NAME's max_entries to N (and its value size to V bytes) before load (repeatable);
-                        unset sizes default to 1024 × 127 frames (stack traces), one entry per CPU (arrays),
-                        10240 (hashes), 256 KiB (ring buffers)
+${MAP_SIZE_USAGE}
   --format text|json    json: one object per line {"t","target","programs","maps"} per interval, and one per
                         ring/perf buffer event {"t","target","events":MAP,"fields"} decoded through BTF;
                         text: a table of at most 20 events per buffer per interval, with the drop count
@@ -55,18 +54,6 @@ export interface RunOptions {
 }
 
 const ATTACH_PARAMS = new Set(['ifname', 'direction', 'xdpMode', 'cgroupPath', 'binaryPath', 'symbol', 'pid', 'frequencyHz', 'usdtProvider', 'usdtName']);
-
-/** `--map-size NAME=ENTRIES[:VALUE_BYTES]`. */
-function parseMapSize(text: string, into: Record<string, MapSize>): void {
-  const m = /^([A-Za-z_]\w*)=(\d+)?(?::(\d+))?$/.exec(text);
-  const entries = m?.[2] !== undefined ? Number(m[2]) : undefined;
-  const valueSize = m?.[3] !== undefined ? Number(m[3]) : undefined;
-  const valid = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 1 && n <= 0xffffffff);
-  if (!m || (entries === undefined && valueSize === undefined) || !valid(entries) || !valid(valueSize)) {
-    throw new UsageError(`--map-size takes NAME=ENTRIES, NAME=ENTRIES:VALUE_BYTES or NAME=:VALUE_BYTES (whole numbers from 1), not "${text}".`);
-  }
-  into[m[1]] = { ...(entries !== undefined ? { maxEntries: entries } : {}), ...(valueSize !== undefined ? { valueSize } : {}) };
-}
 
 /** Node's timers take at most 2^31 - 1 ms (about 24.8 days); a longer wait would fire at once. */
 const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -94,15 +81,14 @@ export function parseRunArgs(args: string[]): RunOptions {
     interval: { type: 'string' },
     param: { type: 'string', multiple: true, default: [] },
     program: { type: 'string', multiple: true, default: [] },
-    'map-size': { type: 'string', multiple: true, default: [] },
+    ...MAP_SIZE_OPTION,
     include: { type: 'string', short: 'I', multiple: true, default: [] },
     clang: { type: 'string' },
     format: { type: 'string', default: 'text' },
   });
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format is text or json, not "${values.format}".`);
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `run takes one FILE or TEMPLATE_DIR, got ${positionals.join(', ')}.` : 'run needs a FILE or TEMPLATE_DIR.');
-  const mapSizes: Record<string, MapSize> = {};
-  for (const size of values['map-size']) parseMapSize(size, mapSizes);
+  const mapSizes = parseMapSizes(values['map-size']);
   return {
     path: positionals[0],
     target: values.target,

@@ -1,18 +1,21 @@
-// `ebpf-studio check --verify [--target local|kernel:6.1|ssh://user@host[:port]|alias]... [--clang PATH] [--log-level 1|2]`:
+// `ebpf-studio check --verify [--target local|kernel:6.1|ssh://user@host[:port]|alias]... [--clang PATH] [--log-level 1|2] [--map-size …]`:
 // compiles and verifies each FILE through each target's kernel and returns diagnostics (sources 'clang'/'verifier').
 import type { Diagnostic } from 'vscode-languageserver-types';
+import type { MapSize } from '../../protocol/agent-rpc';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { kernelVerdicts, mergeRunDiagnostics, type KernelVerdict, type TargetRun } from '../../engine/verify/verdict-matrix';
 import { verifyProbe, type VerifyProbeResult } from '../../engine/verify/verify-probe';
 import { readProbePrograms } from '../../server/src/analysis/probe-programs';
 import { connectCliTarget } from './target-connect';
+import { MAP_SIZE_OPTION, MAP_SIZE_USAGE, parseMapSizes } from './map-size-option';
 import { TARGET_OPTIONS, TARGET_USAGE, targetConnectOptions, UsageError, type OptionSpec } from './command-line';
 
 export const VERIFY_USAGE = `  --verify              also compile each FILE with clang and load it through the target kernel's verifier,
                         on each --target given (repeat it to verify on several)
 ${TARGET_USAGE}
   --clang PATH          clang to compile with (default: clang, clang-19 … clang-14 on PATH)
-  --log-level 1|2       verifier log level (2 logs every instruction's state)`;
+  --log-level 1|2       verifier log level (2 logs every instruction's state)
+${MAP_SIZE_USAGE}`;
 
 /** The options `check` takes for --verify, beside its own. */
 export const VERIFY_OPTIONS = {
@@ -21,6 +24,7 @@ export const VERIFY_OPTIONS = {
   target: { type: 'string', multiple: true, default: [] },
   clang: { type: 'string' },
   'log-level': { type: 'string' },
+  ...MAP_SIZE_OPTION,
 } as const satisfies OptionSpec;
 
 export interface VerifyCliOptions {
@@ -31,10 +35,12 @@ export interface VerifyCliOptions {
   knownHosts?: string;
   clangPath?: string;
   logLevel?: 1 | 2;
+  /** --map-size: map sizes set before load, as `run` sets them. */
+  mapSizes: Record<string, MapSize>;
 }
 
 /** The --verify options from parsed VERIFY_OPTIONS values. */
-export function verifyCliOptions(values: { verify?: boolean; target?: string[]; identity?: string; 'known-hosts'?: string; clang?: string; 'log-level'?: string }): VerifyCliOptions {
+export function verifyCliOptions(values: { verify?: boolean; target?: string[]; identity?: string; 'known-hosts'?: string; clang?: string; 'log-level'?: string; 'map-size'?: string[] }): VerifyCliOptions {
   const level = values['log-level'];
   if (level !== undefined && level !== '1' && level !== '2') throw new UsageError(`--log-level is 1 or 2, not "${level}".`);
   return {
@@ -43,6 +49,7 @@ export function verifyCliOptions(values: { verify?: boolean; target?: string[]; 
     ...targetConnectOptions(values),
     ...(values.clang ? { clangPath: values.clang } : {}),
     ...(level ? { logLevel: level === '2' ? 2 : 1 } : {}),
+    mapSizes: parseMapSizes(values['map-size'] ?? []),
   };
 }
 
@@ -73,6 +80,7 @@ async function verifyOnTarget(target: string, files: string[], options: VerifyCl
           ...(options.includePaths ? { includePaths: options.includePaths } : {}),
           ...(options.clangPath ? { clangPath: options.clangPath } : {}),
           ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+          mapSizes: options.mapSizes,
           onProgress: log,
         }),
       );

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
-import type { HelloResult, ProgramVerdict } from '../../protocol/agent-rpc';
+import type { HelloResult, MapSize, ProgramVerdict } from '../../protocol/agent-rpc';
 import type { ProbeProgram } from '../../protocol/lsp-requests';
 import { explainKprobesUnavailable } from './explain-verifier-message';
 import { verdictDiagnostic, type LineOrigin } from './verifier-diagnostics';
@@ -23,6 +23,8 @@ export interface VerifyProbeOptions {
   /** ebpfStudio.clangPath / --clang ('' = search PATH). */
   clangPath?: string;
   logLevel?: 1 | 2;
+  /** Map sizes set before load (--map-size), as `run` sets them; unsized maps get the agent's defaults either way. */
+  mapSizes?: Record<string, MapSize>;
   /** Where generated vmlinux.h files are cached (default ~/.cache/ebpf-studio/vmlinux). */
   vmlinuxCacheRoot?: string;
   /** Lines for the target's output channel: the clang command, where vmlinux.h came from, timings. */
@@ -131,19 +133,25 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
   if (!compiled.object) return finish('compile-error', [], vmlinux);
   const objectBytes = compiled.object;
 
+  const verifyRequest = {
+    object: objectBytes.toString('base64'),
+    objectName: basename(sourcePath).replace(/\.c$/, '.o'),
+    ...(options.mapSizes && Object.keys(options.mapSizes).length ? { mapSizes: options.mapSizes } : {}),
+  };
   const t = performance.now();
   let verdicts: ProgramVerdict[];
   try {
     const result = await options.agent.request(
       'verify',
-      { object: objectBytes.toString('base64'), objectName: basename(sourcePath).replace(/\.c$/, '.o'), ...(options.logLevel ? { logLevel: options.logLevel } : {}) },
+      { ...verifyRequest, ...(options.logLevel ? { logLevel: options.logLevel } : {}) },
       { timeoutMs: options.verifyTimeoutMs ?? 300_000 },
     );
     verdicts = result.programs;
+    for (const map of result.sizedMaps ?? []) progress(`map ${map.name}: ${map.sizing}`);
     for (const skipped of result.skipped ?? []) progress(`${skipped.name} (${skipped.section}): not verified, ${skipped.reason}`);
   } catch (err) {
     if (!(err instanceof AgentRequestError) || !['ENOPROGRAMS', 'ENOTBPF', 'ENOENT'].includes(err.code)) throw err;
-    addDiagnostic(diagnostics, sourcePath, wholeFileDiagnostic(err.message, 'verifier', err.code === 'ENOPROGRAMS' ? 'no-programs' : 'not-bpf'));
+    addDiagnostic(diagnostics, sourcePath, wholeFileDiagnostic(err.message, 'verifier', { ENOPROGRAMS: 'no-programs', ENOENT: 'unknown-name' }[err.code] ?? 'not-bpf'));
     return finish('load-error', [], vmlinux, objectBytes);
   }
   timings.verifyMs = Math.round(performance.now() - t);
@@ -162,7 +170,7 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
     if (rejected && rejected.lineFrom !== 'line-info' && (options.logLevel ?? 1) === 1 && verdict.log.trim() !== '') {
       // Level 1 drops the log of finished paths; level 2 keeps every annotation, so its nearest one is exact.
       const t2 = performance.now();
-      const [detailed] = (await options.agent.request('verify', { object: objectBytes.toString('base64'), objectName: basename(sourcePath).replace(/\.c$/, '.o'), programs: [verdict.name], logLevel: 2 }, { timeoutMs: options.verifyTimeoutMs ?? 300_000 })).programs;
+      const [detailed] = (await options.agent.request('verify', { ...verifyRequest, programs: [verdict.name], logLevel: 2 }, { timeoutMs: options.verifyTimeoutMs ?? 300_000 })).programs;
       rerunMs += performance.now() - t2;
       timings.verifyMs += Math.round(performance.now() - t2);
       if (detailed && !detailed.accepted) {

@@ -14,7 +14,7 @@ const TARGET_SEEN = { identity: '~/.ssh/k', knownHosts: 'kh' };
 
 test('check, run and maps dump read --target/--identity/--known-hosts alike, with separate or inline values', () => {
   const check = parseCheckArgs(['--verify', ...TARGET_ARGS, '--clang=/opt/clang', '--log-level', '2', '-I', 'inc', 'a.bpf.c']);
-  assert.deepEqual(check.verify, { verify: true, targets: ['ssh://ops@10.0.0.5:2222'], clangPath: '/opt/clang', logLevel: 2, ...TARGET_SEEN });
+  assert.deepEqual(check.verify, { verify: true, targets: ['ssh://ops@10.0.0.5:2222'], clangPath: '/opt/clang', logLevel: 2, mapSizes: {}, ...TARGET_SEEN });
   assert.deepEqual([check.includePaths, check.files], [['inc'], ['a.bpf.c']]);
   const run = parseRunArgs(['p.bpf.c', ...TARGET_ARGS, '--duration=2']);
   assert.deepEqual({ target: run.target, identity: run.identity, knownHosts: run.knownHosts, durationS: run.durationS }, { target: 'ssh://ops@10.0.0.5:2222', ...TARGET_SEEN, durationS: 2 });
@@ -23,7 +23,7 @@ test('check, run and maps dump read --target/--identity/--known-hosts alike, wit
 });
 
 test('defaults: the local target, no verify, no SSH options', () => {
-  assert.deepEqual(parseCheckArgs(['a.bpf.c']).verify, { verify: false, targets: [] });
+  assert.deepEqual(parseCheckArgs(['a.bpf.c']).verify, { verify: false, targets: [], mapSizes: {} });
   const run = parseRunArgs(['p.bpf.c']);
   assert.deepEqual([run.target, run.identity, run.knownHosts, run.intervalS], ['local', undefined, undefined, 1]);
   assert.equal(parseMapsArgs(['dump', '--pinned', '/sys/fs/bpf/m']).target, 'local');
@@ -31,6 +31,17 @@ test('defaults: the local target, no verify, no SSH options', () => {
 
 test('check --target repeats into a matrix, in order', () => {
   assert.deepEqual(parseCheckArgs(['--target', 'kernel:6.1', '--target=kernel:6.12', '--target', 'local', 'a.bpf.c']).verify.targets, ['kernel:6.1', 'kernel:6.12', 'local']);
+});
+
+test('check --verify and run read --map-size alike: entries, value size or both, repeatable', () => {
+  const args = ['--map-size', 'stackmap=512:800', '--map-size=start=4096', '--map-size', 'counts=:16'];
+  const expected = { stackmap: { maxEntries: 512, valueSize: 800 }, start: { maxEntries: 4096 }, counts: { valueSize: 16 } };
+  assert.deepEqual(parseCheckArgs(['--verify', ...args, 'a.bpf.c']).verify.mapSizes, expected);
+  assert.deepEqual(parseRunArgs(['p.bpf.c', ...args]).mapSizes, expected);
+  for (const bad of ['stackmap', 'stackmap=', 'stackmap=0', '1map=5', 'm=5:x', 'm=4294967296']) {
+    assert.throws(() => parseCheckArgs(['--verify', '--map-size', bad, 'a.bpf.c']), (e) => e instanceof UsageError && /--map-size takes NAME=ENTRIES/.test(e.message), `check --map-size ${bad}`);
+    assert.throws(() => parseRunArgs(['p.bpf.c', '--map-size', bad]), (e) => e instanceof UsageError && /--map-size takes NAME=ENTRIES/.test(e.message), `run --map-size ${bad}`);
+  }
 });
 
 test('missing, empty, unknown and bad values are the same UsageError in every command', () => {
