@@ -233,6 +233,8 @@ export interface ReadMapResult {
   snapshot?: string;
   /** With a known `since`: keys/values hold only new and changed entries; these keys are gone. */
   delta?: { since: string; total: number; removedKeys: string; removedCount: number };
+  /** CPU time (user + system) this read cost the agent, ms. */
+  agentCpuMs?: number;
 }
 
 export interface ProgramStats {

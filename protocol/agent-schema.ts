@@ -160,6 +160,7 @@ const readMapResult = object<ReadMapResult>(
     map: mapInfo, possibleCpus: integer(1, 1 << 16), count, keys: bytes, values: bytes, cursor: optional(text(1 << 20)),
     method: oneOf('batch', 'iterate'), btf: optional(bytes), snapshot: optional(text(64)),
     delta: optional(object({ since: text(64), total: count, removedKeys: bytes, removedCount: count }, 'allow')),
+    agentCpuMs: optional(finite(0, Number.MAX_VALUE)),
   },
   'allow',
 );

@@ -61,6 +61,8 @@ export interface MapDataMessage {
   values: Uint8Array;
   /** The map's raw BTF; sent with the first snapshot of each BTF id only. */
   btf?: Uint8Array;
+  /** How often the view reads the map and why, e.g. "refreshing every 5 s: 100,000 entries (…)". */
+  refreshNote?: string;
 }
 
 export interface ProgramStatsMessage {
@@ -145,7 +147,7 @@ export function parseHostMessage(v: unknown): HostToWebview | undefined {
       return isViewTarget(v.target) && isFiniteNumber(v.refreshIntervalMs) && typeof v.paused === 'boolean' ? (v as unknown as InitMessage) : undefined;
     case 'mapData': {
       if (!(isFiniteNumber(v.time) && isFiniteNumber(v.readMs) && isMapInfo(v.info) && isCount(v.possibleCpus) && v.possibleCpus > 0 &&
-        isCount(v.count) && isBytes(v.keys) && isBytes(v.values) && optional(v.btf, isBytes))) return undefined;
+        isCount(v.count) && isBytes(v.keys) && isBytes(v.values) && optional(v.btf, isBytes) && optional(v.refreshNote, isString))) return undefined;
       const info = v.info;
       const stride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * (v.possibleCpus as number) : info.valueSize;
       const count = v.count as number;

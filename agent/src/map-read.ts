@@ -167,8 +167,19 @@ export function readMapRaw(params: ReadMapParams, resolveSessionMap?: SessionMap
   }
 }
 
-/** The `readMap` method: one chunk of a map, bytes as base64 for the JSON-lines protocol. */
+/**
+ * The `readMap` method: one chunk of a map, bytes as base64 for the JSON-lines protocol, with the CPU the read
+ * cost this process (kernel and JavaScript), by which views pace their polling.
+ */
 export function readMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): ReadMapResult {
+  const before = process.cpuUsage();
+  const result = readMapEncoded(params, resolveSessionMap);
+  const spent = process.cpuUsage(before);
+  result.agentCpuMs = (spent.user + spent.system) / 1000;
+  return result;
+}
+
+function readMapEncoded(params: ReadMapParams, resolveSessionMap?: SessionMapResolver): ReadMapResult {
   if (params.remember || params.since) return readMapChanges(params, resolveSessionMap);
   const raw = readMapRaw(params, resolveSessionMap, { reuseBuffers: true });
   const result: ReadMapResult = {

@@ -20,6 +20,8 @@ export class MapMirror {
   private index: Map<string, number> | undefined;
   /** Entries the last refresh brought (all of them, or the changed ones). */
   lastTransferred = 0;
+  /** CPU the last refresh cost the agent, ms (0 from an agent that does not say). */
+  lastAgentCpuMs = 0;
 
   constructor(
     private readonly client: AgentClient,
@@ -45,6 +47,7 @@ export class MapMirror {
     };
     const stride = valueStride(layout);
     this.lastTransferred = r.count;
+    this.lastAgentCpuMs = r.agentCpuMs ?? 0;
     if (r.delta) this.apply(r, r.map.keySize, stride);
     else {
       this.keys = bytes(r.keys);

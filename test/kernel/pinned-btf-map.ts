@@ -64,7 +64,8 @@ function writeFlow(keys: Buffer, values: Buffer, k: number, i: number): void {
   values.writeUInt32LE(i % 3, v + 36);
 }
 
-function encodeFlows(count: number): { keys: Buffer; values: Buffer } {
+/** Flow entries 0..count-1 (see expectedFlow) as the kernel's key and value bytes. */
+export function encodeFlows(count: number): { keys: Buffer; values: Buffer } {
   const keys = Buffer.alloc(count * KEY_SIZE);
   const values = Buffer.alloc(count * VALUE_SIZE);
   for (let i = 0; i < count; i++) writeFlow(keys, values, i, i);

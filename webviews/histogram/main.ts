@@ -149,7 +149,7 @@ function takeSnapshot(message: MapDataMessage): void {
   updateKeyPicker();
   render();
   setText(toolbar.status, `${info.name} (${info.type}) · ${detected.kind === 'slots-field' ? `${message.count} keys · ` : ''}${detected.slotCount} ${model.spec.scale} slots · ` +
-    `read in ${message.readMs.toFixed(1)} ms · updated ${formatClock(message.time)}`);
+    `read in ${message.readMs.toFixed(1)} ms · updated ${formatClock(message.time)}${message.refreshNote ? ` · ${message.refreshNote}` : ''}`);
 }
 
 function updateKeyPicker(): void {

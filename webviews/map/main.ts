@@ -96,8 +96,9 @@ function statusText(): string {
   const { message } = last;
   const shown = model.rowCount === model.entryCount ? '' : ` · ${formatCount(model.rowCount)} shown`;
   const noBtf = message.info.btfId === 0 ? ' · no BTF: keys and values in hex' : btfStore.error(message.info.btfId) ? ` · BTF unreadable: ${btfStore.error(message.info.btfId)}` : '';
+  const refresh = message.refreshNote ? ` · ${message.refreshNote}` : '';
   return `${message.info.name} (${message.info.type}) · ${formatCount(model.entryCount)} entries${shown} · read in ${message.readMs.toFixed(1)} ms · ` +
-    `updated ${formatClock(message.time)}${noBtf}`;
+    `updated ${formatClock(message.time)}${refresh}${noBtf}`;
 }
 
 function render(): void {

@@ -3,6 +3,7 @@
 // poll the session's maps/stats (or stream its events) through the target's agent. Talks to Studio and the agent.
 import * as vscode from 'vscode';
 import { MapMirror } from '../../../engine/live-data/map-mirror';
+import { RefreshPacing } from '../../../engine/live-data/refresh-pacing';
 import type { BtfCache, MapSelector } from '../../../engine/live-data/map-snapshot';
 import { AgentRequestError, type AgentClient } from '../../../engine/targets/agent-client';
 import type { AgentEvent } from '../../../protocol/agent-rpc';
@@ -46,6 +47,8 @@ class LiveViewPanel {
   private polling = false;
   /** The map as the agent last sent it, kept current with only what changed. */
   private mirror: { client: AgentClient; map: MapMirror } | undefined;
+  /** Slows map reads that cost the agent more than its CPU budget at the picked interval. */
+  private readonly pacing = new RefreshPacing();
   /** Events view: the object's BTF, sent with the first batch after each `ready`. */
   private eventsBtf: Uint8Array | undefined;
   private eventsBtfSent = false;
@@ -144,7 +147,8 @@ class LiveViewPanel {
     } finally {
       this.polling = false;
     }
-    this.schedule(Math.max(0, this.intervalMs - (Date.now() - started)));
+    const interval = this.target.view === 'program' ? this.intervalMs : this.pacing.intervalMs(this.intervalMs);
+    this.schedule(Math.max(0, interval - (Date.now() - started)));
   }
 
   /**
@@ -173,11 +177,12 @@ class LiveViewPanel {
     if (!this.mirror || this.mirror.client !== client) this.mirror = { client, map: new MapMirror(client, this.selector(), this.btfCache) };
     const snap = await this.mirror.map.refresh();
     const readMs = performance.now() - started;
+    this.pacing.record(this.mirror.map.lastAgentCpuMs);
     const btfId = snap.info.btfId;
     const sendBtf = btfId !== 0 && snap.rawBtf && !this.btfSent.has(btfId);
     this.post({
       type: 'mapData', time: Date.now(), readMs, info: snap.info, possibleCpus: snap.layout.possibleCpus, count: snap.count,
-      keys: snap.keys, values: snap.values, ...(sendBtf ? { btf: snap.rawBtf } : {}),
+      keys: snap.keys, values: snap.values, refreshNote: this.pacing.note(this.intervalMs, snap.count), ...(sendBtf ? { btf: snap.rawBtf } : {}),
     });
     if (sendBtf) this.btfSent.add(btfId);
   }
