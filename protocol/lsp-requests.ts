@@ -33,3 +33,15 @@ export const ProgramsRequest = new RequestType<ProgramsParams, ProbeProgram[], v
 
 /** Every helper name the server knows, so the client can leave helpers to the server when clangd offers them too. */
 export const HelperNamesRequest = new RequestType0<string[], void>('ebpfStudio/helperNames');
+
+/** A `const volatile` global of a probe as its source declares it, with the comment that explains it. */
+export interface ProbeGlobal {
+  name: string;
+  /** 0-based line of its declaration. */
+  line: number;
+  /** The comment above the declaration, or after it on the same line, without its markers; '' when it has none. */
+  comment: string;
+}
+
+/** The probe's `const volatile` globals and their comments (the attach-with-parameters flow shows them). */
+export const GlobalsRequest = new RequestType<ProgramsParams, ProbeGlobal[], void>('ebpfStudio/globals');

@@ -1,6 +1,7 @@
 // `--map-size NAME=ENTRIES[:VALUE_BYTES]` (repeatable), shared by `run` and `check --verify`: the sizes a tool's user space
 // would set before load (bpf_map__set_max_entries/value_size), as the agent's mapSizes. Talks to nothing.
 import type { MapSize } from '../../protocol/agent-rpc';
+import { parseMapSizeText } from '../../engine/targets/map-size-text';
 import { UsageError, type OptionSpec } from './command-line';
 
 export const MAP_SIZE_OPTION = { 'map-size': { type: 'string', multiple: true, default: [] } } as const satisfies OptionSpec;
@@ -13,14 +14,10 @@ export const MAP_SIZE_USAGE = `  --map-size NAME=N[:V] set map NAME's max_entrie
 export function parseMapSizes(texts: string[]): Record<string, MapSize> {
   const sizes: Record<string, MapSize> = {};
   for (const text of texts) {
-    const m = /^([A-Za-z_]\w*)=(\d+)?(?::(\d+))?$/.exec(text);
-    const entries = m?.[2] !== undefined ? Number(m[2]) : undefined;
-    const valueSize = m?.[3] !== undefined ? Number(m[3]) : undefined;
-    const valid = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 1 && n <= 0xffffffff);
-    if (!m || (entries === undefined && valueSize === undefined) || !valid(entries) || !valid(valueSize)) {
-      throw new UsageError(`--map-size takes NAME=ENTRIES, NAME=ENTRIES:VALUE_BYTES or NAME=:VALUE_BYTES (whole numbers from 1), not "${text}".`);
-    }
-    sizes[m[1]] = { ...(entries !== undefined ? { maxEntries: entries } : {}), ...(valueSize !== undefined ? { valueSize } : {}) };
+    const m = /^([A-Za-z_]\w*)=(.*)$/.exec(text);
+    const size = m ? parseMapSizeText(m[2]) : undefined;
+    if (!m || !size) throw new UsageError(`--map-size takes NAME=ENTRIES, NAME=ENTRIES:VALUE_BYTES or NAME=:VALUE_BYTES (whole numbers from 1), not "${text}".`);
+    sizes[m[1]] = size;
   }
   return sizes;
 }

@@ -12,6 +12,7 @@ import * as kernelConnector from './features/kernel-connector';
 import * as targetsTree from './features/targets-tree';
 import * as targetSwitcher from './features/target-switcher';
 import * as attachCommands from './features/attach-commands';
+import * as attachWithParameters from './features/attach-with-parameters';
 import * as attachCodeLens from './features/attach-code-lens';
 import * as addSshTarget from './features/add-ssh-target';
 import * as verifyOnSave from './features/verify-on-save';
@@ -38,6 +39,7 @@ const features: Feature[] = [
   { name: 'targets tree', activate: targetsTree.activate },
   { name: 'target switcher', activate: targetSwitcher.activate },
   { name: 'attach and detach', activate: attachCommands.activate },
+  { name: 'attach with parameters', activate: attachWithParameters.activate },
   { name: 'attach code lens', activate: attachCodeLens.activate },
   { name: 'add SSH target', activate: addSshTarget.activate },
   { name: 'verify with kernel', activate: verifyOnSave.activate },

@@ -8,7 +8,8 @@ import { completionsAt } from './features/completion';
 import { hoverAt } from './features/hover';
 import { signatureHelpAt } from './features/signature-help';
 import { quickFixes } from './features/code-actions';
-import { HelperNamesRequest, ProgramsRequest, TargetKernelRequest } from '../../protocol/lsp-requests';
+import { GlobalsRequest, HelperNamesRequest, ProgramsRequest, TargetKernelRequest } from '../../protocol/lsp-requests';
+import { probeGlobals, readProbeGlobals } from './features/probe-globals';
 import { probePrograms, readProbePrograms } from './analysis/probe-programs';
 import { kernelFacts } from './kernel/kernel-facts';
 import type { ProbeFile } from './analysis/probe-file';
@@ -187,6 +188,13 @@ connection.onRequest(ProgramsRequest, async ({ uri }) => {
   if (file) return probePrograms(file);
   if (!uri.startsWith('file:')) return [];
   return readProbePrograms(fileURLToPath(uri));
+});
+
+connection.onRequest(GlobalsRequest, async ({ uri }) => {
+  const file = await fileFor(uri);
+  if (file) return probeGlobals(file);
+  if (!uri.startsWith('file:')) return [];
+  return readProbeGlobals(fileURLToPath(uri));
 });
 
 connection.onRequest(HelperNamesRequest, () => kernelFacts.helpers().map((helper) => helper.name));

@@ -1,5 +1,5 @@
 // CodeLenses above each program of a probe: "▶ Attach probe" loads and attaches every program of the file as one
-// session, "Attach only <program>" just that one (both through ebpfStudio.attachProbe). Asks the language server.
+// session, "Attach with parameters…" asks first, "Attach only <program>" attaches just that one. Asks the language server.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { Studio } from '../studio';
@@ -30,7 +30,7 @@ class AttachLensProvider implements vscode.CodeLensProvider {
       return new vscode.CodeLens(range, {
         title: plan.title,
         tooltip: plan.tooltip,
-        command: 'ebpfStudio.attachProbe',
+        command: plan.command,
         arguments: plan.programs ? [document.uri, plan.programs] : [document.uri],
       });
     });

@@ -6,38 +6,42 @@ import type { LoadParams } from '../../../protocol/agent-rpc';
 import { LOCAL_TARGET, type Studio } from '../studio';
 import { configuredTargetNames } from '../../../engine/targets/target-address';
 import type { AgentClient } from '../../../engine/targets/agent-client';
-import { probeLoadRequest } from '../targets/probe-load-request';
+import { probeLoadRequest, type ProbeLoadOptions } from '../targets/probe-load-request';
 import { recordSessionSource } from '../targets/session-sources';
 import { itemRef } from '../targets/target-item-ref';
 
-function probeUri(argument: unknown): vscode.Uri | undefined {
+export function probeUri(argument: unknown): vscode.Uri | undefined {
   if (argument instanceof vscode.Uri) return argument;
   const editor = vscode.window.activeTextEditor;
   if (editor && (editor.document.languageId === 'bpf-c' || editor.document.fileName.endsWith('.bpf.c'))) return editor.document.uri;
   return undefined;
 }
 
+/** What the user chose for one attach: programs, globals, map sizes, attach options (all optional). */
+export type AttachChoices = Pick<ProbeLoadOptions, 'programs' | 'globals' | 'mapSizes' | 'attach'>;
+
 /** Builds the load request for each target with the probe's settings, logging to the target's output channel. */
-function loadBuilder(studio: Studio, uri: vscode.Uri, programs: string[] | undefined) {
+function loadBuilder(studio: Studio, uri: vscode.Uri, choices: AttachChoices) {
   return (client: AgentClient, name: string): Promise<LoadParams> => {
     const out = studio.output(name);
     const settings = studio.settings(uri);
     return probeLoadRequest(uri.fsPath, client, name, {
       includePaths: settings.includePaths,
       ...(settings.clangPath ? { clangPath: settings.clangPath } : {}),
-      ...(programs ? { programs } : {}),
+      ...choices,
       log: (line) => out.appendLine(`[${new Date().toISOString()}] ${line}`),
     });
   };
 }
 
-async function attachOn(studio: Studio, targets: string[], uri: vscode.Uri, programs?: string[]): Promise<void> {
+/** Attaches the probe on each target with the choices, reports per target; a session with nothing attached is unloaded at once. */
+export async function attachOn(studio: Studio, targets: string[], uri: vscode.Uri, choices: AttachChoices = {}): Promise<void> {
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (document?.isDirty) await document.save();
   const sessions = studio.targets;
   const outcomes = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Attaching ${basename(uri.fsPath)} to ${targets.join(', ')}…` },
-    () => sessions.attach(targets, loadBuilder(studio, uri, programs)),
+    () => sessions.attach(targets, loadBuilder(studio, uri, choices)),
   );
   const failed: string[] = [];
   for (const [name, outcome] of outcomes) {
@@ -85,7 +89,8 @@ async function attachProbe(studio: Studio, argument: unknown, programs?: unknown
   const ref = itemRef(argument);
   const uri = probeUri(argument);
   if (!uri) return void vscode.window.showWarningMessage('eBPF: open a .bpf.c probe to attach it.');
-  await attachOn(studio, [ref.targetName ?? studio.currentTarget()], uri, programNames(programs));
+  const only = programNames(programs);
+  await attachOn(studio, [ref.targetName ?? studio.currentTarget()], uri, only ? { programs: only } : {});
 }
 
 async function attachToHosts(studio: Studio, argument: unknown): Promise<void> {
