@@ -81,9 +81,9 @@ async function rows(): Promise<string[]> {
 async function checkedPrograms(): Promise<string[]> {
   return workbench.page.locator('.quick-input-widget .monaco-list-row').evaluateAll((els) =>
     els.map((el) => {
-      const box = el.querySelector('input[type=checkbox]') as HTMLInputElement | null;
+      const box = el.querySelector('input[type=checkbox]');
       const toggle = el.querySelector('[aria-checked]') ?? (el.hasAttribute('aria-checked') ? el : null);
-      const state = box ? box.checked : toggle ? toggle.getAttribute('aria-checked') === 'true' : `? ${el.outerHTML.slice(0, 600)}`;
+      const state = box ? box.matches(':checked') : toggle ? toggle.getAttribute('aria-checked') === 'true' : `? ${el.outerHTML.slice(0, 600)}`;
       return `${el.querySelector('.label-name')?.textContent?.trim()}:${state}`;
     }),
   );
