@@ -160,8 +160,11 @@ export interface StreamEventsParams {
 
 export interface FeatureProbeResult {
   kernelRelease: string;
-  /** Program types this kernel loads, each with the helpers it may call (names without the bpf_ prefix). */
-  programTypes: { type: string; supported: boolean; helpers: string[] }[];
+  /**
+   * Every program type libbpf knows, whether this kernel loads it, and the helpers it may call (names without the bpf_
+   * prefix); helpersProbed is false where a bare program cannot tell (types that need a BTF attach target, or unsupported).
+   */
+  programTypes: { type: string; supported: boolean; helpersProbed: boolean; helpers: string[] }[];
   elapsedMs: number;
 }
 

@@ -167,7 +167,7 @@ const readMapResult = object<ReadMapResult>(
 
 const programStats = object<ProgramStats>({ name: text(256), section: text(4096), id: integer(0, U32), runCnt: count, runTimeNs: count }, 'allow');
 const featureProbeResult = object<FeatureProbeResult>(
-  { kernelRelease: text(256), programTypes: list(object({ type: text(64), supported: boolean, helpers: list(text(128), 4096) }, 'allow'), 1024), elapsedMs: finite(0, Number.MAX_VALUE) },
+  { kernelRelease: text(256), programTypes: list(object({ type: text(64), supported: boolean, helpersProbed: boolean, helpers: list(text(128), 4096) }, 'allow'), 1024), elapsedMs: finite(0, Number.MAX_VALUE) },
   'allow',
 );
 const attachPointsResult = object<AttachPointsResult>({ names: list(text(4096), 1_000_000), truncated: boolean, unavailable: optional(message) }, 'allow');

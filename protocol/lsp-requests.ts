@@ -1,15 +1,34 @@
 // Custom LSP requests between the eBPF Studio client and its language server, declared once as
 // typed constants (the client sends them with vscode-languageclient, the server answers them).
-import { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 
 export interface TargetKernelInfo {
   /** The kernel the static rules check against, "major.minor" (e.g. "5.15"). */
   version: string;
-  /** 'setting' when ebpfStudio.targetKernel names it, 'running' when it is this machine's kernel. */
-  source: 'setting' | 'running';
+  /**
+   * 'setting' when ebpfStudio.targetKernel names it, 'target' when it is the kernel of the current target's live feature
+   * probe, 'running' when it is this machine's kernel.
+   */
+  source: 'setting' | 'target' | 'running';
   /** The server machine's `uname -r`. */
   runningRelease: string;
+  /** Where helper availability comes from: the current target's live feature probe, or the snapshot and its kernel. */
+  helperFacts: string;
 }
+
+/** The current target's live feature probe (the agent's featureProbe result), as the editor sends it. */
+export interface TargetHelperFacts {
+  /** The target's name ("local", an SSH target's name). */
+  target: string;
+  kernelRelease: string;
+  programTypes: { type: string; supported: boolean; helpersProbed: boolean; helpers: string[] }[];
+}
+
+/**
+ * The current target's helper facts, sent when it is connected and probed; null when the current target has none
+ * (not connected): the server then uses its snapshot.
+ */
+export const TargetHelperFactsNotification = new NotificationType<TargetHelperFacts | null>('ebpfStudio/targetHelperFacts');
 
 /** The effective target kernel (for the status bar item). */
 export const TargetKernelRequest = new RequestType0<TargetKernelInfo, void>('ebpfStudio/targetKernel');

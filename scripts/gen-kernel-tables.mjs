@@ -131,6 +131,8 @@ function generate() {
   }
   const programTypeSince = featureGroup('program_types');
   const versions = {
+    /** The kernel build (uname -r) the measured part of the helper tables (data/measured/helper-facts.json) came from. */
+    helperFactsMeasuredOn: measured.kernelRelease,
     programTypes: Object.fromEntries(Object.entries(LIBBPF_PROGRAM_TYPES).filter(([e]) => programTypeSince[e]).map(([e, n]) => [n, programTypeSince[e]])),
     mapTypes: featureGroup('map_types'),
     mapFlags: Object.fromEntries(Object.entries(featureGroup('flags')).filter(([flag]) => /^BPF_F_(NO_PREALLOC|NO_COMMON_LRU|NUMA_NODE|RDONLY|WRONLY|STACK_BUILD_ID|ZERO_SEED|RDONLY_PROG|WRONLY_PROG|CLONE|MMAPABLE|PRESERVE_ELEMS|INNER_MAP|LINK|PATH_FD|VTYPE_BTF_OBJ_FD|TOKEN_FD|SEGV_ON_FAULT|NO_USER_CONV)$/.test(flag))),

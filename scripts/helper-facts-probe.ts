@@ -6,17 +6,8 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentClient } from '../engine/targets/agent-client';
 import type { ProgramVerdict } from '../protocol/agent-rpc';
-import type { ProgramType } from '../server/src/kernel/program-types';
+import { HELPER_PROBE_SECTIONS } from '../protocol/helper-probe-sections';
 
-/** Program types that load without an attach target or lockdown exemption here, with a section for each. */
-export const LOADABLE_SECTIONS: Partial<Record<ProgramType, string>> = {
-  socket_filter: 'socket', kprobe: 'kprobe/do_nothing', sched_cls: 'tc', sched_act: 'action', tracepoint: 'tp/syscalls/sys_enter_openat',
-  xdp: 'xdp', perf_event: 'perf_event', cgroup_skb: 'cgroup_skb/ingress', cgroup_sock: 'cgroup/sock_create', lwt_in: 'lwt_in',
-  lwt_out: 'lwt_out', lwt_xmit: 'lwt_xmit', sock_ops: 'sockops', sk_skb: 'sk_skb', cgroup_device: 'cgroup/dev', sk_msg: 'sk_msg',
-  raw_tracepoint: 'raw_tp/sched_switch', cgroup_sock_addr: 'cgroup/connect4', lwt_seg6local: 'lwt_seg6local', sk_reuseport: 'sk_reuseport',
-  flow_dissector: 'flow_dissector', cgroup_sysctl: 'cgroup/sysctl', cgroup_sockopt: 'cgroup/getsockopt', sk_lookup: 'sk_lookup',
-  syscall: 'syscall', netfilter: 'netfilter',
-};
 
 /** What the verifier made of one call: refused for the type, refused for the licence, or got past both. */
 export type HelperVerdict = 'unavailable' | 'gpl-only' | 'available' | 'inconclusive';
@@ -33,7 +24,8 @@ export interface MeasuredHelperFacts {
 
 export function classify(verdict: ProgramVerdict): HelperVerdict {
   const log = verdict.log;
-  if (/cannot use helper|unknown func|invalid func/.test(log)) return 'unavailable';
+  // "not allowed in probe": the helper's own allowed() check refuses this program (bpf_d_path outside its allow-list)
+  if (/cannot use helper|unknown func|invalid func|helper call is not allowed in probe/.test(log)) return 'unavailable';
   if (/GPL-restricted/.test(log)) return 'gpl-only';
   if (verdict.accepted || /\bcall \w+#\d+/.test(log)) return 'available';
   return 'inconclusive';
@@ -55,7 +47,7 @@ export async function measureHelperFacts(agent: AgentClient, helpers: readonly {
   const notGplOnly = new Set<string>();
   const availability: MeasuredHelperFacts['availability'] = {};
   try {
-    for (const [type, section] of Object.entries(LOADABLE_SECTIONS)) {
+    for (const [type, section] of Object.entries(HELPER_PROBE_SECTIONS)) {
       const source = join(dir, `${type}.bpf.c`);
       const object = join(dir, `${type}.bpf.o`);
       writeFileSync(source, helperProbeSource(section, helpers));

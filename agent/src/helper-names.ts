@@ -1,5 +1,5 @@
-// Helper function ids → names (enum bpf_func_id), generated from linux-libc-dev 6.1's <linux/bpf.h> __BPF_FUNC_MAPPER;
-// read by the feature probe to name what libbpf_probe_bpf_helper reports. Ids are stable kernel ABI.
+// Helper function ids → names (enum bpf_func_id, as libbpf 1.1.2's bpf_helper_defs.h numbers them, up to 211, the last
+// helper: kernels add kfuncs instead since 6.2); read by the feature probe to name the helpers it calls. Stable kernel ABI.
 export const HELPER_NAMES: readonly string[] = [
   'unspec', 'map_lookup_elem', 'map_update_elem', 'map_delete_elem', 'probe_read', 'ktime_get_ns', 'trace_printk',
   'get_prandom_u32', 'get_smp_processor_id', 'skb_store_bytes', 'l3_csum_replace', 'l4_csum_replace', 'tail_call',
@@ -38,5 +38,5 @@ export const HELPER_NAMES: readonly string[] = [
   'skc_to_mptcp_sock', 'dynptr_from_mem', 'ringbuf_reserve_dynptr', 'ringbuf_submit_dynptr',
   'ringbuf_discard_dynptr', 'dynptr_read', 'dynptr_write', 'dynptr_data', 'tcp_raw_gen_syncookie_ipv4',
   'tcp_raw_gen_syncookie_ipv6', 'tcp_raw_check_syncookie_ipv4', 'tcp_raw_check_syncookie_ipv6', 'ktime_get_tai_ns',
-  'user_ringbuf_drain',
+  'user_ringbuf_drain', 'cgrp_storage_get', 'cgrp_storage_delete',
 ];

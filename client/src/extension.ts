@@ -5,6 +5,7 @@ import { Studio } from './studio';
 import * as languageClient from './features/language-client';
 import * as clangdClient from './features/clangd-client';
 import * as targetKernelStatus from './features/target-kernel-status';
+import * as targetHelperFacts from './features/target-helper-facts';
 import * as targetOutput from './features/target-output';
 import * as newProbeFromTemplate from './features/new-probe-from-template';
 import * as sshConnector from './features/ssh-connector';
@@ -32,6 +33,7 @@ const features: Feature[] = [
   { name: 'language client', activate: languageClient.activate },
   { name: 'clangd', activate: clangdClient.activate },
   { name: 'target kernel status', activate: targetKernelStatus.activate },
+  { name: 'target helper facts', activate: targetHelperFacts.activate },
   { name: 'target output', activate: targetOutput.activate },
   { name: 'new probe from template', activate: newProbeFromTemplate.activate },
   { name: 'SSH targets', activate: sshConnector.activate },

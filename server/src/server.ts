@@ -8,7 +8,7 @@ import { completionsAt } from './features/completion';
 import { hoverAt } from './features/hover';
 import { signatureHelpAt } from './features/signature-help';
 import { quickFixes } from './features/code-actions';
-import { GlobalsRequest, HelperNamesRequest, ProgramsRequest, TargetKernelRequest } from '../../protocol/lsp-requests';
+import { GlobalsRequest, HelperNamesRequest, ProgramsRequest, TargetHelperFactsNotification, TargetKernelRequest } from '../../protocol/lsp-requests';
 import { probeGlobals, readProbeGlobals } from './features/probe-globals';
 import { probePrograms, readProbePrograms } from './analysis/probe-programs';
 import { kernelFacts } from './kernel/kernel-facts';
@@ -182,6 +182,11 @@ connection.onSignatureHelp(async (params) => {
 connection.onCodeAction((params) => quickFixes(params.textDocument.uri, params.context.diagnostics));
 
 connection.onRequest(TargetKernelRequest, () => workspace.targetKernelInfo());
+
+connection.onNotification(TargetHelperFactsNotification, (facts) => {
+  workspace.setTargetHelperFacts(facts);
+  workspace.uris().forEach(schedulePublish);
+});
 
 connection.onRequest(ProgramsRequest, async ({ uri }) => {
   const file = await fileFor(uri);

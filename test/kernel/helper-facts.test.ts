@@ -1,5 +1,6 @@
 // The helper facts the static rules use, checked against this kernel measured in the same run: every helper's
-// GPL-only flag and which program types may call it; the committed measurement only on its own kernel release.
+// GPL-only flag and which program types may call it; the agent's feature probe (what the editor prefers when it can
+// reach the target) against the same measurement; the committed measurement only on its own kernel release.
 // Talks to the agent and clang-19.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { kernelFacts } from '../../server/src/kernel/kernel-facts';
 import { measureHelperFacts, type MeasuredHelperFacts } from '../../scripts/helper-facts-probe';
+import type { FeatureProbeResult } from '../../protocol/agent-rpc';
 import { agentBundle, skipUnlessReady } from './verify/agent-under-test';
 
 const skip = skipUnlessReady();
@@ -16,11 +18,26 @@ const committed = JSON.parse(readFileSync(join(__dirname, '../../data/measured/h
 test('GPL-only flags and per-type availability agree with this kernel', { skip, timeout: 300_000 }, async () => {
   const agent = await connectLocalAgent({ agentPath: agentBundle() });
   let measured: MeasuredHelperFacts;
+  let probe: FeatureProbeResult;
   try {
     measured = await measureHelperFacts(agent, kernelFacts.helpers());
+    probe = await agent.request('featureProbe', {}, { timeoutMs: 120_000 });
   } finally {
     await agent.close();
   }
+
+  // the feature probe (raw one-call programs) and the measurement (clang-built objects loaded by libbpf) agree per type
+  const probed = new Map(probe.programTypes.map((p) => [p.type, p]));
+  const disagreements = Object.entries(measured.availability).flatMap(([type, { available }]) => {
+    const entry = probed.get(type);
+    // libbpf 1.1.2 names no netfilter type (so it is neither probed nor measured here)
+    if (!entry?.helpersProbed) return available.length ? [`${type}: measured ${available.length} helpers, the feature probe did not probe it`] : [];
+    const fromProbe = entry.helpers.map((name) => `bpf_${name}`);
+    const onlyMeasured = available.filter((name) => !fromProbe.includes(name));
+    const onlyProbed = fromProbe.filter((name) => !available.includes(name));
+    return onlyMeasured.length + onlyProbed.length ? [`${type}: measurement only ${onlyMeasured.join(' ')}; probe only ${onlyProbed.join(' ')}`] : [];
+  });
+  assert.deepEqual(disagreements, [], 'the agent feature probe and the measurement disagree on this kernel');
 
   // a helper GPL-only for some program types and not others (bpf_get_stackid) is kept GPL-only
   const mixed = new Set(measured.gplOnly.filter((name) => measured.notGplOnly.includes(name)));

@@ -62,7 +62,7 @@ test('diagnostics on open: rule id, docs link, verifier quote, severity', async 
   assert.equal(notAllowed.range.start.line, 12);
   assert.equal(notAllowed.severity, 1);
   assert.equal(notAllowed.source, 'ebpf-studio');
-  assert.match(messageOf(notAllowed.message), /bpf_skb_load_bytes is not available to kprobe programs — the verifier says: "program of this type cannot use helper bpf_skb_load_bytes#26"/);
+  assert.match(messageOf(notAllowed.message), /bpf_skb_load_bytes is not available to kprobe programs \[eBPF Studio's helper tables, measured on kernel [^\]]+\] — the verifier says: "program of this type cannot use helper bpf_skb_load_bytes#26"/);
   const href = notAllowed.codeDescription?.href;
   assert.ok(href && existsSync(fileURLToPath(href)), `docs link ${href}`);
   const licence = diagnostics.filter((d) => d.code === 'license-missing');

@@ -66,6 +66,8 @@ export interface Libbpf {
   setMapInitialValue(map: BpfMap, data: Buffer): number;
   mapTypeName(type: number): string;
   progTypeName(type: number): string | null;
+  /** The program type and expected_attach_type libbpf gives a SEC("…") name, or null when it knows no such section. */
+  sectionProgramType(section: string): { progType: number; expectedAttachType: number } | null;
 
   btfFindByNameKind(btf: Btf, name: string, kind: number): number;
   /** The raw bytes of one BTF type record (header + kind-specific tail) of at most `bytes` bytes. */
@@ -223,6 +225,7 @@ function bindLibbpf(): Libbpf {
     setMapInitialValue: lib.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     mapTypeStr: lib.func('const char *libbpf_bpf_map_type_str(int t)'),
     progTypeStr: lib.func('const char *libbpf_bpf_prog_type_str(int t)'),
+    progTypeByName: lib.func('int libbpf_prog_type_by_name(const char *name, _Out_ int *prog_type, _Out_ int *expected_attach_type)'),
     btfFindByNameKind: lib.func('int32_t btf__find_by_name_kind(const btf *btf, const char *name, uint32_t kind)'),
     btfTypeById: lib.func('const void *btf__type_by_id(const btf *btf, uint32_t id)'),
     btfName: lib.func('const char *btf__name_by_offset(const btf *btf, uint32_t offset)'),
@@ -355,6 +358,12 @@ function bindLibbpf(): Libbpf {
     setMapInitialValue: (map, data) => f.setMapInitialValue(map, data, data.length) as number,
     mapTypeName: (type) => (f.mapTypeStr(type) as string | null) ?? `type ${type}`,
     progTypeName: (type) => f.progTypeStr(type) as string | null,
+    sectionProgramType(section) {
+      const progType = [0];
+      const expectedAttachType = [0];
+      if ((f.progTypeByName(section, progType, expectedAttachType) as number) < 0) return null;
+      return { progType: progType[0], expectedAttachType: expectedAttachType[0] };
+    },
 
     btfFindByNameKind: (btf, name, kind) => f.btfFindByNameKind(btf, name, kind) as number,
     btfTypeBytes(btf, id, bytes) {

@@ -37,12 +37,15 @@ function labelFromSetting(setting: string): { text: string; tooltip: string } {
 /** What the item shows once the language server has said which kernel its rules use. */
 export function labelFromServer(info: TargetKernelInfo, setting: string): { text: string; tooltip: string } {
   if (info.source === 'setting') {
-    return { text: `$(versions) Kernel ${info.version}`, tooltip: `Static rules check against kernel ${info.version} (ebpfStudio.targetKernel). Click to change.` };
+    return { text: `$(versions) Kernel ${info.version}`, tooltip: `Static rules check against kernel ${info.version} (ebpfStudio.targetKernel); helper facts: ${info.helperFacts}. Click to change.` };
+  }
+  if (info.source === 'target') {
+    return { text: `$(versions) Kernel ${info.version}`, tooltip: `Static rules check against the current target's kernel; helper facts: ${info.helperFacts}. Click to change.` };
   }
   const ignored = setting !== '' ? ` The setting ebpfStudio.targetKernel "${setting}" is not a kernel version, so it is ignored.` : '';
   return {
     text: `$(versions) Kernel ${info.version}${ignored ? ' $(warning)' : ''}`,
-    tooltip: `Static rules check against the running kernel (${info.runningRelease}).${ignored} Click to change.`,
+    tooltip: `Static rules check against the running kernel (${info.runningRelease}); helper facts: ${info.helperFacts}.${ignored} Click to change.`,
   };
 }
 

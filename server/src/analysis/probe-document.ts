@@ -4,6 +4,7 @@ import type { Parser, Tree, Point } from 'web-tree-sitter';
 import { maskBpfMacros } from './bpf-macro-mask';
 import { FunctionMemo, ProbeFile, type EditedSpan } from './probe-file';
 import type { KernelVersion } from '../kernel/kernel-version';
+import type { HelperAvailability } from '../kernel/helper-availability';
 import { createCParser } from './c-parser';
 
 /** The span of the new text that differs from the previous version: [start, newEnd). */
@@ -57,7 +58,7 @@ export class ProbeDocument {
   }
 
   /** Parses the new full text, incrementally from the previous version when there is one. */
-  update(text: string, targetKernel: KernelVersion): ProbeUpdate {
+  update(text: string, targetKernel: KernelVersion, helperAvailability?: HelperAvailability): ProbeUpdate {
     const { masked, macros } = maskBpfMacros(text);
     let changed: ChangedSpan | null = null;
     let tree: Tree | null;
@@ -84,7 +85,7 @@ export class ProbeDocument {
     this.tree = tree;
     this.masked = masked;
     this.functionMemo.nextVersion();
-    this.current = new ProbeFile(text, masked, tree, macros, { uri: this.uri, targetKernel, changed, functionMemo: this.functionMemo });
+    this.current = new ProbeFile(text, masked, tree, macros, { uri: this.uri, targetKernel, helperAvailability, changed, functionMemo: this.functionMemo });
     return { file: this.current, changed };
   }
 

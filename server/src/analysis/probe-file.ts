@@ -6,6 +6,7 @@ import type { Position, Range } from 'vscode-languageserver-types';
 import type { MaskedMacro } from './bpf-macro-mask';
 import { kernelFacts, type HelperInfo, type KernelFacts } from '../kernel/kernel-facts';
 import type { KernelVersion } from '../kernel/kernel-version';
+import { HelperAvailability } from '../kernel/helper-availability';
 import type { SectionMatch } from '../kernel/sections';
 import type { ProgramType } from '../kernel/program-types';
 
@@ -142,6 +143,8 @@ export interface EditedSpan {
 export interface ProbeFileOptions {
   uri: string;
   targetKernel: KernelVersion;
+  /** Which helpers each program type may call on the target (default: the snapshot). */
+  helperAvailability?: HelperAvailability;
   /** What the edit that produced this version changed; null for a first (full) parse. */
   changed?: EditedSpan | null;
   /** Per-function values kept across versions of one document (see ProbeFile.memoizeForFunction). */
@@ -188,6 +191,7 @@ export class ProbeFile {
   /** The span the edit that produced this version changed; null for a full parse. */
   readonly changed: EditedSpan | null;
   readonly kernel: KernelFacts = kernelFacts;
+  readonly helperAvailability: HelperAvailability;
   private lineStarts: number[] | undefined;
   private lineArray: string[] | undefined;
   private topLevel: { functions: ProbeFunction[]; maps: MapDefinition[]; license: LicenseDeclaration | null; dataVariables: DataSectionVariable[] } | undefined;
@@ -203,6 +207,7 @@ export class ProbeFile {
     this.tree = tree;
     this.macros = macros;
     this.targetKernel = options.targetKernel;
+    this.helperAvailability = options.helperAvailability ?? HelperAvailability.snapshot;
     this.changed = options.changed ?? null;
     this.functionMemo = options.functionMemo ?? new FunctionMemo();
   }
@@ -214,7 +219,7 @@ export class ProbeFile {
   get outsideBodiesHash(): string {
     if (this.contextHash === undefined) {
       const hash = createHash('sha1');
-      hash.update(`${this.targetKernel.major}.${this.targetKernel.minor}.${this.targetKernel.patch}`);
+      hash.update(`${this.targetKernel.major}.${this.targetKernel.minor}.${this.targetKernel.patch} ${this.helperAvailability.key}`);
       let position = 0;
       for (const fn of this.functions) {
         hash.update(this.text.slice(position, fn.body.startIndex));

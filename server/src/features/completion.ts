@@ -6,6 +6,7 @@ import { kernelFacts } from '../kernel/kernel-facts';
 import { formatKernelVersion, kernelHas, type KernelVersion } from '../kernel/kernel-version';
 import { programTypeEnumName, type ProgramType } from '../kernel/program-types';
 import { DATA_SECTIONS } from '../kernel/sections';
+import type { HelperAvailability } from '../kernel/helper-availability';
 import { helperMarkdown, helperSinceLabel } from './helper-docs';
 
 const MAP_FIELDS: { label: string; snippet: string; detail: string }[] = [
@@ -22,20 +23,20 @@ const MAP_FIELDS: { label: string; snippet: string; detail: string }[] = [
 
 const helperItemCache = new Map<string, CompletionItem[]>();
 
-function helperItems(programTypes: readonly ProgramType[], target: KernelVersion): CompletionItem[] {
-  const key = `${programTypes.join(',')}@${formatKernelVersion(target)}`;
+function helperItems(programTypes: readonly ProgramType[], target: KernelVersion, availability: HelperAvailability): CompletionItem[] {
+  const key = `${programTypes.join(',')}@${formatKernelVersion(target)} ${availability.key}`;
   const cached = helperItemCache.get(key);
   if (cached) return cached;
   const items: CompletionItem[] = [];
   for (const helper of kernelFacts.helpers()) {
-    if (programTypes.length && !programTypes.every((type) => kernelFacts.helperAllowedIn(helper, type, target))) continue;
+    if (programTypes.length && !programTypes.every((type) => availability.allowedIn(helper, type, target))) continue;
     const present = kernelHas(target, helper.since);
     items.push({
       label: helper.name,
       kind: CompletionItemKind.Function,
       detail: `${helper.signature}${helper.since ? ` — ${helperSinceLabel(helper, target)}` : ''}`,
       labelDetails: { detail: `(${helper.params.map((p) => p.name).join(', ')})`, description: helper.since ? `since ${helper.since}` : undefined },
-      documentation: { kind: MarkupKind.Markdown, value: helperMarkdown(helper, target, programTypes) },
+      documentation: { kind: MarkupKind.Markdown, value: helperMarkdown(helper, target, programTypes, availability) },
       insertText: `${helper.name}(${helper.params.map((p, i) => `\${${i + 1}:${p.name}}`).join(', ')})`,
       insertTextFormat: InsertTextFormat.Snippet,
       sortText: `${present ? '0' : '1'}${helper.name}`,
@@ -101,12 +102,12 @@ export function completionsAt(file: ProbeFile, position: Position): CompletionIt
   // after `ctx->` or `s.` the members come from clangd; a helper is never a member
   if (/(->|\.)\s*\w*$/.test(before)) return [];
   const fn = file.functionAt(offset);
-  if (fn && offset > fn.body.startIndex) return helperItems(fn.programTypes, file.targetKernel);
+  if (fn && offset > fn.body.startIndex) return helperItems(fn.programTypes, file.targetKernel, file.helperAvailability);
   if (file.mapAt(offset) || (/^\s*(__\w*)?$/.test(before) && isInsideMapStruct(file, offset))) {
     return MAP_FIELDS.map((field) => ({ label: field.label, kind: CompletionItemKind.Field, detail: field.detail, insertText: field.snippet, insertTextFormat: InsertTextFormat.Snippet }));
   }
   // half-typed code the parser could not make a function of: helpers for the section above
-  if (!fn && /^\s/.test(lineText)) return helperItems(file.programTypesAt(offset), file.targetKernel);
+  if (!fn && /^\s/.test(lineText)) return helperItems(file.programTypesAt(offset), file.targetKernel, file.helperAvailability);
   return [];
 }
 

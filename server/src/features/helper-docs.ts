@@ -1,7 +1,7 @@
 // Markdown for a BPF helper (signature, description, returns, since, GPL-only, availability),
 // shared by completion, hover and signature help. Reads kernel facts only.
 import type { HelperInfo } from '../kernel/kernel-facts';
-import { kernelFacts } from '../kernel/kernel-facts';
+import type { HelperAvailability } from '../kernel/helper-availability';
 import { formatKernelVersion, kernelHas, type KernelVersion } from '../kernel/kernel-version';
 import type { ProgramType } from '../kernel/program-types';
 
@@ -11,15 +11,17 @@ export function helperSinceLabel(helper: HelperInfo, target: KernelVersion): str
   return kernelHas(target, helper.since) ? `since ${helper.since}` : `since ${helper.since} — newer than the target kernel ${formatKernelVersion(target)}`;
 }
 
-export function helperMarkdown(helper: HelperInfo, target: KernelVersion, programTypes: readonly ProgramType[]): string {
+export function helperMarkdown(helper: HelperInfo, target: KernelVersion, programTypes: readonly ProgramType[], availability: HelperAvailability): string {
   const parts = ['```c', `${helper.signature};`, '```', helper.doc];
   if (helper.returns) parts.push(`**Returns** ${helper.returns}`);
   const facts: string[] = [];
   if (helper.since) facts.push(`Kernel ${helperSinceLabel(helper, target)}`);
   if (helper.gplOnly) facts.push('GPL-only (needs a GPL-compatible licence)');
   for (const type of programTypes) {
-    facts.push(kernelFacts.helperAllowedIn(helper, type, target) ? `available to ${type} programs` : `**not available to ${type} programs**`);
+    facts.push(availability.allowedIn(helper, type, target) ? `available to ${type} programs` : `**not available to ${type} programs**`);
   }
+  const sources = [...new Set(programTypes.map((type) => availability.sourceOf(type)))];
+  if (sources.length) facts.push(`(per the ${sources.join('; the ')})`);
   if (facts.length) parts.push(facts.join(' · '));
   return parts.join('\n\n');
 }

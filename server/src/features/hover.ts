@@ -27,7 +27,7 @@ export function hoverAt(file: ProbeFile, position: Position): Hover | null {
   const helper = kernelFacts.helper(helperName);
   if (helper && !file.functionNamed(name)) {
         const intro = helperName !== name ? `\`${name}\` expands to a call of \`${helper.name}\`.\n\n` : '';
-    return { contents: { kind: MarkupKind.Markdown, value: intro + helperMarkdown(helper, file.targetKernel, file.programTypesAt(offset)) }, range };
+    return { contents: { kind: MarkupKind.Markdown, value: intro + helperMarkdown(helper, file.targetKernel, file.programTypesAt(offset), file.helperAvailability) }, range };
   }
   const map = file.mapNamed(name);
   if (map) {

@@ -1,5 +1,5 @@
 // The open probe documents of a language-server session: parses each on open/change (incrementally),
-// keeps one rule checker per document, and knows the target kernel. No connection needed.
+// keeps one rule checker per document, and knows the target kernel and its helper facts. No connection needed.
 import { release } from 'node:os';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { ProbeDocument } from '../analysis/probe-document';
@@ -7,7 +7,8 @@ import type { ProbeFile } from '../analysis/probe-file';
 import { ProbeChecker, type QuickCheck, type RuleFailure } from '../rules/rule-engine';
 import { allRules } from '../rules/index';
 import { formatKernelVersion, parseKernelVersion, runningKernelVersion, type KernelVersion } from '../kernel/kernel-version';
-import type { TargetKernelInfo } from '../../../protocol/lsp-requests';
+import { HelperAvailability } from '../kernel/helper-availability';
+import type { TargetHelperFacts, TargetKernelInfo } from '../../../protocol/lsp-requests';
 
 interface OpenProbe {
   document: ProbeDocument;
@@ -19,6 +20,8 @@ export class ProbeWorkspace {
   private readonly open = new Map<string, OpenProbe>();
   private targetSetting = '';
   private target: KernelVersion = runningKernelVersion();
+  private helpers: HelperAvailability = HelperAvailability.snapshot;
+  private live: TargetHelperFacts | null = null;
 
   constructor(private readonly onRuleFailure: (failure: RuleFailure) => void = () => undefined) {}
 
@@ -28,8 +31,25 @@ export class ProbeWorkspace {
     const parsed = text ? parseKernelVersion(text) : null;
     if (text && !parsed) return false;
     this.targetSetting = parsed ? text : '';
-    this.target = parsed ?? runningKernelVersion();
+    this.applyTarget();
     return true;
+  }
+
+  /**
+   * The current target's live feature probe (null: none). It decides helper availability and, unless
+   * ebpfStudio.targetKernel names a kernel (then the snapshot answers for that kernel), the target kernel.
+   */
+  setTargetHelperFacts(facts: TargetHelperFacts | null): void {
+    this.live = facts;
+    this.applyTarget();
+  }
+
+  private applyTarget(): void {
+    const setting = this.targetSetting ? parseKernelVersion(this.targetSetting) : null;
+    const liveVersion = this.live ? parseKernelVersion(this.live.kernelRelease) : null;
+    const live = setting === null && liveVersion !== null ? this.live : null;
+    this.target = setting ?? (live ? liveVersion : null) ?? runningKernelVersion();
+    this.helpers = live ? HelperAvailability.live(live) : HelperAvailability.snapshot;
   }
 
   get targetKernel(): KernelVersion {
@@ -37,7 +57,8 @@ export class ProbeWorkspace {
   }
 
   targetKernelInfo(): TargetKernelInfo {
-    return { version: formatKernelVersion(this.target), source: this.targetSetting ? 'setting' : 'running', runningRelease: release() };
+    const source = this.targetSetting ? 'setting' : this.helpers !== HelperAvailability.snapshot ? 'target' : 'running';
+    return { version: formatKernelVersion(this.target), source, runningRelease: release(), helperFacts: this.helpers.describe() };
   }
 
   /** Parses a document's new text (first open or change) and returns its file. */
@@ -54,7 +75,7 @@ export class ProbeWorkspace {
       }
     }
     entry.text = text;
-    return entry.document.update(text, this.target).file;
+    return entry.document.update(text, this.target, this.helpers).file;
   }
 
   /** The latest parse of a document, re-parsed when the target kernel changed since. */
@@ -62,7 +83,7 @@ export class ProbeWorkspace {
     const entry = this.open.get(uri);
     const file = entry?.document.file;
     if (!entry || !file) return undefined;
-    if (file.targetKernel !== this.target) return entry.document.update(entry.text, this.target).file;
+    if (file.targetKernel !== this.target || file.helperAvailability.key !== this.helpers.key) return entry.document.update(entry.text, this.target, this.helpers).file;
     return file;
   }
 

@@ -39,7 +39,7 @@ export function signatureHelpAt(file: ProbeFile, position: Position): SignatureH
     return {
     signatures: [{
       label: helper.signature,
-      documentation: { kind: MarkupKind.Markdown, value: helperMarkdown(helper, file.targetKernel, file.programTypesAt(offset)) },
+      documentation: { kind: MarkupKind.Markdown, value: helperMarkdown(helper, file.targetKernel, file.programTypesAt(offset), file.helperAvailability) },
       parameters: helper.params.map((param) => ({ label: `${param.type}${param.type.endsWith('*') ? '' : ' '}${param.name}` })),
     }],
     activeSignature: 0,

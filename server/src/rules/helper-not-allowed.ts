@@ -17,13 +17,15 @@ export const helperNotAllowedRule: Rule = {
     const types = fn.programTypes.filter((type) => !NOT_JUDGED.has(type));
     if (types.length === 0) return [];
     return fn.helperCalls.flatMap((call) => {
-      const refusing = types.filter((type) => !file.kernel.helperAllowedIn(call.helper, type, file.targetKernel));
+      const availability = file.helperAvailability;
+      const refusing = types.filter((type) => !availability.allowedIn(call.helper, type, file.targetKernel));
       if (refusing.length === 0) return [];
-      const laterSince = refusing.map((type) => call.helper.programTypesSince[type]).find((since) => since != null);
+      const laterSince = refusing.filter((type) => !availability.isLive(type)).map((type) => call.helper.programTypesSince[type]).find((since) => since != null);
       const via = fn.isProgram ? '' : ` (${fn.name} is called from ${refusing.join('/')} programs)`;
+      const source = ` [${[...new Set(refusing.map((type) => availability.sourceOf(type)))].join('; ')}]`;
       const message = laterSince && call.helper.programTypes.includes(refusing[0])
-        ? `${helperCallLabel(call)} is available to ${refusing.join('/')} programs only from kernel ${laterSince}; the target kernel is ${formatKernelVersion(file.targetKernel)}${via}`
-        : `${helperCallLabel(call)} is not available to ${refusing.join('/')} programs${via}`;
+        ? `${helperCallLabel(call)} is available to ${refusing.join('/')} programs only from kernel ${laterSince}; the target kernel is ${formatKernelVersion(file.targetKernel)}${via}${source}`
+        : `${helperCallLabel(call)} is not available to ${refusing.join('/')} programs${via}${source}`;
       return [{
         range: file.rangeOf(call.nameNode),
         message,

@@ -182,7 +182,7 @@ export class ProbeChecker {
     for (const rule of rules) {
       if (!rule.check || !ruleAppliesToTypes(rule, fileTypes)) continue;
       const previous = this.fileRuleResults.get(rule.id);
-      const kernel = formatKernelVersion(file.targetKernel);
+      const kernel = `${formatKernelVersion(file.targetKernel)} ${file.helperAvailability.key}`;
       if (previous && previous.text === file.text && previous.kernel === kernel) {
         diagnostics.push(...previous.diagnostics);
         continue;
