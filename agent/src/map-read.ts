@@ -5,6 +5,7 @@ import type { MapInfo, ReadMapParams, ReadMapResult } from '../../protocol/agent
 import { AgentError } from './agent-error';
 import { libbpf } from './ffi/libbpf';
 import { libc } from './ffi/libc';
+import { BPFFS_MISSING, bpffsMounted, underBpffs } from './bpffs-mount';
 import { unreadableReason } from './map-readability';
 import { readMapChanges } from './map-delta';
 
@@ -84,7 +85,8 @@ function openMap(params: ReadMapParams, resolveSessionMap?: SessionMapResolver):
     const fd = b.objGet(params.pinned);
     if (fd < 0) {
       const errno = -fd;
-      if (errno === ENOENT) throw new AgentError(`No pinned object at ${params.pinned} (is bpffs mounted at /sys/fs/bpf and the map pinned there?).`, 'EMAPGONE');
+      if (underBpffs(params.pinned) && !bpffsMounted()) throw new AgentError(`Cannot open ${params.pinned}: ${BPFFS_MISSING}.`, 'ENOBPFFS');
+      if (errno === ENOENT) throw new AgentError(`No pinned object at ${params.pinned} (nothing is pinned there, or it was unpinned).`, 'EMAPGONE');
       if (errno === EPERM || errno === EACCES) throw new AgentError(`Not allowed to open ${params.pinned} (errno ${errno}): run as root or with CAP_BPF.`, 'EPERM');
       throw new AgentError(`Cannot open ${params.pinned} (errno ${errno}).`, 'EMAPOPEN');
     }

@@ -1,25 +1,16 @@
 // Maps declared with LIBBPF_PIN_BY_NAME are pinned per session under /sys/fs/bpf/ebpf-studio-<agent pid>-<session>
 // (libbpf's pin_root_path), never reused across sessions, and unpinned on detach, at agent exit, or by the next agent.
-import { existsSync, readdirSync, rmdirSync, statfsSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from './agent-error';
 import { libbpf, type BpfObject } from './ffi/libbpf';
+import { BPFFS, BPFFS_MISSING, bpffsMounted } from './bpffs-mount';
 
-const BPFFS = '/sys/fs/bpf';
-const BPF_FS_MAGIC = 0xcafe4a11;
 const PREFIX = 'ebpf-studio-';
 
 /** The pin folder of one session of this agent; libbpf creates it when it pins the first map. */
 export function sessionPinRoot(sessionId: string): string {
   return join(BPFFS, `${PREFIX}${process.pid}-${sessionId}`);
-}
-
-function bpffsMounted(): boolean {
-  try {
-    return statfsSync(BPFFS).type === BPF_FS_MAGIC;
-  } catch {
-    return false;
-  }
 }
 
 /** Names of the object's maps that ask to be pinned; refuses clearly when there is no bpffs to pin them in. */
@@ -28,7 +19,7 @@ export function checkPinnedMaps(obj: BpfObject, objectName: string): string[] {
   const pinned = bpf.maps(obj).filter((map) => bpf.mapPinPath(map) !== null).map((map) => bpf.mapName(map));
   if (pinned.length && !bpffsMounted()) {
     throw new AgentError(
-      `${objectName} pins ${pinned.join(', ')} (LIBBPF_PIN_BY_NAME), which needs bpffs at ${BPFFS}: mount it (mount -t bpf bpf ${BPFFS}) or drop the pinning attribute.`,
+      `${objectName} pins ${pinned.join(', ')} (LIBBPF_PIN_BY_NAME), which needs bpffs: ${BPFFS_MISSING} (or drop the pinning attribute).`,
       'ENOBPFFS',
     );
   }

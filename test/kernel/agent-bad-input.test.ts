@@ -14,7 +14,8 @@ import { startRawAgent, type RawAgent } from './raw-agent';
 const skip = skipUnlessReady('agent input tests') || skipUnless(isMounted('bpf', BPFFS_DIR) ? undefined : `bpffs at ${BPFFS_DIR}`, 'agent input tests');
 const PROBE = join(__dirname, '../fixtures/agent-input/syscall-counter.bpf.c');
 
-const studioPins = () => (existsSync('/sys/fs/bpf') ? readdirSync('/sys/fs/bpf').filter((name) => name.startsWith('ebpf-studio-')) : []);
+/** The session pin folders of one agent (others on this shared machine may pin under ebpf-studio-… meanwhile). */
+const pinsOf = (pid: number) => (existsSync('/sys/fs/bpf') ? readdirSync('/sys/fs/bpf').filter((name) => name.startsWith(`ebpf-studio-${pid}-`)) : []);
 
 describe('the agent takes bad input without harm', { skip }, () => {
   let agent: RawAgent;
@@ -52,7 +53,7 @@ describe('the agent takes bad input without harm', { skip }, () => {
 
   after(async () => {
     await agent?.close();
-    assert.deepEqual(studioPins(), [], 'the agent removed its pins when it exited');
+    assert.deepEqual(pinsOf(agent.pid), [], 'the agent removed its pins when it exited');
     const left = [...loadedProgramIds()].filter((id) => !before_.has(id) && session?.programs.some((p) => p.id === id));
     assert.deepEqual(left, []);
   });
