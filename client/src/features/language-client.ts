@@ -40,14 +40,33 @@ export function crashRestartPolicy(log: vscode.OutputChannel, now: () => number 
   };
 }
 
-/** A rule page (file:…/docs/rules/<id>.md) opens as rendered markdown, not as its source. */
+const SHOW_RULE_PAGE = 'ebpfStudio.showRulePage';
+
+/**
+ * A rule page (file:…/docs/rules/<id>.md) opens as rendered markdown, not as its source: the link runs our command with
+ * the rule id (a string: a file URI in a command link reaches the extension host remapped under code-server, and
+ * the preview then reports the page "cannot be found").
+ */
 export function renderedRuleLink(diagnostic: vscode.Diagnostic): vscode.Diagnostic {
   const code = diagnostic.code;
-  if (typeof code === 'object' && code.target.scheme === 'file' && code.target.path.endsWith('.md')) {
-    const preview = vscode.Uri.parse(`command:markdown.showPreview?${encodeURIComponent(JSON.stringify([code.target]))}`);
-    diagnostic.code = { value: code.value, target: preview };
+  if (typeof code === 'object' && code.target.scheme === 'file' && /\/docs\/rules\/[\w-]+\.md$/.test(code.target.path)) {
+    const ruleId = code.target.path.slice(code.target.path.lastIndexOf('/') + 1, -'.md'.length);
+    diagnostic.code = { value: code.value, target: vscode.Uri.parse(`command:${SHOW_RULE_PAGE}?${encodeURIComponent(JSON.stringify([ruleId]))}`) };
   }
   return diagnostic;
+}
+
+/** Shows docs/rules/<id>.md of the installed extension in the markdown preview. */
+async function showRulePage(studio: Studio, ruleId: unknown): Promise<void> {
+  if (typeof ruleId !== 'string' || !/^[\w-]+$/.test(ruleId)) return;
+  const page = vscode.Uri.file(studio.context.asAbsolutePath(`docs/rules/${ruleId}.md`));
+  try {
+    await vscode.workspace.fs.stat(page);
+  } catch {
+    void vscode.window.showWarningMessage(`eBPF Studio: there is no page for the rule ${ruleId} in this installation.`);
+    return;
+  }
+  await vscode.commands.executeCommand('markdown.showPreview', page);
 }
 
 export function activate(studio: Studio): void {
@@ -68,6 +87,7 @@ export function activate(studio: Studio): void {
       handleDiagnostics: (uri, diagnostics, next) => findings.findingsReceived(uri, diagnostics.map(renderedRuleLink), next),
     },
   };
+  studio.context.subscriptions.push(vscode.commands.registerCommand(SHOW_RULE_PAGE, (ruleId: unknown) => showRulePage(studio, ruleId)));
   const client = new LanguageClient('ebpfStudio', 'eBPF Language Server', serverOptions, clientOptions);
   studio.provideLanguageClient(client);
   client.start().catch((error: unknown) => {
