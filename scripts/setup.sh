@@ -2,8 +2,14 @@
 # Sets up a fresh Debian/Ubuntu machine for eBPF Studio: system packages (clang, bpftool, libbpf, sshd, chromium,
 # QEMU), the kernel file systems (bpffs, tracefs, securityfs), Debian's 6.1/6.12 kernels for kernel targets, the npm
 # dependencies and code-server. Idempotent; run it as root, or as a user with sudo (used for apt-get and the mounts).
+# `bash scripts/setup.sh mounts` does the kernel file system step only (after a reboot, or in a new mount namespace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+step="${1:-all}"
+case "$step" in
+  all | mounts) ;;
+  *) echo "usage: bash scripts/setup.sh [mounts]" >&2; exit 2 ;;
+esac
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then
@@ -16,15 +22,17 @@ as_root() {
   fi
 }
 
-as_root apt-get update -qq
-packages=(clang llvm libbpf-dev bpftool linux-libc-dev openssh-server chromium ripgrep libkrb5-dev
-  iproute2 sudo unzip python3 make g++ util-linux systemtap-sdt-dev
-  qemu-system-x86 busybox-static xz-utils)
-# clang-19 where the distribution has it (Debian 12 backports it; clang 14 also works); clangd serves the editor.
-packages+=(clangd)
-if apt-cache show clang-19 >/dev/null 2>&1; then packages+=(clang-19 llvm-19); fi
-if apt-cache show clangd-19 >/dev/null 2>&1; then packages+=(clangd-19); fi
-as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+install_packages() {
+  as_root apt-get update -qq
+  packages=(clang llvm libbpf-dev bpftool linux-libc-dev openssh-server chromium ripgrep libkrb5-dev
+    iproute2 sudo unzip python3 make g++ util-linux systemtap-sdt-dev
+    qemu-system-x86 busybox-static xz-utils)
+  # clang-19 where the distribution has it (Debian 12 backports it; clang 14 also works); clangd serves the editor.
+  packages+=(clangd)
+  if apt-cache show clang-19 >/dev/null 2>&1; then packages+=(clang-19 llvm-19); fi
+  if apt-cache show clangd-19 >/dev/null 2>&1; then packages+=(clangd-19); fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+}
 
 # Mounts file system TYPE at DIR unless it is there already. bpffs holds pinned maps (`maps dump --pinned`,
 # LIBBPF_PIN_BY_NAME), tracefs the tracepoint, kprobe and uprobe attach points, securityfs the lockdown mode.
@@ -38,16 +46,25 @@ mount_kernel_fs() {
   as_root mount -t "$type" "$type" "$dir" || { echo "setup: mount -t $type $type $dir failed" >&2; return 1; }
   echo "setup: mounted $type at $dir"
 }
-mount_kernel_fs bpf /sys/fs/bpf
-mount_kernel_fs tracefs /sys/kernel/tracing
-# Without securityfs the lockdown mode is unknown, which only costs an explanation: not fatal.
-mount_kernel_fs securityfs /sys/kernel/security || echo "setup: lockdown mode will be reported as unknown" >&2
 
-# Kernels the kernel:6.1 / kernel:6.12 targets boot (unpacked into a cache, never installed as this machine's kernel).
-bash scripts/install-kernels.sh >/dev/null ||
-  echo "setup: Debian's 6.1/6.12 cloud kernels are not in the apt sources; kernel targets then need an image path (--target kernel:/path/to/bzImage)" >&2
+mount_kernel_filesystems() {
+  mount_kernel_fs bpf /sys/fs/bpf
+  mount_kernel_fs tracefs /sys/kernel/tracing
+  # Without securityfs the lockdown mode is unknown, which only costs an explanation: not fatal.
+  mount_kernel_fs securityfs /sys/kernel/security || echo "setup: lockdown mode will be reported as unknown" >&2
+}
 
-npm ci --no-audit --no-fund
-npm run build
-# The editor host the end-to-end tests drive (cached outside the work tree; quick once installed).
-bash scripts/install-code-server.sh >/dev/null
+install_project() {
+  # Kernels the kernel:6.1 / kernel:6.12 targets boot (unpacked into a cache, never installed as this machine's kernel).
+  bash scripts/install-kernels.sh >/dev/null ||
+    echo "setup: Debian's 6.1/6.12 cloud kernels are not in the apt sources; kernel targets then need an image path (--target kernel:/path/to/bzImage)" >&2
+
+  npm ci --no-audit --no-fund
+  npm run build
+  # The editor host the end-to-end tests drive (cached outside the work tree; quick once installed).
+  bash scripts/install-code-server.sh >/dev/null
+}
+
+if [ "$step" = all ]; then install_packages; fi
+mount_kernel_filesystems
+if [ "$step" = all ]; then install_project; fi
