@@ -175,6 +175,18 @@ export interface AttachPointsParams {
   /** At most this many names (default 5000). */
   limit?: number;
 }
+/** User-space addresses of one process (hex, as stack-trace maps hold them) to name from its mapped files. */
+export interface UserSymbolsParams {
+  pid: number;
+  addresses: string[];
+}
+export interface UserSymbolsResult {
+  /** Per address: `function+0xoffset (file)`, `0xaddress (file)` or the address itself. */
+  frames: string[];
+  /** Set when nothing could be named, with why (e.g. the process has exited). */
+  note?: string;
+}
+
 export interface AttachPointsResult {
   names: string[];
   truncated: boolean;
@@ -263,6 +275,7 @@ export interface AgentMethods {
   stopEvents: { params: { session: string; map: string }; result: Record<string, never> };
   featureProbe: { params: Record<string, never>; result: FeatureProbeResult };
   attachPoints: { params: AttachPointsParams; result: AttachPointsResult };
+  userSymbols: { params: UserSymbolsParams; result: UserSymbolsResult };
 }
 
 export type AgentMethod = keyof AgentMethods;

@@ -7,7 +7,8 @@ import type { AttachOptions, HelloResult, LoadParams, LoadResult, MapSize, Sessi
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { compileForTarget, eventTypesForTarget } from '../../engine/targets/target-compile';
 import { parseBtf, type Btf } from '../../engine/btf/btf-types';
-import { KernelSymbols, stackFrames } from '../../engine/live-data/stack-symbols';
+import { hexAddress, isKernelAddress, KernelSymbols, stackAddresses, stackFrames } from '../../engine/live-data/stack-symbols';
+import { userStackOwners } from '../../engine/live-data/stack-owners';
 import { EventPrinter } from './event-printer';
 import { agentChunkSource, readMapSnapshot, type BtfCache } from '../../engine/live-data/map-snapshot';
 import { compileMapDecoder, decodeEntries, type DecodedValue } from '../../engine/btf/value-decoder';
@@ -140,6 +141,7 @@ async function sample(client: AgentClient, loaded: LoadResult, started: number, 
   const stats = await client.request('stats', { session: loaded.session });
   const maps: Sample['maps'] = {};
   const unreadable: Record<string, string> = {};
+  const stackValues = new Map<string, Uint8Array[]>();
   for (const map of loaded.maps.filter((m) => !m.internal)) {
     if (map.unreadable) {
       unreadable[map.name] = `not readable from user space: ${map.unreadable}`;
@@ -150,8 +152,10 @@ async function sample(client: AgentClient, loaded: LoadResult, started: number, 
       const btf = snapshot.layout.keyTypeId || snapshot.layout.valueTypeId ? btfCache.get(snapshot.info.btfId)?.btf : undefined;
       const entries = decodeEntries(compileMapDecoder(snapshot.layout, btf), snapshot.layout.keySize, snapshot.keys, snapshot.values, snapshot.count);
       if (map.type === 'stack_trace') {
-        // A stack id → its frames, kernel ones named (user frames stay addresses).
-        entries.forEach((e, i) => (e.value = stackFrames(snapshot.values.subarray(i * snapshot.valueStride, (i + 1) * snapshot.valueStride), kernel)));
+        // Keyed by stack id (a u32, often declared without BTF); named below, once every map is read (the process
+        // that recorded a user stack is in another map).
+        if (snapshot.layout.keySize === 4) entries.forEach((e, i) => (e.key = Buffer.from(snapshot.keys.buffer, snapshot.keys.byteOffset + i * 4, 4).readUInt32LE()));
+        stackValues.set(map.name, entries.map((_, i) => snapshot.values.subarray(i * snapshot.valueStride, (i + 1) * snapshot.valueStride)));
       }
       maps[map.name] = entries;
     } catch (e) {
@@ -159,6 +163,7 @@ async function sample(client: AgentClient, loaded: LoadResult, started: number, 
       unreadable[map.name] = (e as Error).message;
     }
   }
+  if (stackValues.size) await nameStacks(client, maps, stackValues, kernel);
   return {
     t: Math.round((Date.now() - started) / 100) / 10,
     target: client.targetName,
@@ -166,6 +171,41 @@ async function sample(client: AgentClient, loaded: LoadResult, started: number, 
     maps,
     ...(Object.keys(unreadable).length ? { unreadable } : {}),
   };
+}
+
+/**
+ * Stack-trace map entries (a stack id → its raw value) become frames: kernel ones named from kallsyms, user ones
+ * by the target's agent from the mapped files of the process another map says recorded that stack.
+ */
+/** Addresses per userSymbols request (the protocol takes up to 65,536). */
+const USER_SYMBOLS_PER_REQUEST = 4096;
+
+async function nameStacks(client: AgentClient, maps: Sample['maps'], stackValues: Map<string, Uint8Array[]>, kernel: KernelSymbols | undefined): Promise<void> {
+  const owners = userStackOwners(Object.entries(maps).filter(([name]) => !stackValues.has(name)).map(([, entries]) => entries));
+  const userAddresses = new Map<number, Set<string>>();
+  for (const [name, values] of stackValues) {
+    maps[name].forEach((e, i) => {
+      const pid = owners.get(e.key as number);
+      if (pid === undefined) return;
+      const addresses = userAddresses.get(pid) ?? new Set<string>();
+      for (const ip of stackAddresses(values[i])) if (!isKernelAddress(ip)) addresses.add(hexAddress(ip));
+      userAddresses.set(pid, addresses);
+    });
+  }
+  const names = new Map<number, Map<string, string>>();
+  for (const [pid, addresses] of userAddresses) {
+    const list = [...addresses];
+    const named = new Map<string, string>();
+    for (let from = 0; from < list.length; from += USER_SYMBOLS_PER_REQUEST) {
+      const part = list.slice(from, from + USER_SYMBOLS_PER_REQUEST);
+      const { frames } = await client.request('userSymbols', { pid, addresses: part });
+      part.forEach((a, i) => named.set(a, frames[i]));
+    }
+    names.set(pid, named);
+  }
+  for (const [name, values] of stackValues) {
+    maps[name].forEach((e, i) => (e.value = stackFrames(values[i], kernel, names.get(owners.get(e.key as number) ?? 0))));
+  }
 }
 
 /** The session's decoding BTF (see the agent's objectBtf), parsed; undefined when absent or unreadable (records then print in hex). */

@@ -1,5 +1,6 @@
 // Stack-trace map values as frames: the u64 instruction pointers of a BPF_MAP_TYPE_STACK_TRACE value (zero-padded),
-// kernel ones named from /proc/kallsyms text as function+0xoffset, others left as hex. Pure; callers supply the text.
+// kernel ones named from /proc/kallsyms text as function+0xoffset, user ones from names the caller got for them
+// (the agent's userSymbols), others left as hex. Pure; callers supply the text and the names.
 
 /** Kernel addresses live in the upper half of the address space (x86_64, arm64). */
 const KERNEL_START = 0xffff_8000_0000_0000n;
@@ -35,14 +36,26 @@ export class KernelSymbols {
   }
 }
 
-/** The frames of one stack-trace value (little-endian u64s up to the first zero), named where possible. */
-export function stackFrames(value: Uint8Array, kernel: KernelSymbols | undefined): string[] {
+/** The instruction pointers of one stack-trace value: little-endian u64s up to the first zero. */
+export function stackAddresses(value: Uint8Array): bigint[] {
   const dv = new DataView(value.buffer, value.byteOffset, value.byteLength);
-  const frames: string[] = [];
+  const ips: bigint[] = [];
   for (let off = 0; off + 8 <= value.byteLength; off += 8) {
     const ip = dv.getBigUint64(off, true);
     if (ip === 0n) break;
-    frames.push((ip >= KERNEL_START ? kernel?.name(ip) : undefined) ?? `0x${ip.toString(16)}`);
+    ips.push(ip);
   }
-  return frames;
+  return ips;
+}
+
+export const isKernelAddress = (ip: bigint) => ip >= KERNEL_START;
+
+export const hexAddress = (ip: bigint) => `0x${ip.toString(16)}`;
+
+/**
+ * The frames of one stack-trace value, named where possible: kernel ones from kallsyms, user ones from `user`
+ * (hex address → name, as the agent's userSymbols names them for the stack's process); others stay hex.
+ */
+export function stackFrames(value: Uint8Array, kernel: KernelSymbols | undefined, user?: ReadonlyMap<string, string>): string[] {
+  return stackAddresses(value).map((ip) => (isKernelAddress(ip) ? kernel?.name(ip) : user?.get(hexAddress(ip))) ?? hexAddress(ip));
 }

@@ -1,8 +1,10 @@
 // Stack-trace values as frames: kallsyms text parsed and searched (function+offset), zero padding ends a stack,
-// user addresses stay hex, a kallsyms with hidden addresses gives no symbols. Pure.
+// user addresses named from the names given for them (else hex), a kallsyms with hidden addresses gives no
+// symbols; which process recorded a user stack, from the probe's other maps. Pure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KernelSymbols, stackFrames } from '../../engine/live-data/stack-symbols';
+import { userStackOwners } from '../../engine/live-data/stack-owners';
 
 const KALLSYMS = 'ffffffff81000000 T _stext\nffffffff81000100 t do_one\nffffffff81000200 D some_data\nffffffff81000300 T __schedule\n';
 
@@ -18,4 +20,19 @@ test('kernel frames are named function+offset from the nearest text symbol below
 
 test('kallsyms read without privileges (all zero addresses) gives no symbols', () => {
   assert.equal(KernelSymbols.parse('0000000000000000 T _stext\n0000000000000000 t do_one\n'), undefined);
+});
+
+test('user frames take the names given for their addresses; the others stay hex', () => {
+  const value = Buffer.alloc(8 * 3);
+  value.writeBigUInt64LE(0x55d0c0a01139n, 0);
+  value.writeBigUInt64LE(0x7f0012345678n, 8);
+  const user = new Map([['0x55d0c0a01139', 'studio_marker_leaf+0x0 (stack-workload)']]);
+  assert.deepEqual(stackFrames(value, undefined, user), ['studio_marker_leaf+0x0 (stack-workload)', '0x7f0012345678']);
+});
+
+test('the process of a user stack comes from a key or value with tgid (else pid) and a user stack id field', () => {
+  const offcputime = [{ key: { pid: 12, tgid: 10, user_stack_id: 3, kern_stack_id: 4, name: 'a' }, value: 100 }];
+  const profile = [{ key: { pid: 20, user_stack_id: 5, kern_stack_id: -1, name: 'b' }, value: 1 }];
+  const other = [{ key: 1, value: { ustack: 6, pid: 30 } }, { key: { tgid: 40, user_stack_id: -14 }, value: 1 }, { key: 7, value: ['0x1'] }];
+  assert.deepEqual([...userStackOwners([offcputime, profile, other])], [[3, 10], [5, 20], [6, 30]]);
 });
