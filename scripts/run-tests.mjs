@@ -1,7 +1,9 @@
 // Runs every *.test.ts under the given folders with node's test runner (TypeScript through tsx), as root (through
-// sudo when started by a user who has it), and fails the run if it leaves a BPF program loaded that was not before.
+// sudo when started by a user who has it), and fails the run if it leaves a BPF program loaded that was not before,
+// or, under CI=true, if any test was skipped (each named with its reason).
 import { spawnSync, execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function findTests(dir) {
@@ -34,7 +36,16 @@ if (files.length === 0) {
   process.exit(1);
 }
 const before = loadedProgramIds();
-const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// the spec report for people, and a TAP copy to find skipped tests in
+const reportDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-test-report-'));
+const tap = join(reportDir, 'report.tap');
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], { stdio: 'inherit' });
+const skipped = readFileSync(tap, 'utf8').split('\n').filter((line) => /^\s*ok \d+ - .* # (SKIP|TODO)\b/.test(line)).map((line) => line.trim().replace(/^ok \d+ - /, ''));
+rmSync(reportDir, { recursive: true, force: true });
+if (skipped.length > 0 && process.env.CI === 'true') {
+  console.error(`CI=true, and ${skipped.length} test(s) were skipped; a skip here means a missing prerequisite the set-up must provide:\n  ${skipped.join('\n  ')}`);
+  process.exit(1);
+}
 // Another user of the machine may load a program for a moment meanwhile: only what is still loaded a few seconds
 // after the run counts (a program this run leaked stays).
 let leaked = [...loadedProgramIds()].filter((id) => !before.has(id));
