@@ -11,7 +11,9 @@ import { checkProbeFile } from '../../server/src/rules/rule-engine';
 import { allRules } from '../../server/src/rules/index';
 import { parseKernelVersion, runningKernelVersion, type KernelVersion } from '../../server/src/kernel/kernel-version';
 import type { KernelVerdict } from '../../engine/verify/verdict-matrix';
-import { verifyCliOptions, verifyFilesForCheck, VERIFY_OPTIONS, VERIFY_USAGE, type VerifyCliOptions } from './verify-option';
+import { openCliTarget, verifyCliOptions, verifyFilesForCheck, VERIFY_OPTIONS, VERIFY_USAGE, type VerifyCliOptions } from './verify-option';
+import { probePrograms } from '../../server/src/analysis/probe-programs';
+import type { ProbeProgram } from '../../protocol/lsp-requests';
 import { parseCommandLine, UsageError } from './command-line';
 
 export const CHECK_USAGE = `Usage: ebpf-studio check [--kernel X.Y] [--format text|json] [-I DIR]... FILE...
@@ -59,13 +61,18 @@ export function parseCheckArgs(args: string[]): CheckOptions {
   return { kernel, format: values.format, includePaths: values.include, files: positionals, verify: verifyCliOptions(values) };
 }
 
-/** Static diagnostics for one file's text (what the editor shows for it). */
-export async function checkText(text: string, path: string, kernel: KernelVersion): Promise<Diagnostic[]> {
+/** Static diagnostics for one file's text (what the editor shows for it), and its programs from the same parse. */
+async function checkSource(text: string, path: string, kernel: KernelVersion): Promise<{ diagnostics: Diagnostic[]; programs: ProbeProgram[] }> {
   const file = await parseProbeFile(text, { uri: pathToFileURL(resolve(path)).toString(), targetKernel: kernel });
   const failures: string[] = [];
   const diagnostics = checkProbeFile(file, allRules, (failure) => failures.push(failure.ruleId));
   if (failures.length) throw new Error(`rules failed on ${path}: ${failures.join(', ')}`);
-  return diagnostics;
+  return { diagnostics, programs: probePrograms(file) };
+}
+
+/** Static diagnostics for one file's text (what the editor shows for it). */
+export async function checkText(text: string, path: string, kernel: KernelVersion): Promise<Diagnostic[]> {
+  return (await checkSource(text, path, kernel)).diagnostics;
 }
 
 const SEVERITY_NAMES: Record<number, string> = { 1: 'error', 2: 'warning', 3: 'info', 4: 'hint' };
@@ -115,27 +122,51 @@ export async function runCheckCommand(args: string[], out: Writable = process.st
     err.write(`ebpf-studio check: ${error.message}\n\n${CHECK_USAGE}\n`);
     return 2;
   }
-  const results: FileDiagnostics[] = [];
+  const texts: string[] = [];
   for (const file of options.files) {
-    let text: string;
     try {
-      text = await readCSource(file);
+      texts.push(await readCSource(file));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
       err.write(`ebpf-studio check: cannot read ${file}: ${reason}\n`);
       return 2;
     }
+  }
+  // --verify starts first: the agent's start and clang run beside the static rules, which need neither.
+  const programs = options.files.map(() => {
+    let settle = { resolve: (_: readonly ProbeProgram[]) => undefined as void, reject: (_: unknown) => undefined as void };
+    const promise = new Promise<readonly ProbeProgram[]>((resolve, reject) => (settle = { resolve, reject }));
+    promise.catch(() => undefined);
+    return { promise, ...settle };
+  });
+  let compileStarted = (): void => undefined;
+  const compiling = new Promise<void>((resolveStarted) => (compileStarted = resolveStarted));
+  const verification = options.verify.verify
+    ? verifyFilesForCheck(options.files, { ...options.verify, includePaths: options.includePaths }, (line) => err.write(`${line}\n`), openCliTarget, {
+        programsOf: (file) => programs[options.files.indexOf(file)].promise,
+        onCompileStarted: compileStarted,
+      })
+    : undefined;
+  verification?.catch(() => undefined);
+  if (verification) await Promise.race([compiling, verification.then(() => undefined, () => undefined)]);
+
+  const results: FileDiagnostics[] = [];
+  for (const [i, file] of options.files.entries()) {
     try {
-      results.push({ file, diagnostics: await checkText(text, file, options.kernel) });
+      const checked = await checkSource(texts[i], file, options.kernel);
+      programs[i].resolve(checked.programs);
+      results.push({ file, diagnostics: checked.diagnostics });
     } catch (error) {
       err.write(`ebpf-studio check: checking ${file} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      programs.forEach((p) => p.reject(error));
+      await verification?.catch(() => undefined);
       return 2;
     }
   }
-  if (options.verify.verify) {
+  if (verification) {
     try {
-      const verified = await verifyFilesForCheck(options.files, { ...options.verify, includePaths: options.includePaths }, (line) => err.write(`${line}\n`));
+      const verified = await verification;
       for (const entry of verified) {
         const known = results.find((r) => resolve(r.file) === resolve(entry.file));
         if (known) {

@@ -307,8 +307,8 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
       for (const view of run.template.manifest.views) if (view.kind === 'events') declaredEvents.set(view.map, view.eventStruct);
     }
     const compileOptions = { includePaths: options.includePaths, ...(options.clangPath ? { clangPath: options.clangPath } : {}), log };
-    const object = await compileForTarget(sourcePath, client, hello, compileOptions);
-    const eventTypes = await eventTypesForTarget(sourcePath, client, hello, compileOptions);
+    // The anchored compile for event types runs beside the probe's own (both read the precompiled vmlinux.h once built).
+    const [object, eventTypes] = await Promise.all([compileForTarget(sourcePath, client, hello, compileOptions), eventTypesForTarget(sourcePath, client, hello, compileOptions)]);
     load ??= fileLoad;
     const objectName = basename(sourcePath).replace(/\.c$/, '.o');
     loaded = await client.request('load', {

@@ -6,6 +6,7 @@ import type { AgentClient } from '../../engine/targets/agent-client';
 import { kernelVerdicts, mergeRunDiagnostics, type KernelVerdict, type TargetRun } from '../../engine/verify/verdict-matrix';
 import { verifyProbe, type VerifyProbeResult } from '../../engine/verify/verify-probe';
 import { readProbePrograms } from '../../server/src/analysis/probe-programs';
+import type { ProbeProgram } from '../../protocol/lsp-requests';
 import { connectCliTarget } from './target-connect';
 import { MAP_SIZE_OPTION, MAP_SIZE_USAGE, parseMapSizes } from './map-size-option';
 import { TARGET_OPTIONS, TARGET_USAGE, targetConnectOptions, UsageError, type OptionSpec } from './command-line';
@@ -66,28 +67,42 @@ export interface VerifiedFile {
   verdicts?: KernelVerdict[];
 }
 
-/** Verifies every file on one agent of the target, then closes it (a kernel target's VM stops). */
-async function verifyOnTarget(target: string, files: string[], options: VerifyCliOptions & { includePaths?: string[] }, log: (line: string) => void, open: TargetOpener): Promise<VerifyProbeResult[]> {
-  const agent = await open(target, options, log);
+/** How a check run hands its own parse to the verify, and learns when clang is running. */
+export interface VerifyHooks {
+  /** The programs of a FILE, from the static pass's parse (default: parsed here). */
+  programsOf?: (file: string) => Promise<readonly ProbeProgram[]>;
+  /** Called when the first compile is running (or none will), so the static pass can run beside clang and the agent's start. */
+  onCompileStarted?: () => void;
+}
+
+/**
+ * Verifies every file on one agent of the target, then closes it (a kernel target's VM stops). The agent starts while the
+ * first file compiles: for this machine the compile needs nothing from it.
+ */
+async function verifyOnTarget(target: string, files: string[], options: VerifyCliOptions & { includePaths?: string[] }, log: (line: string) => void, open: TargetOpener, hooks: VerifyHooks): Promise<VerifyProbeResult[]> {
+  const sameMachine = target.trim() === 'local';
+  const agent = open(target, options, log);
   try {
     const results: VerifyProbeResult[] = [];
     for (const file of files) {
       results.push(
         await verifyProbe({
           sourcePath: file,
-          programs: await readProbePrograms(file),
+          programs: hooks.programsOf ? hooks.programsOf(file) : readProbePrograms(file),
           agent,
+          sameMachine,
           ...(options.includePaths ? { includePaths: options.includePaths } : {}),
           ...(options.clangPath ? { clangPath: options.clangPath } : {}),
           ...(options.logLevel ? { logLevel: options.logLevel } : {}),
           mapSizes: options.mapSizes,
+          ...(hooks.onCompileStarted ? { onCompileStarted: hooks.onCompileStarted } : {}),
           onProgress: log,
         }),
       );
     }
     return results;
   } finally {
-    await agent.close();
+    await agent.then((client) => client.close(), () => undefined);
   }
 }
 
@@ -101,9 +116,10 @@ export async function verifyFilesForCheck(
   options: VerifyCliOptions & { includePaths?: string[] },
   log: (line: string) => void = () => undefined,
   open: TargetOpener = openCliTarget,
+  hooks: VerifyHooks = {},
 ): Promise<VerifiedFile[]> {
   const targets = options.targets.length ? [...new Set(options.targets)] : ['local'];
-  const settled = await Promise.allSettled(targets.map((target) => verifyOnTarget(target, files, options, targets.length > 1 ? (line) => log(`[${target}] ${line}`) : log, open)));
+  const settled = await Promise.allSettled(targets.map((target) => verifyOnTarget(target, files, options, targets.length > 1 ? (line) => log(`[${target}] ${line}`) : log, open, hooks)));
   const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${targets[i]}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`] : []));
   if (failed.length) throw new Error(failed.join('\n'));
   const perTarget = settled.map((s) => (s as PromiseFulfilledResult<VerifyProbeResult[]>).value);

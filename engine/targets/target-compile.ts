@@ -4,10 +4,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { EventTypes, HelloResult } from '../../protocol/agent-rpc';
 import type { AgentClient } from './agent-client';
-import { compileProbe, includeDirs } from '../toolchain/compile-probe';
+import { compileProbe, includeDirs, probeCodegenFlags } from '../toolchain/compile-probe';
 import { eventTypesForLoad } from '../toolchain/event-struct-types';
 import { findClang } from '../toolchain/find-clang';
 import { includesVmlinuxHeader, provideVmlinuxHeader } from '../toolchain/vmlinux-header';
+import { precompiledVmlinux } from '../toolchain/vmlinux-pch';
 
 export interface TargetCompileOptions {
   includePaths?: string[];
@@ -32,6 +33,7 @@ export async function compileForTarget(sourcePath: string, agent: AgentClient, t
   }
   const clang = await findClang(options.clangPath ?? '');
   let vmlinuxDir: string | undefined;
+  let precompiledHeader: string | undefined;
   if (options.withVmlinux || includesVmlinuxHeader(text)) {
     if (!target.btfPresent) {
       throw new ProbeCompileError(`${source} includes vmlinux.h, but ${agent.targetName}'s kernel ${target.kernelRelease} has no BTF to generate it from; put a vmlinux.h for that kernel on the include path.`);
@@ -40,7 +42,10 @@ export async function compileForTarget(sourcePath: string, agent: AgentClient, t
       ...(target.btfSha256 ? { knownSha256: target.btfSha256 } : {}),
       fetchBtf: async () => Buffer.from((await agent.request('btf', {})).btf, 'base64'),
     });
-    if (vmlinux.origin !== 'include-path') vmlinuxDir = dirname(vmlinux.path);
+    if (vmlinux.origin !== 'include-path') {
+      vmlinuxDir = dirname(vmlinux.path);
+      precompiledHeader = precompiledVmlinux(clang, vmlinux.path, probeCodegenFlags({ machine: target.arch, ...(options.defines ? { defines: options.defines } : {}) }), text);
+    }
     log(`vmlinux.h: ${vmlinux.path} (${vmlinux.origin} for ${agent.targetName}, kernel ${target.kernelRelease})`);
   }
   const compiled = await compileProbe({
@@ -50,6 +55,7 @@ export async function compileForTarget(sourcePath: string, agent: AgentClient, t
     ...(options.includePaths ? { includePaths: options.includePaths } : {}),
     ...(options.defines ? { defines: options.defines } : {}),
     ...(vmlinuxDir ? { vmlinuxDir } : {}),
+    ...(precompiledHeader ? { precompiledHeader } : {}),
   });
   log(`$ ${compiled.command.join(' ')}  (${compiled.ms} ms)`);
   if (!compiled.object) throw new ProbeCompileError(`clang could not compile ${source}:\n${compiled.stderr.trim()}`);

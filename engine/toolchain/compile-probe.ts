@@ -5,6 +5,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseClangDiagnostics, type DiagnosticsByFile } from './clang-diagnostics';
 import type { Clang } from './find-clang';
 import { bpfTargetArch, multiarchIncludeDir } from './target-arch';
+import { forgetPrecompiledHeader } from './vmlinux-pch';
 
 export interface CompileOptions {
   sourcePath: string;
@@ -17,6 +18,8 @@ export interface CompileOptions {
   vmlinuxDir?: string;
   /** Extra -D definitions, e.g. ["DEBUG=1"]. */
   defines?: string[];
+  /** vmlinux.h precompiled with these flags (vmlinux-pch.ts), read instead of parsing the header again. */
+  precompiledHeader?: string;
 }
 
 export interface CompileResult {
@@ -36,26 +39,37 @@ export function includeDirs(sourcePath: string, machine: string, includePaths: s
   return [...includePaths.map((p) => resolve(p)), dirname(resolve(sourcePath)), ...(multiarch ? [multiarch] : [])];
 }
 
+/** The flags that decide the code and the macros a compile sees, without include folders (a precompiled header's too). */
+export function probeCodegenFlags(options: Pick<CompileOptions, 'machine' | 'defines'>): string[] {
+  return ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${bpfTargetArch(options.machine)}`, ...(options.defines ?? []).map((d) => `-D${d}`)];
+}
+
 /** The flags that make clang see a probe as eBPF Studio compiles it (clangd gets the same). */
 export function probeCompileFlags(options: Pick<CompileOptions, 'machine' | 'includePaths' | 'vmlinuxDir' | 'defines'>): string[] {
   const multiarch = multiarchIncludeDir(options.machine);
   return [
-    '-g',
-    '-O2',
-    '-target',
-    'bpf',
-    `-D__TARGET_ARCH_${bpfTargetArch(options.machine)}`,
-    ...(options.defines ?? []).map((d) => `-D${d}`),
+    ...probeCodegenFlags(options),
     ...(options.includePaths ?? []).map((p) => `-I${resolve(p)}`),
     ...(options.vmlinuxDir ? [`-I${options.vmlinuxDir}`] : []),
     ...(multiarch ? [`-I${multiarch}`] : []),
   ];
 }
 
-export function compileProbe(options: CompileOptions): Promise<CompileResult> {
+/** Compiles the probe; a precompiled vmlinux.h clang refuses (stale, another clang) is dropped and the compile run without it. */
+export async function compileProbe(options: CompileOptions): Promise<CompileResult> {
+  const result = await runClang(options);
+  if (!options.precompiledHeader || result.object || !/precompiled header|\.pch\b|PCH file/i.test(result.stderr)) return result;
+  forgetPrecompiledHeader(options.precompiledHeader);
+  const plain = { ...options };
+  delete plain.precompiledHeader;
+  return runClang(plain);
+}
+
+function runClang(options: CompileOptions): Promise<CompileResult> {
   const source = resolve(options.sourcePath);
   const args = [
     ...probeCompileFlags(options),
+    ...(options.precompiledHeader ? ['-include-pch', options.precompiledHeader] : []),
     '-fno-color-diagnostics',
     '-fno-caret-diagnostics',
     // A clang crash is reported as a diagnostic; no reproducer files are left in /tmp.

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { EventTypes } from '../../protocol/agent-rpc';
 import { elfSection } from '../btf/elf-sections';
+import { includesVmlinuxFirst } from './vmlinux-pch';
 
 /** The probe's own text and the local headers it includes with quotes (recursively), by absolute path. */
 export function probeSourceTexts(sourcePath: string): Map<string, string> {
@@ -83,9 +84,12 @@ export function eventStructsByMap(texts: Iterable<string>): Map<string, string[]
   return found;
 }
 
-/** Source of a wrapper that includes the probe and adds one global pointer per struct it defines (never loaded). */
-export function typeAnchorSource(sourcePath: string, names: { tags: string[]; typedefs: string[] }): string {
-  const lines = [`#include "${resolve(sourcePath).replace(/["\\]/g, '\\$&')}"`];
+/**
+ * Source of a wrapper that includes the probe and adds one global pointer per struct it defines (never loaded). When the
+ * probe's first directive includes vmlinux.h, so does the wrapper's, so its compile can read the precompiled header too.
+ */
+export function typeAnchorSource(sourcePath: string, names: { tags: string[]; typedefs: string[] }, vmlinuxFirst = false): string {
+  const lines = [...(vmlinuxFirst ? ['#include "vmlinux.h"'] : []), `#include "${resolve(sourcePath).replace(/["\\]/g, '\\$&')}"`];
   names.tags.forEach((tag, i) => lines.push(`struct ${tag} *__ebpf_studio_struct_${i};`));
   names.typedefs.forEach((name, i) => lines.push(`${name} *__ebpf_studio_typedef_${i};`));
   return `${lines.join('\n')}\n`;
@@ -97,12 +101,13 @@ export function typeAnchorSource(sourcePath: string, names: { tags: string[]; ty
  * or returns undefined when clang fails; then so does this (the caller keeps the object's own BTF).
  */
 export async function eventTypesBtf(sourcePath: string, compile: (wrapperPath: string) => Promise<Buffer | undefined>): Promise<Uint8Array | undefined> {
-  const names = definedStructNames(probeSourceTexts(sourcePath).values());
+  const texts = probeSourceTexts(sourcePath);
+  const names = definedStructNames(texts.values());
   if (names.tags.length === 0 && names.typedefs.length === 0) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'ebpf-studio-event-types-'));
   try {
     const wrapper = join(dir, 'event-types.bpf.c');
-    writeFileSync(wrapper, typeAnchorSource(sourcePath, names));
+    writeFileSync(wrapper, typeAnchorSource(sourcePath, names, includesVmlinuxFirst(texts.get(resolve(sourcePath)) ?? '')));
     const object = await compile(wrapper);
     return object ? elfSection(object, '.BTF') : undefined;
   } finally {

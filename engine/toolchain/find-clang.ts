@@ -1,8 +1,10 @@
 // Finds the clang that compiles probes (`ebpfStudio.clangPath`, CLI --clang) and the clangd that serves the editor
 // (`ebpfStudio.clangdPath`): the setting, else the newest of tool, tool-19 … tool-14 on PATH. Missing: one message.
+// Each binary's `--version` is remembered in ~/.cache/ebpf-studio by its real path, size and mtime (a CLI run starts no clang to ask).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 
 export interface Clang {
@@ -27,10 +29,53 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-async function toolVersion(tool: LlvmTool, path: string): Promise<string> {
+async function askVersion(tool: LlvmTool, path: string): Promise<string> {
   const { stdout } = await promisify(execFile)(path, ['--version'], { timeout: 10_000 });
   const version = new RegExp(`${tool} version (\\d+(?:\\.\\d+)*)`).exec(stdout)?.[1];
   if (!version) throw new ToolchainError(`${path} does not look like ${tool} (\`${path} --version\` said: ${stdout.split('\n')[0]}).`);
+  return version;
+}
+
+/** ~/.cache/ebpf-studio/toolchain-versions.json (or under $XDG_CACHE_HOME): "<tool> <real path>" → the binary's identity and version. */
+function versionCachePath(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ebpf-studio', 'toolchain-versions.json');
+}
+
+type VersionCache = Record<string, { size: number; mtimeMs: number; version: string }>;
+
+function readVersionCache(): VersionCache {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(versionCachePath(), 'utf8'));
+    return parsed && typeof parsed === 'object' ? (parsed as VersionCache) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The tool's version: remembered while the binary (its real path, size and mtime) is the same, else asked with --version. */
+async function toolVersion(tool: LlvmTool, path: string): Promise<string> {
+  let real: string;
+  let size: number;
+  let mtimeMs: number;
+  try {
+    real = realpathSync(path);
+    ({ size, mtimeMs } = statSync(real));
+  } catch {
+    return askVersion(tool, path);
+  }
+  const key = `${tool} ${real}`;
+  const known = readVersionCache()[key];
+  if (known && known.size === size && known.mtimeMs === mtimeMs && typeof known.version === 'string') return known.version;
+  const version = await askVersion(tool, path);
+  try {
+    const file = versionCachePath();
+    mkdirSync(dirname(file), { recursive: true });
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, JSON.stringify({ ...readVersionCache(), [key]: { size, mtimeMs, version } }));
+    renameSync(partial, file);
+  } catch {
+    // An unwritable cache only means asking again next time.
+  }
   return version;
 }
 
@@ -69,7 +114,11 @@ async function locate(tool: LlvmTool, configured: string): Promise<Clang> {
   }
   // Every candidate present, newest first: `clang` may be an older release than clang-19 (Debian 12's is 14),
   // and a newer clang emits code the verifier accepts more often, so the highest version wins (ties: `clang`).
-  const present = [...new Set(candidates(tool).map(onPath).filter((p): p is string => p !== undefined))];
+  // `clang` is often a link to one of the numbered ones: each binary is asked once.
+  const seen = new Set<string>();
+  const present = candidates(tool)
+    .map(onPath)
+    .filter((p): p is string => p !== undefined && !seen.has(realpathSync(p)) && seen.add(realpathSync(p)) !== undefined);
   const versions = await Promise.all(present.map(async (path) => ({ path, version: await toolVersion(tool, path).catch(() => undefined) })));
   const usable = versions.filter((c): c is Clang => c.version !== undefined);
   const major = (c: Clang) => Number(c.version.split('.')[0]);

@@ -1,6 +1,7 @@
 // The whole tier-2 check of one probe, for the editor and the CLI alike: compile with clang (vmlinux.h from the
 // target's BTF when needed), verify each program through the target's agent, parse the logs into diagnostics.
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
 import type { HelloResult, MapSize, ProgramVerdict } from '../../protocol/agent-rpc';
@@ -8,16 +9,20 @@ import type { ProbeProgram } from '../../protocol/lsp-requests';
 import { explainKprobesUnavailable } from './explain-verifier-message';
 import { verdictDiagnostic, type LineOrigin } from './verifier-diagnostics';
 import { AgentRequestError, type AgentClient } from '../targets/agent-client';
-import { compileProbe, includeDirs } from '../toolchain/compile-probe';
+import { localCompileFacts } from '../targets/local-machine-facts';
+import { compileProbe, includeDirs, probeCodegenFlags } from '../toolchain/compile-probe';
 import { findClang } from '../toolchain/find-clang';
 import { includesVmlinuxHeader, provideVmlinuxHeader, type VmlinuxOrigin } from '../toolchain/vmlinux-header';
+import { precompiledVmlinux } from '../toolchain/vmlinux-pch';
 
 export interface VerifyProbeOptions {
   sourcePath: string;
-  /** The probe's programs from the language server's parse (ebpfStudio/programs, or readProbePrograms in the CLI). */
-  programs: readonly ProbeProgram[];
-  /** A connected agent on the target (local or SSH). */
-  agent: AgentClient;
+  /** The probe's programs from the language server's parse (ebpfStudio/programs, or the CLI's static pass); needed only after the verify. */
+  programs: readonly ProbeProgram[] | Promise<readonly ProbeProgram[]>;
+  /** A connected agent on the target (local or SSH), or one still starting: it is awaited only when the verify needs it. */
+  agent: AgentClient | Promise<AgentClient>;
+  /** The target is this machine (the local agent): the compile reads the kernel's facts and BTF here and starts without the agent. */
+  sameMachine?: boolean;
   /** ebpfStudio.includePaths / -I. */
   includePaths?: string[];
   /** ebpfStudio.clangPath / --clang ('' = search PATH). */
@@ -29,6 +34,8 @@ export interface VerifyProbeOptions {
   vmlinuxCacheRoot?: string;
   /** Lines for the target's output channel: the clang command, where vmlinux.h came from, timings. */
   onProgress?: (line: string) => void;
+  /** Called once clang is running (or no compile will run), so a caller can start other work beside it. */
+  onCompileStarted?: () => void;
   /** Milliseconds the agent may take to verify the object. */
   verifyTimeoutMs?: number;
 }
@@ -78,14 +85,21 @@ function wholeFileDiagnostic(message: string, source: 'verifier' | 'clang', code
   return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, severity: DiagnosticSeverity.Error, source, message, ...(code ? { code } : {}) };
 }
 
+const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+
 export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyProbeResult> {
   const started = performance.now();
   const sourcePath = resolve(options.sourcePath);
   const progress = options.onProgress ?? (() => undefined);
-  const [target, clang] = await Promise.all([targetHello(options.agent), findClang(options.clangPath ?? '')]);
+  const agentReady = Promise.resolve(options.agent);
+  const hello = agentReady.then(targetHello);
+  // Awaited where the agent is needed; a failure to start surfaces there, not as an unhandled rejection meanwhile.
+  hello.catch(() => undefined);
+  const [facts, clang] = await Promise.all([options.sameMachine ? localCompileFacts() : hello, findClang(options.clangPath ?? '')]);
   const timings = { vmlinuxMs: 0, compileMs: 0, verifyMs: 0, parseMs: 0, totalMs: 0 };
   const diagnostics = new Map<string, Diagnostic[]>();
-  const finish = (verdict: ProbeVerdict, programs: ProgramReport[], vmlinux?: VmlinuxOrigin, object?: Buffer): VerifyProbeResult => {
+  const finish = async (verdict: ProbeVerdict, programs: ProgramReport[], vmlinux?: VmlinuxOrigin, object?: Buffer): Promise<VerifyProbeResult> => {
+    const target = await hello;
     timings.totalMs = Math.round(performance.now() - started);
     return { sourcePath, verdict, diagnostics, programs, target, timings, ...(vmlinux ? { vmlinux } : {}), ...(object ? { object } : {}) };
   };
@@ -100,15 +114,16 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
   let vmlinux: VmlinuxOrigin | undefined;
   if (includesVmlinuxHeader(sourceText)) {
     const t = performance.now();
-    if (!target.btfPresent) {
-      addDiagnostic(diagnostics, sourcePath, wholeFileDiagnostic(`The probe includes vmlinux.h, but the target kernel ${target.kernelRelease} has no BTF (/sys/kernel/btf/vmlinux), so it cannot be generated. Put a vmlinux.h for that kernel on the include path, or include <linux/bpf.h> and kernel headers instead.`, 'clang', 'no-btf'));
+    if (!facts.btfPresent) {
+      addDiagnostic(diagnostics, sourcePath, wholeFileDiagnostic(`The probe includes vmlinux.h, but the target kernel ${facts.kernelRelease} has no BTF (/sys/kernel/btf/vmlinux), so it cannot be generated. Put a vmlinux.h for that kernel on the include path, or include <linux/bpf.h> and kernel headers instead.`, 'clang', 'no-btf'));
+      options.onCompileStarted?.();
       return finish('compile-error', []);
     }
     vmlinux = await provideVmlinuxHeader(
-      includeDirs(sourcePath, target.arch, options.includePaths),
+      includeDirs(sourcePath, facts.arch, options.includePaths),
       {
-        ...(target.btfSha256 ? { knownSha256: target.btfSha256 } : {}),
-        fetchBtf: async () => Buffer.from((await options.agent.request('btf', {})).btf, 'base64'),
+        ...(facts.btfSha256 ? { knownSha256: facts.btfSha256 } : {}),
+        fetchBtf: options.sameMachine ? () => readFile(VMLINUX_BTF) : async () => Buffer.from((await (await agentReady).request('btf', {})).btf, 'base64'),
       },
       options.vmlinuxCacheRoot,
     );
@@ -116,17 +131,21 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
     progress(
       vmlinux.origin === 'include-path'
         ? `vmlinux.h: ${vmlinux.path} (from the include path)`
-        : `vmlinux.h: ${vmlinux.path} (${vmlinux.origin === 'generated' ? `generated in ${vmlinux.ms} ms` : 'cached'} from the BTF of ${options.agent.targetName}'s kernel ${target.kernelRelease}, sha256 ${vmlinux.sha256.slice(0, 12)}…)`,
+        : `vmlinux.h: ${vmlinux.path} (${vmlinux.origin === 'generated' ? `generated in ${vmlinux.ms} ms` : 'cached'} from the BTF of ${options.sameMachine ? 'this machine' : (await agentReady).targetName}'s kernel ${facts.kernelRelease}, sha256 ${vmlinux.sha256.slice(0, 12)}…)`,
     );
   }
 
-  const compiled = await compileProbe({
+  const precompiledHeader = vmlinux && vmlinux.origin !== 'include-path' ? precompiledVmlinux(clang, vmlinux.path, probeCodegenFlags({ machine: facts.arch }), sourceText) : undefined;
+  const compiling = compileProbe({
     sourcePath,
     clang,
-    machine: target.arch,
+    machine: facts.arch,
     ...(options.includePaths ? { includePaths: options.includePaths } : {}),
     ...(vmlinux && vmlinux.origin !== 'include-path' ? { vmlinuxDir: dirname(vmlinux.path) } : {}),
+    ...(precompiledHeader ? { precompiledHeader } : {}),
   });
+  options.onCompileStarted?.();
+  const compiled = await compiling;
   timings.compileMs = compiled.ms;
   progress(`$ ${compiled.command.join(' ')}  (${compiled.ms} ms)`);
   for (const [path, list] of compiled.diagnostics) for (const d of list) addDiagnostic(diagnostics, path, d);
@@ -138,10 +157,12 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
     objectName: basename(sourcePath).replace(/\.c$/, '.o'),
     ...(options.mapSizes && Object.keys(options.mapSizes).length ? { mapSizes: options.mapSizes } : {}),
   };
+  const agent = await agentReady;
+  const target = await hello;
   const t = performance.now();
   let verdicts: ProgramVerdict[];
   try {
-    const result = await options.agent.request(
+    const result = await agent.request(
       'verify',
       { ...verifyRequest, ...(options.logLevel ? { logLevel: options.logLevel } : {}) },
       { timeoutMs: options.verifyTimeoutMs ?? 300_000 },
@@ -158,7 +179,7 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
 
   const p = performance.now();
   const sourceLines = sourceText.split('\n');
-  const declarationLines = new Map(options.programs.map((program) => [program.name, program.line]));
+  const declarationLines = new Map((await options.programs).map((program) => [program.name, program.line]));
   const diagnose = (verdict: ProgramVerdict) => {
     const declarationLine = declarationLines.get(verdict.name);
     return verdictDiagnostic(verdict, { sourcePath, object: objectBytes, ...(target.lockdown ? { lockdown: target.lockdown } : {}), ...(declarationLine !== undefined ? { declarationLine } : {}) });
@@ -170,7 +191,7 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
     if (rejected && rejected.lineFrom !== 'line-info' && (options.logLevel ?? 1) === 1 && verdict.log.trim() !== '') {
       // Level 1 drops the log of finished paths; level 2 keeps every annotation, so its nearest one is exact.
       const t2 = performance.now();
-      const [detailed] = (await options.agent.request('verify', { ...verifyRequest, programs: [verdict.name], logLevel: 2 }, { timeoutMs: options.verifyTimeoutMs ?? 300_000 })).programs;
+      const [detailed] = (await agent.request('verify', { ...verifyRequest, programs: [verdict.name], logLevel: 2 }, { timeoutMs: options.verifyTimeoutMs ?? 300_000 })).programs;
       rerunMs += performance.now() - t2;
       timings.verifyMs += Math.round(performance.now() - t2);
       if (detailed && !detailed.accepted) {
@@ -188,7 +209,7 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
         severity: DiagnosticSeverity.Information,
         source: 'verifier',
         code: noKprobes.family,
-        message: `${verdict.name} verifies on ${options.agent.targetName}, but cannot attach there.\n${noKprobes.explanation}`,
+        message: `${verdict.name} verifies on ${agent.targetName}, but cannot attach there.\n${noKprobes.explanation}`,
       });
     }
     programs.push({

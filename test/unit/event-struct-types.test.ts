@@ -27,6 +27,7 @@ test('local headers are read (quoted includes, not vmlinux.h) and their structs 
   const wrapper = typeAnchorSource('/x/opensnoop.bpf.c', names);
   assert.match(wrapper, /^#include "\/x\/opensnoop\.bpf\.c"\n/);
   assert.match(wrapper, /^struct event \*__ebpf_studio_struct_\d+;$/m);
+  assert.match(typeAnchorSource('/x/opensnoop.bpf.c', names, true), /^#include "vmlinux\.h"\n#include "\/x\/opensnoop\.bpf\.c"\n/);
 });
 
 test('typedef structs and comments', () => {

@@ -1,0 +1,123 @@
+// Benchmarks `ebpf-studio check --verify FILE` as a CI pipeline runs it, one new process per run (node, the static rules,
+// the agent's start, clang, the kernel's verifier), beside clang + `bpftool prog loadall` by hand on the same file, cold vs
+// cold, interleaved, on real libbpf-tools probes; then the first run on a machine (empty cache) vs by hand from BTF.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { provideLocalVmlinuxHeader } from '../../engine/toolchain/vmlinux-header';
+import { findClang } from '../../engine/toolchain/find-clang';
+import { bpfTargetArch, multiarchIncludeDir } from '../../engine/toolchain/target-arch';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TOOLS = resolve(ROOT, '..', 'shared', 'realworld', 'libbpf-tools');
+const PROBES = ['bitesize', 'drsnoop', 'tcpstates', 'runqlen'];
+const RUNS = 5;
+const TARGET_RATIO = 1.5;
+
+interface Timed {
+  wallMs: number;
+  cpuMs: number;
+  stdout: string;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function load(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(' ');
+}
+
+/** Runs a shell command under /usr/bin/time: wall and CPU (user + system of it and every child it waited for). */
+function timed(command: string, env: NodeJS.ProcessEnv = process.env): Timed {
+  const run = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S', 'sh', '-c', command], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(run.stderr);
+  if (!m) throw new Error(`no timing from ${command}: ${run.stderr}`);
+  if (run.status !== 0) throw new Error(`${command} failed (exit ${run.status}): ${run.stdout}${run.stderr}`);
+  return { wallMs: Number(m[1]) * 1000, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, stdout: run.stdout };
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('check-verify.bench loads programs through the kernel verifier: run it as root');
+  if (!existsSync(TOOLS)) throw new Error(`the bench reads real probes from ${TOOLS}`);
+  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  const cli = join(ROOT, 'dist', 'cli.js');
+  const clang = await findClang();
+  const machine = os.machine();
+  const multiarch = multiarchIncludeDir(machine);
+  const vmlinuxDir = dirname((await provideLocalVmlinuxHeader([])).path);
+  const work = mkdtempSync(join(os.tmpdir(), 'check-verify-bench-'));
+  const pins = `/sys/fs/bpf/ebpf-studio-bench-check-verify-${process.pid}`;
+  const compileArgs = (file: string, includeDir: string) =>
+    ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${bpfTargetArch(machine)}`, `-I${includeDir}`, ...(multiarch ? [`-I${multiarch}`] : []), '-c', basename(file), '-o', join(work, 'probe.o')].map(quote).join(' ');
+  const byHand = (file: string, includeDir: string) =>
+    `cd ${quote(dirname(file))} && ${quote(clang.path)} ${compileArgs(file, includeDir)} && bpftool prog loadall ${quote(join(work, 'probe.o'))} ${quote(pins)} && rm -rf ${quote(pins)}`;
+  const ours = (file: string) => `${quote(process.execPath)} ${quote(cli)} check --verify ${quote(file)} 2>/dev/null`;
+  const ourStatic = (file: string) => `${quote(process.execPath)} ${quote(cli)} check ${quote(file)}`;
+
+  try {
+    console.log(`load average before: ${load()} (2 cores shared by several engineers: loaded-machine figures)`);
+    console.log(`cold = a new process per run, as a CI step runs it; vmlinux.h, its precompiled form and the clang version already cached`);
+    console.log(`(${RUNS} runs each, interleaved, medians; CPU = user + system of the process and its children)\n`);
+    const rows: string[][] = [['probe', 'lines', 'check --verify ms', 'CPU ms', 'clang+bpftool ms', 'CPU ms', 'ratio (wall)', 'check alone ms']];
+    const ratios: number[] = [];
+    // One untimed run first, so the precompiled vmlinux.h and the clang version cache exist as on any later CI run.
+    timed(ours(join(TOOLS, `${PROBES[0]}.bpf.c`)));
+    for (const name of PROBES) {
+      const file = join(TOOLS, `${name}.bpf.c`);
+      const lines = execFileSync('wc', ['-l', file], { encoding: 'utf8' }).trim().split(/\s+/)[0];
+      const oursRuns: Timed[] = [];
+      const handRuns: Timed[] = [];
+      const staticRuns: Timed[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const o = timed(ours(file));
+        if (!/ 0 errors/.test(o.stdout)) throw new Error(`${name}: check --verify reported errors: ${o.stdout}`);
+        oursRuns.push(o);
+        handRuns.push(timed(byHand(file, vmlinuxDir)));
+        staticRuns.push(timed(ourStatic(file)));
+      }
+      const [ow, oc, hw, hc, sw] = [median(oursRuns.map((r) => r.wallMs)), median(oursRuns.map((r) => r.cpuMs)), median(handRuns.map((r) => r.wallMs)), median(handRuns.map((r) => r.cpuMs)), median(staticRuns.map((r) => r.wallMs))];
+      ratios.push(ow / hw);
+      rows.push([name, lines, ow.toFixed(0), oc.toFixed(0), hw.toFixed(0), hc.toFixed(0), `${(ow / hw).toFixed(2)}x`, sw.toFixed(0)]);
+    }
+    const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
+    for (const row of rows) console.log(row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))).join('  '));
+    const overall = median(ratios);
+    console.log(`\ncold ratio, check --verify / (clang + bpftool prog loadall), median over the probes: ${overall.toFixed(2)}x (target ≤ ${TARGET_RATIO}x)`);
+
+    // The first run on a machine: nothing cached (vmlinux.h generated from BTF, clang asked its version, vmlinux.h
+    // precompiled for next time, which the process waits for) vs by hand: bpftool btf dump, clang, bpftool prog loadall.
+    const file = join(TOOLS, `${PROBES[1]}.bpf.c`);
+    const firstOurs: number[] = [];
+    const firstHand: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const cache = mkdtempSync(join(os.tmpdir(), 'check-verify-bench-cache-'));
+      try {
+        firstOurs.push(timed(ours(file), { ...process.env, XDG_CACHE_HOME: cache }).wallMs);
+      } finally {
+        rmSync(cache, { recursive: true, force: true });
+      }
+      const handDir = join(work, 'vmlinux');
+      firstHand.push(timed(`mkdir -p ${quote(handDir)} && bpftool btf dump file /sys/kernel/btf/vmlinux format c > ${quote(join(handDir, 'vmlinux.h'))} && ${byHand(file, handDir)}`).wallMs);
+      rmSync(handDir, { recursive: true, force: true });
+    }
+    const [fo, fh] = [median(firstOurs), median(firstHand)];
+    console.log(`first run on a machine, ${basename(file)} (empty cache; vmlinux.h from BTF on both sides, and ours precompiles it for the next run): ` +
+      `check --verify ${fo.toFixed(0)} ms, bpftool btf dump + clang + bpftool prog loadall ${fh.toFixed(0)} ms, ratio ${(fo / fh).toFixed(2)}x (the slower of 2 runs each)`);
+    console.log(`warm vs warm (agent running, compile + verify only): npm run bench verify`);
+    console.log(`load average after: ${load()}`);
+    if (overall > TARGET_RATIO) process.exitCode = 1;
+  } finally {
+    rmSync(pins, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,88 @@
+// The precompiled vmlinux.h (engine/toolchain/vmlinux-pch.ts) with the real clang and this kernel's BTF: built once after
+// a first plain compile, then used; the object's code and BTF equal the plain compile's; a probe that defines something
+// before including vmlinux.h never uses it; a precompiled header clang refuses is dropped and the compile still succeeds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { elfSection } from '../../../engine/btf/elf-sections';
+import { parseBtf, typeName } from '../../../engine/btf/btf-types';
+import { compileProbe, probeCodegenFlags } from '../../../engine/toolchain/compile-probe';
+import { findClang } from '../../../engine/toolchain/find-clang';
+import { provideLocalVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
+import { includesVmlinuxFirst, precompiledHeadersBuilt, precompiledVmlinux } from '../../../engine/toolchain/vmlinux-pch';
+import { repoRoot, skipUnlessReady } from './agent-under-test';
+
+const skip = skipUnlessReady('precompiled vmlinux.h tests');
+const RUNQLEN = resolve(repoRoot, '..', 'shared', 'realworld', 'libbpf-tools', 'runqlen.bpf.c');
+
+/** Every BTF type of an object as its kind and full name (members' types named too), sorted: ids aside, what the BTF says. */
+function btfTypes(object: Uint8Array): string[] {
+  const section = elfSection(object, '.BTF');
+  assert.ok(section);
+  const btf = parseBtf(section);
+  const described: string[] = [];
+  for (let id = 1; id <= btf.lastId; id++) {
+    const type = btf.type(id);
+    const members = 'members' in type ? type.members.map((m) => `${m.name}:${typeName(btf, m.type)}@${m.bitOffset}`).join(',') : '';
+    described.push(`${type.kind} ${typeName(btf, id)} ${members}`);
+  }
+  return described.sort();
+}
+
+test('includesVmlinuxFirst: only comments and blank lines may come before the include', () => {
+  assert.equal(includesVmlinuxFirst('// SPDX-License-Identifier: GPL-2.0\n/* Copyright\n * x */\n\n#include <vmlinux.h>\n#include <bpf/bpf_helpers.h>\n'), true);
+  assert.equal(includesVmlinuxFirst('#include "vmlinux.h"\n'), true);
+  assert.equal(includesVmlinuxFirst('#define BPF_NO_PRESERVE_ACCESS_INDEX\n#include "vmlinux.h"\n'), false);
+  assert.equal(includesVmlinuxFirst('#include <linux/bpf.h>\n#include "vmlinux.h"\n'), false);
+  assert.equal(includesVmlinuxFirst('int x;\n'), false);
+});
+
+test('a probe that includes vmlinux.h first compiles through the precompiled header, to the same code and BTF', { skip, timeout: 180_000 }, async () => {
+  const source = existsSync(RUNQLEN) ? RUNQLEN : join(repoRoot, 'test', 'fixtures', 'verifier-probes', 'accepted-vmlinux.bpf.c');
+  const cache = mkdtempSync(join(os.tmpdir(), 'ebpf-studio-pch-'));
+  try {
+    const clang = await findClang();
+    const machine = os.machine();
+    const vmlinux = await provideLocalVmlinuxHeader([dirname(source)], cache);
+    const flags = probeCodegenFlags({ machine });
+    const text = readFileSync(source, 'utf8');
+    assert.ok(includesVmlinuxFirst(text), `${source} includes vmlinux.h first`);
+    const compile = (precompiledHeader?: string) => compileProbe({ sourcePath: source, clang, machine, vmlinuxDir: dirname(vmlinux.path), ...(precompiledHeader ? { precompiledHeader } : {}) });
+
+    // First: none yet, so the build starts and this compile parses vmlinux.h itself.
+    assert.equal(precompiledVmlinux(clang, vmlinux.path, flags, text), undefined);
+    const plain = await compile();
+    await precompiledHeadersBuilt();
+    const pch = precompiledVmlinux(clang, vmlinux.path, flags, text);
+    assert.ok(pch && existsSync(pch), 'the precompiled header is there after the build');
+    const withPch = await compile(pch);
+    assert.ok(withPch.command.includes('-include-pch') && withPch.object, withPch.stderr);
+    assert.ok(plain.object);
+    // clang orders the BTF types another way (so ids differ), but the types are the same ones.
+    assert.deepEqual(btfTypes(withPch.object), btfTypes(plain.object));
+    assert.deepEqual(elfSection(withPch.object, '.maps'), elfSection(plain.object, '.maps'));
+    const programSections = [...new Set((text.match(/SEC\("([^"]+)"\)/g) ?? []).map((m) => m.slice(5, -2)))].filter((s) => s !== '.maps' && s !== 'license');
+    assert.ok(programSections.length > 0);
+    for (const section of programSections) assert.deepEqual(elfSection(withPch.object, section), elfSection(plain.object, section), `${section}: same instructions`);
+
+    // Other flags (a -D) make another precompiled header, not a clash with this one.
+    assert.equal(precompiledVmlinux(clang, vmlinux.path, probeCodegenFlags({ machine, defines: ['X=1'] }), text), undefined);
+    await precompiledHeadersBuilt();
+    assert.equal(readdirSync(dirname(pch)).filter((f) => f.endsWith('.pch')).length, 2);
+
+    // A precompiled header clang refuses is removed and the compile runs without it.
+    writeFileSync(pch, 'not a precompiled header');
+    const recovered = await compile(pch);
+    assert.ok(recovered.object, recovered.stderr);
+    assert.deepEqual(btfTypes(recovered.object), btfTypes(plain.object));
+    assert.equal(existsSync(pch), false);
+
+    // A probe that defines something before including vmlinux.h is never pre-included.
+    assert.equal(precompiledVmlinux(clang, vmlinux.path, flags, `#define BPF_NO_PRESERVE_ACCESS_INDEX\n${text}`), undefined);
+  } finally {
+    await precompiledHeadersBuilt();
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
