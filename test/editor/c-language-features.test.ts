@@ -1,5 +1,5 @@
 // In a real VS Code (code-server + Chromium) with clangd underneath bpf-c: completion of a local and of ctx->
-// members, go to definition into vmlinux.h, rename of a map, and no clang error while a call is half typed.
+// members, go to definition into vmlinux.h, rename and references of a map, semantic tokens, no clang error mid-call.
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -139,6 +139,49 @@ describe('clangd underneath bpf-c in a real VS Code', { timeout: 10 * 60_000 }, 
     });
     await workbench.screenshot('renamed-map');
     await revert();
+  });
+
+  step('find all references of a map lists its definition and both uses, once each', async () => {
+    await openProbe();
+    const { line, column } = positionOf('counts', '} counts SEC');
+    await workbench.goToPosition(line, column + 1);
+    await workbench.page.keyboard.press('Shift+F12');
+    const peek = workbench.page.locator('.peekview-widget');
+    const title = await waitFor('the references peek', 30_000, async () => {
+      const text = (await peek.locator('.peekview-title').innerText().catch(() => '')).replace(/\s+/g, ' ');
+      return /References \(\d+\)/.test(text) ? text : undefined;
+    });
+    assert.match(title, /References \(3\)/, `references of counts: ${title}`);
+    const lines = (await peek.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    for (const expected of ['} counts SEC(".maps");', 'bpf_map_lookup_elem(&counts, &tgid)', 'bpf_map_update_elem(&counts, &tgid, &one, BPF_NOEXIST)']) {
+      assert.ok(lines.some((l) => l.includes(expected)), `"${expected}" not among the references: ${lines.join(' | ')}`);
+    }
+    await workbench.screenshot('map-references');
+    await workbench.page.keyboard.press('Escape');
+  });
+
+  step('semantic tokens come from clangd: a map is a global variable, a parameter function-scoped', async () => {
+    await openProbe();
+    const inspect = async (text: string, within: string): Promise<string> => {
+      const { line, column } = positionOf(text, within);
+      await workbench.goToPosition(line, column + 1);
+      await workbench.runCommand('Developer: Inspect Editor Tokens and Scopes');
+      const widget = workbench.page.locator('.token-inspect-widget');
+      return waitFor(`the token inspector on ${text}`, 30_000, async () => {
+        const shown = (await widget.innerText().catch(() => '')).replace(/\s+/g, ' ');
+        return /semantic token type/.test(shown) ? shown : undefined;
+      });
+    };
+    // (lines without tabs: the go-to-position helper compares the column the status bar shows, tabs expanded)
+    const map = await inspect('counts', '} counts SEC');
+    assert.match(map, /semantic token type:? variable/, map);
+    assert.match(map, /modifiers:? .*globalScope/, map);
+    await workbench.page.keyboard.press('Escape');
+    const parameter = await inspect('ctx', 'int count_openat(');
+    assert.match(parameter, /semantic token type:? parameter/, parameter);
+    assert.match(parameter, /modifiers:? .*functionScope/, parameter);
+    await workbench.screenshot('semantic-tokens');
+    await workbench.page.keyboard.press('Escape');
   });
 
   step('a half-typed call shows no clang error until the cursor leaves its line, and saving it verifies nothing', async () => {
