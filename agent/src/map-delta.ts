@@ -12,9 +12,10 @@ interface KeptRead {
   count: number;
   keys: Buffer;
   values: Buffer;
-  /** Buffers of the read before this one, to read the next one into. */
-  spareKeys: Buffer;
-  spareValues: Buffer;
+  /** The whole buffers this read was read into (keys/values are views of them, or a copy for a map read in chunks). */
+  storage: { keys: Buffer; values: Buffer };
+  /** The storage of the read before this one, to read the next one into. */
+  spare: { keys: Buffer; values: Buffer };
 }
 
 /** Reads kept for a later `since`; the oldest go first beyond this many bytes. */
@@ -23,7 +24,7 @@ const kept = new Map<string, KeptRead>();
 let keptBytes = 0;
 let nextToken = 1;
 
-const size = (read: KeptRead) => read.keys.length + read.values.length + read.spareKeys.length + read.spareValues.length;
+const size = (read: KeptRead) => read.keys.length + read.values.length + read.storage.keys.length + read.storage.values.length + read.spare.keys.length + read.spare.values.length;
 
 function keep(read: KeptRead): string {
   const token = `r${nextToken++}`;
@@ -149,10 +150,10 @@ export function readMapChanges(params: ReadMapParams, resolveSessionMap?: Sessio
   if (params.cursor) throw new AgentError('readMap with `remember` or `since` reads the whole map: it takes no cursor.', 'EINVAL');
   // The read a token names is superseded by this one: its buffers become this read's (no fresh pages each poll).
   const before = params.since ? take(params.since) : undefined;
-  const { first, keys, values, count } = readWhole(params, resolveSessionMap, before ? { keys: before.spareKeys, values: before.spareValues } : undefined);
+  const { first, keys, values, count } = readWhole(params, resolveSessionMap, before?.spare);
   const info = first.map;
   const stride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * first.possibleCpus : info.valueSize;
-  const now: KeptRead = { mapId: info.id, keySize: info.keySize, stride, count, keys, values, spareKeys: before?.keys ?? Buffer.alloc(0), spareValues: before?.values ?? Buffer.alloc(0) };
+  const now: KeptRead = { mapId: info.id, keySize: info.keySize, stride, count, keys, values, storage: first.storage, spare: before?.storage ?? { keys: Buffer.alloc(0), values: Buffer.alloc(0) } };
   const usable = before && before.mapId === now.mapId && before.keySize === now.keySize && before.stride === now.stride;
   const result: ReadMapResult = { map: info, possibleCpus: first.possibleCpus, count, keys: '', values: '', method: first.method };
   if (usable && before && params.since) {

@@ -124,6 +124,8 @@ export interface RawMapRead {
   cursor?: string;
   method: 'batch' | 'iterate';
   btf?: Buffer;
+  /** The whole buffers `keys` and `values` are views of: a read that no longer needs this one may read into them. */
+  storage: { keys: Buffer; values: Buffer };
 }
 
 /**
@@ -140,7 +142,9 @@ export interface ReadOptions {
 
 const scratch = { keys: Buffer.alloc(0), values: Buffer.alloc(0) };
 
-function entryBuffers(keyBytes: number, valueBytes: number, reuse: boolean, into?: { keys: Buffer; values: Buffer }): { keys: Buffer; values: Buffer } {
+interface EntryBuffers { keys: Buffer; values: Buffer }
+
+function entryBuffers(keyBytes: number, valueBytes: number, reuse: boolean, into?: EntryBuffers): EntryBuffers {
   if (into && into.keys.length >= keyBytes && into.values.length >= valueBytes) {
     return { keys: into.keys.subarray(0, keyBytes), values: into.values.subarray(0, valueBytes) };
   }
@@ -197,7 +201,8 @@ function readMapEncoded(params: ReadMapParams, resolveSessionMap?: SessionMapRes
   return result;
 }
 
-interface Chunk { count: number; keys: Buffer; values: Buffer; cursor?: string; method: 'batch' | 'iterate' }
+/** `storage`: the whole buffers `keys` and `values` are views of (from their start), to read a later read into. */
+interface Chunk { count: number; keys: Buffer; values: Buffer; cursor?: string; method: 'batch' | 'iterate'; storage: EntryBuffers }
 
 function readChunk(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, iterate: boolean, reuse: boolean, into?: { keys: Buffer; values: Buffer }): Chunk {
   const iterateCursor = cursor?.startsWith('k:');
@@ -216,7 +221,8 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
   const inBatch = cursor ? Buffer.from(cursor.slice(2), 'base64') : null;
   if (inBatch && inBatch.length !== tokenSize) throw new AgentError('readMap: the cursor does not belong to this map.', 'EINVAL');
   const outBatch = Buffer.alloc(tokenSize);
-  let { keys, values } = entryBuffers(limit * info.keySize, limit * valueStride, reuse, into);
+  const storage = entryBuffers(limit * info.keySize, limit * valueStride, reuse, into);
+  let { keys, values } = storage;
   const countBuf = Buffer.alloc(4);
   let total = 0;
   let token: Buffer | null = inBatch;
@@ -248,12 +254,12 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
     if (-rc === ENOENT) {
       keys = keys.subarray(0, total * info.keySize);
       values = values.subarray(0, total * valueStride);
-      return { count: total, keys, values, method: 'batch' };
+      return { count: total, keys, values, method: 'batch', storage };
     }
     token = Buffer.from(outBatch);
     if (total >= info.maxEntries) {
       // A map never holds more than max_entries: this was the last chunk.
-      return { count: total, keys: keys.subarray(0, total * info.keySize), values: values.subarray(0, total * valueStride), method: 'batch' };
+      return { count: total, keys: keys.subarray(0, total * info.keySize), values: values.subarray(0, total * valueStride), method: 'batch', storage };
     }
     if (total >= limit) break;
   }
@@ -263,13 +269,15 @@ function readBatch(fd: number, info: MapInfo, valueStride: number, limit: number
     values: values.subarray(0, total * valueStride),
     cursor: `b:${outBatch.toString('base64')}`,
     method: 'batch',
+    storage,
   };
 }
 
 /** get_next_key + lookup, for kernels or map types without batch operations. */
 function readIterating(fd: number, info: MapInfo, valueStride: number, limit: number, cursor: string | undefined, what: string, reuse: boolean, into?: { keys: Buffer; values: Buffer }): Chunk {
   const b = libbpf();
-  const { keys, values } = entryBuffers(limit * info.keySize, limit * valueStride, reuse, into);
+  const storage = entryBuffers(limit * info.keySize, limit * valueStride, reuse, into);
+  const { keys, values } = storage;
   let prev: Buffer | null = cursor ? Buffer.from(cursor.slice(2), 'base64') : null;
   if (prev && prev.length !== info.keySize) throw new AgentError('readMap: the cursor does not belong to this map.', 'EINVAL');
   let count = 0;
@@ -277,7 +285,7 @@ function readIterating(fd: number, info: MapInfo, valueStride: number, limit: nu
     const next = keys.subarray(count * info.keySize, (count + 1) * info.keySize);
     const rc = b.mapGetNextKey(fd, prev, next);
     if (rc < 0) {
-      if (-rc === ENOENT) return { count, keys: keys.subarray(0, count * info.keySize), values: values.subarray(0, count * valueStride), method: 'iterate' };
+      if (-rc === ENOENT) return { count, keys: keys.subarray(0, count * info.keySize), values: values.subarray(0, count * valueStride), method: 'iterate', storage };
       throw new AgentError(`Reading the keys of ${what} failed (errno ${-rc}).`, 'EMAPREAD');
     }
     const lrc = b.mapLookup(fd, next, values.subarray(count * valueStride, (count + 1) * valueStride));
@@ -288,7 +296,7 @@ function readIterating(fd: number, info: MapInfo, valueStride: number, limit: nu
     }
     count++;
   }
-  if (count >= info.maxEntries) return { count, keys, values, method: 'iterate' };
+  if (count >= info.maxEntries) return { count, keys, values, method: 'iterate', storage };
   const last = keys.subarray((count - 1) * info.keySize, count * info.keySize);
-  return { count, keys, values, cursor: `k:${Buffer.from(last).toString('base64')}`, method: 'iterate' };
+  return { count, keys, values, cursor: `k:${Buffer.from(last).toString('base64')}`, method: 'iterate', storage };
 }

@@ -4,6 +4,12 @@
 /** The agent's share of one CPU a view's polling may take. */
 export const AGENT_CPU_BUDGET = 0.01;
 
+/**
+ * The share of the budget reads are paced to: the rest is for what the agent's own measure of a read leaves
+ * out (encoding and sending the reply, its idle work), so that the whole stays within the budget.
+ */
+const READ_SHARE = 0.75;
+
 /** Weight of the newest read in the smoothed cost (the first read, a full one, costs more than later deltas). */
 const NEWEST_WEIGHT = 0.5;
 
@@ -27,7 +33,7 @@ export class RefreshPacing {
    * to whole seconds (to 5 s beyond 10 s) so that it does not change at every read.
    */
   intervalMs(requestedMs: number): number {
-    const needed = (this.cpuMs ?? 0) / this.budget;
+    const needed = (this.cpuMs ?? 0) / (this.budget * READ_SHARE);
     if (needed <= requestedMs) return requestedMs;
     const step = needed > 10_000 ? 5000 : 1000;
     return Math.max(requestedMs, Math.ceil(needed / step) * step);
