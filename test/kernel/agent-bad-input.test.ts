@@ -2,32 +2,20 @@
 // reply, the agent keeps answering and the session keeps counting; LIBBPF_PIN_BY_NAME maps are pinned per session.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadResult, ReadMapResult } from '../../protocol/agent-rpc';
-import { agentBundle, loadedProgramIds } from './verify/agent-under-test';
-import { BPFFS_DIR, isMounted } from '../../engine/targets/kernel-filesystems';
-import { skipUnless, skipUnlessReady } from './kernel-prerequisites';
-import { compileBpf } from './pinned-btf-map';
-import { startRawAgent, type RawAgent } from './raw-agent';
+import type { LoadResult } from '../../protocol/agent-rpc';
+import { requestLine as request, skipUnlessCountingAgentCan, startCountingAgent, type CountingAgent } from './counting-agent';
+import type { RawAgent } from './raw-agent';
 
-const skip = skipUnlessReady('agent input tests') || skipUnless(isMounted('bpf', BPFFS_DIR) ? undefined : `bpffs at ${BPFFS_DIR}`, 'agent input tests');
-const PROBE = join(__dirname, '../fixtures/agent-input/syscall-counter.bpf.c');
-
-/** The session pin folders of one agent (others on this shared machine may pin under ebpf-studio-… meanwhile). */
-const pinsOf = (pid: number) => (existsSync('/sys/fs/bpf') ? readdirSync('/sys/fs/bpf').filter((name) => name.startsWith(`ebpf-studio-${pid}-`)) : []);
+const skip = skipUnlessCountingAgentCan('agent input tests');
 
 describe('the agent takes bad input without harm', { skip }, () => {
+  let counting: CountingAgent;
   let agent: RawAgent;
   let session: LoadResult;
   let object: string;
-  const before_ = new Set<number>();
-
-  const syscallCount = async (): Promise<bigint> => {
-    const reply = await agent.request('readMap', { session: session.session, map: 'syscalls' });
-    assert.equal(reply.error, undefined, reply.error?.message);
-    return Buffer.from((reply.result as ReadMapResult).values, 'base64').readBigUInt64LE(0);
-  };
+  const syscallCount = () => counting.syscallCount();
   /** The request is refused with `code`, and afterwards the agent answers and the program still counts. */
   const refused = async (line: string | Buffer, code: string, message?: RegExp) => {
     const counted = await syscallCount();
@@ -39,24 +27,13 @@ describe('the agent takes bad input without harm', { skip }, () => {
     if (message) assert.match(error.message, message);
     assert.ok((await syscallCount()) > counted, 'the attached program keeps counting');
   };
-  const request = (method: string, params: unknown) => `${JSON.stringify({ id: 1000, method, params })}\n`;
 
   before(async () => {
-    for (const id of loadedProgramIds()) before_.add(id);
-    object = compileBpf(PROBE).toString('base64');
-    agent = startRawAgent(agentBundle());
-    const reply = await agent.request('load', { object, objectName: 'syscall-counter.bpf.o' });
-    assert.equal(reply.error, undefined, reply.error?.message);
-    session = reply.result as LoadResult;
-    assert.equal(session.programs[0].attached, true);
+    counting = await startCountingAgent();
+    ({ agent, session, object } = counting);
   });
 
-  after(async () => {
-    await agent?.close();
-    assert.deepEqual(pinsOf(agent.pid), [], 'the agent removed its pins when it exited');
-    const left = [...loadedProgramIds()].filter((id) => !before_.has(id) && session?.programs.some((p) => p.id === id));
-    assert.deepEqual(left, []);
-  });
+  after(() => counting?.closeAndCheckGone());
 
   test('readMap with maxEntries "x" is refused (it looped for ever at 100% CPU)', async () => {
     await refused(request('readMap', { session: session.session, map: 'syscalls', maxEntries: 'x' }), 'EINVAL', /params\.maxEntries must be an integer/);

@@ -2,17 +2,11 @@
 // prototype method names, garbage and long lines) while a program it attached keeps counting; every line is answered.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { LoadResult, ReadMapResult } from '../../protocol/agent-rpc';
-import { BPFFS_DIR, isMounted } from '../../engine/targets/kernel-filesystems';
-import { agentBundle, loadedProgramIds } from './verify/agent-under-test';
-import { skipUnless, skipUnlessReady } from './kernel-prerequisites';
-import { compileBpf } from './pinned-btf-map';
-import { startRawAgent, type RawAgent } from './raw-agent';
+import type { LoadResult } from '../../protocol/agent-rpc';
+import { skipUnlessCountingAgentCan, startCountingAgent, type CountingAgent } from './counting-agent';
+import type { RawAgent } from './raw-agent';
 
-const skip = skipUnlessReady('the agent fuzz test') || skipUnless(isMounted('bpf', BPFFS_DIR) ? undefined : `bpffs at ${BPFFS_DIR}`, 'the agent fuzz test');
-const PROBE = join(__dirname, '../fixtures/agent-input/syscall-counter.bpf.c');
+const skip = skipUnlessCountingAgentCan('the agent fuzz test');
 /** Fixed so a failure can be replayed; FUZZ_SEED overrides it to explore. */
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed11);
 const REQUESTS = 600;
@@ -30,9 +24,9 @@ function random(seed: number): () => number {
 }
 
 describe('agent fuzz', { skip }, () => {
+  let counting: CountingAgent;
   let agent: RawAgent;
   let session: LoadResult;
-  let object: string;
   const rand = random(SEED);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)];
   const int = (n: number) => Math.floor(rand() * n);
@@ -95,28 +89,14 @@ describe('agent fuzz', { skip }, () => {
     return JSON.stringify(request);
   };
 
-  const count = async (): Promise<bigint> => {
-    const reply = await agent.request('readMap', { session: session.session, map: 'syscalls' });
-    assert.equal(reply.error, undefined, reply.error?.message);
-    return Buffer.from((reply.result as ReadMapResult).values, 'base64').readBigUInt64LE(0);
-  };
+  const count = () => counting.syscallCount();
 
   before(async () => {
-    object = compileBpf(PROBE).toString('base64');
-    agent = startRawAgent(agentBundle());
-    const reply = await agent.request('load', { object, objectName: 'syscall-counter.bpf.o' });
-    assert.equal(reply.error, undefined, reply.error?.message);
-    session = reply.result as LoadResult;
-    assert.equal(session.programs[0].attached, true);
+    counting = await startCountingAgent();
+    ({ agent, session } = counting);
   });
 
-  after(async () => {
-    const exit = await agent?.close();
-    assert.deepEqual(exit, { code: 0, signal: null }, 'the agent exits cleanly when its stdin closes');
-    const ours = new Set(session?.programs.map((p) => p.id));
-    assert.deepEqual([...loadedProgramIds()].filter((id) => ours.has(id)), [], 'nothing the agent loaded stays loaded');
-    assert.deepEqual(existsSync(BPFFS_DIR) ? readdirSync(BPFFS_DIR).filter((n) => n.startsWith('ebpf-studio-')) : [], [], 'nothing stays pinned');
-  });
+  after(() => counting?.closeAndCheckGone());
 
   test(`answers every one of ${REQUESTS} seeded random and mutated lines (seed ${SEED}), never crashes, and the program keeps counting`, { timeout: 600_000 }, async (t) => {
     const started = Date.now();

@@ -10,6 +10,7 @@ import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { compileProbe } from '../../engine/toolchain/compile-probe';
 import { findClang } from '../../engine/toolchain/find-clang';
 import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
+import { waitFor } from './wait-for';
 
 /** The cgroup v2 mount: /sys/fs/cgroup on unified hierarchies, /sys/fs/cgroup/unified on hybrid ones. */
 const CGROUP2 = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'].find((d) => existsSync(join(d, 'cgroup.controllers')));
@@ -40,16 +41,6 @@ const IF_PEER = `ebp${suffix}`;
 const udp = (ip: string, count: number) => `python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); [s.sendto(b'x', ('${ip}', 9)) for _ in range(${count})]"`;
 
 const sh = (command: string) => execFileSync('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('attach kinds with options', { skip: missing ? `needs ${missing}` : false }, () => {
   let bundle: TestAgentBundle;

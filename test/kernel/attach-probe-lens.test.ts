@@ -14,6 +14,7 @@ import { ATTACH_PROBE_TITLE, planAttachLenses, type AttachLensPlan } from '../..
 import { probeLoadRequest } from '../../client/src/targets/probe-load-request';
 import { readProbePrograms } from '../../server/src/analysis/probe-programs';
 import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
+import { loadedProgramIds } from './loaded-programs';
 
 const TEMPLATE = join(PROJECT_ROOT, 'bpf-templates', 'syscall-latency');
 const SOURCE_NAME = 'syscall-latency.bpf.c';
@@ -34,15 +35,11 @@ function missingPrerequisite(): string | undefined {
 const missing = missingPrerequisite();
 if (missing && process.env.CI === 'true') throw new Error(`attach lens kernel test needs ${missing}`);
 
-function loadedIds(): Set<number> {
-  return new Set((JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number }[]).map((p) => p.id));
-}
-
 /** Waits until none of `ids` is loaded (the kernel frees a program shortly after its last link and fd close). */
 async function waitUnloaded(ids: number[], what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const loaded = loadedIds();
+    const loaded = loadedProgramIds();
     const left = ids.filter((id) => loaded.has(id));
     if (left.length === 0) return;
     if (Date.now() > deadline) throw new Error(`${what}: program ids ${left.join(', ')} still loaded after ${timeoutMs} ms`);
@@ -140,7 +137,7 @@ describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: mi
     try {
       assert.deepEqual(result.programs.map((p) => [p.name, p.attached, p.attachError]), [['sys_enter', true, undefined], ['sys_exit', true, undefined]]);
       assert.deepEqual(sessions.state('local')?.sessions.map((s) => s.session), [result.session], 'one session for the whole probe');
-      const ids = loadedIds();
+      const ids = loadedProgramIds();
       for (const p of result.programs) assert.ok(ids.has(p.id), `bpftool does not see ${p.name} (id ${p.id})`);
 
       const before = await histogramTotal(result.session);

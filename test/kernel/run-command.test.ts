@@ -6,6 +6,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
+import { loadedProgramIds } from './loaded-programs';
+import { waitFor } from './wait-for';
 
 function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'root (loading BPF programs)';
@@ -51,20 +53,6 @@ function startCli(args: string[], agent: string): RunningCli {
   return { child, lines, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
-async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function loadedIds(): Set<number> {
-  return new Set((JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number }[]).map((p) => p.id));
-}
-
 describe('ebpf-studio run on this machine', { skip: missing ? `needs ${missing}` : false }, () => {
   let bundle: TestAgentBundle;
   before(async () => {
@@ -78,7 +66,7 @@ describe('ebpf-studio run on this machine', { skip: missing ? `needs ${missing}`
     const run = startCli(['run', PROBE, '--param', `target_tgid=${workload.pid}`, '--format', 'json', '--interval', '0.2'], bundle.path);
     try {
       const id = Number(await waitFor('the attach line', () => /attached count_yield .* program id (\d+)/.exec(run.stderr())?.[1]));
-      assert.ok(loadedIds().has(id));
+      assert.ok(loadedProgramIds().has(id));
       workload.stdin?.write('\n');
       const sample = await waitFor('a sample with 30 calls', () =>
         run.lines.find((l) => (l.maps as Record<string, { key: unknown; value: unknown }[]>)?.calls?.[0]?.value === 30),
@@ -94,7 +82,7 @@ describe('ebpf-studio run on this machine', { skip: missing ? `needs ${missing}`
       run.child.kill('SIGINT');
       assert.equal(await run.exit, 0, run.stderr());
       assert.match(run.stderr(), /detached from local/);
-      assert.ok(!loadedIds().has(id), 'the program is gone after Ctrl-C');
+      assert.ok(!loadedProgramIds().has(id), 'the program is gone after Ctrl-C');
     } finally {
       run.child.kill('SIGKILL');
       workload.stdin?.end('\n');

@@ -2,7 +2,7 @@
 // ring/perf buffer events with drop counts, attach errors that say why, feature probe, agent exit detaches everything.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentEvent } from '../../protocol/agent-rpc';
@@ -11,6 +11,9 @@ import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { findClang } from '../../engine/toolchain/find-clang';
 import { compileProbe } from '../../engine/toolchain/compile-probe';
 import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
+import { readCallCount, yieldWorkload } from './count-yield';
+import { loadedProgramIds } from './loaded-programs';
+import { waitFor } from './wait-for';
 
 function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'root (loading BPF programs)';
@@ -26,36 +29,6 @@ const missing = missingPrerequisite();
 if (missing && process.env.CI === 'true') throw new Error(`targets kernel tests need ${missing}`);
 
 const MACHINE = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
-
-function loadedIds(): Set<number> {
-  return new Set((JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number }[]).map((p) => p.id));
-}
-
-async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** A python3 process that calls sched_yield() `count` times once told to, then exits; resolves its pid first. */
-function yieldWorkload(count: number): { pid: number; go(): Promise<void> } {
-  const child = spawn('python3', ['-c', `import os,sys\nsys.stdin.readline()\nfor _ in range(${count}): os.sched_yield()\nsys.stdout.write("done\\n"); sys.stdout.flush()\nsys.stdin.readline()`], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const done = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('done') && resolve()));
-  return {
-    pid: child.pid as number,
-    async go() {
-      child.stdin.write('\n');
-      await done;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.stdin.end('\n');
-      await exited;
-    },
-  };
-}
 
 /** Open BPF_ENABLE_STATS fds (anon inode "bpf-stats") of one process, or of every process, from /proc/<pid>/fd. */
 function statsFdsOpen(onlyPid?: number): number {
@@ -78,11 +51,6 @@ function statsFdsOpen(onlyPid?: number): number {
   }
   return open;
 }
-
-const readCount = async (client: AgentClient, session: string): Promise<number> => {
-  const r = await client.request('readMap', { session, map: 'calls' });
-  return Number(Buffer.from(r.values, 'base64').readBigUInt64LE(0));
-};
 
 describe('agent targets methods on this kernel', { skip: missing ? `needs ${missing}` : false }, () => {
   let bundle: TestAgentBundle;
@@ -117,17 +85,17 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
     try {
       assert.equal(loaded.programs[0].attached, true, loaded.programs[0].attachError);
       assert.equal(loaded.programs[0].type, 'tracepoint');
-      assert.ok(loadedIds().has(loaded.programs[0].id), 'bpftool sees the program');
-      assert.equal(await readCount(client, loaded.session), 0);
+      assert.ok(loadedProgramIds().has(loaded.programs[0].id), 'bpftool sees the program');
+      assert.equal(await readCallCount(client, loaded.session), 0);
       await workload.go();
-      assert.equal(await readCount(client, loaded.session), 250);
+      assert.equal(await readCallCount(client, loaded.session), 250);
       const listed = await client.request('sessions', {});
       assert.deepEqual(listed.sessions.map((s) => s.session), [loaded.session]);
       assert.deepEqual(listed.sessions[0].maps.filter((m) => !m.internal).map((m) => `${m.name}:${m.type}`).sort(), ['calls:array', 'events:ringbuf']);
     } finally {
       await client.request('detach', { session: loaded.session });
     }
-    assert.ok(!loadedIds().has(loaded.programs[0].id), 'detach unloads the program');
+    assert.ok(!loadedProgramIds().has(loaded.programs[0].id), 'detach unloads the program');
   });
 
   test('a global that does not exist, or a value that does not fit, is refused before load', async () => {
@@ -279,9 +247,9 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
     const first = await own.request('load', { object, globals: { target_tgid: 1 } });
     const second = await own.request('load', { object, globals: { target_tgid: 2 } });
     const ids = [...first.programs, ...second.programs].map((p) => p.id);
-    assert.ok(ids.every((id) => loadedIds().has(id)));
+    assert.ok(ids.every((id) => loadedProgramIds().has(id)));
     await own.close();
-    await waitFor('programs unloaded after agent exit', () => ids.every((id) => !loadedIds().has(id)), 2000);
+    await waitFor('programs unloaded after agent exit', () => ids.every((id) => !loadedProgramIds().has(id)), 2000);
     const pinned = execFileSync('sh', ['-c', 'ls /sys/fs/bpf 2>/dev/null || true'], { encoding: 'utf8' });
     assert.ok(!pinned.includes('count_yield'), 'nothing pinned');
   });

@@ -6,7 +6,6 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentClient } from '../../engine/targets/agent-client';
 import { agentPackage } from '../../engine/targets/agent-upload';
 import { connectSshAgent, type SshAgent, type SshAgentOptions } from '../../engine/targets/ssh-transport';
 import type { SshHost } from '../../engine/targets/target-address';
@@ -15,6 +14,9 @@ import { runtimeDirName } from '../../engine/targets/node-runtime';
 import { findClang } from '../../engine/toolchain/find-clang';
 import { compileProbe } from '../../engine/toolchain/compile-probe';
 import { buildTestAgent, PROJECT_ROOT as ROOT, type TestAgentBundle } from '../kernel/build-test-agent';
+import { COUNT_YIELD_SOURCE, readCallCount, yieldWorkload } from '../kernel/count-yield';
+import { loadedProgramIds } from '../kernel/loaded-programs';
+import { waitFor } from '../kernel/wait-for';
 import { sshPrerequisiteMissing, startSshd, type TestSshd } from './sshd-harness';
 
 function missingHere(): string | undefined {
@@ -28,39 +30,6 @@ function missingHere(): string | undefined {
 const missing = missingHere();
 if (missing && process.env.CI === 'true') throw new Error(`SSH bare-host tests cannot run: ${missing}`);
 
-function loadedIds(): Set<number> {
-  return new Set((JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number }[]).map((p) => p.id));
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** A python3 process that calls sched_yield() `count` times once told to, then exits. */
-function yieldWorkload(count: number): { pid: number; go(): Promise<void> } {
-  const child = spawn('python3', ['-c', `import os,sys\nsys.stdin.readline()\nfor _ in range(${count}): os.sched_yield()\nsys.stdout.write("done\\n"); sys.stdout.flush()\nsys.stdin.readline()`], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const done = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('done') && resolve()));
-  return {
-    pid: child.pid as number,
-    async go() {
-      child.stdin.write('\n');
-      await done;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.stdin.end('\n');
-      await exited;
-    },
-  };
-}
-
-async function readCount(client: AgentClient, session: string): Promise<number> {
-  const r = await client.request('readMap', { session, map: 'calls' });
-  return Number(Buffer.from(r.values, 'base64').readBigUInt64LE(0));
-}
-
 /** Loads the probe for a fresh workload, runs it, and returns the count the host's kernel saw; detaches and checks nothing stays. */
 async function countOnHost(agent: SshAgent, object: Buffer, calls: number): Promise<number> {
   const workload = yieldWorkload(calls);
@@ -68,9 +37,9 @@ async function countOnHost(agent: SshAgent, object: Buffer, calls: number): Prom
   assert.equal(loaded.programs[0].attached, true, loaded.programs[0].attachError);
   const ids = loaded.programs.map((p) => p.id);
   await workload.go();
-  const count = await readCount(agent.client, loaded.session);
+  const count = await readCallCount(agent.client, loaded.session);
   await agent.client.close();
-  await waitFor(() => ids.every((id) => !loadedIds().has(id)), 5000, 'programs unloaded after the agent closed');
+  await waitFor('programs unloaded after the agent closed', () => ids.every((id) => !loadedProgramIds().has(id)), 5000);
   return count;
 }
 
@@ -117,7 +86,7 @@ describe('a bare host: no Node, no SFTP, an ordinary login with sudo', { skip: m
     writeFileSync(sudoers, `${nopass} ALL=(root) NOPASSWD: ALL\n${withpass} ALL=(root) ALL\n`, { mode: 0o440 });
     execFileSync('visudo', ['-c', '-q', '-f', sudoers]);
     bundle = await buildTestAgent();
-    const compiled = await compileProbe({ sourcePath: join(ROOT, 'test/fixtures/targets/count-yield.bpf.c'), clang: await findClang(), machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
+    const compiled = await compileProbe({ sourcePath: COUNT_YIELD_SOURCE, clang: await findClang(), machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
     assert.ok(compiled.object, compiled.stderr);
     probeObject = compiled.object;
   });
@@ -210,13 +179,13 @@ describe('a bare host: no Node, no SFTP, an ordinary login with sudo', { skip: m
     const common = ['--target', target, '--identity', sshd.userKey, '--known-hosts', knownHosts];
     const env = { ...process.env, EBPF_STUDIO_AGENT: bundle.path, EBPF_STUDIO_INSTALL_ROOT: installRoot, SSH_AUTH_SOCK: '' };
     const workload = spawn('python3', ['-c', 'import os,sys\nsys.stdin.readline()\nfor _ in range(33): os.sched_yield()\nsys.stdin.readline()'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    const cli = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'src', 'cli.ts'), 'run', join(ROOT, 'test/fixtures/targets/count-yield.bpf.c'), ...common, '--param', `target_tgid=${workload.pid}`, '--format', 'json', '--interval', '0.3', '--duration', '4'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cli = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'src', 'cli.ts'), 'run', COUNT_YIELD_SOURCE, ...common, '--param', `target_tgid=${workload.pid}`, '--format', 'json', '--interval', '0.3', '--duration', '4'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     cli.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
     cli.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
     const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
-    await waitFor(() => /attached count_yield/.test(stderr) || cli.exitCode !== null, 60_000, 'the attach line');
+    await waitFor('the attach line', () => /attached count_yield/.test(stderr) || cli.exitCode !== null, 60_000);
     workload.stdin.write('\n');
     const code = await exited;
     workload.stdin.end('\n');

@@ -15,6 +15,9 @@ import { resolveTarget, type SshHost } from '../../engine/targets/target-address
 import { findClang } from '../../engine/toolchain/find-clang';
 import { compileProbe } from '../../engine/toolchain/compile-probe';
 import { buildTestAgent, PROJECT_ROOT as ROOT, type TestAgentBundle } from '../kernel/build-test-agent';
+import { COUNT_YIELD_SOURCE } from '../kernel/count-yield';
+import { loadedProgramIds } from '../kernel/loaded-programs';
+import { waitFor } from '../kernel/wait-for';
 import { freePort, sshPrerequisiteMissing, startSshd, type TestSshd } from './sshd-harness';
 
 const missing = sshPrerequisiteMissing();
@@ -29,19 +32,6 @@ const refuseQuestions: SshPrompts = {
     throw new Error(`unexpected host key question for ${q.address}`);
   },
 };
-
-function loadedIds(): Set<number> {
-  return new Set((JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number }[]).map((p) => p.id));
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<number> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return Date.now() - started;
-}
 
 /** Runs the CLI from source (no terminal attached) and collects its output. */
 function runCli(args: string[], agent: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -77,7 +67,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     sshd = await startSshd();
     agentBundle = await buildTestAgent();
     const clang = await findClang();
-    const compiled = await compileProbe({ sourcePath: join(ROOT, 'test/fixtures/targets/count-yield.bpf.c'), clang, machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
+    const compiled = await compileProbe({ sourcePath: COUNT_YIELD_SOURCE, clang, machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
     assert.ok(compiled.object, compiled.stderr);
     probeObject = compiled.object;
   });
@@ -226,7 +216,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     } finally {
       connection.close();
     }
-    await waitFor(() => !execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes(`connect(${sshd.port},'127.0.0.1')`), 2000, 'the ProxyCommand process ended');
+    await waitFor('the ProxyCommand process ended', () => !execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes(`connect(${sshd.port},'127.0.0.1')`), 2000);
   });
 
   test('a temporary non-root user: the right password is accepted; without passwordless sudo the prerequisites say what to add', async () => {
@@ -286,7 +276,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
       assert.equal(second.uploaded, false);
       const loaded = await second.client.request('load', { object: probeObject.toString('base64'), globals: { target_tgid: 1 } });
       assert.equal(loaded.programs[0].attached, true, loaded.programs[0].attachError);
-      assert.ok(loadedIds().has(loaded.programs[0].id));
+      assert.ok(loadedProgramIds().has(loaded.programs[0].id));
     } finally {
       await second.client.close();
     }
@@ -296,11 +286,11 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     const agent = await connectSshAgent(hostOf(sshd), agentOptions());
     const loaded = await agent.client.request('load', { object: probeObject.toString('base64'), globals: { target_tgid: 1 } });
     const ids = loaded.programs.map((p) => p.id);
-    assert.ok(ids.every((id) => loadedIds().has(id)));
+    assert.ok(ids.every((id) => loadedProgramIds().has(id)));
     const sessions = sshd.sessionPids();
     assert.ok(sessions.length >= 1, 'sshd has a session process for this connection');
     for (const pid of sessions) process.kill(pid, 'SIGKILL');
-    await waitFor(() => ids.every((id) => !loadedIds().has(id)), 30_000, 'programs unloaded after the connection died');
+    await waitFor('programs unloaded after the connection died', () => ids.every((id) => !loadedProgramIds().has(id)), 30_000);
     await agent.client.closed;
   });
 
@@ -313,14 +303,14 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     const freshKnownHosts = join(work, 'known_hosts_cli');
     const common = ['--target', target, '--identity', sshd.userKey, '--known-hosts', freshKnownHosts];
     try {
-      const refused = await runCli(['run', join(ROOT, 'test/fixtures/targets/count-yield.bpf.c'), ...common, '--duration', '1'], agentBundle.path);
+      const refused = await runCli(['run', COUNT_YIELD_SOURCE, ...common, '--duration', '1'], agentBundle.path);
       assert.equal(refused.code, 2, "a refused host key is a failure of the tool: exit 2");
       assert.ok(refused.stderr.includes(sshd.hostFingerprint), 'names the fingerprint');
       assert.match(refused.stderr, /no terminal to ask/);
       assert.equal(existsSync(freshKnownHosts), false, 'nothing accepted silently');
 
       writeFileSync(freshKnownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
-      const run = await runCli(['run', join(ROOT, 'test/fixtures/targets/count-yield.bpf.c'), ...common, '--duration', '1', '--interval', '0.5', '--format', 'json', '--param', 'target_tgid=1'], agentBundle.path);
+      const run = await runCli(['run', COUNT_YIELD_SOURCE, ...common, '--duration', '1', '--interval', '0.5', '--format', 'json', '--param', 'target_tgid=1'], agentBundle.path);
       assert.equal(run.code, 0, run.stderr);
       const samples = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { target: string; maps: { calls: unknown } });
       assert.ok(samples.length >= 2);
@@ -335,7 +325,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
       assert.equal(facts.arch, machine);
       assert.ok(facts.programTypes.find((p) => p.type === 'xdp')?.helpers.includes('xdp_adjust_head'));
 
-      const check = await runCli(['check', '--verify', ...common, '--format', 'json', join(ROOT, 'test/fixtures/targets/count-yield.bpf.c')], agentBundle.path);
+      const check = await runCli(['check', '--verify', ...common, '--format', 'json', COUNT_YIELD_SOURCE], agentBundle.path);
       assert.equal(check.code, 0, check.stderr);
       const results = JSON.parse(check.stdout) as { diagnostics: { source?: string }[] }[];
       assert.ok(results.every((r) => r.diagnostics.every((d) => d.source !== 'verifier')), 'the host kernel accepts the probe');
@@ -371,9 +361,9 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
       assert.match(states.get('down')?.message ?? '', /refused the connection/);
       const ids = [...outcomes.values()].flatMap((o) => (o.ok ? o.result.programs.map((p) => p.id) : []));
       assert.equal(ids.length, 2);
-      assert.ok(ids.every((id) => loadedIds().has(id)));
+      assert.ok(ids.every((id) => loadedProgramIds().has(id)));
       await sessions.disconnectAll();
-      await waitFor(() => ids.every((id) => !loadedIds().has(id)), 2000, 'programs unloaded after disconnect');
+      await waitFor('programs unloaded after disconnect', () => ids.every((id) => !loadedProgramIds().has(id)), 2000);
       assert.equal(sessions.state('one')?.status, 'disconnected');
       const again = await sessions.client('one');
       assert.deepEqual((await again.request('sessions', {})).sessions, [], 'a reconnect starts clean');

@@ -12,6 +12,7 @@ import { provideVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
 import { bundledTemplatesDir, loadTemplate, type ProbeTemplate } from '../../../engine/templates/template-catalog';
 import { resolveParameterValues, templateLoadOptions } from '../../../engine/templates/template-parameters';
 import { buildTestAgent, type TestAgentBundle } from '../build-test-agent';
+import { waitFor } from '../wait-for';
 
 let agentBundle: Promise<TestAgentBundle> | undefined;
 
@@ -35,20 +36,11 @@ export function missingPrerequisite(): string | undefined {
   return missing;
 }
 
+export { waitFor };
+
 export interface MapEntry {
   key: Buffer;
   value: Buffer;
-}
-
-/** Waits until `check` returns a value other than undefined/false, polling; fails with `what` after the timeout. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await check();
-    if (result !== undefined && result !== false) return result;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** One template loaded and attached on this machine through the agent, until stop(). */

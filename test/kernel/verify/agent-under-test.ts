@@ -1,6 +1,5 @@
 // Test support for the verify kernel tests: the agent bundle built from source (once per test process) so
 // `node agent.js` runs exactly as shipped, a throw-away cache home, loaded BPF program ids, prerequisites.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,9 +29,5 @@ export function agentBundle(): string {
   return bundle;
 }
 
-export function loadedProgramIds(): Set<number> {
-  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
-  return new Set((JSON.parse(out) as { id: number }[]).map((p) => p.id));
-}
-
 export { missingPrerequisite, skipUnlessReady } from '../kernel-prerequisites';
+export { loadedProgramIds } from '../loaded-programs';
