@@ -19,7 +19,6 @@ const WORKSPACE_FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'editor-attach-
 const PROBE = 'tunable-counter.bpf.c';
 const PROGRAMS = ['count_btf', 'count_raw', 'pass_packets'];
 const TGID = '4242';
-const SOURCE_LINES = readFileSync(join(WORKSPACE_FIXTURE, PROBE), 'utf8').split('\n');
 
 const missing = [
   ...(existsSync(join(PROJECT_ROOT, 'dist', 'client.js')) ? [] : ['dist/ is not built (run `npm run build`)']),
@@ -118,13 +117,14 @@ async function setGlobal(name: string, value: string): Promise<void> {
   await waitFor(`${name} = ${value} in the list`, 15_000, async () => ((await rows()).some((r) => r.startsWith(`${name} = ${value}`)) ? true : undefined));
 }
 
-/** Opens the probe from the Explorer with its first program's SEC line in view, where the code lenses are. */
-async function openProbe(): Promise<void> {
+/** Opens a probe from the Explorer with its first program's SEC line in view, where the code lenses are. */
+async function openProbe(file = PROBE): Promise<void> {
   await workbench.page.keyboard.press('Escape');
-  await workbench.page.locator('.explorer-folders-view .monaco-list-row', { hasText: PROBE }).first().dblclick();
-  await workbench.page.locator('.tabs-container .tab.active', { hasText: PROBE }).waitFor({ timeout: 15_000 });
+  await workbench.page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first().dblclick();
+  await workbench.page.locator('.tabs-container .tab.active', { hasText: file }).waitFor({ timeout: 15_000 });
   await workbench.page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
-  await workbench.goToLine(SOURCE_LINES.findIndex((l) => l.startsWith('SEC(')) + 1);
+  const lines = readFileSync(join(WORKSPACE_FIXTURE, file), 'utf8').split('\n');
+  await workbench.goToLine(lines.findIndex((l) => l.startsWith('SEC(')) + 1);
 }
 
 describe('Attach with parameters in a real VS Code', { timeout: 15 * 60_000 }, () => {
@@ -265,5 +265,26 @@ describe('Attach with parameters in a real VS Code', { timeout: 15 * 60_000 }, (
     await waitFor('the probe to be unloaded', 30_000, () => (newPrograms().length === 0 ? true : undefined));
     const xdp = (bpftoolJson(['net', 'show', 'dev', 'lo']) as { xdp?: unknown[] }[])[0]?.xdp ?? [];
     assert.deepEqual(xdp, []);
+  });
+
+  step('▶ Attach probe on a probe with two variants of one handler loads one, says why, and reports success', async () => {
+    await openProbe('two-variants.bpf.c');
+    const lens = workbench.codeLens(/▶ Attach probe/);
+    await lens.first().waitFor({ timeout: 60_000 });
+    await lens.first().click();
+    const variants = ['variant_btf', 'variant_raw'];
+    const loaded = await waitFor('one variant to load', 120_000, () => {
+      const found = loadedPrograms().filter((p) => !programsBefore.has(p.id) && variants.includes(p.name));
+      return found.length > 0 ? found : undefined;
+    });
+    const toasts = await waitFor('the attach notification', 30_000, async () => {
+      const shown = (await workbench.notifications()).filter((n) => /two-variants\.bpf\.c|attached on/.test(n));
+      return shown.length > 0 ? shown : undefined;
+    });
+    assert.ok(toasts.some((n) => /two-variants\.bpf\.c attached on local \(variant_btf\)\./.test(n)), `notification: ${toasts.join(' | ')}`);
+    assert.ok(!toasts.some((n) => /of 1 target|undefined/.test(n)), `a left-out variant reported as a failure: ${toasts.join(' | ')}`);
+    assert.deepEqual(loaded.map((p) => p.name), ['variant_btf'], 'both variants loaded: every event would count twice');
+    await workbench.runCommand('eBPF: Detach All');
+    await waitFor('the variant to be unloaded', 30_000, () => (loadedPrograms().some((p) => loaded.some((l) => l.id === p.id)) ? undefined : true));
   });
 });

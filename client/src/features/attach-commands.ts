@@ -2,7 +2,7 @@
 // per target (a session with nothing attached is unloaded at once), logs and confirms. Talks to TargetSessions.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { LoadParams } from '../../../protocol/agent-rpc';
+import type { LoadParams, SessionProgram } from '../../../protocol/agent-rpc';
 import { LOCAL_TARGET, type Studio } from '../studio';
 import { configuredTargetNames } from '../../../engine/targets/target-address';
 import type { AgentClient } from '../../../engine/targets/agent-client';
@@ -34,6 +34,16 @@ function loadBuilder(studio: Studio, uri: vscode.Uri, choices: AttachChoices) {
   };
 }
 
+/** A notLoaded reason that is a choice, not a failure: the agent loaded a better variant of the same handler. */
+const VARIANT_LEFT_OUT = /^variant of /;
+
+/** One output line per program: attached (and how), not loaded (a variant left out, or refused), or not attached (why). */
+function programLine(p: SessionProgram): string {
+  if (p.notLoaded) return `not loaded ${p.name} (${p.section}): ${p.notLoaded}`;
+  if (p.attached) return `attached ${p.name} (${p.section}), program id ${p.id}${p.attachNote ? ` (${p.attachNote})` : ''}`;
+  return `NOT attached ${p.name}: ${p.attachError}`;
+}
+
 /** Attaches the probe on each target with the choices, reports per target; a session with nothing attached is unloaded at once. */
 export async function attachOn(studio: Studio, targets: string[], uri: vscode.Uri, choices: AttachChoices = {}): Promise<void> {
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
@@ -44,6 +54,8 @@ export async function attachOn(studio: Studio, targets: string[], uri: vscode.Ur
     () => sessions.attach(targets, loadBuilder(studio, uri, choices)),
   );
   const failed: string[] = [];
+  /** Programs the kernel refused while the others of their probe run: "target: name, reason". */
+  const refused: string[] = [];
   for (const [name, outcome] of outcomes) {
     const out = studio.output(name);
     if (!outcome.ok) {
@@ -51,27 +63,31 @@ export async function attachOn(studio: Studio, targets: string[], uri: vscode.Ur
       failed.push(name);
       continue;
     }
-    for (const p of outcome.result.programs) {
-      out.appendLine(`[${new Date().toISOString()}] ${p.attached ? `attached ${p.name} (${p.section}), program id ${p.id}` : `NOT attached ${p.name}: ${p.attachError}`}`);
-    }
+    const programs = outcome.result.programs;
+    for (const p of programs) out.appendLine(`[${new Date().toISOString()}] ${programLine(p)}`);
     recordSessionSource(studio, name, outcome.result.session, uri.fsPath);
-    if (outcome.result.programs.some((p) => !p.attached)) failed.push(name);
+    for (const p of programs) if (p.notLoaded && !VARIANT_LEFT_OUT.test(p.notLoaded)) refused.push(`${name}: ${p.name} ${p.notLoaded}`);
+    if (programs.some((p) => !p.notLoaded && !p.attached) || programs.every((p) => !p.attached)) failed.push(name);
     // nothing attached: nothing to watch, so its programs and maps leave the kernel now, not at Detach All
-    if (outcome.result.programs.length > 0 && outcome.result.programs.every((p) => !p.attached)) {
+    if (programs.length > 0 && programs.every((p) => !p.attached)) {
       await sessions.detach(name, outcome.result.session).then(
-        () => out.appendLine(`[${new Date().toISOString()}] unloaded session ${outcome.result.session}: none of its ${outcome.result.programs.length} program(s) attached`),
+        () => out.appendLine(`[${new Date().toISOString()}] unloaded session ${outcome.result.session}: none of its ${programs.length} program(s) attached`),
         (err: unknown) => out.appendLine(`[${new Date().toISOString()}] unloading session ${outcome.result.session} failed: ${(err as Error).message}`),
       );
     }
   }
   const ok = targets.length - failed.length;
   const show = 'Show Output';
-  if (failed.length === 0) {
-    const attached = [...new Set([...outcomes.values()].flatMap((o) => (o.ok ? o.result.programs.map((p) => p.name) : [])))];
+  const attached = [...new Set([...outcomes.values()].flatMap((o) => (o.ok ? o.result.programs.filter((p) => p.attached).map((p) => p.name) : [])))];
+  if (failed.length === 0 && refused.length === 0) {
     void vscode.window.showInformationMessage(`eBPF: ${basename(uri.fsPath)} attached on ${targets.join(', ')} (${attached.join(', ')}).`);
+  } else if (failed.length === 0) {
+    const choice = await vscode.window.showWarningMessage(`eBPF: ${basename(uri.fsPath)} attached on ${targets.join(', ')} (${attached.join(', ')}); not loaded: ${refused.join('; ')}`, show);
+    if (choice === show) studio.output(targets[0]).show(true);
   } else {
     const first = outcomes.get(failed[0]);
-    const why = first && !first.ok ? first.error : first?.ok ? first.result.programs.find((p) => !p.attached)?.attachError : '';
+    const programs = first?.ok ? first.result.programs : [];
+    const why = first && !first.ok ? first.error : programs.find((p) => !p.notLoaded && !p.attached)?.attachError ?? programs.find((p) => p.notLoaded)?.notLoaded;
     const choice = await vscode.window.showErrorMessage(`eBPF: attached on ${ok} of ${targets.length} target(s); ${failed.join(', ')}: ${why}`, show);
     if (choice === show) studio.output(failed[0]).show(true);
   }
