@@ -33,8 +33,9 @@ export async function verifyObject(params: VerifyParams): Promise<VerifyResult> 
   if (params.programs && wanted.length === 0) {
     throw new AgentError(`None of ${params.programs.join(', ')} is a program of ${objectName}; it has ${all.map((p) => p.name).join(', ')}.`, 'ENOENT');
   }
-  const programs: ProgramVerdict[] = [];
-  for (const program of wanted) programs.push(await verifyProgram(bytes, objectName, program, logLevel, params.mapSizes));
+  // All at once first, as libbpf's own load (maps created once); when that fails, each on its own for its own verdict.
+  const programs = (wanted.length > 1 ? await verifyTogether(bytes, objectName, wanted, logLevel, params.mapSizes) : undefined) ?? [];
+  if (programs.length === 0) for (const program of wanted) programs.push(await verifyProgram(bytes, objectName, program, logLevel, params.mapSizes));
   const skipped = all.filter((p) => !wanted.includes(p)).map((p) => ({ name: p.name, section: p.section, reason: p.autoload ? 'not requested' : 'not loaded by default (SEC("?…"))' }));
   return { programs, ...(skipped.length ? { skipped } : {}), ...(sizedMaps.length ? { sizedMaps } : {}) };
 }
@@ -68,6 +69,33 @@ async function listPrograms(bytes: Buffer, objectName: string, mapSizes: Record<
   }
   if (value instanceof Error) throw value;
   return value;
+}
+
+/** Loads the programs in one object load, each with its own log; their verdicts when every one was accepted, else undefined. */
+async function verifyTogether(bytes: Buffer, objectName: string, wanted: ProgramInfo[], level: 1 | 2, mapSizes: Record<string, MapSize> | undefined): Promise<ProgramVerdict[] | undefined> {
+  const lib = libbpf();
+  const logs = new Map(wanted.map((p) => [p.name, Buffer.alloc(FIRST_LOG_BYTES[level])]));
+  const { value: err, messages } = await lib.captureMessages(async () => {
+    const obj = lib.openObject(bytes, objectName);
+    try {
+      for (const prog of lib.programs(obj)) {
+        const log = logs.get(lib.programName(prog));
+        lib.setAutoload(prog, log !== undefined);
+        if (log) lib.setLogBuffer(prog, log, level | BPF_LOG_STATS);
+      }
+      sizeMaps(obj, mapSizes);
+      return await lib.loadObject(obj);
+    } finally {
+      lib.closeObject(obj);
+    }
+  });
+  if (err !== 0) return undefined;
+  return wanted.map(({ name, section, insnCount }) => {
+    const buffer = logs.get(name) as Buffer;
+    const end = buffer.indexOf(0);
+    const log = buffer.toString('utf8', 0, end < 0 ? buffer.length : end);
+    return { name, section, insnCount, accepted: true, log, logTruncated: false, logLevel: level, loaderMessages: messages, ...logFigures(log) };
+  });
 }
 
 async function verifyProgram(bytes: Buffer, objectName: string, program: ProgramInfo, level: 1 | 2, mapSizes: Record<string, MapSize> | undefined): Promise<ProgramVerdict> {
