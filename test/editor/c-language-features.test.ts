@@ -1,6 +1,6 @@
 // In a real VS Code (code-server + Chromium) with clangd underneath bpf-c: completion of a local and of ctx->
 // members, go to definition into vmlinux.h, rename and references of a map, semantic tokens, no clang error mid-call.
-import { describe, before, after, test } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -69,17 +69,7 @@ async function revert(): Promise<void> {
   await waitFor('the reverted probe', 15_000, async () => ((await workbench.visibleEditorText()).includes('} counts SEC(".maps");') ? true : undefined));
 }
 
-function step(name: string, body: () => Promise<void>): void {
-  test(name, { skip }, async () => {
-    try {
-      await body();
-      await workbench.screenshot(name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 50));
-    } catch (error) {
-      await workbench?.screenshot('FAILED').catch(() => undefined);
-      throw error;
-    }
-  });
-}
+const step = (name: string, body: () => Promise<void>): void => session.step(name, skip, body);
 
 describe('clangd underneath bpf-c in a real VS Code', { timeout: 10 * 60_000 }, () => {
   before(async () => {

@@ -1,6 +1,6 @@
 // In a real VS Code (code-server + Chromium): the bpf-c language and its status item round-trip through the
 // language server, the server comes back after a crash, snippets expand, the walkthrough and target output open.
-import { describe, before, after, test } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
@@ -53,17 +53,7 @@ function writeWorkspaceSettings(settings: Record<string, unknown>): void {
   writeFileSync(join(server.workspaceDir, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
 }
 
-function step(name: string, body: () => Promise<void>): void {
-  test(name, { skip }, async () => {
-    try {
-      await body();
-      await workbench.screenshot(name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 50));
-    } catch (error) {
-      await workbench?.screenshot('FAILED').catch(() => undefined);
-      throw error;
-    }
-  });
-}
+const step = (name: string, body: () => Promise<void>): void => session.step(name, skip, body);
 
 describe('bpf-c language support in a real VS Code', { timeout: 10 * 60_000 }, () => {
   before(async () => {

@@ -1,5 +1,6 @@
 // One editor test's VS Code: an emptied output folder, the .vsix packaged into a temp dir, code-server on a
 // copy of the workspace and headless Chromium on its workbench; close() ends and removes all of it.
+import { test } from 'node:test';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,19 @@ export class EditorSession {
     this.workbench = workbench;
     this.timings.workbenchStartMs = performance.now() - started;
     return { server, workbench };
+  }
+
+  /** One step of a walk through the editor, as a test: a screenshot named after it when it passes, FAILED when not. */
+  step(name: string, skip: string | false, body: () => Promise<void>): void {
+    test(name, { skip }, async () => {
+      try {
+        await body();
+        await this.workbench?.screenshot(name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 50));
+      } catch (error) {
+        await this.workbench?.screenshot('FAILED').catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   async close(): Promise<void> {
