@@ -175,15 +175,15 @@ export interface AttachPointsParams {
   /** At most this many names (default 5000). */
   limit?: number;
 }
-/** User-space addresses of one process (hex, as stack-trace maps hold them) to name from its mapped files. */
-export interface UserSymbolsParams {
-  pid: number;
+/** Stack addresses (hex, as stack-trace maps hold them) to name: kernel ones, and user ones of process `pid`. */
+export interface StackSymbolsParams {
+  pid?: number;
   addresses: string[];
 }
-export interface UserSymbolsResult {
-  /** Per address: `function+0xoffset (file)`, `0xaddress (file)` or the address itself. */
+export interface StackSymbolsResult {
+  /** Per address: `function+0xoffset` (kernel), `function+0xoffset (file)` or `0xaddress (file)` (user), or the address itself. */
   frames: string[];
-  /** Set when nothing could be named, with why (e.g. the process has exited). */
+  /** Set when a kind of frame could not be named, with why (e.g. the process has exited). */
   note?: string;
 }
 
@@ -275,7 +275,7 @@ export interface AgentMethods {
   stopEvents: { params: { session: string; map: string }; result: Record<string, never> };
   featureProbe: { params: Record<string, never>; result: FeatureProbeResult };
   attachPoints: { params: AttachPointsParams; result: AttachPointsResult };
-  userSymbols: { params: UserSymbolsParams; result: UserSymbolsResult };
+  stackSymbols: { params: StackSymbolsParams; result: StackSymbolsResult };
 }
 
 export type AgentMethod = keyof AgentMethods;

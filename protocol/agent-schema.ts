@@ -3,7 +3,7 @@
 import type {
   AgentErrorPayload, AgentEvent, AgentMethod, AgentMethods, AttachOptions, AttachPointsParams, AttachPointsResult, EventTypes, FeatureProbeResult,
   HelloResult, LoadParams, LoadResult, MapInfo, ProgramStats, ProgramVerdict, ReadMapParams, ReadMapResult, SessionMap, SessionProgram,
-  MapSize, SessionSummary, StreamEventsParams, UserSymbolsParams, UserSymbolsResult, VerifyParams, VerifyResult,
+  MapSize, SessionSummary, StreamEventsParams, StackSymbolsParams, StackSymbolsResult, VerifyParams, VerifyResult,
 } from './agent-rpc';
 import { MAX_VERIFIER_LOG_BYTES, XDP_MODES } from './agent-rpc';
 import { boolean, finite, integer, list, object, oneOf, optional, record, string, union, type Schema } from './value-checks';
@@ -98,8 +98,8 @@ const attachPointsParams = object<AttachPointsParams>(
   { kind: oneOf('tracepoint', 'function', 'btf'), prefix: optional(string({ max: 256 })), limit: optional(integer(1, 1_000_000)) },
   'refuse',
 );
-const userSymbolsParams = object<UserSymbolsParams>(
-  { pid: integer(1, 1 << 22), addresses: list(string({ max: 18, pattern: /^0x[0-9a-f]{1,16}$/, what: 'a hex address (0x…)' }), 1 << 16) },
+const stackSymbolsParams = object<StackSymbolsParams>(
+  { pid: optional(integer(1, 1 << 22)), addresses: list(string({ max: 18, pattern: /^0x[0-9a-f]{1,16}$/, what: 'a hex address (0x…)' }), 1 << 16) },
   'refuse',
 );
 
@@ -193,7 +193,7 @@ export const AGENT_SCHEMA: MethodSchemas = {
   stopEvents: { params: stopParams, result: emptyResult },
   featureProbe: { params: emptyParams, result: featureProbeResult },
   attachPoints: { params: attachPointsParams, result: attachPointsResult },
-  userSymbols: { params: userSymbolsParams, result: object<UserSymbolsResult>({ frames: list(text(4096), 1 << 16), note: optional(message) }, 'allow') },
+  stackSymbols: { params: stackSymbolsParams, result: object<StackSymbolsResult>({ frames: list(text(4096), 1 << 16), note: optional(message) }, 'allow') },
 };
 
 /** Whether `method` is a method of the protocol (an own key of the schema, so never `toString` or `constructor`). */

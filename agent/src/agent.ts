@@ -11,7 +11,7 @@ import { readMap } from './map-read';
 import { programStats } from './program-stats';
 import { serve, type MethodTable } from './rpc-server';
 import { detachSession, listSessions, removeAllPins, sessionMapFd } from './sessions';
-import { userSymbols } from './user-symbols';
+import { stackSymbols } from './stack-symbols';
 import { verifyObject } from './verify';
 
 // stdout carries the protocol only; anything logged goes to stderr.
@@ -31,7 +31,7 @@ const methods: MethodTable = {
   stopEvents: (params) => stopEvents(params),
   featureProbe: () => featureProbe(),
   attachPoints: (params) => attachPoints(params),
-  userSymbols: (params) => userSymbols(params),
+  stackSymbols: (params) => stackSymbols(params),
 };
 
 serve(methods, removeAllPins);

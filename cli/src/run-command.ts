@@ -1,13 +1,13 @@
 // `ebpf-studio run FILE|TEMPLATE_DIR [--target T] [--param N=V]… [--duration S] [--interval S] [--format F]`: compile,
 // load, attach, print stats and BTF-decoded maps each interval until the end or Ctrl-C, then detach. Talks to the agent.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { AttachOptions, HelloResult, LoadParams, LoadResult, MapSize, SessionProgram } from '../../protocol/agent-rpc';
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { compileForTarget, eventTypesForTarget } from '../../engine/targets/target-compile';
 import { parseBtf, type Btf } from '../../engine/btf/btf-types';
-import { hexAddress, isKernelAddress, KernelSymbols, stackAddresses, stackFrames } from '../../engine/live-data/stack-symbols';
+import { hexAddress, isKernelAddress, stackAddresses, stackFrames } from '../../engine/live-data/stack-symbols';
 import { userStackOwners } from '../../engine/live-data/stack-owners';
 import { EventPrinter } from './event-printer';
 import { agentChunkSource, readMapSnapshot, type BtfCache } from '../../engine/live-data/map-snapshot';
@@ -127,17 +127,7 @@ interface Sample {
   unreadable?: Record<string, string>;
 }
 
-/** /proc/kallsyms of this machine, for naming kernel frames of stack-trace maps when the target is local. */
-function localKernelSymbols(target: string): KernelSymbols | undefined {
-  if (target !== 'local') return undefined;
-  try {
-    return KernelSymbols.parse(readFileSync('/proc/kallsyms', 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-async function sample(client: AgentClient, loaded: LoadResult, started: number, btfCache: BtfCache, kernel: KernelSymbols | undefined): Promise<Sample> {
+async function sample(client: AgentClient, loaded: LoadResult, started: number, btfCache: BtfCache): Promise<Sample> {
   const stats = await client.request('stats', { session: loaded.session });
   const maps: Sample['maps'] = {};
   const unreadable: Record<string, string> = {};
@@ -163,7 +153,7 @@ async function sample(client: AgentClient, loaded: LoadResult, started: number, 
       unreadable[map.name] = (e as Error).message;
     }
   }
-  if (stackValues.size) await nameStacks(client, maps, stackValues, kernel);
+  if (stackValues.size) await nameStacks(client, maps, stackValues);
   return {
     t: Math.round((Date.now() - started) / 100) / 10,
     target: client.targetName,
@@ -173,38 +163,46 @@ async function sample(client: AgentClient, loaded: LoadResult, started: number, 
   };
 }
 
-/**
- * Stack-trace map entries (a stack id → its raw value) become frames: kernel ones named from kallsyms, user ones
- * by the target's agent from the mapped files of the process another map says recorded that stack.
- */
-/** Addresses per userSymbols request (the protocol takes up to 65,536). */
-const USER_SYMBOLS_PER_REQUEST = 4096;
+/** Addresses per stackSymbols request (the protocol takes up to 65,536). */
+const STACK_SYMBOLS_PER_REQUEST = 4096;
 
-async function nameStacks(client: AgentClient, maps: Sample['maps'], stackValues: Map<string, Uint8Array[]>, kernel: KernelSymbols | undefined): Promise<void> {
+/**
+ * Stack-trace map entries (a stack id → its raw value) become frames named by the target's agent: kernel ones from
+ * its kallsyms, user ones from the mapped files of the process another map says recorded that stack.
+ */
+async function nameStacks(client: AgentClient, maps: Sample['maps'], stackValues: Map<string, Uint8Array[]>): Promise<void> {
   const owners = userStackOwners(Object.entries(maps).filter(([name]) => !stackValues.has(name)).map(([, entries]) => entries));
-  const userAddresses = new Map<number, Set<string>>();
+  /** Addresses to name per process (kernel ones under 0: they are the same in every process). */
+  const wanted = new Map<number, Set<string>>();
   for (const [name, values] of stackValues) {
     maps[name].forEach((e, i) => {
       const pid = owners.get(e.key as number);
-      if (pid === undefined) return;
-      const addresses = userAddresses.get(pid) ?? new Set<string>();
-      for (const ip of stackAddresses(values[i])) if (!isKernelAddress(ip)) addresses.add(hexAddress(ip));
-      userAddresses.set(pid, addresses);
+      for (const ip of stackAddresses(values[i])) {
+        const owner = isKernelAddress(ip) ? 0 : pid;
+        if (owner === undefined) continue;
+        const addresses = wanted.get(owner) ?? new Set<string>();
+        addresses.add(hexAddress(ip));
+        wanted.set(owner, addresses);
+      }
     });
   }
-  const names = new Map<number, Map<string, string>>();
-  for (const [pid, addresses] of userAddresses) {
+  const names = new Map<string, string>();
+  const userNames = new Map<number, Map<string, string>>();
+  for (const [owner, addresses] of wanted) {
     const list = [...addresses];
-    const named = new Map<string, string>();
-    for (let from = 0; from < list.length; from += USER_SYMBOLS_PER_REQUEST) {
-      const part = list.slice(from, from + USER_SYMBOLS_PER_REQUEST);
-      const { frames } = await client.request('userSymbols', { pid, addresses: part });
+    const named = owner === 0 ? names : new Map<string, string>();
+    for (let from = 0; from < list.length; from += STACK_SYMBOLS_PER_REQUEST) {
+      const part = list.slice(from, from + STACK_SYMBOLS_PER_REQUEST);
+      const { frames } = await client.request('stackSymbols', { ...(owner ? { pid: owner } : {}), addresses: part });
       part.forEach((a, i) => named.set(a, frames[i]));
     }
-    names.set(pid, named);
+    if (owner !== 0) userNames.set(owner, named);
   }
   for (const [name, values] of stackValues) {
-    maps[name].forEach((e, i) => (e.value = stackFrames(values[i], kernel, names.get(owners.get(e.key as number) ?? 0))));
+    maps[name].forEach((e, i) => {
+      const user = userNames.get(owners.get(e.key as number) ?? 0);
+      e.value = stackFrames(values[i], user ? new Map([...names, ...user]) : names);
+    });
   }
 }
 
@@ -339,13 +337,12 @@ export async function runRunCommand(args: string[], out: Writable = process.stdo
       for (const m of streamed) await client.request('streamEvents', { session, map: m.name });
     }
     const btfCache: BtfCache = new Map();
-    const kernel = loaded.maps.some((m) => m.type === 'stack_trace') ? localKernelSymbols(client.targetName) : undefined;
     const deadline = options.durationS !== undefined ? started + options.durationS * 1000 : Infinity;
     for (;;) {
       const wait = Math.min(options.intervalS * 1000, deadline - Date.now());
       const reason = await Promise.race([stopped, new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, wait)).unref())]);
       if (client.isClosed) throw new Error(reason ?? `the agent on ${client.targetName} exited`);
-      const s = await sample(client, loaded, started, btfCache, kernel);
+      const s = await sample(client, loaded, started, btfCache);
       if (options.format === 'json') out.write(`${JSON.stringify(s)}\n`);
       else printText(out, s);
       events?.flush(s.t);

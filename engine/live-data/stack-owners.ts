@@ -1,6 +1,5 @@
-// Which process each user stack of a stack-trace map belongs to, read from the decoded entries of the probe's
-// other maps: a key or value struct with a process id (tgid, else pid) and a user stack id field, as
-// libbpf-tools' offcputime and profile keep them (the stack map itself holds only addresses). Pure.
+// Which process recorded each user stack of a stack-trace map, from the probe's other maps: a key or value with tgid
+// (else pid) and a user stack id field, as libbpf-tools' offcputime and profile keep them. Pure.
 
 const USER_STACK_FIELD = /^(user_?stack(_?id)?|ustack(_?id)?|u_?stack_?id)$/i;
 

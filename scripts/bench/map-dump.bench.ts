@@ -1,9 +1,5 @@
-// `maps dump` against `bpftool -j map dump` on maps at the shapes real probes give them, created and filled here in
-// the real kernel: a hash with max_entries 1,048,576 holding 100,000 flows, a per-CPU hash and an LRU hash of the
-// same, and a full 1,048,576-entry array. Both tools dump each map in the same run (interleaved, fresh processes,
-// median wall and CPU); the first run of each is checked (every entry printed, ours agrees with bpftool's
-// "formatted"). Then the agent's own CPU while a map view polls the 100,000-entry hash at the default refresh.
-// Pins live under /sys/fs/bpf/ebpf-studio-bench-<pid>-* and are removed at the end. Run as root after a build.
+// `maps dump` vs `bpftool -j map dump` on maps at real shapes created here (hash, per-CPU hash, LRU hash, 1M array; both
+// tools, same run, checked alike), then the agent's CPU while a view polls the 100,000-entry hash. Run as root after a build.
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';

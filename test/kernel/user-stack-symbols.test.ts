@@ -1,10 +1,9 @@
-// User-space stack symbols: a uprobe on a function of a process we build and start (with symbols and frame
-// pointers) records its user stacks through `ebpf-studio run`, and the stack map prints named frames from
-// the process's ELF (the probed function at +0x0, main); a process that has exited leaves addresses. Talks to gcc, clang, the agent.
+// User-space stack symbols: a uprobe on a gcc-built process we start records its stacks via `ebpf-studio run`, which prints
+// them named from its ELF (probed function, main); the agent names kernel addresses; an exited process leaves addresses.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,17 +68,24 @@ test('a uprobe records user stacks of our process, and run prints them named fro
   assert.ok(frames.some((f) => /^main\+0x[0-9a-f]+ \(stack-workload\)$/.test(f)), `main among ${frames.join(' | ')}`);
 });
 
-test('once the process has exited its addresses stay addresses, and the agent says why', { skip }, async () => {
+test('the agent names kernel addresses from kallsyms; once the process has exited its addresses stay addresses, and it says why', { skip }, async () => {
   const client = await connectLocalAgent({ agentPath: bundle.path });
   try {
+    // A text symbol alone at its address in this kernel's /proc/kallsyms, and an address 4 bytes into it.
+    const text = readFileSync('/proc/kallsyms', 'utf8').split('\n').map((l) => l.split(/\s+/)).filter((f) => /^[tT]$/.test(f[1] ?? ''));
+    const perAddress = new Map<string, number>();
+    for (const [address] of text) perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    const [address, , symbol] = text.find(([a, , name]) => name === 'schedule' && perAddress.get(a) === 1) ?? text.find(([a]) => perAddress.get(a) === 1)!;
+    const kernelAddress = `0x${(BigInt(`0x${address}`) + 4n).toString(16)}`;
+    assert.deepEqual(await client.request('stackSymbols', { addresses: [kernelAddress, '0x1'] }), { frames: [`${symbol}+0x4`, '0x1'] }, 'a user address without a process stays as it is');
     const pid = workload!.pid as number;
-    const live = await client.request('userSymbols', { pid, addresses: ['0x1'] });
+    const live = await client.request('stackSymbols', { pid, addresses: ['0x1'] });
     assert.deepEqual(live, { frames: ['0x1'] }, 'an address outside every mapping stays as it is');
     const exited = once(workload!, 'exit');
     workload!.stdin.end();
     await exited;
-    const gone = await client.request('userSymbols', { pid, addresses: ['0x401000'] });
-    assert.deepEqual(gone.frames, ['0x401000']);
+    const gone = await client.request('stackSymbols', { pid, addresses: ['0x401000', kernelAddress] });
+    assert.deepEqual(gone.frames, ['0x401000', `${symbol}+0x4`]);
     assert.match(gone.note ?? '', new RegExp(`^process ${pid} has exited`));
   } finally {
     await client.close();

@@ -1,33 +1,32 @@
-// Stack-trace values as frames: kallsyms text parsed and searched (function+offset), zero padding ends a stack,
-// user addresses named from the names given for them (else hex), a kallsyms with hidden addresses gives no
-// symbols; which process recorded a user stack, from the probe's other maps. Pure.
+// Stack-trace values as frames: kallsyms parsed and searched (function+offset; hidden addresses give none), zero padding
+// ends a stack, addresses take the names given (else hex); which process recorded a user stack. Pure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KernelSymbols, stackFrames } from '../../engine/live-data/stack-symbols';
+import { KernelSymbols } from '../../agent/src/kernel-symbols';
+import { stackFrames } from '../../engine/live-data/stack-symbols';
 import { userStackOwners } from '../../engine/live-data/stack-owners';
 
 const KALLSYMS = 'ffffffff81000000 T _stext\nffffffff81000100 t do_one\nffffffff81000200 D some_data\nffffffff81000300 T __schedule\n';
 
-test('kernel frames are named function+offset from the nearest text symbol below; user frames stay hex', () => {
+test('kernel addresses are named function+offset from the nearest text symbol below', () => {
   const kernel = KernelSymbols.parse(KALLSYMS);
-  const value = Buffer.alloc(8 * 5);
-  value.writeBigUInt64LE(0xffffffff81000342n, 0);
-  value.writeBigUInt64LE(0xffffffff81000101n, 8);
-  value.writeBigUInt64LE(0x7f0012345678n, 16);
-  assert.deepEqual(stackFrames(value, kernel), ['__schedule+0x42', 'do_one+0x1', '0x7f0012345678']);
-  assert.deepEqual(stackFrames(value, undefined), ['0xffffffff81000342', '0xffffffff81000101', '0x7f0012345678']);
+  assert.equal(kernel?.name(0xffffffff81000342n), '__schedule+0x42');
+  assert.equal(kernel?.name(0xffffffff81000101n), 'do_one+0x1');
+  assert.equal(kernel?.name(0xffffffff80000000n), undefined, 'below the first symbol');
 });
 
 test('kallsyms read without privileges (all zero addresses) gives no symbols', () => {
   assert.equal(KernelSymbols.parse('0000000000000000 T _stext\n0000000000000000 t do_one\n'), undefined);
 });
 
-test('user frames take the names given for their addresses; the others stay hex', () => {
-  const value = Buffer.alloc(8 * 3);
-  value.writeBigUInt64LE(0x55d0c0a01139n, 0);
-  value.writeBigUInt64LE(0x7f0012345678n, 8);
-  const user = new Map([['0x55d0c0a01139', 'studio_marker_leaf+0x0 (stack-workload)']]);
-  assert.deepEqual(stackFrames(value, undefined, user), ['studio_marker_leaf+0x0 (stack-workload)', '0x7f0012345678']);
+test('frames take the names given for their addresses up to the zero padding; the others stay hex', () => {
+  const value = Buffer.alloc(8 * 4);
+  value.writeBigUInt64LE(0xffffffff81000342n, 0);
+  value.writeBigUInt64LE(0x55d0c0a01139n, 8);
+  value.writeBigUInt64LE(0x7f0012345678n, 16);
+  const names = new Map([['0xffffffff81000342', '__schedule+0x42'], ['0x55d0c0a01139', 'studio_marker_leaf+0x0 (stack-workload)']]);
+  assert.deepEqual(stackFrames(value, names), ['__schedule+0x42', 'studio_marker_leaf+0x0 (stack-workload)', '0x7f0012345678']);
+  assert.deepEqual(stackFrames(value, new Map()), ['0xffffffff81000342', '0x55d0c0a01139', '0x7f0012345678']);
 });
 
 test('the process of a user stack comes from a key or value with tgid (else pid) and a user stack id field', () => {
