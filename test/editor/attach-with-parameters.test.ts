@@ -284,7 +284,12 @@ describe('Attach with parameters in a real VS Code', { timeout: 15 * 60_000 }, (
     assert.ok(toasts.some((n) => /two-variants\.bpf\.c attached on local \(variant_btf\)\./.test(n)), `notification: ${toasts.join(' | ')}`);
     assert.ok(!toasts.some((n) => /of 1 target|undefined/.test(n)), `a left-out variant reported as a failure: ${toasts.join(' | ')}`);
     assert.deepEqual(loaded.map((p) => p.name), ['variant_btf'], 'both variants loaded: every event would count twice');
+    // each program's line says what it does in the session: the chosen one attached, the other left out and why
+    await workbench.codeLens(new RegExp(`attached on local, id ${loaded[0].id}`)).first().waitFor({ timeout: 30_000 });
+    await workbench.codeLens(/not loaded on local: variant of variant_btf \(tp_btf\/sys_enter\)/).first().waitFor({ timeout: 30_000 });
+    await workbench.screenshot('program-status-lenses');
     await workbench.runCommand('eBPF: Detach All');
     await waitFor('the variant to be unloaded', 30_000, () => (loadedPrograms().some((p) => loaded.some((l) => l.id === p.id)) ? undefined : true));
+    await workbench.codeLens(/attached on local|not loaded on local/).first().waitFor({ state: 'detached', timeout: 30_000 });
   });
 });
