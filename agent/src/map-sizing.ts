@@ -13,14 +13,6 @@ const HASH_ENTRIES = 10240;
 const RINGBUF_BYTES = 256 * 1024;
 const HASH_TYPES = new Set(['hash', 'lru_hash', 'percpu_hash', 'lru_percpu_hash', 'lpm_trie']);
 
-function checkedSize(map: string, field: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffffffff) {
-    throw new AgentError(`Map size for ${map}: ${field} must be a whole number from 1 to 4294967295, not ${JSON.stringify(value)}.`, 'EINVAL');
-  }
-  return value;
-}
-
 /** Default max_entries for a map the source declares with none (0), with the reason; undefined: leave it to libbpf/kernel. */
 function defaultEntries(type: string): { entries: number; why: string } | undefined {
   if (type === 'stack_trace') return { entries: STACK_ENTRIES, why: `${STACK_ENTRIES} stacks (libbpf-tools' default stack storage)` };
@@ -48,8 +40,8 @@ export function sizeMaps(obj: BpfObject, requested: Record<string, MapSize> = {}
     const def = b.mapDefinition(map);
     const type = b.mapTypeName(def.type);
     const asked = requested[name] ?? {};
-    const entries = checkedSize(name, 'maxEntries', asked.maxEntries);
-    const valueSize = checkedSize(name, 'valueSize', asked.valueSize);
+    // whole numbers from 1 to 2^32-1: protocol/agent-schema.ts checked them before the request reached here
+    const { maxEntries: entries, valueSize } = asked;
     const parts: string[] = [];
     if (entries !== undefined) {
       b.setMapMaxEntries(map, entries);

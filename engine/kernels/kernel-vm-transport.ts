@@ -6,6 +6,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient, AgentRequestError } from '../targets/agent-client';
+import { ChildOutputLines } from '../targets/child-output-lines';
 import { findAgentBundle, findNode } from '../targets/local-transport';
 import { AGENT_PORT_NAME, provideInitramfs } from './kernel-initramfs';
 import { initramfsCacheDir, resolveKernelImage, type KernelImage } from './kernel-images';
@@ -72,19 +73,9 @@ export async function bootKernelVm(spec: string, options: KernelVmOptions = {}):
     spawnError = err;
   });
   child.on('close', () => rmSync(socketDir, { recursive: true, force: true }));
-  const consoleTail: string[] = [];
-  for (const output of [child.stdout, child.stderr]) {
-    let partial = '';
-    output.setEncoding('utf8').on('data', (text: string) => {
-      const lines = (partial + text).split(/\r?\n/);
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        consoleTail.push(line);
-        if (consoleTail.length > 40) consoleTail.shift();
-        options.onConsole?.(line);
-      }
-    });
-  }
+  const guestConsole = new ChildOutputLines(40, options.onConsole);
+  guestConsole.follow(child.stdout);
+  guestConsole.follow(child.stderr);
   const name = `kernel:${spec}`;
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -94,7 +85,7 @@ export async function bootKernelVm(spec: string, options: KernelVmOptions = {}):
   if (!socket) {
     kill();
     await exited;
-    const why = spawnError ? `${spawnError.message}${(spawnError as NodeJS.ErrnoException).code === 'ENOENT' ? ' (apt-get install qemu-system-x86)' : ''}` : consoleTail.slice(-8).join(' | ');
+    const why = spawnError ? `${spawnError.message}${(spawnError as NodeJS.ErrnoException).code === 'ENOENT' ? ' (apt-get install qemu-system-x86)' : ''}` : guestConsole.last(8).join(' | ');
     throw new AgentRequestError(`${name}: QEMU did not start: ${why}`, 'EQEMU');
   }
   // Connected: the socket's name is no longer needed, so nothing stays in /tmp even if this process is killed.
@@ -102,7 +93,7 @@ export async function bootKernelVm(spec: string, options: KernelVmOptions = {}):
   child.on('close', () => socket.destroy());
   const client = new AgentClient(socket, {
     targetName: name,
-    closeReason: () => `the VM stopped; its console ended with: ${consoleTail.slice(-8).join(' | ') || '(nothing)'}`,
+    closeReason: () => `the VM stopped; its console ended with: ${guestConsole.last(8).join(' | ') || '(nothing)'}`,
     dispose: kill,
   });
   if (pid !== undefined) options.onSpawn?.(pid);

@@ -6,6 +6,7 @@ import { machine, tmpdir, userInfo } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { AgentClient, AgentRequestError } from './agent-client';
+import { ChildOutputLines } from './child-output-lines';
 import { AGENT_STARTING, DEFAULT_INSTALL_ROOT, installScript, launcherPath, type InstallPlan } from './agent-install';
 import { agentPackage } from './agent-upload';
 import { nodeRuntime, runtimeDirName, type NodeRuntimeOptions } from './node-runtime';
@@ -171,29 +172,17 @@ async function startAgent(command: string, args: string[], launcher: string | un
   const asRoot = process.getuid?.() === 0;
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
-  const stderrLines: string[] = [];
   let spawnError: Error | undefined;
   child.on('error', (err) => {
     spawnError = err;
   });
-  let partialLine = '';
-  const takeLine = (line: string) => {
-    if (!line) return;
-    stderrLines.push(line);
-    if (stderrLines.length > 50) stderrLines.shift();
-    options.onStderr?.(line);
-  };
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-    const parts = (partialLine + text).split('\n');
-    partialLine = parts.pop() ?? '';
-    parts.forEach(takeLine);
-  });
-  child.stderr?.on('end', () => takeLine(partialLine));
+  const stderr = new ChildOutputLines(50, options.onStderr);
+  stderr.follow(child.stderr);
   const client = new AgentClient(new ChildProcessStream(child, launcher ? AGENT_STARTING : undefined), {
     targetName: 'local',
     closeReason: () => {
       if (spawnError) return `cannot start ${command}: ${spawnError.message}`;
-      const tail = stderrLines.slice(-5).join(' ');
+      const tail = stderr.last(5).join(' ');
       return tail ? tail : child.exitCode !== null ? `exit code ${child.exitCode}` : undefined;
     },
     dispose: () => {
@@ -206,8 +195,9 @@ async function startAgent(command: string, args: string[], launcher: string | un
     child.kill();
     await client.closed;
     const message = (err as Error).message;
-    if (!asRoot && (spawnError || stderrLines.some((l) => l.startsWith('sudo:')))) {
-      throw new AgentRequestError(spawnError ? `The local agent runs through sudo, which is not available: ${spawnError.message}. Install sudo or run the editor as root.` : sudoAdvice(launcher as string, stderrLines.join(' ')), 'ESUDO');
+    const said = stderr.last(50);
+    if (!asRoot && (spawnError || said.some((l) => l.startsWith('sudo:')))) {
+      throw new AgentRequestError(spawnError ? `The local agent runs through sudo, which is not available: ${spawnError.message}. Install sudo or run the editor as root.` : sudoAdvice(launcher as string, said.join(' ')), 'ESUDO');
     }
     throw new AgentRequestError(`The local agent did not start: ${message}`, (err as AgentRequestError).code ?? 'EAGENT');
   }

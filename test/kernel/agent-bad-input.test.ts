@@ -49,6 +49,13 @@ describe('the agent takes bad input without harm', { skip }, () => {
     await refused(request('readMap', { pinned: 4096 }), 'EINVAL', /params\.pinned must be a path/);
   });
 
+  test('map sizes outside 1 to 2^32-1 are refused by the request schema before libbpf sees them', async () => {
+    for (const maxEntries of [0, -1, 2 ** 32, 1.5, '10']) {
+      await refused(request('load', { object, mapSizes: { syscalls: { maxEntries } } }), 'EINVAL', /params\.mapSizes\.syscalls\.maxEntries must be (an integer|between 1 and 4294967295)/);
+    }
+    await refused(request('verify', { object, mapSizes: { syscalls: { valueSize: 0 } } }), 'EINVAL', /params\.mapSizes\.syscalls\.valueSize must be between 1 and 4294967295/);
+  });
+
   test('lines that are not request objects get an error reply: null (a TypeError), a list, a string, bad JSON', async () => {
     for (const line of ['null', '[]', '"hello"', '{"id":1,', '{"id":-3,"method":"hello"}', '{"id":"1","method":"hello"}']) await refused(`${line}\n`, 'EPROTO');
   });
