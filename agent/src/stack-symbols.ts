@@ -33,12 +33,7 @@ function mappingsOf(pid: number): Mapping[] | undefined {
 
 function symbolsOf(pid: number, mapping: Mapping): ElfSymbols | undefined {
   if (files.has(mapping.inode)) return files.get(mapping.inode);
-  let symbols: ElfSymbols | undefined;
-  try {
-    symbols = ElfSymbols.parse(readFileSync(`/proc/${pid}/root${mapping.file}`));
-  } catch {
-    symbols = undefined;
-  }
+  const symbols = ElfSymbols.read(`/proc/${pid}/root${mapping.file}`);
   if (files.size >= MAX_CACHED_FILES) files.delete(files.keys().next().value as string);
   files.set(mapping.inode, symbols);
   return symbols;
