@@ -44,7 +44,7 @@ export async function compileForTarget(sourcePath: string, agent: AgentClient, t
     });
     if (vmlinux.origin !== 'include-path') {
       vmlinuxDir = dirname(vmlinux.path);
-      precompiledHeader = precompiledVmlinux(clang, vmlinux.path, probeCodegenFlags({ machine: target.arch, ...(options.defines ? { defines: options.defines } : {}) }), text);
+      precompiledHeader = await precompiledVmlinux(clang, vmlinux.path, probeCodegenFlags({ machine: target.arch, ...(options.defines ? { defines: options.defines } : {}) }), text);
     }
     log(`vmlinux.h: ${vmlinux.path} (${vmlinux.origin} for ${agent.targetName}, kernel ${target.kernelRelease})`);
   }

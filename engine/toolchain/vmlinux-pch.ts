@@ -16,24 +16,33 @@ export function includesVmlinuxFirst(sourceText: string): boolean {
 }
 
 /**
- * The precompiled form of `headerPath` (a vmlinux.h in the cache) for `clang` and `flags` (probeCodegenFlags), when the
- * probe includes it first and it is built; otherwise undefined, and on the first miss the build starts in the background
- * (the next compile uses it; a process ends only once its clang has finished).
+ * The precompiled form of `headerPath` (a vmlinux.h in the cache) for `clang` and `flags` (probeCodegenFlags), built
+ * here the first time (~2.5× clang's parse of the header, once per kernel, clang and flags; every later compile of a probe
+ * saves that parse). Undefined when the probe does not include vmlinux.h first or the build failed: compile without it.
  */
-export function precompiledVmlinux(clang: Clang, headerPath: string, flags: string[], sourceText: string): string | undefined {
+export async function precompiledVmlinux(clang: Clang, headerPath: string, flags: string[], sourceText: string): Promise<string | undefined> {
   if (!includesVmlinuxFirst(sourceText)) return undefined;
-  const key = createHash('sha256').update(JSON.stringify([clang.path, clang.version, flags])).digest('hex').slice(0, 16);
-  const pch = join(dirname(headerPath), 'pch', `${key}.pch`);
-  if (building.has(pch)) return undefined;
-  if (existsSync(pch)) return pch;
-  const build = buildPrecompiledHeader(clang, headerPath, flags, pch).finally(() => building.delete(pch));
-  building.set(pch, build);
-  return undefined;
+  const pch = precompiledPath(clang, headerPath, flags);
+  let build = building.get(pch);
+  if (!build && existsSync(pch)) return pch;
+  if (!build) {
+    build = buildPrecompiledHeader(clang, headerPath, flags, pch).finally(() => building.delete(pch));
+    building.set(pch, build);
+  }
+  await build;
+  return existsSync(pch) ? pch : undefined;
 }
 
-/** Resolves once every precompiled header this process started has been written (or has failed). */
-export async function precompiledHeadersBuilt(): Promise<void> {
-  await Promise.all(building.values());
+/** The precompiled header when it is already built (no wait, nothing started), else undefined: see precompiledVmlinux. */
+export function builtPrecompiledVmlinux(clang: Clang, headerPath: string, flags: string[], sourceText: string): string | undefined {
+  if (!includesVmlinuxFirst(sourceText)) return undefined;
+  const pch = precompiledPath(clang, headerPath, flags);
+  return !building.has(pch) && existsSync(pch) ? pch : undefined;
+}
+
+function precompiledPath(clang: Clang, headerPath: string, flags: string[]): string {
+  const key = createHash('sha256').update(JSON.stringify([clang.path, clang.version, flags])).digest('hex').slice(0, 16);
+  return join(dirname(headerPath), 'pch', `${key}.pch`);
 }
 
 /** Removes a precompiled header clang refused (e.g. built by a clang since replaced); the next compile builds it again. */

@@ -13,7 +13,7 @@ import { localCompileFacts } from '../targets/local-machine-facts';
 import { compileProbe, includeDirs, probeCodegenFlags } from '../toolchain/compile-probe';
 import { findClang } from '../toolchain/find-clang';
 import { includesVmlinuxHeader, provideVmlinuxHeader, type VmlinuxOrigin } from '../toolchain/vmlinux-header';
-import { precompiledVmlinux } from '../toolchain/vmlinux-pch';
+import { builtPrecompiledVmlinux, precompiledVmlinux } from '../toolchain/vmlinux-pch';
 
 export interface VerifyProbeOptions {
   sourcePath: string;
@@ -135,7 +135,15 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
     );
   }
 
-  const precompiledHeader = vmlinux && vmlinux.origin !== 'include-path' ? precompiledVmlinux(clang, vmlinux.path, probeCodegenFlags({ machine: facts.arch }), sourceText) : undefined;
+  const codegenFlags = probeCodegenFlags({ machine: facts.arch });
+  const cachedVmlinux = vmlinux && vmlinux.origin !== 'include-path' ? vmlinux.path : undefined;
+  let precompiledHeader = cachedVmlinux ? builtPrecompiledVmlinux(clang, cachedVmlinux, codegenFlags, sourceText) : undefined;
+  if (cachedVmlinux && !precompiledHeader) {
+    // The first compile for this kernel and clang precompiles vmlinux.h (clang runs from here on), then reads it.
+    const building = precompiledVmlinux(clang, cachedVmlinux, codegenFlags, sourceText);
+    options.onCompileStarted?.();
+    precompiledHeader = await building;
+  }
   const compiling = compileProbe({
     sourcePath,
     clang,

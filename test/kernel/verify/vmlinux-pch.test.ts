@@ -1,9 +1,9 @@
-// The precompiled vmlinux.h (engine/toolchain/vmlinux-pch.ts) with the real clang and this kernel's BTF: built once after
-// a first plain compile, then used; the object's code and BTF equal the plain compile's; a probe that defines something
-// before including vmlinux.h never uses it; a precompiled header clang refuses is dropped and the compile still succeeds.
+// The precompiled vmlinux.h (engine/toolchain/vmlinux-pch.ts) with the real clang and this kernel's BTF: built once, then
+// found; the object's code and BTF types equal a plain compile's; a probe that defines something before including
+// vmlinux.h never uses it; a precompiled header clang refuses is dropped and the compile still succeeds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { elfSection } from '../../../engine/btf/elf-sections';
@@ -11,7 +11,7 @@ import { parseBtf, typeName } from '../../../engine/btf/btf-types';
 import { compileProbe, probeCodegenFlags } from '../../../engine/toolchain/compile-probe';
 import { findClang } from '../../../engine/toolchain/find-clang';
 import { provideLocalVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
-import { includesVmlinuxFirst, precompiledHeadersBuilt, precompiledVmlinux } from '../../../engine/toolchain/vmlinux-pch';
+import { includesVmlinuxFirst, precompiledVmlinux } from '../../../engine/toolchain/vmlinux-pch';
 import { repoRoot, skipUnlessReady } from './agent-under-test';
 
 const skip = skipUnlessReady('precompiled vmlinux.h tests');
@@ -51,12 +51,12 @@ test('a probe that includes vmlinux.h first compiles through the precompiled hea
     assert.ok(includesVmlinuxFirst(text), `${source} includes vmlinux.h first`);
     const compile = (precompiledHeader?: string) => compileProbe({ sourcePath: source, clang, machine, vmlinuxDir: dirname(vmlinux.path), ...(precompiledHeader ? { precompiledHeader } : {}) });
 
-    // First: none yet, so the build starts and this compile parses vmlinux.h itself.
-    assert.equal(precompiledVmlinux(clang, vmlinux.path, flags, text), undefined);
     const plain = await compile();
-    await precompiledHeadersBuilt();
-    const pch = precompiledVmlinux(clang, vmlinux.path, flags, text);
-    assert.ok(pch && existsSync(pch), 'the precompiled header is there after the build');
+    const pch = await precompiledVmlinux(clang, vmlinux.path, flags, text);
+    assert.ok(pch && existsSync(pch), 'the precompiled header is built');
+    const built = statSync(pch).mtimeMs;
+    assert.equal(await precompiledVmlinux(clang, vmlinux.path, flags, text), pch);
+    assert.equal(statSync(pch).mtimeMs, built, 'found, not built again');
     const withPch = await compile(pch);
     assert.ok(withPch.command.includes('-include-pch') && withPch.object, withPch.stderr);
     assert.ok(plain.object);
@@ -68,8 +68,8 @@ test('a probe that includes vmlinux.h first compiles through the precompiled hea
     for (const section of programSections) assert.deepEqual(elfSection(withPch.object, section), elfSection(plain.object, section), `${section}: same instructions`);
 
     // Other flags (a -D) make another precompiled header, not a clash with this one.
-    assert.equal(precompiledVmlinux(clang, vmlinux.path, probeCodegenFlags({ machine, defines: ['X=1'] }), text), undefined);
-    await precompiledHeadersBuilt();
+    const other = await precompiledVmlinux(clang, vmlinux.path, probeCodegenFlags({ machine, defines: ['X=1'] }), text);
+    assert.ok(other && other !== pch);
     assert.equal(readdirSync(dirname(pch)).filter((f) => f.endsWith('.pch')).length, 2);
 
     // A precompiled header clang refuses is removed and the compile runs without it.
@@ -80,9 +80,8 @@ test('a probe that includes vmlinux.h first compiles through the precompiled hea
     assert.equal(existsSync(pch), false);
 
     // A probe that defines something before including vmlinux.h is never pre-included.
-    assert.equal(precompiledVmlinux(clang, vmlinux.path, flags, `#define BPF_NO_PRESERVE_ACCESS_INDEX\n${text}`), undefined);
+    assert.equal(await precompiledVmlinux(clang, vmlinux.path, flags, `#define BPF_NO_PRESERVE_ACCESS_INDEX\n${text}`), undefined);
   } finally {
-    await precompiledHeadersBuilt();
     rmSync(cache, { recursive: true, force: true });
   }
 });
