@@ -20,6 +20,8 @@ export interface ObjectGlobal {
   defaultValue: DecodedValue;
 }
 
+const BTF_VAR_GLOBAL_ALLOCATED = 1;
+
 /** A value the agent's `globals` load option takes: integers as decimal text (64-bit values stay exact). */
 export type GlobalValue = string | boolean;
 
@@ -51,7 +53,8 @@ export function objectGlobals(object: Uint8Array): ObjectGlobal[] {
   return section.vars.flatMap((sectionVar): ObjectGlobal[] => {
     const variable = btf.type(sectionVar.type);
     const info = symbols.get(variable.name) ?? sectionVar;
-    if (variable.kind !== BtfKind.Var || info.offset + info.size > data.byteLength) return [];
+    // static ones (a function's `static const int zero`) are no parameter: skeletons leave them out too
+    if (variable.kind !== BtfKind.Var || variable.linkage !== BTF_VAR_GLOBAL_ALLOCATED || info.offset + info.size > data.byteLength) return [];
     const resolved = resolveType(btf, variable.type);
     const kind = kindOf(resolved, btf);
     return [{

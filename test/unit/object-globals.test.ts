@@ -31,9 +31,10 @@ const volatile signed char delta = -3;
  */
 const volatile char label[8] = "calls";
 int not_a_global_of_rodata = 3;
+static const volatile int file_static = 5;
 
 __attribute__((section("tracepoint/syscalls/sys_enter_getppid"), used))
-int prog(void *ctx) { return target_tgid + increment + count_enabled + mode + label[0] + delta; }
+int prog(void *ctx) { static const volatile int zero = 0; return target_tgid + increment + count_enabled + mode + label[0] + delta + file_static + zero; }
 char LICENSE[] __attribute__((section("license"), used)) = "GPL";
 `;
 
@@ -67,6 +68,7 @@ test('lists every .rodata global with its declared type, kind and compiled-in de
     ].sort((a, b) => globals.findIndex((g) => g.name === a[0]) - globals.findIndex((g) => g.name === b[0])),
   );
   assert.ok(!globals.some((g) => g.name === 'not_a_global_of_rodata'), '.data globals are not set through this flow');
+  assert.ok(!globals.some((g) => /file_static|zero/.test(g.name)), `static .rodata variables are no parameters: ${globals.map((g) => g.name).join(', ')}`);
 });
 
 test('checks a typed value: ranges by size and sign, bools, enum names, text that fits with its NUL', { skip }, () => {

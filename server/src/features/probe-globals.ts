@@ -25,9 +25,11 @@ function declaredName(declaration: Node): string | undefined {
   return node?.type === 'identifier' ? node.text : undefined;
 }
 
-function isConstVolatile(declaration: Node): boolean {
+/** `const volatile` and not `static` (user space sets only the object's global ones, as skeletons do). */
+function isSettableGlobal(declaration: Node): boolean {
   const qualifiers = declaration.namedChildren.filter((c): c is Node => c?.type === 'type_qualifier').map((c) => c.text);
-  return qualifiers.includes('const') && qualifiers.includes('volatile');
+  const isStatic = declaration.namedChildren.some((c) => c?.type === 'storage_class_specifier' && c.text === 'static');
+  return qualifiers.includes('const') && qualifiers.includes('volatile') && !isStatic;
 }
 
 /** A comment on a line of its own (not one trailing the declaration before it). */
@@ -50,7 +52,7 @@ function commentOf(declaration: Node): string {
 
 export function probeGlobals(file: ProbeFile): ProbeGlobal[] {
   return file.root.namedChildren.flatMap((node): ProbeGlobal[] => {
-    if (node?.type !== 'declaration' || !isConstVolatile(node)) return [];
+    if (node?.type !== 'declaration' || !isSettableGlobal(node)) return [];
     const name = declaredName(node);
     return name ? [{ name, line: node.startPosition.row, comment: commentOf(node) }] : [];
   });
