@@ -1,5 +1,5 @@
-// "Why" in related information: a finding that has a path (variable-unset-on-path) carries each step
-// (declaration, the guarded assignment, the read) as related information on the file. Talks to the rule engine.
+// "Why" in related information: flow findings (unset variable, NULL pointer, unbounded index or size, uninitialised
+// stack, packet bounds) carry their path (origin, branches taken, tests gone around, the use) as related information. Talks to the rule engine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -24,3 +24,67 @@ test('a read of a variable unset on one path explains the path: declared, set on
     '18: read here on a path where none of those assignments ran',
   ]);
 });
+
+const PATHS: { probe: string; rule: string; line: number; steps: string[] }[] = [
+  {
+    probe: 'lookup-used-in-else-branch.bpf.c',
+    rule: 'nullable-pointer-unchecked',
+    line: 26,
+    steps: [
+      "21: 'seen' may be NULL from here: bpf_map_lookup_elem() returns NULL when the key has no entry",
+      "23: on this path 'seen' is false",
+      "26: used here while 'seen' may still be NULL",
+    ],
+  },
+  {
+    probe: 'tc-hist-clamped-on-one-path.bpf.c',
+    rule: 'unbounded-array-index',
+    line: 33,
+    steps: [
+      "24: 'slot' is set here: slot = skb->len / 128",
+      "27: '!h' is false on this path (it would have left here)",
+      "30: 'slot' is compared here, but the path below does not only come from the side where it is bounded",
+      "31: 'slot' is set here only when 'skb->protocol == bpf_htons(ETH_P_IP)' and 'slot >= MAX_SLOTS'",
+      "33: indexed here with no upper bound known for 'slot'",
+    ],
+  },
+  {
+    probe: 'trace-arg-size-unchecked.bpf.c',
+    rule: 'unbounded-helper-size',
+    line: 33,
+    steps: ["28: '!p' is false on this path (it would have left here)", "30: on this path 'p->size == 0' is false", '33: passed here as the size with no upper bound known'],
+  },
+  {
+    probe: 'cgroup-skb-event-with-holes.bpf.c',
+    rule: 'uninitialized-stack-memory',
+    line: 25,
+    steps: [
+      "20: 'e' is declared here without an initialiser: what is not written later holds stale stack bytes",
+      "22: 'e.proto' is written here",
+      "23: 'e.len' is written here",
+      "24: 'e.cookie' is written here",
+      '25: bpf_perf_event_output() reads all of it here; its padding bytes are unwritten on this path',
+    ],
+  },
+  {
+    probe: 'tc-egress-port-filter-unchecked.bpf.c',
+    rule: 'packet-bounds-unchecked',
+    line: 25,
+    steps: [
+      '20: checked against data_end here, but that check does not cover this read on this path',
+      "22: 'eth->h_proto != bpf_htons(ETH_P_IP) || ip->protocol != IPPROTO_TCP' is false on this path (it would have left here)",
+      "24: 'tcp' is set here: tcp = (void *)ip + ip->ihl * 4",
+      '25: read here, with no data_end check on this path covering its 20 bytes (its offset is computed at run time)',
+    ],
+  },
+];
+
+for (const expected of PATHS) {
+  test(`${expected.rule} on ${expected.probe} explains the path to line ${expected.line}`, async () => {
+    const uri = `file:///work/${expected.probe}`;
+    const file = await parseProbeFile(readFileSync(join(__dirname, '../fixtures/corpus', expected.probe), 'utf8'), { uri, targetKernel: KERNEL });
+    const finding = checkProbeFile(file, allRules).find((d) => d.code === expected.rule && d.range.start.line + 1 === expected.line);
+    assert.ok(finding, `${expected.rule} flags line ${expected.line}`);
+    assert.deepEqual((finding.relatedInformation ?? []).map((r) => `${r.location.range.start.line + 1}: ${r.message}`), expected.steps);
+  });
+}

@@ -1,7 +1,8 @@
 // Rule nullable-pointer-unchecked: the result of a helper that can return NULL (map lookup, ringbuf
 // reserve, socket lookup …) is dereferenced on a path where no null check happened. Uses flow-walker.
 import type { Node } from 'web-tree-sitter';
-import type { Finding, Rule } from './rule';
+import type { Finding, PathStep, Rule } from './rule';
+import { branchSteps, mergeSteps, testSteps } from './path-steps';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
 import { declaratorShape, evaluateConstant, evaluateConstantText, identifierName, localVariables, type LocalVariable } from '../analysis/c-values';
@@ -76,6 +77,26 @@ function isConstantArrayLookup(file: ProbeFile, fn: ProbeFunction, call: Node): 
 }
 
 
+/** When each kind of helper returns NULL, for the first step of the path. */
+function whenNull(helper: string): string {
+  if (/^bpf_map_lookup/.test(helper)) return 'when the key has no entry';
+  if (helper === 'bpf_ringbuf_reserve') return 'when the ring buffer has no room';
+  if (/_lookup_(tcp|udp)$/.test(helper)) return 'when no socket matches';
+  if (/_storage_get$/.test(helper)) return 'when there is no storage and none is created';
+  return 'on failure';
+}
+
+/** The path to a use of a maybe-NULL pointer: where it came from, tests of it the path went around, the branches taken, the use. */
+function nullPath(file: ProbeFile, fn: ProbeFunction, name: string, origin: Origin, use: Node): PathStep[] {
+  const from: PathStep =
+    origin.helper === GLOBAL_ARGUMENT
+      ? { range: file.rangeOf(origin.call), message: `'${name}' is an argument of the global function '${fn.name}': the verifier checks it alone and assumes it may be NULL` }
+      : { range: file.rangeOf(origin.call), message: `'${name}' may be NULL from here: ${origin.helper}() returns NULL ${whenNull(origin.helper)}` };
+  const tested = new RegExp(`^(!\\s*${name}|${name}\\s*[!=]=\\s*(NULL|0)|${name})$`);
+  const tests = testSteps(file, fn, origin.call, use, (condition) => tested.test(condition), `'${name}' is tested here, but the use below is not only reached where the test found it non-NULL`);
+  return [from, ...mergeSteps(branchSteps(file, fn, use, origin.call), tests), { range: file.rangeOf(use), message: `used here while '${name}' may still be NULL` }];
+}
+
 function nullableHelperOf(value: Node | null): string | null {
   if (!value) return null;
   const expr = stripCasts(value);
@@ -127,6 +148,7 @@ export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): F
         : origin.helper === GLOBAL_ARGUMENT
           ? `'${fn.name}' is a global (non-static) function, so the verifier checks it on its own and its pointer argument '${name}' may be NULL; check it, make the function static, or mark the argument __arg_nonnull`
           : `'${name}' comes from ${origin.helper}() on line ${originLine}, which returns NULL on failure; check it before using it on this path`,
+      path: nullPath(file, fn, name, origin, use),
       verifierMessage: `invalid mem access '${origin.helper === GLOBAL_ARGUMENT ? 'mem_or_null' : NULLABLE_HELPERS[origin.helper]}'`,
       fix: {
         title: `Insert a null check for '${name}'`,

@@ -1,7 +1,8 @@
 // Rule packet-bounds-unchecked: an XDP/TC program reads a header through a packet pointer that no
 // `ptr + N > data_end` check on this path covers. Uses flow-walker; quick fix inserts the bounds check.
 import type { Node } from 'web-tree-sitter';
-import type { Finding, Rule } from './rule';
+import type { Finding, PathStep, Rule } from './rule';
+import { branchSteps, mergeSteps, testSteps, valueSteps } from './path-steps';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
 import { declaratorShape, evaluateConstant, localVariables, typeSize, type LocalVariable } from '../analysis/c-values';
@@ -152,6 +153,7 @@ class PacketAnalysis implements FlowDomain<State> {
       range: this.file.rangeOf(node),
       message: `reading ${this.file.textOf(node)} needs bytes ${pointer.offset}..${needed} of the packet checked against data_end, but on this path only ${checked} bytes are`,
       verifierMessage: `invalid access to packet, off=${pointer.offset} size=${size}, R1(id=0,off=${pointer.offset},r=${checked}) R1 offset is outside of the packet`,
+      path: this.pathTo(node, null, `bytes ${pointer.offset}..${needed}`),
     });
   }
 
@@ -174,6 +176,20 @@ class PacketAnalysis implements FlowDomain<State> {
       .filter((b) => [b.childForFieldName('left'), b.childForFieldName('right')].some((side) => side != null && this.isDataEnd(side)))
       .map((b) => b.startIndex);
     return this.endChecks.some((at) => at > node.endIndex);
+  }
+
+  /** Where the pointer came from, the data_end checks that do not cover the read, the branches taken, the read. */
+  private pathTo(node: Node, pointerName: string | null, needed: string): PathStep[] {
+    const ends = [...this.endNames, 'data_end'];
+    const testsEnd = (condition: string) => ends.some((end) => new RegExp(`\\b${end}\\b`).test(condition));
+    return [
+      ...mergeSteps(
+        pointerName ? valueSteps(this.file, this.fn, pointerName, node) : [],
+        testSteps(this.file, this.fn, this.fn.body, node, testsEnd, `checked against data_end here, but that check does not cover this read on this path`),
+        branchSteps(this.file, this.fn, node),
+      ),
+      { range: this.file.rangeOf(node), message: `read here, with no data_end check on this path covering ${needed}` },
+    ];
   }
 
   visit(node: Node, state: State): void {
@@ -204,6 +220,7 @@ class PacketAnalysis implements FlowDomain<State> {
           ? `'${name.text}' has a run-time offset into the packet and no 'if ((void *)(${name.text} + 1) > ${end})' check on this path; reading ${this.file.textOf(node)} needs ${where} checked`
           : `reading ${this.file.textOf(node)} needs ${where} checked against ${end}, but on this path only ${checked} bytes are; add 'if ((void *)(${name.text} + 1) > ${end})' before it`,
       verifierMessage: `invalid access to packet, off=${Math.max(pointer.offset, 0)} size=${size}, R1(id=0,off=${Math.max(pointer.offset, 0)},r=${Math.max(checked, 0)}) R1 offset is outside of the packet`,
+      path: this.pathTo(node, name.text, where),
       fix: {
         title: `Check '${name.text}' against data_end`,
         edits: [insertBeforeStatement(this.file, node, [`if ((void *)(${name.text} + 1) > ${end})`, `\t${neutralReturn(this.fn)}`])],

@@ -7,6 +7,7 @@ import { stripCasts } from '../analysis/flow-walker';
 import { analyseValueRanges } from '../analysis/value-ranges';
 import { arrayFieldLength, evaluateConstant, evaluateConstantText, globalArray, identifierName, isUnsignedType, type LocalVariable } from '../analysis/c-values';
 import { guardStatement, insertBeforeStatement } from './statement-insertion';
+import { boundsPath } from './path-steps';
 
 /** The array an index selects from, its length as written, and where its memory lives. */
 interface IndexedArray {
@@ -115,6 +116,7 @@ export function checkArrayIndexes(file: ProbeFile, fn: ProbeFunction): Finding[]
         range: file.rangeOf(node),
         message,
         verifierMessage,
+        path: boundsPath(file, fn, stripCasts(index), node, range.upper ? `indexed here with '${indexText}' possibly negative` : `indexed here with no upper bound known for '${indexText}'`),
         ...(fixEdit ? { fix: { title: `Bound '${variable}' before indexing`, edits: [fixEdit] } } : {}),
       });
     },

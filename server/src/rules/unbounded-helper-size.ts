@@ -7,6 +7,7 @@ import { analyseValueRanges } from '../analysis/value-ranges';
 import { arrayFieldLength, evaluateConstant, fieldSize, identifierName, isUnsignedType, variableSize, type LocalVariable } from '../analysis/c-values';
 import { stripCasts } from '../analysis/flow-walker';
 import { insertBeforeStatement, neutralReturn } from './statement-insertion';
+import { boundsPath } from './path-steps';
 
 /** Helper → [index of the size argument, index of the buffer it sizes]. */
 const SIZE_ARGUMENTS: Readonly<Record<string, [number, number]>> = {
@@ -87,6 +88,7 @@ export function checkHelperSizes(file: ProbeFile, fn: ProbeFunction): Finding[] 
         verifierMessage: !range.lower
           ? `${register} min value is negative, either use unsigned or 'var &= const'`
           : `${register} unbounded memory access, use 'var &= const' or 'if (var < const)'`,
+        path: boundsPath(file, fn, stripCasts(size), size, !range.lower ? `passed here as the size while it may be negative` : `passed here as the size with no upper bound known`),
         ...(lines.length > 0 ? { fix: { title: `Bound '${variable}' before ${callee}()`, edits: [insertBeforeStatement(file, node, lines)] } } : {}),
       });
     },

@@ -1,7 +1,8 @@
 // Rule uninitialized-stack-memory: a stack variable passed to a helper that reads it (map key/value, perf or
 // ringbuf output) while fields or padding are unwritten on this path. Quick fix zero-initialises the declaration.
 import type { Node } from 'web-tree-sitter';
-import type { Finding, Rule } from './rule';
+import type { Finding, PathStep, Rule } from './rule';
+import { branchSteps, enclosingConditions, mergeSteps } from './path-steps';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
 import { declaratorShape, localVariables, structLayout, typeSize, type LocalVariable } from '../analysis/c-values';
@@ -60,6 +61,18 @@ function addressedVariable(arg: Node, locals: Map<string, LocalVariable>): { nam
   if (expr.type !== 'identifier' || !field) return null;
   const local = locals.get(expr.text);
   return local && !local.isParameter && local.pointerDepth === 0 ? { name: expr.text, field } : null;
+}
+
+/** Writes to `name` or its fields before `use` (`e.pid = …`, `key.comm` via a helper), each with the branches that guard it. */
+function writeSteps(file: ProbeFile, fn: ProbeFunction, name: string, use: Node): PathStep[] {
+  const steps: PathStep[] = [];
+  for (const node of fn.body.descendantsOfType('assignment_expression')) {
+    const left = node?.childForFieldName('left');
+    if (!node || !left || node.startIndex >= use.startIndex || !new RegExp(`^${name}\\s*(\\.|\\[)`).test(file.textOf(left))) continue;
+    const guards = enclosingConditions(file, fn, node).filter((c) => c.node.endIndex <= use.startIndex && !(use.startIndex >= c.statement.startIndex && use.endIndex <= c.statement.endIndex));
+    steps.push({ range: file.rangeOf(left), message: guards.length > 0 ? `'${file.textOf(left)}' is written here only when ${guards.map((g) => `'${g.text}'`).join(' and ')}` : `'${file.textOf(left)}' is written here` });
+  }
+  return steps;
 }
 
 export function checkUninitializedStack(file: ProbeFile, fn: ProbeFunction): Finding[] {
@@ -154,6 +167,11 @@ export function checkUninitializedStack(file: ProbeFile, fn: ProbeFunction): Fin
               ? ` — the kernel accepts this from root since ${UNINIT_STACK_ALLOWED_SINCE}, but the ${read.role} then carries stale stack bytes (lookups miss, kernel memory leaks to user space); zero it with = {} or __builtin_memset`
               : `; zero it with = {} or __builtin_memset`),
           verifierMessage: `invalid indirect read from stack R${index + 1} off -16+0 size ${local.arrayLengths.length > 0 ? 16 : (typeSize(file, local.baseType) ?? 8)}`,
+          path: [
+            { range: file.rangeOf(local.nameNode), message: `'${target.name}' is declared here without an initialiser: what is not written later holds stale stack bytes` },
+            ...mergeSteps(writeSteps(file, fn, target.name, arg), branchSteps(file, fn, arg, local.declaration)),
+            { range: file.rangeOf(arg), message: `${callee}() reads all of it here; ${missing} ${/ and |^fields|bytes$/.test(missing) ? 'are' : 'is'} unwritten on this path` },
+          ],
           ...(fix ? { fix } : {}),
         });
       });

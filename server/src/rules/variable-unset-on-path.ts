@@ -5,6 +5,7 @@ import type { Finding, PathStep, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
 import { declaratorShape, evaluateConstant, localVariables, structLayout, type LocalVariable } from '../analysis/c-values';
+import { branchSteps, enclosingConditions } from './path-steps';
 
 /** The variables that may still be unset on this path. */
 type State = Map<string, true>;
@@ -33,17 +34,7 @@ function assignmentsOf(file: ProbeFile, fn: ProbeFunction, name: string): { node
     if (!node) continue;
     const target = node.childForFieldName('left') ?? node.childForFieldName('argument');
     if (target?.type !== 'identifier' || target.text !== name) continue;
-    const guards: string[] = [];
-    for (let child: Node = node, parent = node.parent; parent && parent.id !== fn.body.id; child = parent, parent = parent.parent) {
-      const condition = parent.childForFieldName('condition');
-      if (parent.type === 'if_statement' && condition && child.id !== condition.id) {
-        const inElse = parent.childForFieldName('alternative')?.id === child.id;
-        guards.unshift(`${inElse ? 'not ' : ''}${file.textOf(condition).replace(/^\((.*)\)$/s, '$1')}`);
-      } else if (parent.type === 'case_statement') {
-        const value = parent.childForFieldName('value');
-        guards.unshift(value ? `case ${file.textOf(value)}` : 'default');
-      }
-    }
+    const guards = enclosingConditions(file, fn, node).map((c) => c.text);
     found.push({ node, value: node.childForFieldName('right'), guards });
   }
   return found;
@@ -68,6 +59,7 @@ export function checkUnsetVariables(file: ProbeFile, fn: ProbeFunction): Finding
         range: file.rangeOf(a.node),
         message: a.guards.length > 0 ? `set here only when ${a.guards.map((g) => `'${g}'`).join(' and ')}` : `set here, after the path that reads it`,
       })),
+      ...branchSteps(file, fn, node, local.declaration),
       { range: file.rangeOf(node), message: `read here on a path where none of those assignments ran` },
     ];
     const declarator = local.declaration.childrenForFieldName('declarator').find((d) => d != null && declaratorShape(d).name?.text === name);
