@@ -63,6 +63,8 @@ export interface MapDataMessage {
   btf?: Uint8Array;
   /** How often the view reads the map and why, e.g. "refreshing every 5 s: 100,000 entries (…)". */
   refreshNote?: string;
+  /** Stack-trace maps: names of addresses not sent before (hex address → `function+0xoffset`). */
+  frameNames?: Record<string, string>;
 }
 
 export interface ProgramStatsMessage {
@@ -147,7 +149,8 @@ export function parseHostMessage(v: unknown): HostToWebview | undefined {
       return isViewTarget(v.target) && isFiniteNumber(v.refreshIntervalMs) && typeof v.paused === 'boolean' ? (v as unknown as InitMessage) : undefined;
     case 'mapData': {
       if (!(isFiniteNumber(v.time) && isFiniteNumber(v.readMs) && isMapInfo(v.info) && isCount(v.possibleCpus) && v.possibleCpus > 0 &&
-        isCount(v.count) && isBytes(v.keys) && isBytes(v.values) && optional(v.btf, isBytes) && optional(v.refreshNote, isString))) return undefined;
+        isCount(v.count) && isBytes(v.keys) && isBytes(v.values) && optional(v.btf, isBytes) && optional(v.refreshNote, isString) &&
+        optional(v.frameNames, (n): n is Fields => isObject(n) && Object.values(n).every(isString)))) return undefined;
       const info = v.info;
       const stride = info.perCpu ? Math.ceil(info.valueSize / 8) * 8 * (v.possibleCpus as number) : info.valueSize;
       const count = v.count as number;

@@ -122,3 +122,26 @@ test('export sends the shown rows as CSV; an invalid message is ignored; a vanis
   await view.screenshot('map-view-map-gone');
   assert.deepEqual(view.errors, []);
 });
+
+test('a stack-trace map shows each stack id with its frames, named as the host sends names, markup as text', { skip: missing }, async () => {
+  const stacks = await openLiveView(browser!, 'map');
+  await stacks.post({ type: 'init', target: { view: 'map', title: 'stacks', target: 'local', session: 's1', map: 'stackmap' }, refreshIntervalMs: 1000, paused: false });
+  const info = { id: 9, name: 'stackmap', type: 'stack_trace', keySize: 4, valueSize: 32, maxEntries: 16, flags: 0, btfId: 0, btfKeyTypeId: 0, btfValueTypeId: 0, perCpu: false };
+  const keys = Buffer.alloc(8);
+  keys.writeUInt32LE(3, 0);
+  keys.writeUInt32LE(7, 4);
+  const values = Buffer.alloc(64);
+  values.writeBigUInt64LE(0xffffffff81000342n, 0);
+  values.writeBigUInt64LE(0x55d0c0a01139n, 8);
+  values.writeBigUInt64LE(0xffffffff81000101n, 32);
+  const message = { type: 'mapData', time: 1000, readMs: 1, info, possibleCpus: 2, count: 2, keys: new Uint8Array(keys), values: new Uint8Array(values) };
+  await stacks.post({ ...message, frameNames: { '0xffffffff81000342': '__schedule+0x42', '0xffffffff81000101': '<b>do_one</b>+0x1' } });
+  const shown = async () => stacks.page.$$eval('.vt-row:not([hidden])', (els) => els.map((r) => Array.from(r.children as ArrayLike<{ textContent: string | null }>, (c) => c.textContent ?? '')));
+  assert.deepEqual(await stacks.page.$$eval('.vt-header .vt-cell', (els) => els.map((c) => c.textContent ?? '')), ['stack id', 'frames']);
+  assert.deepEqual((await shown()).sort(), [['3', '__schedule+0x42 ← 0x55d0c0a01139'], ['7', '<b>do_one</b>+0x1']]);
+  assert.equal(await stacks.page.locator('.vt-row b').count(), 0);
+  // Names sent once stay: the next snapshot carries none, the frames are still named.
+  await stacks.post({ ...message, time: 2000 });
+  assert.deepEqual((await shown()).sort(), [['3', '__schedule+0x42 ← 0x55d0c0a01139'], ['7', '<b>do_one</b>+0x1']]);
+  assert.deepEqual(stacks.errors, []);
+});

@@ -5,6 +5,7 @@ import type { Btf } from '../../engine/btf/btf-types';
 import { compileMapDecoder, type MapLayout } from '../../engine/btf/value-decoder';
 import { MapTableModel } from '../../engine/live-data/map-table-model';
 import { snapshotCsv, snapshotJson } from '../../engine/live-data/snapshot-export';
+import { isStackTraceMap, stackTraceColumns } from '../../engine/live-data/stack-columns';
 import { buildTableColumns } from '../../engine/live-data/table-columns';
 import type { LiveViewTarget, MapDataMessage } from '../../protocol/webview-messages';
 import { BtfStore } from '../shared/btf-store';
@@ -22,6 +23,8 @@ let target: LiveViewTarget | undefined;
 let model: MapTableModel | undefined;
 let modelKey = '';
 let last: { message: MapDataMessage; btf: Btf | undefined; layout: MapLayout } | undefined;
+/** Stack-trace maps: names of frame addresses as the host sent them (hex address → function+0xoffset). */
+const frameNames = new Map<string, string>();
 let selectedEntry = -1;
 
 const frame = new LiveViewFrame<MapDataMessage>({
@@ -70,6 +73,7 @@ topN.addEventListener('input', () => {
 });
 function takeSnapshot(message: MapDataMessage): void {
   const info = message.info;
+  for (const [address, name] of Object.entries(message.frameNames ?? {})) frameNames.set(address, name);
   const btf = info.btfId ? btfStore.take(info.btfId, message.btf) : undefined;
   const layout: MapLayout = {
     keySize: info.keySize, valueSize: info.valueSize, keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfValueTypeId,
@@ -77,7 +81,7 @@ function takeSnapshot(message: MapDataMessage): void {
   };
   const key = `${info.id}/${info.keySize}/${info.valueSize}/${message.possibleCpus}/${btf ? info.btfId : 0}`;
   if (!model || key !== modelKey) {
-    model = new MapTableModel(layout, buildTableColumns(layout, btf, target?.columnFormats ?? {}));
+    model = new MapTableModel(layout, isStackTraceMap(info) ? stackTraceColumns(layout, frameNames) : buildTableColumns(layout, btf, target?.columnFormats ?? {}));
     modelKey = key;
     table.setHeaders(model.viewColumns.map((c) => ({ label: c.label, numeric: c.numeric, className: c.kind === 'rate' ? 'rate' : undefined })));
     table.setSort(undefined);

@@ -4,7 +4,9 @@
 import * as vscode from 'vscode';
 import { MapMirror } from '../../../engine/live-data/map-mirror';
 import { RefreshPacing } from '../../../engine/live-data/refresh-pacing';
-import type { BtfCache, MapSelector } from '../../../engine/live-data/map-snapshot';
+import { isStackTraceMap } from '../../../engine/live-data/stack-columns';
+import { hexAddress, isKernelAddress, stackAddresses } from '../../../engine/live-data/stack-symbols';
+import type { BtfCache, MapSelector, MapSnapshot } from '../../../engine/live-data/map-snapshot';
 import { AgentRequestError, type AgentClient } from '../../../engine/targets/agent-client';
 import type { AgentEvent } from '../../../protocol/agent-rpc';
 import {
@@ -26,6 +28,8 @@ const VIEW_TYPES: Record<LiveViewKind, string> = {
 /** Records handed to an events view per flush; beyond that (a flood) they are counted as dropped. */
 const MAX_RECORDS_PER_FLUSH = 20_000;
 const EVENTS_FLUSH_MS = 100;
+/** Addresses per stackSymbols request (the protocol takes up to 65,536). */
+const FRAME_NAMES_PER_REQUEST = 4096;
 
 const openPanels = new Set<LiveViewPanel>();
 
@@ -49,6 +53,8 @@ class LiveViewPanel {
   private mirror: { client: AgentClient; map: MapMirror } | undefined;
   /** Slows map reads that cost the agent more than its CPU budget at the picked interval. */
   private readonly pacing = new RefreshPacing();
+  /** Stack-trace maps: addresses whose names the webview has (asked of the agent once each). */
+  private readonly namedAddresses = new Set<string>();
   /** Events view: the object's BTF, sent with the first batch after each `ready`. */
   private eventsBtf: Uint8Array | undefined;
   private eventsBtfSent = false;
@@ -111,6 +117,7 @@ class LiveViewPanel {
     if (this.stopFeed) {
       // A reloaded webview (e.g. moved to another window) asked again: keep the running feed, resend the BTF.
       this.btfSent.clear();
+      this.namedAddresses.clear();
       this.eventsBtfSent = false;
       return;
     }
@@ -178,13 +185,40 @@ class LiveViewPanel {
     const snap = await this.mirror.map.refresh();
     const readMs = performance.now() - started;
     this.pacing.record(this.mirror.map.lastAgentCpuMs);
+    const frameNames = isStackTraceMap(snap.info) ? await this.newFrameNames(client, snap) : {};
     const btfId = snap.info.btfId;
     const sendBtf = btfId !== 0 && snap.rawBtf && !this.btfSent.has(btfId);
     this.post({
       type: 'mapData', time: Date.now(), readMs, info: snap.info, possibleCpus: snap.layout.possibleCpus, count: snap.count,
       keys: snap.keys, values: snap.values, refreshNote: this.pacing.note(this.intervalMs, snap.count), ...(sendBtf ? { btf: snap.rawBtf } : {}),
+      ...(Object.keys(frameNames).length ? { frameNames } : {}),
     });
     if (sendBtf) this.btfSent.add(btfId);
+  }
+
+  /**
+   * Names of the kernel frame addresses of a stack-trace map the webview does not have yet, from the target's agent
+   * (its kallsyms). User frames stay addresses here: which process recorded a stack is in another map.
+   */
+  private async newFrameNames(client: AgentClient, snap: MapSnapshot): Promise<Record<string, string>> {
+    const wanted = new Set<string>();
+    for (let i = 0; i < snap.count; i++) {
+      for (const ip of stackAddresses(snap.values.subarray(i * snap.valueStride, (i + 1) * snap.valueStride))) {
+        const hex = hexAddress(ip);
+        if (isKernelAddress(ip) && !this.namedAddresses.has(hex)) wanted.add(hex);
+      }
+    }
+    const names: Record<string, string> = {};
+    const list = [...wanted];
+    for (let from = 0; from < list.length; from += FRAME_NAMES_PER_REQUEST) {
+      const part = list.slice(from, from + FRAME_NAMES_PER_REQUEST);
+      const { frames } = await client.request('stackSymbols', { addresses: part });
+      part.forEach((address, i) => {
+        this.namedAddresses.add(address);
+        if (frames[i] !== address) names[address] = frames[i];
+      });
+    }
+    return names;
   }
 
   private async pollStats(client: AgentClient): Promise<void> {
