@@ -47,12 +47,28 @@ export function kvmUsable(): boolean {
 /** The kernel command line: console on the first serial port, nothing but our init, no reboot loop on panic. */
 const KERNEL_CMDLINE = 'console=ttyS0 quiet panic=-1 rdinit=/init mitigations=off';
 
-/** Boots `spec` ("6.1", "6.12.118+deb12-cloud-amd64" or an image path) and waits for the agent inside. */
+/** What QEMU or the guest says when KVM cannot run the guest (nested KVM here: an MSR it cannot set, an instruction it cannot emulate). */
+const KVM_FAILURE = /failed to set MSR|KVM internal error|kvm_\w+: Assertion/;
+
+/**
+ * Boots `spec` ("6.1", "6.12.118+deb12-cloud-amd64" or an image path) and waits for the agent inside: with KVM when
+ * /dev/kvm is usable and KVM runs the guest, else (or when KVM fails on it) with TCG.
+ */
 export async function bootKernelVm(spec: string, options: KernelVmOptions = {}): Promise<KernelVm> {
+  if (!kvmUsable()) return bootWith(spec, 'tcg', options);
+  try {
+    return await bootWith(spec, 'kvm', options);
+  } catch (err) {
+    if ((err as AgentRequestError).code !== 'EKVM') throw err;
+    options.onConsole?.(`${(err as Error).message}; booting with TCG instead`);
+    return bootWith(spec, 'tcg', options);
+  }
+}
+
+async function bootWith(spec: string, accelerator: 'kvm' | 'tcg', options: KernelVmOptions): Promise<KernelVm> {
   const kernel = resolveKernelImage(spec);
   const agentBundle = options.agentPath ?? findAgentBundle();
   const initramfs = provideInitramfs({ kernel, agentBundle, nodePath: findNode() }, initramfsCacheDir());
-  const accelerator = kvmUsable() ? 'kvm' : 'tcg';
   const socketDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-vm-'));
   const socketPath = join(socketDir, 'agent.sock');
   const args = [
@@ -73,18 +89,25 @@ export async function bootKernelVm(spec: string, options: KernelVmOptions = {}):
     spawnError = err;
   });
   child.on('close', () => rmSync(socketDir, { recursive: true, force: true }));
-  const guestConsole = new ChildOutputLines(40, options.onConsole);
-  guestConsole.follow(child.stdout);
-  guestConsole.follow(child.stderr);
-  const name = `kernel:${spec}`;
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
+  let kvmFailure: string | undefined;
+  const guestConsole = new ChildOutputLines(40, (line) => {
+    options.onConsole?.(line);
+    if (accelerator !== 'kvm' || kvmFailure || !KVM_FAILURE.test(line)) return;
+    kvmFailure = line;
+    kill();
+  });
+  guestConsole.follow(child.stdout);
+  guestConsole.follow(child.stderr);
+  const name = `kernel:${spec}`;
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const socket = await connectAgentSocket(socketPath, exited);
   if (!socket) {
     kill();
     await exited;
+    if (kvmFailure) throw new AgentRequestError(`${name}: KVM cannot run this guest here (${kvmFailure})`, 'EKVM');
     const why = spawnError ? `${spawnError.message}${(spawnError as NodeJS.ErrnoException).code === 'ENOENT' ? ' (apt-get install qemu-system-x86)' : ''}` : guestConsole.last(8).join(' | ');
     throw new AgentRequestError(`${name}: QEMU did not start: ${why}`, 'EQEMU');
   }
@@ -102,6 +125,7 @@ export async function bootKernelVm(spec: string, options: KernelVmOptions = {}):
   } catch (err) {
     kill();
     await client.closed;
+    if (kvmFailure) throw new AgentRequestError(`${name}: KVM cannot run this guest here (${kvmFailure})`, 'EKVM');
     throw new AgentRequestError(`${name} (${kernel.release}, ${accelerator.toUpperCase()}) did not boot to the agent: ${(err as Error).message}`, 'EBOOT');
   }
   return { client, kernel, accelerator, pid: pid ?? -1, bootMs: Math.round(performance.now() - started) };

@@ -94,6 +94,10 @@ function tracefsCheck(): DoctorCheck {
 
 function kprobesCheck(): DoctorCheck {
   const tracefs = [TRACEFS_DIR, '/sys/kernel/debug/tracing'].find((dir) => existsSync(`${dir}/available_events`));
+  if (!tracefs && isMounted('tracefs', TRACEFS_DIR)) {
+    // tracefs is mode 0700: a user (even one with sudo) cannot look; the agent, run as root, can
+    return { name: 'kprobes', status: 'limited', detail: `Unknown to this user: tracefs at ${TRACEFS_DIR} is readable by root only.`, fix: `${asRoot(`ls ${TRACEFS_DIR}/kprobe_events`)} (present: kprobes work)` };
+  }
   if (!tracefs) return { name: 'kprobes', status: 'limited', detail: 'Unknown until tracefs is mounted (see tracefs).', fix: asRoot(mountCommand('tracefs', TRACEFS_DIR)) };
   if (existsSync(`${tracefs}/kprobe_events`)) return { name: 'kprobes', status: 'ok', detail: 'kprobes are available (tracefs has kprobe_events).' };
   return {

@@ -62,6 +62,8 @@ test('as a user with sudo: setup mounts, the doctor passes, the test runner runs
   const checks = new Map((JSON.parse(doctor.trim()) as { checks: DoctorCheck[] }).checks.map((c) => [c.name, c]));
   for (const name of ['bpffs', 'tracefs', 'privileges']) assert.equal(checks.get(name)?.status, 'ok', `${name}: ${checks.get(name)?.detail}`);
   assert.match(checks.get('privileges')?.detail ?? '', /Not root; `sudo -n` works/);
+  // tracefs is root-only: the user is told that, not to mount what is mounted
+  assert.match(checks.get('kprobes')?.detail ?? '', /Unknown to this user: tracefs at \/sys\/kernel\/tracing is readable by root only/);
 
   assert.match(runner, /tests 1\n.*pass 1\n.*fail 0/, 'the runner re-ran itself through sudo, so its test ran as root');
 });
