@@ -37,8 +37,8 @@ export async function probeLoadRequest(sourcePath: string, client: AgentClient, 
     ...(options.clangPath ? { clangPath: options.clangPath } : {}),
     log,
   };
-  const object = await compileForTarget(sourcePath, client, hello, compileOptions);
-  const eventTypes = await eventTypesForTarget(sourcePath, client, hello, compileOptions);
+  // The anchored compile for event types runs beside the probe's own (both read the precompiled vmlinux.h).
+  const [object, eventTypes] = await Promise.all([compileForTarget(sourcePath, client, hello, compileOptions), eventTypesForTarget(sourcePath, client, hello, compileOptions)]);
   const folder = dirname(sourcePath);
   const template = existsSync(join(folder, 'template.json')) ? templateRunOptions(folder, [], hello.arch) : undefined;
   if (template) log(`template ${template.template.name}: default parameters ${JSON.stringify(template.values)}`);
