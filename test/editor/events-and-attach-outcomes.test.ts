@@ -4,7 +4,7 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CodeServer } from './harness/code-server';
@@ -144,6 +144,26 @@ describe('events, a failed attach and rule pages in a real VS Code', { timeout: 
     await waitFor('the tracer to unload', 30_000, () => (loaded().length === 0 ? true : undefined));
     // the rule page's preview is then the only webview to look into
     await workbench.runCommand('View: Close All Editors');
+  });
+
+  step('Attach with parameters on a template\'s probe shows the value its template.json sets as the default', async () => {
+    // as New Probe from Template saves a chosen pid: the probe's source still says 0
+    const manifestPath = join(server.workspaceDir, 'file-open-tracer', 'template.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { parameters: { name: string; default: unknown }[] };
+    for (const parameter of manifest.parameters) if (parameter.name === 'pid') parameter.default = 4321;
+    writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+    await openProbe(`file-open-tracer/${TRACER}`);
+    const lens = workbench.codeLens(/Attach with parameters…/);
+    await lens.first().waitFor({ timeout: 60_000 });
+    await lens.first().click();
+    const title = workbench.page.locator('.quick-input-widget .quick-input-title');
+    await waitFor('the programs step', 120_000, async () => (/with parameters: programs/.test(await title.innerText().catch(() => '')) ? true : undefined));
+    await workbench.page.keyboard.press('Enter');
+    await waitFor('the globals step', 30_000, async () => (/with parameters: globals/.test(await title.innerText().catch(() => '')) ? true : undefined));
+    const rows = (await workbench.quickPickItems()).map((t) => t.replace(/\s+/g, ' '));
+    assert.ok(rows.some((r) => /^targ_tgid = 4321\s*(pid_t|__u32|u32|int).*default from template\.json/.test(r)), rows.join(' | '));
+    assert.ok(rows.some((r) => /^failed_only = false\s*bool.*default from template\.json/.test(r)), rows.join(' | '));
+    await workbench.page.keyboard.press('Escape');
   });
 
   step('an attach where no program attaches is unloaded at once; the session is gone and the agent still runs', async () => {

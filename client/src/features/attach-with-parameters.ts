@@ -136,11 +136,14 @@ async function chooseGlobals(plan: LoadPlan, saved: SavedAnswers, title: string)
     const global = plan.globals.find((g) => g.name === name);
     return global && 'value' in parseGlobalValue(global, text);
   }));
+  // a template folder's template.json sets some globals itself: that value is the default then
+  const templateValues: Record<string, DecodedValue> = plan.params.globals ?? {};
+  const defaultOf = (g: ObjectGlobal): DecodedValue => (g.name in templateValues ? templateValues[g.name] : g.defaultValue);
   const done: vscode.QuickPickItem = { label: '$(play) Attach with these values', alwaysShow: true };
   for (;;) {
     const items = plan.globals.map((g) => ({
-      label: `${g.name} = ${g.name in values ? values[g.name] : typed(g.defaultValue)}`,
-      description: `${g.type} · ${g.name in values ? `default ${shown(g.defaultValue)}` : 'default'}${g.kind === 'other' ? ' · cannot be set before load' : ''}`,
+      label: `${g.name} = ${g.name in values ? values[g.name] : typed(defaultOf(g))}`,
+      description: `${g.type} · ${g.name in values ? `default ${shown(defaultOf(g))}` : 'default'}${g.name in templateValues ? ' from template.json' : ''}${g.kind === 'other' ? ' · cannot be set before load' : ''}`,
       detail: plan.comments.get(g.name) || 'no comment above it in the source',
       global: g,
     }));
@@ -151,8 +154,8 @@ async function chooseGlobals(plan: LoadPlan, saved: SavedAnswers, title: string)
     const comment = plan.comments.get(global.name);
     const text = await input({
       title: `${global.name} (${global.type})`,
-      prompt: `${comment ? `${comment}. ` : ''}Default ${shown(global.defaultValue)}; leave empty for the default.${global.enumerators ? ` One of ${global.enumerators.map((e) => e.name).join(', ')}.` : ''}`,
-      value: global.name in values ? values[global.name] : typed(global.defaultValue),
+      prompt: `${comment ? `${comment}. ` : ''}Default ${shown(defaultOf(global))}; leave empty for the default.${global.enumerators ? ` One of ${global.enumerators.map((e) => e.name).join(', ')}.` : ''}`,
+      value: global.name in values ? values[global.name] : typed(defaultOf(global)),
       validateInput: (t) => {
         if (t.trim() === '') return undefined;
         const checked = parseGlobalValue(global, t);
