@@ -3,7 +3,7 @@
 // "Attach only sys_enter" attaches one program and records nothing. Lens plan → load request → TargetSessions → local agent.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -14,6 +14,7 @@ import { ATTACH_PROBE_TITLE, planAttachLenses, type AttachLensPlan } from '../..
 import { probeLoadRequest } from '../../client/src/targets/probe-load-request';
 import { readProbePrograms } from '../../server/src/analysis/probe-programs';
 import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
+import { gatedWorkload, type GatedWorkload } from './gated-workload';
 import { loadedProgramIds } from './loaded-programs';
 
 const TEMPLATE = join(PROJECT_ROOT, 'bpf-templates', 'syscall-latency');
@@ -48,28 +49,14 @@ async function waitUnloaded(ids: number[], what: string, timeoutMs = 5000): Prom
 }
 
 /** A node process that calls getppid() `count` times once told to; resolves its pid first, then runs on go(). */
-function getppidWorkload(count: number): { pid: number; go(): Promise<void> } {
+function getppidWorkload(count: number): GatedWorkload {
   const script = `process.stdin.once('data', () => {
   let sum = 0;
   for (let i = 0; i < ${count}; i++) sum += process.ppid;
   process.stdout.write('done ' + (sum > 0) + '\\n');
   process.stdin.once('end', () => process.exit(0));
 });`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const done = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('done true') && resolve());
-    child.once('exit', (code) => reject(new Error(`the getppid workload exited early (${code})`)));
-  });
-  return {
-    pid: child.pid as number,
-    async go() {
-      child.stdin.write('\n');
-      await done;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.stdin.end();
-      await exited;
-    },
-  };
+  return gatedWorkload(process.execPath, ['-e', script], 'done true');
 }
 
 describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: missing ? `needs ${missing}` : false }, () => {
