@@ -3,7 +3,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -14,6 +14,9 @@ import { agentBundle, repoRoot, skipUnlessReady } from './agent-under-test';
 
 const REALWORLD_TOOLS = resolve(repoRoot, '..', 'shared', 'realworld', 'libbpf-tools');
 const skip = existsSync(REALWORLD_TOOLS) ? skipUnlessReady('check --verify map sizing tests') : process.env.CI === 'true' ? (() => { throw new Error(`these tests need ${REALWORLD_TOOLS}`); })() : `needs ${REALWORLD_TOOLS}`;
+
+/** What this kernel has, asked live: kprobes (tracefs kprobe_events). */
+const kprobes = existsSync('/sys/kernel/tracing/kprobe_events') || existsSync('/sys/kernel/debug/tracing/kprobe_events');
 
 async function check(args: string[]): Promise<{ code: number; results: FileDiagnostics[]; stderr: string }> {
   const out = new PassThrough();
@@ -66,6 +69,15 @@ describe('check --verify sizes maps the way run does', { skip }, () => {
       assert.ok(verdict.programs.length >= 2 && verdict.programs.every((p) => p.accepted), JSON.stringify(verdict.programs));
       assert.match(stderr, /^map stackmap: max_entries 1024: default, 1024 stacks .*; value size 1016 bytes: default, 127 frames/m);
       assert.deepEqual(results[0].diagnostics.filter((d) => d.severity === 1), []);
+      // All programs verify in one load (maps created once), each still with its own log's figures.
+      for (const program of verdict.programs) assert.match(stderr, new RegExp(`^${program.name}: accepted, \\d+ of 1,000,000 insns processed`, 'm'));
+      if (name === 'capable' && !kprobes) {
+        // The programs' lines come from the static pass's parse, handed to the verify: the note sits on each SEC line.
+        const lines = readFileSync(file, 'utf8').split('\n');
+        const notes = results[0].diagnostics.filter((d) => d.code === 'kprobes-unavailable');
+        assert.equal(notes.length, 2);
+        for (const note of notes) assert.match(lines[note.range.start.line], /^SEC\("k(ret)?probe\/cap_capable"\)/);
+      }
       // The kernel: unsized, the map cannot be created; sized as check --verify sized it, the object loads.
       const unsized = bpftoolLoads(name);
       assert.equal(unsized.ok, false);
