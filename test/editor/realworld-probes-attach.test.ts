@@ -1,6 +1,6 @@
-// libbpf-tools' opensnoop (../shared/realworld, nobody here wrote it) in a real VS Code on this machine's kernel:
-// "Attach with parameters…" sets its targ_tgid global to one process, and its ring-buffer events show decoded
-// (pid, comm, the path as text) and only for that process, as opensnoop -p PID would print them.
+// Probes nobody here wrote (../shared/realworld) attached from a real VS Code on this machine's kernel: libbpf-tools'
+// opensnoop through "Attach with parameters…" (targ_tgid set to one process; its ring-buffer events decoded, path as
+// text, only that process's), and libbpf-bootstrap's kprobe, which attaches or is refused naming CONFIG_KPROBES.
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,8 +15,9 @@ import { waitFor } from './harness/wait-for';
 import type { Workbench } from './harness/workbench';
 import { PROJECT_ROOT } from '../packaging/package-vsix';
 
-const OUTPUT_DIR = join(PROJECT_ROOT, 'test-output', 'editor-realworld-opensnoop');
-const TOOLS = resolve(PROJECT_ROOT, '..', 'shared', 'realworld', 'libbpf-tools');
+const OUTPUT_DIR = join(PROJECT_ROOT, 'test-output', 'editor-realworld-probes');
+const REALWORLD = resolve(PROJECT_ROOT, '..', 'shared', 'realworld');
+const TOOLS = join(REALWORLD, 'libbpf-tools');
 const PROBE = 'opensnoop.bpf.c';
 
 const missing = [
@@ -76,12 +77,12 @@ setInterval(() => { if (process.ppid !== parent) process.exit(); fs.closeSync(fs
   return spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
 }
 
-describe('libbpf-tools opensnoop through Attach with parameters in a real VS Code', { timeout: 15 * 60_000 }, () => {
+describe('real-world probes attached from a real VS Code', { timeout: 15 * 60_000 }, () => {
   before(async () => {
     if (skip) return;
     // code-server opens a temp copy of the folder (the harness copies every workspace); the shared folder stays as it is
     workspaceSource = mkdtempSync(join(tmpdir(), 'ebpf-studio-realworld-ws-'));
-    cpSync(TOOLS, workspaceSource, { recursive: true });
+    cpSync(REALWORLD, workspaceSource, { recursive: true });
     ({ server, workbench } = await session.open({ outputDir: OUTPUT_DIR, tempPrefix: 'ebpf-studio-realworld-', workspaceSource }));
   });
 
@@ -96,7 +97,7 @@ describe('libbpf-tools opensnoop through Attach with parameters in a real VS Cod
     workload = startOpening();
     await workbench.openFile(PROBE);
     await waitFor('eBPF Studio to activate', 60_000, () => (/activated in [\d.]+ ms/.test(studioLog(server.userDataDir)) ? true : undefined));
-    const lines = readFileSync(join(server.workspaceDir, PROBE), 'utf8').split('\n');
+    const lines = readFileSync(join(server.workspaceDir, 'libbpf-tools', PROBE), 'utf8').split('\n');
     await workbench.goToLine(lines.findIndex((l) => l.startsWith('SEC("')) + 1);
     const lens = workbench.codeLens(/Attach with parameters…/);
     await lens.first().waitFor({ timeout: 60_000 });
@@ -143,5 +144,26 @@ describe('libbpf-tools opensnoop through Attach with parameters in a real VS Cod
     const ids = attachedIds();
     await workbench.runCommand('eBPF: Detach All');
     await waitFor('opensnoop to unload', 30_000, () => (loadedPrograms().some((p) => ids.includes(p.id)) ? undefined : true));
+  });
+
+  step('libbpf-bootstrap kprobe attaches where the kernel has kprobes, else is refused in one sentence naming CONFIG_KPROBES', async () => {
+    // the kernel is the oracle: tracefs lists kprobe_events only when CONFIG_KPROBES is on
+    const kprobes = ['/sys/kernel/tracing/kprobe_events', '/sys/kernel/debug/tracing/kprobe_events'].some((p) => existsSync(p));
+    await workbench.openFile('kprobe.bpf.c');
+    const lines = readFileSync(join(server.workspaceDir, 'libbpf-bootstrap', 'kprobe.bpf.c'), 'utf8').split('\n');
+    await workbench.goToLine(lines.findIndex((l) => l.startsWith('SEC("kprobe')) + 1);
+    const lens = workbench.codeLens(/▶ Attach probe/);
+    await lens.first().waitFor({ timeout: 60_000 });
+    await lens.first().click();
+    const toast = await waitFor('the attach notification', 180_000, async () => (await workbench.notifications()).find((n) => /kprobe\.bpf\.c attached on local|attached on 0 of 1 target/.test(n)));
+    if (kprobes) {
+      assert.match(toast, /kprobe\.bpf\.c attached on local \(do_unlinkat, do_unlinkat_exit\)/);
+      await workbench.runCommand('eBPF: Detach All');
+    } else {
+      assert.match(toast, /attached on 0 of 1 target\(s\); local: cannot attach kprobe\/do_unlinkat: this kernel was built without CONFIG_KPROBES/);
+      assert.doesNotMatch(toast, /undefined|errno \d+$/);
+      await waitFor('the unattached session to be unloaded', 30_000, () => (/unloaded session \S+: none of its 2 program\(s\) attached/.test(localTargetOutput()) ? true : undefined));
+    }
+    await workbench.screenshot('kprobe-outcome');
   });
 });
