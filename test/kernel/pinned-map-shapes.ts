@@ -3,7 +3,7 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { libbpf } from '../../agent/src/ffi/libbpf';
-import { compileBpf, encodeFlows, expectedFlow } from './pinned-btf-map';
+import { compileBpf, encodeFlows } from './pinned-btf-map';
 
 export const MAP_SHAPES_SOURCE = join(__dirname, '../fixtures/maps/map-shapes.bpf.c');
 
@@ -22,9 +22,8 @@ export interface PinnedShapes {
   remove(): void;
 }
 
-/** What the per-CPU hash holds for flow i on CPU c, and the array for index i. */
+/** What the per-CPU hash holds for flow i on CPU c, and the array for index i (flows hold expectedFlow(i)). */
 export const expectedCounters = (i: number, cpu = 0) => ({ packets: i * 3 + cpu, bytes: i * 1500 + cpu });
-export { expectedFlow };
 
 function encodeCounters(count: number, cpus: number): Buffer {
   const values = Buffer.alloc(count * 16 * cpus);
