@@ -4,6 +4,7 @@ import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import type { CodeServer } from './harness/code-server';
 import { EditorSession } from './harness/editor-session';
@@ -176,6 +177,8 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
       return seen.find((t) => /^local\s*current · connected/.test(t));
     }).catch((error: Error) => assert.fail(`${error.message}; rows: ${seen.join(' | ')}`));
     assert.ok(local);
+    // the connected current target's live feature probe now answers helper questions (client feature target-helper-facts)
+    await waitFor('the live helper facts line in the eBPF Studio log', 60_000, () => (new RegExp(`helper facts: live feature probe of local \\(kernel ${release().replace(/[.]/g, '\\.')}\\)`).test(studioLog(server.userDataDir)) ? true : undefined));
     await workbench.page.locator('.activitybar .action-item a[aria-label^="Explorer"]').first().click();
   }, { blocking: false });
 

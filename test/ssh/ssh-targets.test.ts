@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openSsh, SshConnectError, type HostKeyQuestion, type SshPrompts } from '../../engine/targets/ssh-connection';
 import { agentPackage } from '../../engine/targets/agent-upload';
 import { DEFAULT_INSTALL_ROOT } from '../../engine/targets/agent-install';
+import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { connectSshAgent, type SshAgentOptions } from '../../engine/targets/ssh-transport';
 import { TargetSessions } from '../../engine/targets/target-sessions';
 import { resolveTarget, type SshHost } from '../../engine/targets/target-address';
@@ -277,6 +278,17 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
       const loaded = await second.client.request('load', { object: probeObject.toString('base64'), globals: { target_tgid: 1 } });
       assert.equal(loaded.programs[0].attached, true, loaded.programs[0].attachError);
       assert.ok(loadedProgramIds().has(loaded.programs[0].id));
+      // the live helper facts the editor sends its language server for an SSH target: the host's own feature probe,
+      // the same as the local agent's here (one kernel)
+      const overSsh = await second.client.request('featureProbe', {}, { timeoutMs: 120_000 });
+      const local = await connectLocalAgent({ agentPath: agentBundle.path });
+      try {
+        const here = await local.request('featureProbe', {}, { timeoutMs: 120_000 });
+        assert.equal(overSsh.kernelRelease, here.kernelRelease);
+        assert.deepEqual(overSsh.programTypes, here.programTypes);
+      } finally {
+        await local.close();
+      }
     } finally {
       await second.client.close();
     }
