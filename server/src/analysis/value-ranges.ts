@@ -2,7 +2,7 @@
 // above and known non-negative (clamps, masks, modulo, unsigned checks, early returns), as the verifier's range tracking would.
 import type { Node } from 'web-tree-sitter';
 import type { ProbeFile, ProbeFunction } from './probe-file';
-import { stripCasts, walkFunctionBody, type FlowDomain } from './flow-walker';
+import { stripCasts, type FlowDomain } from './flow-walker';
 import { declaratorShape, evaluateConstant, fieldDeclaration, isReadOnlyGlobal, isUnsignedType, localVariables, typeSize, type LocalVariable } from './c-values';
 
 export interface Bounds {
@@ -318,7 +318,7 @@ class RangeAnalysis implements FlowDomain<State> {
   }
 }
 
-/** Walks one function, calling the hooks with the value ranges that hold on each path. */
-export function analyseValueRanges(file: ProbeFile, fn: ProbeFunction, hooks: RangeHooks): void {
-  walkFunctionBody(fn.body, new RangeAnalysis(file, fn, hooks));
+/** The range tracking of one function as a flow domain that calls the hooks with the ranges on each path (walk it with shared-flow-walk). */
+export function valueRangeDomain(file: ProbeFile, fn: ProbeFunction, hooks: RangeHooks): FlowDomain<Map<string, Bounds>> {
+  return new RangeAnalysis(file, fn, hooks);
 }

@@ -3,7 +3,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
-import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
+import { stripCasts, type FlowDomain } from '../analysis/flow-walker';
+import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { declaratorShape, localVariables } from '../analysis/c-values';
 
 /** Program types whose arguments reach the program as plain numbers (no BTF type the verifier trusts). */
@@ -66,7 +67,7 @@ function coreReadIncludeEdit(file: ProbeFile) {
   return [{ range: { start: at, end: at }, newText: '#include <bpf/bpf_core_read.h>\n' }];
 }
 
-export function checkDirectKernelReads(file: ProbeFile, fn: ProbeFunction): Finding[] {
+function startDirectKernelReads(file: ProbeFile, fn: ProbeFunction) {
   const types = file.programTypesOf(fn);
   const untypedArguments = types.some((type) => UNTYPED_ARGUMENT_TYPES.has(type));
   const locals = localVariables(file, fn);
@@ -152,8 +153,13 @@ export function checkDirectKernelReads(file: ProbeFile, fn: ProbeFunction): Find
       });
     },
   };
-  walkFunctionBody(fn.body, domain);
-  return findings;
+  return { domain, result: () => findings };
+}
+
+const directKernelReadsFlow = defineFlowAnalysis('direct-kernel-memory-read', startDirectKernelReads);
+
+export function checkDirectKernelReads(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  return flowResult(file, fn, directKernelReadsFlow);
 }
 
 export const directKernelMemoryReadRule: Rule = {

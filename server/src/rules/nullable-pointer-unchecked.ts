@@ -4,7 +4,8 @@ import type { Node } from 'web-tree-sitter';
 import type { Finding, PathStep, Rule } from './rule';
 import { branchSteps, mergeSteps, testSteps } from './path-steps';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
-import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
+import { stripCasts, type FlowDomain } from '../analysis/flow-walker';
+import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { declaratorShape, evaluateConstant, evaluateConstantText, identifierName, localVariables, type LocalVariable } from '../analysis/c-values';
 import { kernelHas } from '../kernel/kernel-version';
 import { insertAfterStatement, insertAtBodyStart, neutralReturn } from './statement-insertion';
@@ -127,7 +128,7 @@ function narrow(state: State, name: string, isNull: boolean, origins: Map<string
   }
 }
 
-export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): Finding[] {
+function startNullableDereferences(file: ProbeFile, fn: ProbeFunction) {
   const origins = new Map<string, Origin>();
   const findings: Finding[] = [];
   const reported = new Set<number>();
@@ -248,8 +249,13 @@ export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): F
       }
     },
   };
-  walkFunctionBody(fn.body, domain);
-  return findings;
+  return { domain, result: () => findings };
+}
+
+const nullableDereferencesFlow = defineFlowAnalysis('nullable-pointer-unchecked', startNullableDereferences);
+
+export function checkNullableDereferences(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  return flowResult(file, fn, nullableDereferencesFlow);
 }
 
 export const nullablePointerUncheckedRule: Rule = {

@@ -4,7 +4,8 @@ import type { Node } from 'web-tree-sitter';
 import type { Finding, PathStep, Rule } from './rule';
 import { branchSteps, mergeSteps, testSteps, valueSteps } from './path-steps';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
-import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
+import { stripCasts, type FlowDomain } from '../analysis/flow-walker';
+import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { declaratorShape, evaluateConstant, localVariables, typeSize, type LocalVariable } from '../analysis/c-values';
 import { insertBeforeStatement, neutralReturn } from './statement-insertion';
 
@@ -20,6 +21,9 @@ interface PacketPointer {
 type State = Map<string, number>;
 
 const CONTEXT_TYPES = /\b(struct\s+xdp_md|struct\s+__sk_buff|struct\s+sk_msg_md)\b/;
+
+/** The program types that read packets through data/data_end. */
+const PACKET_PROGRAM_TYPES = ['xdp', 'sched_cls', 'sched_act', 'sk_skb', 'sk_msg', 'lwt_in', 'lwt_out', 'lwt_xmit', 'cgroup_skb', 'flow_dissector'];
 
 class PacketAnalysis implements FlowDomain<State> {
   readonly pointers = new Map<string, PacketPointer>();
@@ -238,16 +242,21 @@ function castReadSize(file: ProbeFile, base: Node): number | null {
   return type.endsWith('*') ? typeSize(file, type.replace(/\*\s*$/, '').trim()) : null;
 }
 
-export function checkPacketBounds(file: ProbeFile, fn: ProbeFunction): Finding[] {
+function startPacketBounds(file: ProbeFile, fn: ProbeFunction) {
   const analysis = new PacketAnalysis(file, fn);
-  walkFunctionBody(fn.body, analysis);
-  return analysis.findings;
+  return { domain: analysis, result: () => analysis.findings };
+}
+
+const packetBoundsFlow = defineFlowAnalysis('packet-bounds-unchecked', startPacketBounds, { programTypes: PACKET_PROGRAM_TYPES });
+
+export function checkPacketBounds(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  return flowResult(file, fn, packetBoundsFlow);
 }
 
 export const packetBoundsUncheckedRule: Rule = {
   id: 'packet-bounds-unchecked',
   description: 'An XDP/TC program reads packet data through a pointer that no dominating `ptr + N > data_end` check covers.',
-  programTypes: ['xdp', 'sched_cls', 'sched_act', 'sk_skb', 'sk_msg', 'lwt_in', 'lwt_out', 'lwt_xmit', 'cgroup_skb', 'flow_dissector'],
+  programTypes: [...PACKET_PROGRAM_TYPES],
   verifierMessage: 'invalid access to packet, off=12 size=2, R1(id=0,off=12,r=0) R1 offset is outside of the packet',
   checkFunction: checkPacketBounds,
 };

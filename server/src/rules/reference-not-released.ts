@@ -3,7 +3,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
-import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
+import { stripCasts, type FlowDomain } from '../analysis/flow-walker';
+import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { declaratorShape, evaluateConstant, identifierName } from '../analysis/c-values';
 import { insertBeforeStatement } from './statement-insertion';
 
@@ -43,7 +44,7 @@ function acquirerOf(value: Node | null): string | null {
   return Object.hasOwn(ACQUIRERS, name) ? name : null;
 }
 
-export function checkUnreleasedReferences(file: ProbeFile, fn: ProbeFunction): Finding[] {
+function startUnreleasedReferences(file: ProbeFile, _fn: ProbeFunction) {
   const origins = new Map<string, Origin>();
   const findings: Finding[] = [];
   const reported = new Set<string>();
@@ -139,8 +140,13 @@ export function checkUnreleasedReferences(file: ProbeFile, fn: ProbeFunction): F
       }
     },
   };
-  walkFunctionBody(fn.body, domain);
-  return findings;
+  return { domain, result: () => findings };
+}
+
+const unreleasedReferencesFlow = defineFlowAnalysis('reference-not-released', startUnreleasedReferences);
+
+export function checkUnreleasedReferences(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  return flowResult(file, fn, unreleasedReferencesFlow);
 }
 
 export const referenceNotReleasedRule: Rule = {

@@ -4,7 +4,8 @@ import type { Node } from 'web-tree-sitter';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';
-import { analyseValueRanges } from '../analysis/value-ranges';
+import { valueRangeDomain } from '../analysis/value-ranges';
+import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { arrayFieldLength, evaluateConstant, evaluateConstantText, globalArray, identifierName, isUnsignedType, type LocalVariable } from '../analysis/c-values';
 import { guardStatement, insertBeforeStatement } from './statement-insertion';
 import { boundsPath } from './path-steps';
@@ -64,10 +65,10 @@ function indexedArray(file: ProbeFile, fn: ProbeFunction, base: Node, locals: Ma
   return null;
 }
 
-export function checkArrayIndexes(file: ProbeFile, fn: ProbeFunction): Finding[] {
+function startArrayIndexes(file: ProbeFile, fn: ProbeFunction) {
   const findings: Finding[] = [];
   const reported = new Set<number>();
-  analyseValueRanges(file, fn, {
+  const domain = valueRangeDomain(file, fn, {
     visit(node, query) {
       if (node.type !== 'subscript_expression') return;
       const base = node.childForFieldName('argument');
@@ -121,7 +122,13 @@ export function checkArrayIndexes(file: ProbeFile, fn: ProbeFunction): Finding[]
       });
     },
   });
-  return findings;
+  return { domain, result: () => findings };
+}
+
+const arrayIndexesFlow = defineFlowAnalysis('unbounded-array-index', startArrayIndexes);
+
+export function checkArrayIndexes(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  return flowResult(file, fn, arrayIndexesFlow);
 }
 
 export const unboundedArrayIndexRule: Rule = {

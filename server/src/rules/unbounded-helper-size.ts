@@ -3,7 +3,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
-import { analyseValueRanges } from '../analysis/value-ranges';
+import { valueRangeDomain } from '../analysis/value-ranges';
+import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { arrayFieldLength, evaluateConstant, fieldSize, identifierName, isUnsignedType, variableSize, type LocalVariable } from '../analysis/c-values';
 import { stripCasts } from '../analysis/flow-walker';
 import { insertBeforeStatement, neutralReturn } from './statement-insertion';
@@ -38,10 +39,10 @@ function bufferSize(file: ProbeFile, arg: Node, locals: Map<string, LocalVariabl
   return null;
 }
 
-export function checkHelperSizes(file: ProbeFile, fn: ProbeFunction): Finding[] {
+function startHelperSizes(file: ProbeFile, fn: ProbeFunction) {
   const findings: Finding[] = [];
   const reported = new Set<number>();
-  analyseValueRanges(file, fn, {
+  const domain = valueRangeDomain(file, fn, {
     visit(node, query) {
       if (node.type !== 'call_expression') return;
       const callee = node.childForFieldName('function')?.text ?? '';
@@ -93,7 +94,13 @@ export function checkHelperSizes(file: ProbeFile, fn: ProbeFunction): Finding[] 
       });
     },
   });
-  return findings;
+  return { domain, result: () => findings };
+}
+
+const helperSizesFlow = defineFlowAnalysis('unbounded-helper-size', startHelperSizes);
+
+export function checkHelperSizes(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  return flowResult(file, fn, helperSizesFlow);
 }
 
 export const unboundedHelperSizeRule: Rule = {

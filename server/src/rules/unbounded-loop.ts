@@ -4,7 +4,8 @@ import type { Node } from 'web-tree-sitter';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';
-import { analyseValueRanges, type RangeQuery } from '../analysis/value-ranges';
+import { valueRangeDomain, type RangeQuery } from '../analysis/value-ranges';
+import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { formatKernelVersion, kernelHas } from '../kernel/kernel-version';
 
 const BOUNDED_LOOPS_SINCE = '5.3';
@@ -113,12 +114,12 @@ function breakConditions(loop: Node): Node[] {
   return conditions;
 }
 
-export function checkLoops(file: ProbeFile, fn: ProbeFunction): Finding[] {
+function startLoops(file: ProbeFile, fn: ProbeFunction) {
   const findings: Finding[] = [];
   const seen = new Set<number>();
   const iteratorMacros = new Set(file.macros.filter((m) => m.kind === 'loop').map((m) => m.start));
   const boundedLoopsAvailable = kernelHas(file.targetKernel, BOUNDED_LOOPS_SINCE);
-  analyseValueRanges(file, fn, {
+  const domain = valueRangeDomain(file, fn, {
     loopEntry(loop, query) {
       if (seen.has(loop.startIndex) || iteratorMacros.has(loop.startIndex)) return;
       seen.add(loop.startIndex);
@@ -147,7 +148,13 @@ export function checkLoops(file: ProbeFile, fn: ProbeFunction): Finding[] {
       });
     },
   });
-  return findings;
+  return { domain, result: () => findings };
+}
+
+const loopsFlow = defineFlowAnalysis('unbounded-loop', startLoops);
+
+export function checkLoops(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  return flowResult(file, fn, loopsFlow);
 }
 
 

@@ -4,7 +4,8 @@ import type { Node } from 'web-tree-sitter';
 import type { Finding, PathStep, Rule } from './rule';
 import { branchSteps, enclosingConditions, mergeSteps } from './path-steps';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
-import { stripCasts, walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
+import { stripCasts, type FlowDomain } from '../analysis/flow-walker';
+import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { declaratorShape, localVariables, structLayout, typeSize, type LocalVariable } from '../analysis/c-values';
 import { kernelHas } from '../kernel/kernel-version';
 
@@ -75,7 +76,7 @@ function writeSteps(file: ProbeFile, fn: ProbeFunction, name: string, use: Node)
   return steps;
 }
 
-export function checkUninitializedStack(file: ProbeFile, fn: ProbeFunction): Finding[] {
+function startUninitializedStack(file: ProbeFile, fn: ProbeFunction) {
   const locals = localVariables(file, fn);
   const findings: Finding[] = [];
   const reported = new Set<number>();
@@ -177,8 +178,13 @@ export function checkUninitializedStack(file: ProbeFile, fn: ProbeFunction): Fin
       });
     },
   };
-  walkFunctionBody(fn.body, domain);
-  return findings;
+  return { domain, result: () => findings };
+}
+
+const uninitializedStackFlow = defineFlowAnalysis('uninitialized-stack-memory', startUninitializedStack);
+
+export function checkUninitializedStack(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  return flowResult(file, fn, uninitializedStackFlow);
 }
 
 export const uninitializedStackMemoryRule: Rule = {

@@ -3,7 +3,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { Finding, PathStep, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
-import { walkFunctionBody, type FlowDomain } from '../analysis/flow-walker';
+import type { FlowDomain } from '../analysis/flow-walker';
+import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { declaratorShape, evaluateConstant, localVariables, structLayout, type LocalVariable } from '../analysis/c-values';
 import { branchSteps, enclosingConditions } from './path-steps';
 
@@ -40,10 +41,10 @@ function assignmentsOf(file: ProbeFile, fn: ProbeFunction, name: string): { node
   return found;
 }
 
-export function checkUnsetVariables(file: ProbeFile, fn: ProbeFunction): Finding[] {
+function startUnsetVariables(file: ProbeFile, fn: ProbeFunction) {
   const locals = registerLocals(file, fn);
-  if (locals.size === 0) return [];
   const findings: Finding[] = [];
+  if (locals.size === 0) return { result: () => findings };
   const reported = new Set<string>();
 
   const report = (node: Node, name: string) => {
@@ -108,8 +109,13 @@ export function checkUnsetVariables(file: ProbeFile, fn: ProbeFunction): Finding
       report(node, node.text);
     },
   };
-  walkFunctionBody(fn.body, domain);
-  return findings;
+  return { domain, result: () => findings };
+}
+
+const unsetVariablesFlow = defineFlowAnalysis('variable-unset-on-path', startUnsetVariables);
+
+export function checkUnsetVariables(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  return flowResult(file, fn, unsetVariablesFlow);
 }
 
 export const variableUnsetOnPathRule: Rule = {
