@@ -135,7 +135,7 @@ export async function runCheckCommand(args: string[], out: Writable = process.st
       return 2;
     }
   }
-  // One short check: the parser's WebAssembly compiled by Liftoff alone. With V8's optimising tier too, its background
+  // A check is one short process: the parser's WebAssembly compiled by Liftoff alone. With V8's optimising tier too, its background
   // compile took CPU from the rules and clang, and held the process ~200 ms at exit (measured on drsnoop.bpf.c).
   setFlagsFromString('--liftoff-only');
   // The parser's WebAssembly compiles meanwhile; its errors surface where the parse awaits it.
