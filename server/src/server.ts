@@ -8,7 +8,7 @@ import { completionsAt } from './features/completion';
 import { hoverAt } from './features/hover';
 import { signatureHelpAt } from './features/signature-help';
 import { quickFixes } from './features/code-actions';
-import { GlobalsRequest, HelperNamesRequest, ProgramsRequest, TargetHelperFactsNotification, TargetKernelRequest } from '../../protocol/lsp-requests';
+import { GlobalsRequest, HelperNamesRequest, ProgramsRequest, TargetHelperFactsNotification, TargetKernelRequest, type TargetHelperFacts } from '../../protocol/lsp-requests';
 import { probeGlobals, readProbeGlobals } from './features/probe-globals';
 import { probePrograms, readProbePrograms } from './analysis/probe-programs';
 import { kernelFacts } from './kernel/kernel-facts';
@@ -183,7 +183,19 @@ connection.onCodeAction((params) => quickFixes(params.textDocument.uri, params.c
 
 connection.onRequest(TargetKernelRequest, () => workspace.targetKernelInfo());
 
-connection.onNotification(TargetHelperFactsNotification, (facts) => {
+/** The notification's payload as the client sends it: null, or a target, a kernel release and program types with helper names. */
+function isTargetHelperFacts(value: unknown): value is TargetHelperFacts | null {
+  if (value === null) return true;
+  const facts = value as Partial<TargetHelperFacts> | undefined;
+  return typeof facts?.target === 'string' && typeof facts.kernelRelease === 'string' && Array.isArray(facts.programTypes) &&
+    facts.programTypes.every((p) => typeof p?.type === 'string' && typeof p.helpersProbed === 'boolean' && Array.isArray(p.helpers) && p.helpers.every((h) => typeof h === 'string'));
+}
+
+connection.onNotification(TargetHelperFactsNotification, (facts: unknown) => {
+  if (!isTargetHelperFacts(facts)) {
+    connection.console.error('ebpfStudio/targetHelperFacts: not a feature probe result; keeping the helper facts as they were');
+    return;
+  }
   workspace.setTargetHelperFacts(facts);
   workspace.uris().forEach(schedulePublish);
 });

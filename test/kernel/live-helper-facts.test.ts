@@ -79,4 +79,15 @@ test('without a probe the snapshot answers, labelled with the kernel release it 
   const info = await server.connection.sendRequest(TargetKernelRequest);
   assert.equal(info.source, 'running');
   assert.equal(info.helperFacts, snapshot);
+
+});
+
+test('a payload that is not a probe result is refused and changes nothing', { skip }, async () => {
+  await server.connection.sendNotification(TargetHelperFactsNotification.method, facts);
+  for (const bad of [{ target: 5 }, { ...facts, programTypes: [{ type: 'tracepoint', helpersProbed: true, helpers: 'all' }] }, 'x']) {
+    await server.connection.sendNotification(TargetHelperFactsNotification.method, bad);
+  }
+  const info = await server.connection.sendRequest(TargetKernelRequest);
+  assert.match(info.helperFacts, /^live feature probe of local/);
+  assert.ok(server.alive);
 });
