@@ -1,10 +1,10 @@
 // Measures the static rules against the kernel-verified corpus (test/fixtures/corpus/expected.json):
-// share of rejected probes flagged on the kernel's or the fix line, and errors on accepted probes. Talks to the rule engine.
+// share of rejected probes flagged on the kernel's or the fix line, and errors on accepted probes and ../shared/realworld. Talks to the rule engine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
 import { allRules } from '../../server/src/rules/index';
 import { checkProbeFile } from '../../server/src/rules/rule-engine';
@@ -77,6 +77,25 @@ test('static rules flag ≥ 80% of kernel-rejected probes on the right line and 
   assert.ok(rejected.length >= 20 && accepted.length >= 20, 'the corpus has at least 20 rejected and 20 accepted probes');
   assert.ok(share >= 0.8, `only ${(share * 100).toFixed(1)}% of rejected probes flagged`);
   assert.deepEqual(falseErrors.map((r) => r.name), [], 'errors on kernel-accepted probes');
+});
+
+const REALWORLD = resolve(__dirname, '..', '..', '..', 'shared', 'realworld');
+const realworldSkip = existsSync(REALWORLD) ? false : process.env.CI === 'true' ? assert.fail(`needs ${REALWORLD}`) : `needs ${REALWORLD}`;
+
+test('no error or warning on any real-world probe (../shared/realworld: libbpf-tools, libbpf-bootstrap), all of which the kernel accepts', { skip: realworldSkip }, async () => {
+  const flagged: string[] = [];
+  let probes = 0;
+  for (const dir of ['libbpf-tools', 'libbpf-bootstrap']) {
+    for (const name of readdirSync(join(REALWORLD, dir)).filter((n) => n.endsWith('.bpf.c'))) {
+      const path = join(REALWORLD, dir, name);
+      const file = await parseProbeFile(readFileSync(path, 'utf8'), { uri: `file://${path}`, targetKernel: runningKernelVersion() });
+      const findings = checkProbeFile(file, allRules).filter((d) => d.severity === DiagnosticSeverity.Error || d.severity === DiagnosticSeverity.Warning);
+      flagged.push(...findings.map((d) => `${dir}/${name}:${d.range.start.line + 1} ${String(d.code)}`));
+      probes++;
+    }
+  }
+  assert.ok(probes >= 30, `only ${probes} real-world probes found`);
+  assert.deepEqual(flagged, []);
 });
 
 test('ebpf-studio check --format json over the corpus reports exactly what the engine reports', async () => {

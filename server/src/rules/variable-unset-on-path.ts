@@ -52,8 +52,10 @@ function startUnsetVariables(file: ProbeFile, fn: ProbeFunction) {
     reported.add(name);
     const local = locals.get(name) as LocalVariable;
     const assignments = assignmentsOf(file, fn, name);
-    // clang folds a value that is only ever a constant; a computed one stays in a register the unset path never wrote
-    const computed = assignments.some((a) => a.value && evaluateConstant(file, a.value, localVariables(file, fn)) == null);
+    // clang folds a value that is only ever a constant, and merges two or more assignments into one register it may
+    // write on the unset path too (the kernel accepted xdp-port-unset-for-icmp); one computed value stays in a register
+    // the unset path never wrote (R7 !read_ok)
+    const computed = assignments.length === 1 && assignments.some((a) => a.value && evaluateConstant(file, a.value, localVariables(file, fn)) == null);
     const path: PathStep[] = [
       { range: file.rangeOf(local.nameNode), message: `'${name}' is declared here without a value` },
       ...assignments.map((a) => ({
