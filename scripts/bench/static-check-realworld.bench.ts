@@ -1,9 +1,11 @@
-// Benchmark of tier-1 checking on real code over LSP: every ../shared/realworld probe and template alone, and all
-// of them concatenated to ≥ 5,000 lines; body, struct and #define edits and a word typed key by key, beside clang-19 -fsyntax-only.
-import { spawnSync } from 'node:child_process';
+// Benchmark of tier-1 checking on real code over LSP: every ../shared/realworld probe and template alone, and all of them
+// concatenated to ≥ 5,000 lines; edits and typing timed warm beside clangd's warm re-parse, first checks cold beside cold clang/clangd.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import type { PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 import { LanguageServerProcess } from '../../test/lsp/language-server-process';
 import { vmlinuxIncludeDir } from '../corpus-verdicts';
@@ -15,6 +17,8 @@ const ROUNDS = 10;
 /** The server re-runs slow whole-file rules once typing has paused this long (server.ts IDLE_MS). */
 const IDLE_MS = 300;
 const WORD = 'bpf_ktime_get_ns';
+/** Single files also measured with clangd (the largest ones; clangd rebuilds vmlinux.h's preamble per file). */
+const CLANGD_FILES = 5;
 
 interface Probe {
   name: string;
@@ -137,13 +141,78 @@ async function measure(path: string, text: string, deferredRounds: boolean): Pro
   return figures;
 }
 
+interface ClangdFigures {
+  /** didOpen → first publishDiagnostics: a cold clangd building the preamble (vmlinux.h) and the AST. */
+  openMs: number;
+  /** The same body edit as ours (a comment appended to the line, then removed), didChange → its publishDiagnostics. */
+  body: number[];
+}
+
+/** clangd-19 over LSP on one file, the flags given as fallback flags; edits as the bench makes on our server. */
+async function measureClangd(path: string, text: string, bodyLine: number | undefined, flags: string[]): Promise<ClangdFigures | null> {
+  const binary = ['clangd-19', 'clangd'].find((name) => spawnSync(name, ['--version']).status === 0);
+  if (!binary) return null;
+  const child = spawn(binary, ['--log=error', '--background-index=false', '--clang-tidy=false', '-j=1'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const published: { version?: number; at: number }[] = [];
+  let wake: (() => void) | undefined;
+  connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
+    published.push({ version: params.version, at: performance.now() });
+    wake?.();
+  });
+  connection.onRequest(() => null);
+  connection.listen();
+  const waitFor = async (version: number): Promise<number> => {
+    const deadline = performance.now() + 120_000;
+    for (;;) {
+      const hit = published.find((p) => p.version === version);
+      if (hit) return hit.at;
+      if (performance.now() > deadline) throw new Error(`clangd published nothing for version ${version}`);
+      await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, 1000)));
+    }
+  };
+  const figures: ClangdFigures = { openMs: NaN, body: [] };
+  try {
+    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { textDocument: { publishDiagnostics: { versionSupport: true } } }, initializationOptions: { fallbackFlags: flags } });
+    await connection.sendNotification('initialized', {});
+    const uri = pathToFileURL(path).toString();
+    let start = performance.now();
+    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text } });
+    figures.openMs = (await waitFor(1)) - start;
+    if (bodyLine !== undefined) {
+      const column = text.split('\n')[bodyLine].length;
+      let version = 1;
+      for (let round = 0; round < ROUNDS; round++) {
+        const comment = ` /* body ${round} */`;
+        for (const [insert, remove] of [[comment, 0], ['', comment.length]] as const) {
+          version++;
+          start = performance.now();
+          await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range: { start: { line: bodyLine, character: column }, end: { line: bodyLine, character: column + remove } }, text: insert }] });
+          const took = (await waitFor(version)) - start;
+          if (insert) figures.body.push(took);
+        }
+      }
+    }
+    await connection.sendRequest('shutdown');
+    await connection.sendNotification('exit');
+  } finally {
+    connection.dispose();
+    if (child.exitCode === null) child.kill();
+  }
+  return figures;
+}
+
 /** clang-19 -fsyntax-only on the file: a fresh process each run (clang keeps nothing between runs), file cache warm. */
+function clangFlags(includeDirs: string[]): string[] {
+  return ['-target', 'bpf', '-D__TARGET_ARCH_x86', ...includeDirs.map((d) => `-I${d}`)];
+}
+
 function clangSyntaxOnly(path: string, includeDirs: string[]): { ms: number; ok: boolean } {
   const runs: number[] = [];
   let ok = true;
   for (let round = 0; round < 3; round++) {
     const start = performance.now();
-    const run = spawnSync('clang-19', ['-fsyntax-only', '-ferror-limit=0', '-target', 'bpf', '-D__TARGET_ARCH_x86', ...includeDirs.map((d) => `-I${d}`), path], { encoding: 'utf8' });
+    const run = spawnSync('clang-19', ['-fsyntax-only', '-ferror-limit=0', ...clangFlags(includeDirs), path], { encoding: 'utf8' });
     runs.push(performance.now() - start);
     ok = run.status === 0;
   }
@@ -158,7 +227,8 @@ async function main(): Promise<void> {
   try {
     console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (wall-clock figures grow with the load)`);
     console.log('ebpf-studio: a fresh language server per file over stdio; each edit timed from didChange to the publishDiagnostics of its version');
-    console.log('clang-19 -fsyntax-only: a fresh process per run (it has no warm mode), file cache warm; it re-reads every header (vmlinux.h included) each time\n');
+    console.log('clang-19 -fsyntax-only: a fresh process per run (it has no warm mode), file cache warm; it re-reads every header (vmlinux.h included) each time');
+    console.log('clangd: a fresh clangd per file over stdio (the same flags as fallback flags); open is cold (preamble + AST), a body edit is its warm re-parse with the preamble reused\n');
 
     const parts: string[] = [];
     let total = 0;
@@ -170,25 +240,36 @@ async function main(): Promise<void> {
     const concatenated = join(dir, 'realworld-concatenated.bpf.c');
     writeFileSync(concatenated, parts.join('\n'));
 
-    const rows: { name: string; figures: FileFigures; clang: { ms: number; ok: boolean } }[] = [];
-    console.log('| file | lines | open → first diagnostics | body edit median / p90 | struct edit median | #define edit median | typing a word, per key median / p90 | deferred rules after the pause | completion median | clang -fsyntax-only |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|');
-    const printRow = ({ name, figures: f, clang }: (typeof rows)[number]) =>
+    const load = () => `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+    const includeDirsOf = (paths: string[]) => [...new Set(paths.map((path) => dirname(path))), vmlinux];
+    const rows: { name: string; figures: FileFigures; clang: { ms: number; ok: boolean }; clangd: ClangdFigures | null }[] = [];
+    console.log('| file | lines | open → first diagnostics (cold file, warm process) | body edit median / p90 (warm) | struct edit median (warm) | #define edit median (warm) | typing a word, per key median / p90 (warm) | deferred rules after the pause (warm) | completion median (warm) | clang -fsyntax-only (cold process) | clangd open → diagnostics (cold) | clangd body edit median (warm) |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    const printRow = ({ name, figures: f, clang, clangd }: (typeof rows)[number]) =>
       console.log(
-        `| ${name} | ${f.lines} | ${fmt(f.openMs)} | ${fmt(median(f.body))} / ${fmt(p90(f.body))} | ${fmt(median(f.struct))} | ${fmt(median(f.define))} | ${fmt(median(f.typing))} / ${fmt(p90(f.typing))} | ${f.deferred.length ? fmt(median(f.deferred)) : '-'} | ${fmt(median(f.completion))} | ${fmt(clang.ms)}${clang.ok ? '' : ' (with errors: the concatenation redefines names)'} |`,
+        `| ${name} | ${f.lines} | ${fmt(f.openMs)} | ${fmt(median(f.body))} / ${fmt(p90(f.body))} | ${fmt(median(f.struct))} | ${fmt(median(f.define))} | ${fmt(median(f.typing))} / ${fmt(p90(f.typing))} | ${f.deferred.length ? fmt(median(f.deferred)) : '-'} | ${fmt(median(f.completion))} | ${fmt(clang.ms)}${clang.ok ? '' : ' (exits with errors)'} | ${clangd ? fmt(clangd.openMs) : '-'} | ${clangd ? fmt(median(clangd.body)) : '-'} |`,
       );
-    const big = await measure(concatenated, parts.join('\n'), true);
-    rows.push({ name: `all concatenated (${probes.length} files, in turn to ${TARGET_LINES}+ lines)`, figures: big, clang: clangSyntaxOnly(concatenated, [...new Set(probes.map((p) => dirname(p.path))), vmlinux]) });
+    const bigText = parts.join('\n');
+    const bigIncludes = includeDirsOf(probes.map((p) => p.path));
+    const big = await measure(concatenated, bigText, true);
+    const bigClangd = await measureClangd(concatenated, bigText, editSites(bigText).body, clangFlags(bigIncludes));
+    rows.push({ name: `all concatenated (${probes.length} files, in turn to ${TARGET_LINES}+ lines)`, figures: big, clang: clangSyntaxOnly(concatenated, bigIncludes), clangd: bigClangd });
     printRow(rows[0]);
+    const largest = new Set([...probes].sort((a, b) => b.text.length - a.text.length).slice(0, CLANGD_FILES).map((p) => p.path));
     for (const probe of probes) {
-      rows.push({ name: probe.name, figures: await measure(probe.path, probe.text, false), clang: clangSyntaxOnly(probe.path, [dirname(probe.path), vmlinux]) });
+      const clangd = largest.has(probe.path) ? await measureClangd(probe.path, probe.text, editSites(probe.text).body, clangFlags(includeDirsOf([probe.path]))) : null;
+      rows.push({ name: probe.name, figures: await measure(probe.path, probe.text, false), clang: clangSyntaxOnly(probe.path, includeDirsOf([probe.path])), clangd });
       printRow(rows[rows.length - 1]);
     }
     const all = rows.slice(1).map((r) => r.figures);
     const pooled = (pick: (f: FileFigures) => number[]) => all.flatMap(pick);
-    console.log(`\nsingle files pooled: body edit median ${fmt(median(pooled((f) => f.body)))} p90 ${fmt(p90(pooled((f) => f.body)))} (targets < 10 / < 20 ms); top-level edit median ${fmt(median(pooled((f) => [...f.struct, ...f.define])))} (target < 30 ms); typing per key median ${fmt(median(pooled((f) => f.typing)))}; completion median ${fmt(median(pooled((f) => f.completion)))} (target < 5 ms)`);
-    console.log(`${TARGET_LINES}+ lines: open → first diagnostics ${fmt(big.openMs)} (target < 300 ms); body edit median ${fmt(median(big.body))} p90 ${fmt(p90(big.body))}; top-level edit median ${fmt(median([...big.struct, ...big.define]))}; deferred whole-file rules ${big.deferred.length ? fmt(median(big.deferred)) : 'none deferred'} after the pause (target < 50 ms)`);
-    console.log(`ratio: clang-19 -fsyntax-only (${fmt(rows[0].clang.ms)}) / body edit over LSP (${fmt(median(big.body))}) on the concatenation = ${(rows[0].clang.ms / median(big.body)).toFixed(1)}x`);
+    const ratio = (ours: number, theirs: number) => (theirs >= ours ? `${(theirs / ours).toFixed(1)}x faster than` : `${(ours / theirs).toFixed(1)}x slower than`);
+    console.log(`\nsingle files pooled, warm: body edit median ${fmt(median(pooled((f) => f.body)))} p90 ${fmt(p90(pooled((f) => f.body)))} (targets < 10 / < 20 ms); top-level edit median ${fmt(median(pooled((f) => [...f.struct, ...f.define])))} (target < 30 ms); typing per key median ${fmt(median(pooled((f) => f.typing)))}; completion median ${fmt(median(pooled((f) => f.completion)))} (target < 5 ms)`);
+    console.log(`${TARGET_LINES}+ lines: cold open → first diagnostics ${fmt(big.openMs)} (target < 300 ms); warm body edit median ${fmt(median(big.body))} p90 ${fmt(p90(big.body))}; warm top-level edit median ${fmt(median([...big.struct, ...big.define]))}; deferred whole-file rules ${big.deferred.length ? fmt(median(big.deferred)) : 'none deferred'} after the pause (target < 50 ms)`);
+    if (bigClangd) console.log(`warm vs warm on the ${TARGET_LINES}+ lines: our body edit median ${fmt(median(big.body))} is ${ratio(median(big.body), median(bigClangd.body))} clangd's warm re-parse of the same edit (${fmt(median(bigClangd.body))}, clangd's own update debounce included)`);
+    else console.log('warm vs warm: clangd-19/clangd not found, no warm comparison');
+    console.log(`cold vs cold on the ${TARGET_LINES}+ lines: our first full check ${fmt(big.openMs)} is ${ratio(big.openMs, rows[0].clang.ms)} clang-19 -fsyntax-only (${fmt(rows[0].clang.ms)}, fresh process)${bigClangd ? ` and ${ratio(big.openMs, bigClangd.openMs)} clangd's first diagnostics (${fmt(bigClangd.openMs)})` : ''}`);
+    console.log(`machine after the run: ${load()} on ${cpus().length} CPUs (loaded-machine figures when above ~1)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
