@@ -2,7 +2,7 @@
 // host, upload the agent (and the Node runtime when the host has none) once per version, install it root-owned, run its launcher.
 import type { Client, ClientChannel } from 'ssh2';
 import { AgentClient, AgentRequestError } from './agent-client';
-import { DEFAULT_INSTALL_ROOT, installScript, launcherPath, type InstallPlan } from './agent-install';
+import { DEFAULT_INSTALL_ROOT, installScript, LAUNCHER_REFUSED, launcherPath, type InstallPlan } from './agent-install';
 import { agentPackage, removeStaging, stageFiles, supportedMachines, type StagedFile } from './agent-upload';
 import { awaitAgentStart, checkPrerequisites, execCommand, hostNodeSuitable, privilegeOf, probeAndLaunch, sudoersAdvice, type HostFacts, type Privilege, type PrerequisiteReport } from './host-prerequisites';
 import { findAgentBundle } from './local-transport';
@@ -125,7 +125,7 @@ export async function connectSshAgent(host: SshHost, options: SshAgentOptions): 
     t = Date.now();
     let uploaded = false;
     let runtimeUploaded = false;
-    if (!channel && !installed) {
+    const install = async (): Promise<void> => {
       const useHostNode = hostNodeSuitable(facts);
       const runtimeDir = runtimeDirsByMachine[facts.machine];
       const needRuntime = !useHostNode && !facts.runtimeInstalled.includes(runtimeDir);
@@ -150,14 +150,24 @@ export async function connectSshAgent(host: SshHost, options: SshAgentOptions): 
       runtimeUploaded = Boolean(runtime);
       timings.upload = Date.now() - t;
       t = Date.now();
-    }
-    if (!channel) {
-      const launcher = launcherPath(installRoot, pkg.dir);
-      const command = `exec ${asRoot(privilege)}${launcher}`;
+    };
+    const launch = async () => {
+      const command = `exec ${asRoot(privilege)}${launcherPath(installRoot, pkg.dir)}`;
       log(`running: ${command}`);
       const started = await exec(connection.client, command);
       if (password !== undefined) started.write(`${password}\n`);
-      const outcome = await awaitAgentStart(started, options.startTimeoutMs ?? 15_000, 'the agent launcher');
+      return { started, outcome: await awaitAgentStart(started, options.startTimeoutMs ?? 15_000, 'the agent launcher') };
+    };
+    if (!channel && !installed) await install();
+    if (!channel) {
+      let attempt = await launch();
+      // Only a password-sudo login finds a refused install here (with sudo -n or root the probe already ran the launcher).
+      if (!attempt.outcome.started && attempt.outcome.code === LAUNCHER_REFUSED && !uploaded) {
+        log(`the installed agent was refused by its launcher (${attempt.outcome.stderr.trim()}); installing it again`);
+        await install();
+        attempt = await launch();
+      }
+      const { started, outcome } = attempt;
       if (!outcome.started) throw new AgentRequestError(`${host.name}: the agent launcher did not start the agent: ${outcome.stderr.trim() || `exit code ${outcome.code}`}`, 'EAGENT');
       channel = started;
     }

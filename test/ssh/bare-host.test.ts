@@ -174,6 +174,20 @@ describe('a bare host: no Node, no SFTP, an ordinary login with sudo', { skip: m
     assert.equal(grep.status, 1, `the password is in no file: ${grep.stdout}${grep.stderr}`);
   });
 
+  test('sudo with a password: a changed agent.js is refused by its launcher at start, then installed again', async () => {
+    const pkg = agentPackage(bundle.path, process.arch === 'arm64' ? 'aarch64' : 'x86_64');
+    assert.ok(pkg);
+    const marker = join(work, 'tampered-code-ran-password-sudo');
+    appendFileSync(join(installRoot, 'agent', pkg.dir, 'agent.js'), `\nrequire('fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n`);
+    logs.length = 0;
+    const agent = await connectSshAgent(hostAs(withpass), options({ prompts: { ...noQuestions, sudoPassword: async () => password } }));
+    assert.equal(existsSync(marker), false, 'the added line never ran');
+    assert.ok(logs.some((l) => /refused by its launcher.*does not match its SHA256SUMS/.test(l)), logs.join('\n'));
+    assert.equal(agent.uploaded, true, 'installed again');
+    assert.equal(await countOnHost(agent, probeObject, 30), 30);
+    assert.equal(existsSync(marker), false);
+  });
+
   test('the CLI on the bare host: run gives the exact count with a non-root login; targets probe says what the host has', async () => {
     const target = `ssh://${nopass}@127.0.0.1:${sshd.port}`;
     const common = ['--target', target, '--identity', sshd.userKey, '--known-hosts', knownHosts];
