@@ -3,7 +3,7 @@
 // unloaded at once (bpftool and the Targets view agree, the agent still running); a rule link opens the rendered page.
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +11,15 @@ import type { CodeServer } from './harness/code-server';
 import { EditorSession } from './harness/editor-session';
 import { loadedPrograms, processesMentioning } from './harness/system-state';
 import { studioLog } from './harness/studio-log';
+import { startOpening } from './harness/file-opener';
 import { waitFor } from './harness/wait-for';
 import type { Workbench } from './harness/workbench';
 import { PROJECT_ROOT } from '../packaging/package-vsix';
 
 const OUTPUT_DIR = join(PROJECT_ROOT, 'test-output', 'editor-events-outcomes');
 const FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'editor-outcomes-workspace');
+/** The probe whose rule link is followed: the main editor workspace's, used in place. */
+const GETPPID_PROBE = join(PROJECT_ROOT, 'test', 'fixtures', 'editor-workspace', 'getppid-latency.bpf.c');
 const TEMPLATE = join(PROJECT_ROOT, 'bpf-templates', 'file-open-tracer');
 const TRACER = 'file-open-tracer.bpf.c';
 const UNATTACHABLE = 'unattachable.bpf.c';
@@ -78,19 +81,12 @@ async function openProbe(relativePath: string): Promise<void> {
   await workbench.goToLine(lines.findIndex((l) => l.startsWith('SEC("') && !l.includes('license')) + 1);
 }
 
-/** Opens OPENED every 100 ms until killed (or its parent is gone, or five minutes passed). */
-function startOpening(): ChildProcess {
-  const script = `const fs = require('node:fs'); const parent = process.ppid; fs.writeFileSync(${JSON.stringify(OPENED)}, 'x');
-setTimeout(() => process.exit(), 300000);
-setInterval(() => { if (process.ppid !== parent) process.exit(); fs.closeSync(fs.openSync(${JSON.stringify(OPENED)}, 'r')); }, 100);`;
-  return spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
-}
-
 describe('events, a failed attach and rule pages in a real VS Code', { timeout: 15 * 60_000 }, () => {
   before(async () => {
     if (skip) return;
     workspaceSource = mkdtempSync(join(tmpdir(), 'ebpf-studio-outcomes-ws-'));
     cpSync(FIXTURE, workspaceSource, { recursive: true });
+    cpSync(GETPPID_PROBE, join(workspaceSource, 'getppid-latency.bpf.c'));
     // the shipped template itself, with its template.json (eventStruct "event"), as New Probe from Template writes it
     cpSync(TEMPLATE, join(workspaceSource, 'file-open-tracer'), { recursive: true });
     ({ server, workbench } = await session.open({
@@ -119,7 +115,7 @@ describe('events, a failed attach and rule pages in a real VS Code', { timeout: 
     const ids = await waitFor('the tracer\'s two programs to attach', 120_000, () => (attachedIds().length === 2 ? attachedIds() : undefined));
     const loaded = () => loadedPrograms().filter((p) => ids.includes(p.id));
     assert.equal(loaded().length, 2, 'bpftool does not show the programs the output says were attached');
-    workload = startOpening();
+    workload = startOpening(OPENED);
     await workbench.runCommand('eBPF: Open Events');
     await workbench.pickQuickPickItem(/^\s*events/);
     const view = await workbench.webview(/Events: events · local/);

@@ -3,7 +3,7 @@
 // text, only that process's), and libbpf-bootstrap's kprobe, which attaches or is refused naming CONFIG_KPROBES.
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +11,7 @@ import type { CodeServer } from './harness/code-server';
 import { EditorSession } from './harness/editor-session';
 import { loadedPrograms } from './harness/system-state';
 import { studioLog } from './harness/studio-log';
+import { startOpening } from './harness/file-opener';
 import { waitFor } from './harness/wait-for';
 import type { Workbench } from './harness/workbench';
 import { PROJECT_ROOT } from '../packaging/package-vsix';
@@ -69,14 +70,6 @@ async function waitForTitle(pattern: RegExp): Promise<void> {
   await waitFor(`a quick input titled ${pattern}`, 180_000, async () => (pattern.test(await quickInputTitle()) ? true : undefined));
 }
 
-/** Opens OPENED every 100 ms until killed (or its parent is gone, or five minutes passed). */
-function startOpening(): ChildProcess {
-  const script = `const fs = require('node:fs'); const parent = process.ppid; fs.writeFileSync(${JSON.stringify(OPENED)}, 'x');
-setTimeout(() => process.exit(), 300000);
-setInterval(() => { if (process.ppid !== parent) process.exit(); fs.closeSync(fs.openSync(${JSON.stringify(OPENED)}, 'r')); }, 100);`;
-  return spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
-}
-
 describe('real-world probes attached from a real VS Code', { timeout: 15 * 60_000 }, () => {
   before(async () => {
     if (skip) return;
@@ -94,7 +87,7 @@ describe('real-world probes attached from a real VS Code', { timeout: 15 * 60_00
   });
 
   step('targ_tgid is offered with its type and set to one process before load', async () => {
-    workload = startOpening();
+    workload = startOpening(OPENED);
     await workbench.openFile(PROBE);
     await waitFor('eBPF Studio to activate', 60_000, () => (/activated in [\d.]+ ms/.test(studioLog(server.userDataDir)) ? true : undefined));
     const lines = readFileSync(join(server.workspaceDir, 'libbpf-tools', PROBE), 'utf8').split('\n');
