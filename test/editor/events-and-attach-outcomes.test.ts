@@ -4,13 +4,13 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CodeServer } from './harness/code-server';
 import { EditorSession } from './harness/editor-session';
 import { loadedPrograms, processesMentioning } from './harness/system-state';
-import { studioLog } from './harness/studio-log';
+import { localTargetLog, studioLog } from './harness/studio-log';
 import { startOpening } from './harness/file-opener';
 import { waitFor } from './harness/wait-for';
 import type { Workbench } from './harness/workbench';
@@ -56,12 +56,7 @@ function step(name: string, body: () => Promise<void>): void {
 const newPrograms = (names: string[]) => loadedPrograms().filter((p) => !programsBefore.has(p.id) && names.includes(p.name));
 
 
-/** Every output channel VS Code logged for the target `local` ("eBPF: local"), as one text. */
-function localTargetOutput(): string {
-  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
-  const logs = join(server.userDataDir, 'logs');
-  return existsSync(logs) ? walk(logs).filter((p) => /eBPF[^/]*local[^/]*\.log$/.test(p)).map((p) => readFileSync(p, 'utf8')).join('\n') : '';
-}
+const localTargetOutput = () => localTargetLog(server.userDataDir);
 
 /** The program ids the output says a session attached for `file` (bpftool truncates the tracer's names alike). */
 function attachedIds(): number[] {

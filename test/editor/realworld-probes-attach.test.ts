@@ -4,13 +4,13 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CodeServer } from './harness/code-server';
 import { EditorSession } from './harness/editor-session';
 import { loadedPrograms } from './harness/system-state';
-import { studioLog } from './harness/studio-log';
+import { localTargetLog, studioLog } from './harness/studio-log';
 import { startOpening } from './harness/file-opener';
 import { waitFor } from './harness/wait-for';
 import type { Workbench } from './harness/workbench';
@@ -51,11 +51,7 @@ function step(name: string, body: () => Promise<void>): void {
   });
 }
 
-function localTargetOutput(): string {
-  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
-  const logs = join(server.userDataDir, 'logs');
-  return existsSync(logs) ? walk(logs).filter((p) => /eBPF[^/]*local[^/]*\.log$/.test(p)).map((p) => readFileSync(p, 'utf8')).join('\n') : '';
-}
+const localTargetOutput = () => localTargetLog(server.userDataDir);
 
 /** Ids of the opensnoop programs the output says were attached. */
 function attachedIds(): number[] {

@@ -1,10 +1,10 @@
-// Reads the eBPF Studio output channel of a code-server session as VS Code logged it to disk
-// (every "eBPF Studio.log" under the session's user-data logs folder).
+// Reads eBPF Studio's output channels of a code-server session as VS Code logged them to disk (the "eBPF Studio"
+// channel, and each target's "eBPF: <target>" channel, under the session's user-data logs folder).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Text of every file under `userDataDir`/logs whose name says it is the eBPF Studio channel ('' before any). */
-export function studioLog(userDataDir: string): string {
+/** Text of every log file under `userDataDir`/logs whose path `isChannel` accepts ('' before any). */
+function channelLogs(userDataDir: string, isChannel: (path: string) => boolean): string {
   const walk = (dir: string): string[] =>
     readdirSync(dir).flatMap((n) => {
       const path = join(dir, n);
@@ -13,7 +13,17 @@ export function studioLog(userDataDir: string): string {
   const logsDir = join(userDataDir, 'logs');
   if (!existsSync(logsDir)) return '';
   return walk(logsDir)
-    .filter((p) => p.endsWith('eBPF Studio.log'))
+    .filter(isChannel)
     .map((p) => readFileSync(p, 'utf8'))
     .join('\n');
+}
+
+/** The eBPF Studio channel. */
+export function studioLog(userDataDir: string): string {
+  return channelLogs(userDataDir, (p) => p.endsWith('eBPF Studio.log'));
+}
+
+/** The channel of the target `local` ("eBPF: local"). */
+export function localTargetLog(userDataDir: string): string {
+  return channelLogs(userDataDir, (p) => /eBPF[^/]*local[^/]*\.log$/.test(p));
 }
