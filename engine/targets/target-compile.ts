@@ -8,7 +8,7 @@ import { compileProbe, includeDirs, probeCodegenFlags } from '../toolchain/compi
 import { eventTypesForLoad } from '../toolchain/event-struct-types';
 import { findClang } from '../toolchain/find-clang';
 import { includesVmlinuxHeader, provideVmlinuxHeader } from '../toolchain/vmlinux-header';
-import { precompiledVmlinux } from '../toolchain/vmlinux-pch';
+import { builtPrecompiledVmlinux, precompileVmlinuxInBackground } from '../toolchain/vmlinux-pch';
 
 export interface TargetCompileOptions {
   includePaths?: string[];
@@ -34,6 +34,7 @@ export async function compileForTarget(sourcePath: string, agent: AgentClient, t
   const clang = await findClang(options.clangPath ?? '');
   let vmlinuxDir: string | undefined;
   let precompiledHeader: string | undefined;
+  let precompileAfter = (): void => undefined;
   if (options.withVmlinux || includesVmlinuxHeader(text)) {
     if (!target.btfPresent) {
       throw new ProbeCompileError(`${source} includes vmlinux.h, but ${agent.targetName}'s kernel ${target.kernelRelease} has no BTF to generate it from; put a vmlinux.h for that kernel on the include path.`);
@@ -44,7 +45,10 @@ export async function compileForTarget(sourcePath: string, agent: AgentClient, t
     });
     if (vmlinux.origin !== 'include-path') {
       vmlinuxDir = dirname(vmlinux.path);
-      precompiledHeader = await precompiledVmlinux(clang, vmlinux.path, probeCodegenFlags({ machine: target.arch, ...(options.defines ? { defines: options.defines } : {}) }), text);
+      const flags = probeCodegenFlags({ machine: target.arch, ...(options.defines ? { defines: options.defines } : {}) });
+      precompiledHeader = builtPrecompiledVmlinux(clang, vmlinux.path, flags, text);
+      const header = vmlinux.path;
+      if (!precompiledHeader) precompileAfter = () => void precompileVmlinuxInBackground(clang, header, flags, text);
     }
     log(`vmlinux.h: ${vmlinux.path} (${vmlinux.origin} for ${agent.targetName}, kernel ${target.kernelRelease})`);
   }
@@ -58,6 +62,8 @@ export async function compileForTarget(sourcePath: string, agent: AgentClient, t
     ...(precompiledHeader ? { precompiledHeader } : {}),
   });
   log(`$ ${compiled.command.join(' ')}  (${compiled.ms} ms)`);
+  // This compile parsed vmlinux.h plainly; the next ones read it precompiled.
+  precompileAfter();
   if (!compiled.object) throw new ProbeCompileError(`clang could not compile ${source}:\n${compiled.stderr.trim()}`);
   return compiled.object;
 }

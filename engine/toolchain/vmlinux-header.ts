@@ -1,13 +1,12 @@
 // Provides vmlinux.h for a probe that includes it: from the include path if one is there, else generated from
 // the target's BTF (fetched through its agent, names sanitized) with `bpftool btf dump … format c` into a cache
 // keyed by the sha256 computed here: nothing the target says becomes a path.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
 import { sanitizeBtfNames } from './btf-names';
 import { ToolchainError } from './find-clang';
 
@@ -142,8 +141,7 @@ async function generate(btf: Buffer, sha256: string, dir: string): Promise<strin
   const tmpHeader = join(dir, `vmlinux.h.${process.pid}.tmp`);
   try {
     writeFileSync(btfPath, sanitizeBtfNames(btf).btf);
-    const { stdout } = await promisify(execFile)(bpftool, ['btf', 'dump', 'file', btfPath, 'format', 'c'], { maxBuffer: 512 * 1024 * 1024, timeout: 120_000 });
-    writeFileSync(tmpHeader, stdout);
+    await dumpHeader(bpftool, btfPath, tmpHeader);
     renameSync(tmpHeader, join(dir, 'vmlinux.h'));
   } catch (err) {
     throw new ToolchainError(`Generating vmlinux.h from the target's BTF (sha256 ${sha256.slice(0, 12)}…) failed: ${(err as Error).message.split('\n')[0]}`);
@@ -152,4 +150,16 @@ async function generate(btf: Buffer, sha256: string, dir: string): Promise<strin
     rmSync(tmpHeader, { force: true });
   }
   return join(dir, 'vmlinux.h');
+}
+
+/** `bpftool btf dump file BTF format c` straight into `headerPath` (its ~3 MB never pass through this process). */
+function dumpHeader(bpftool: string, btfPath: string, headerPath: string): Promise<void> {
+  const out = openSync(headerPath, 'w');
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(bpftool, ['btf', 'dump', 'file', btfPath, 'format', 'c'], { stdio: ['ignore', out, 'pipe'], timeout: 120_000 });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.on('error', reject);
+    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(stderr.trim() || `bpftool exited with ${signal ?? `code ${code}`}`))));
+  }).finally(() => closeSync(out));
 }

@@ -13,7 +13,7 @@ import { localCompileFacts } from '../targets/local-machine-facts';
 import { compileProbe, includeDirs, probeCodegenFlags } from '../toolchain/compile-probe';
 import { findClang } from '../toolchain/find-clang';
 import { includesVmlinuxHeader, provideVmlinuxHeader, type VmlinuxOrigin } from '../toolchain/vmlinux-header';
-import { builtPrecompiledVmlinux, precompiledVmlinux } from '../toolchain/vmlinux-pch';
+import { builtPrecompiledVmlinux, precompileVmlinuxInBackground } from '../toolchain/vmlinux-pch';
 
 export interface VerifyProbeOptions {
   sourcePath: string;
@@ -137,23 +137,19 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
 
   const codegenFlags = probeCodegenFlags({ machine: facts.arch });
   const cachedVmlinux = vmlinux && vmlinux.origin !== 'include-path' ? vmlinux.path : undefined;
-  let precompiledHeader = cachedVmlinux ? builtPrecompiledVmlinux(clang, cachedVmlinux, codegenFlags, sourceText) : undefined;
-  if (cachedVmlinux && !precompiledHeader) {
-    // The first compile for this kernel and clang precompiles vmlinux.h (clang runs from here on), then reads it.
-    const building = precompiledVmlinux(clang, cachedVmlinux, codegenFlags, sourceText);
-    options.onCompileStarted?.();
-    precompiledHeader = await building;
-  }
+  const precompiledHeader = cachedVmlinux ? builtPrecompiledVmlinux(clang, cachedVmlinux, codegenFlags, sourceText) : undefined;
   const compiling = compileProbe({
     sourcePath,
     clang,
     machine: facts.arch,
     ...(options.includePaths ? { includePaths: options.includePaths } : {}),
-    ...(vmlinux && vmlinux.origin !== 'include-path' ? { vmlinuxDir: dirname(vmlinux.path) } : {}),
+    ...(cachedVmlinux ? { vmlinuxDir: dirname(cachedVmlinux) } : {}),
     ...(precompiledHeader ? { precompiledHeader } : {}),
   });
   options.onCompileStarted?.();
   const compiled = await compiling;
+  // The first compile for this kernel and clang parsed vmlinux.h plainly; the next ones read it precompiled.
+  if (cachedVmlinux && !precompiledHeader) void precompileVmlinuxInBackground(clang, cachedVmlinux, codegenFlags, sourceText);
   timings.compileMs = compiled.ms;
   progress(`$ ${compiled.command.join(' ')}  (${compiled.ms} ms)`);
   for (const [path, list] of compiled.diagnostics) for (const d of list) addDiagnostic(diagnostics, path, d);

@@ -1,6 +1,6 @@
-// Test support for the verify kernel tests: the agent bundle built from source (once per test process) so
-// `node agent.js` runs exactly as shipped, a throw-away cache home, loaded BPF program ids, prerequisites.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Test support for the verify kernel tests: the agent built from source (once per process) so `node agent.js` runs as
+// shipped, a throw-away cache home (its background builds waited for at exit), loaded BPF program ids, prerequisites.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -10,7 +10,20 @@ export const repoRoot = resolve(__dirname, '..', '..', '..');
 // Generated vmlinux.h files go to a throw-away cache for this test process, so ~/.cache stays as it was.
 const cacheHome = mkdtempSync(join(os.tmpdir(), 'ebpf-test-cache-'));
 process.env.XDG_CACHE_HOME = cacheHome;
-process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
+process.on('exit', () => {
+  waitForBackgroundPrecompiles(cacheHome);
+  rmSync(cacheHome, { recursive: true, force: true });
+});
+
+/**
+ * Waits (synchronously: this runs at exit) until no precompiled-header builder a verify started in the background still
+ * holds its lock under `root`, so none is left running once the test process is gone (a hang guard of 2 minutes).
+ */
+function waitForBackgroundPrecompiles(root: string): void {
+  const deadline = Date.now() + 120_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (readdirSync(root, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.pch.building')) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 100);
+}
 export const probesDir = join(repoRoot, 'test', 'fixtures', 'verifier-probes');
 
 let bundle: string | undefined;

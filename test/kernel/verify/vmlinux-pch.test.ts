@@ -1,17 +1,17 @@
-// The precompiled vmlinux.h (engine/toolchain/vmlinux-pch.ts) with the real clang and this kernel's BTF: built once, then
-// found; the object's code and BTF types equal a plain compile's; a probe that defines something before including
+// The precompiled vmlinux.h (engine/toolchain/vmlinux-pch.ts) with the real clang and this kernel's BTF: built once by one
+// background builder (a second finds its lock; a dead builder's lock is taken over), then found; the object's code and BTF types equal a plain compile's; a probe that defines something before including
 // vmlinux.h never uses it; a precompiled header clang refuses is dropped and the compile still succeeds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { elfSection } from '../../../engine/btf/elf-sections';
 import { parseBtf, typeName } from '../../../engine/btf/btf-types';
 import { compileProbe, probeCodegenFlags } from '../../../engine/toolchain/compile-probe';
 import { findClang } from '../../../engine/toolchain/find-clang';
 import { provideLocalVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
-import { includesVmlinuxFirst, precompiledVmlinux } from '../../../engine/toolchain/vmlinux-pch';
+import { builtPrecompiledVmlinux, includesVmlinuxFirst, precompileLockPath, precompileVmlinuxInBackground } from '../../../engine/toolchain/vmlinux-pch';
 import { repoRoot, skipUnlessReady } from './agent-under-test';
 
 const skip = skipUnlessReady('precompiled vmlinux.h tests');
@@ -52,10 +52,15 @@ test('a probe that includes vmlinux.h first compiles through the precompiled hea
     const compile = (precompiledHeader?: string) => compileProbe({ sourcePath: source, clang, machine, vmlinuxDir: dirname(vmlinux.path), ...(precompiledHeader ? { precompiledHeader } : {}) });
 
     const plain = await compile();
-    const pch = await precompiledVmlinux(clang, vmlinux.path, flags, text);
+    assert.equal(builtPrecompiledVmlinux(clang, vmlinux.path, flags, text), undefined, 'nothing built yet');
+    const building = precompileVmlinuxInBackground(clang, vmlinux.path, flags, text, true);
+    assert.equal(await precompileVmlinuxInBackground(clang, vmlinux.path, flags, text, true), undefined, 'one builder at a time: the second finds the lock');
+    const pch = await building;
     assert.ok(pch && existsSync(pch), 'the precompiled header is built');
+    assert.equal(builtPrecompiledVmlinux(clang, vmlinux.path, flags, text), pch);
+    assert.deepEqual(readdirSync(dirname(pch)), [basename(pch)], 'no lock or partial file left');
     const built = statSync(pch).mtimeMs;
-    assert.equal(await precompiledVmlinux(clang, vmlinux.path, flags, text), pch);
+    assert.equal(await precompileVmlinuxInBackground(clang, vmlinux.path, flags, text, true), pch);
     assert.equal(statSync(pch).mtimeMs, built, 'found, not built again');
     const withPch = await compile(pch);
     assert.ok(withPch.command.includes('-include-pch') && withPch.object, withPch.stderr);
@@ -68,7 +73,7 @@ test('a probe that includes vmlinux.h first compiles through the precompiled hea
     for (const section of programSections) assert.deepEqual(elfSection(withPch.object, section), elfSection(plain.object, section), `${section}: same instructions`);
 
     // Other flags (a -D) make another precompiled header, not a clash with this one.
-    const other = await precompiledVmlinux(clang, vmlinux.path, probeCodegenFlags({ machine, defines: ['X=1'] }), text);
+    const other = await precompileVmlinuxInBackground(clang, vmlinux.path, probeCodegenFlags({ machine, defines: ['X=1'] }), text, true);
     assert.ok(other && other !== pch);
     assert.equal(readdirSync(dirname(pch)).filter((f) => f.endsWith('.pch')).length, 2);
 
@@ -80,7 +85,13 @@ test('a probe that includes vmlinux.h first compiles through the precompiled hea
     assert.equal(existsSync(pch), false);
 
     // A probe that defines something before including vmlinux.h is never pre-included.
-    assert.equal(await precompiledVmlinux(clang, vmlinux.path, flags, `#define BPF_NO_PRESERVE_ACCESS_INDEX\n${text}`), undefined);
+    assert.equal(await precompileVmlinuxInBackground(clang, vmlinux.path, flags, `#define BPF_NO_PRESERVE_ACCESS_INDEX\n${text}`, true), undefined);
+
+    // A dead builder's lock (older than a build can take) is taken over.
+    rmSync(other, { force: true });
+    writeFileSync(precompileLockPath(other), '1\n');
+    utimesSync(precompileLockPath(other), new Date(0), new Date(0));
+    assert.equal(await precompileVmlinuxInBackground(clang, vmlinux.path, probeCodegenFlags({ machine, defines: ['X=1'] }), text, true), other);
   } finally {
     rmSync(cache, { recursive: true, force: true });
   }
