@@ -3,6 +3,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { ProbeFile, ProbeFunction } from './probe-file';
 import { stripCasts } from './flow-walker';
+import { declarationsOutsideFunctions } from './top-level-segments';
 
 /** Well-known constants from uapi headers that probes return or compare against. */
 const KNOWN_CONSTANTS: Readonly<Record<string, number>> = {
@@ -75,7 +76,8 @@ const DEFINITION_TEXT = /#[ \t]*define|typedef/g;
 
 /**
  * Whether everything fileValues reads lies outside function bodies: no #define, typedef or struct
- * definition inside one. Then the values depend only on what outsideBodiesHash covers.
+ * definition inside one (nor a struct defined in a function's return type or parameters). Then the values
+ * depend only on what outsideBodiesHash covers, and the struct definitions are among the declarations.
  */
 function definitionsOnlyOutsideBodies(file: ProbeFile): boolean {
   const functions = file.functions;
@@ -91,8 +93,29 @@ function definitionsOnlyOutsideBodies(file: ProbeFile): boolean {
       else return false;
     }
   }
-  return functions.every((fn) => !file.memoizeForFunction(fn, 'defines-struct', () =>
-    fn.body.descendantsOfType('struct_specifier').some((specifier) => specifier?.childForFieldName('body'))));
+  return functions.every((fn) => !file.memoizeForFunctionText(fn, 'defines-struct', () =>
+    fn.node.descendantsOfType('struct_specifier').some((specifier) => specifier?.childForFieldName('body'))));
+}
+
+/** Whether no function declares struct or union fields: then every field declaration is among the declarations outside functions. */
+function fieldsOnlyOutsideFunctions(file: ProbeFile): boolean {
+  return file.functions.every((fn) => !file.memoizeForFunctionText(fn, 'declares-fields', () => fn.node.descendantsOfType('field_declaration').length > 0));
+}
+
+/** The field declarations of the file in text order: from the declarations alone when no function declares any. */
+function fieldDeclarationNodes(file: ProbeFile, outsideFunctionsOnly: boolean): Node[] {
+  const roots = outsideFunctionsOnly ? declarationsOutsideFunctions(file) : [file.root];
+  return roots.flatMap((root) => root.descendantsOfType('field_declaration').filter((node): node is Node => node != null));
+}
+
+/**
+ * A table built from the file's struct fields, reused across edits while the text outside function bodies
+ * is unchanged and no function declares fields of its own (it must hold no tree nodes). `readsValues`: it
+ * also holds sizes, so #defines and typedefs inside bodies must not exist either.
+ */
+function fieldTable<T>(file: ProbeFile, key: string, readsValues: boolean, build: (declarations: Node[]) => T): T {
+  if (!fieldsOnlyOutsideFunctions(file) || (readsValues && !definitionsOnlyOutsideBodies(file))) return build(fieldDeclarationNodes(file, false));
+  return file.memoizeForContext(key, () => build(fieldDeclarationNodes(file, true)));
 }
 
 /**
@@ -102,19 +125,20 @@ function definitionsOnlyOutsideBodies(file: ProbeFile): boolean {
 function fileValues(file: ProbeFile): FileValues {
   let values = cache.get(file);
   if (values) return values;
-  values = definitionsOnlyOutsideBodies(file) ? file.memoizeForContext('c-values', () => computeFileValues(file)) : computeFileValues(file);
+  values = definitionsOnlyOutsideBodies(file) ? file.memoizeForContext('c-values', () => computeFileValues(file, declarationsOutsideFunctions(file))) : computeFileValues(file, [file.root]);
   cache.set(file, values);
   return values;
 }
 
-function computeFileValues(file: ProbeFile): FileValues {
+/** `roots`: the nodes holding every struct definition of the file, in text order. */
+function computeFileValues(file: ProbeFile, roots: Node[]): FileValues {
   const defines = new Map<string, string>();
   for (const match of file.text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+([^\n]*?)[ \t]*(?:\/\/.*|\/\*.*\*\/)?$/gm)) {
     defines.set(match[1], match[2]);
   }
   const values: FileValues = { defines, structs: new Map(), sizes: new Map() };
   cache.set(file, values);
-  for (const specifier of file.root.descendantsOfType('struct_specifier')) {
+  for (const specifier of roots.flatMap((root) => root.descendantsOfType('struct_specifier'))) {
     if (!specifier) continue;
     const name = specifier.childForFieldName('name')?.text;
     const body = specifier.childForFieldName('body');
@@ -367,22 +391,25 @@ export function declaratorShape(declarator: Node): DeclaratorShape {
   return { name: current, pointerDepth, arrayLengths };
 }
 
-const arrayFieldCache = new WeakMap<ProbeFile, Map<string, Node>>();
+const arrayFieldCache = new WeakMap<ProbeFile, Map<string, string>>();
 
-/** Length expression of an array field declared in any struct of the file (`slots` → `MAX_SLOTS`). */
-export function arrayFieldLength(file: ProbeFile, fieldName: string): Node | undefined {
+/** Length expression, as written, of an array field declared in any struct of the file (`slots` → `MAX_SLOTS`). */
+export function arrayFieldLength(file: ProbeFile, fieldName: string): string | undefined {
   let fields = arrayFieldCache.get(file);
   if (!fields) {
-    fields = new Map();
-    for (const declaration of file.root.descendantsOfType('field_declaration')) {
-      for (const declarator of declaration?.childrenForFieldName('declarator') ?? []) {
-        if (!declarator) continue;
-        const shape = declaratorShape(declarator);
-        if (shape.name && shape.pointerDepth === 0 && shape.arrayLengths.length > 0 && !fields.has(shape.name.text)) {
-          fields.set(shape.name.text, shape.arrayLengths[0]);
+    fields = fieldTable(file, 'array-field-lengths', false, (declarations) => {
+      const lengths = new Map<string, string>();
+      for (const declaration of declarations) {
+        for (const declarator of declaration.childrenForFieldName('declarator')) {
+          if (!declarator) continue;
+          const shape = declaratorShape(declarator);
+          if (shape.name && shape.pointerDepth === 0 && shape.arrayLengths.length > 0 && !lengths.has(shape.name.text)) {
+            lengths.set(shape.name.text, file.textOf(shape.arrayLengths[0]));
+          }
         }
       }
-    }
+      return lengths;
+    });
     arrayFieldCache.set(file, fields);
   }
   return fields.get(fieldName);
@@ -425,23 +452,26 @@ const fieldCache = new WeakMap<ProbeFile, Map<string, FieldDeclaration>>();
 export function fieldDeclaration(file: ProbeFile, fieldName: string): FieldDeclaration | undefined {
   let fields = fieldCache.get(file);
   if (!fields) {
-    fields = new Map();
-    for (const declaration of file.root.descendantsOfType('field_declaration')) {
-      const typeNode = declaration?.childForFieldName('type');
-      if (!declaration || !typeNode) continue;
-      const baseType = normaliseType(file.textOf(typeNode));
-      for (const declarator of declaration.childrenForFieldName('declarator')) {
-        if (!declarator) continue;
-        const shape = declaratorShape(declarator);
-        if (!shape.name || fields.has(shape.name.text)) continue;
-        let size = shape.pointerDepth > 0 ? 8 : typeSize(file, baseType);
-        for (const length of shape.arrayLengths) {
-          const count = evaluateConstant(file, length);
-          size = size == null || count == null ? null : size * count;
+    fields = fieldTable(file, 'field-declarations', true, (declarations) => {
+      const table = new Map<string, FieldDeclaration>();
+      for (const declaration of declarations) {
+        const typeNode = declaration.childForFieldName('type');
+        if (!typeNode) continue;
+        const baseType = normaliseType(file.textOf(typeNode));
+        for (const declarator of declaration.childrenForFieldName('declarator')) {
+          if (!declarator) continue;
+          const shape = declaratorShape(declarator);
+          if (!shape.name || table.has(shape.name.text)) continue;
+          let size = shape.pointerDepth > 0 ? 8 : typeSize(file, baseType);
+          for (const length of shape.arrayLengths) {
+            const count = evaluateConstant(file, length);
+            size = size == null || count == null ? null : size * count;
+          }
+          table.set(shape.name.text, { baseType, pointerDepth: shape.pointerDepth, size });
         }
-        fields.set(shape.name.text, { baseType, pointerDepth: shape.pointerDepth, size });
       }
-    }
+      return table;
+    });
     fieldCache.set(file, fields);
   }
   return fields.get(fieldName);

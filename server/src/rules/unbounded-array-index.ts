@@ -60,7 +60,7 @@ function indexedArray(file: ProbeFile, fn: ProbeFunction, base: Node, locals: Ma
     const owner = identifierName(expr.childForFieldName('argument'));
     const ownerLocal = owner ? locals.get(owner) : undefined;
     const onStack = expr.childForFieldName('operator')?.text === '.' && ownerLocal != null && ownerLocal.pointerDepth === 0;
-    return { kind: onStack ? 'stack' : 'map_value', lengthText: file.textOf(length) };
+    return { kind: onStack ? 'stack' : 'map_value', lengthText: length };
   }
   return null;
 }
