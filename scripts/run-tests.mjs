@@ -1,10 +1,13 @@
 // Runs every *.test.ts under the given folders with node's test runner (TypeScript through tsx), as root (through
 // sudo when started by a user who has it), and fails the run if it leaves a BPF program loaded that was not before,
-// or, under CI=true, if any test was skipped (each named with its reason).
-import { spawnSync, execFileSync } from 'node:child_process';
+// or, under CI=true, if any test was skipped (each named with its reason). Stopped by SIGINT, SIGTERM or SIGHUP, it
+// ends every process the run started and removes its report folder.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopProcessTree } from './process-tree.mjs';
 
 function findTests(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -25,8 +28,11 @@ function loadedProgramIds() {
 
 // The kernel tests load BPF programs in this process tree: a user with sudo gets the same run as root.
 if (process.getuid?.() !== 0 && spawnSync('sh', ['-c', 'command -v sudo'], { stdio: 'ignore' }).status === 0) {
-  const asRoot = spawnSync('sudo', ['--preserve-env', 'env', `PATH=${process.env.PATH}`, process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(asRoot.status ?? 1);
+  const asRoot = spawn('sudo', ['--preserve-env', 'env', `PATH=${process.env.PATH}`, process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
+  // sudo relays these to the root run, which then cleans up after itself
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(name, () => asRoot.kill(name));
+  const [status] = await once(asRoot, 'exit');
+  process.exit(status ?? 1);
 }
 
 const dirs = process.argv.slice(2);
@@ -39,9 +45,28 @@ const before = loadedProgramIds();
 // the spec report for people, and a TAP copy to find skipped tests in
 const reportDir = mkdtempSync(join(tmpdir(), 'ebpf-studio-test-report-'));
 const tap = join(reportDir, 'report.tap');
-const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], { stdio: 'inherit' });
-const skipped = readFileSync(tap, 'utf8').split('\n').filter((line) => /^\s*ok \d+ - .* # (SKIP|TODO)\b/.test(line)).map((line) => line.trim().replace(/^ok \d+ - /, ''));
-rmSync(reportDir, { recursive: true, force: true });
+// In its own process group, so a terminal's Ctrl-C reaches this runner alone, which then stops the run's whole tree
+// (the test files' processes and what they started, even in groups of their own) before removing the report.
+const run = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+let stopping; // set by the first signal: ends the tree, removes the report and exits
+for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(name, () => {
+    stopping ??= (async () => {
+      console.error(`run-tests: ${name}: stopping the test run (process ${run.pid} and every process it started)`);
+      await stopProcessTree(run.pid);
+      rmSync(reportDir, { recursive: true, force: true });
+      process.exit(128 + constants.signals[name]);
+    })();
+  });
+}
+const [runStatus] = await once(run, 'exit');
+if (stopping) await stopping;
+let skipped;
+try {
+  skipped = readFileSync(tap, 'utf8').split('\n').filter((line) => /^\s*ok \d+ - .* # (SKIP|TODO)\b/.test(line)).map((line) => line.trim().replace(/^ok \d+ - /, ''));
+} finally {
+  rmSync(reportDir, { recursive: true, force: true });
+}
 if (skipped.length > 0 && process.env.CI === 'true') {
   console.error(`CI=true, and ${skipped.length} test(s) were skipped; a skip here means a missing prerequisite the set-up must provide:\n  ${skipped.join('\n  ')}`);
   process.exit(1);
@@ -58,4 +83,4 @@ if (leaked.length > 0) {
   console.error(`tests left BPF programs loaded: ids ${leaked.join(', ')}`);
   process.exit(1);
 }
-process.exit(run.status ?? 1);
+process.exit(runStatus ?? 1);
