@@ -66,6 +66,9 @@ test('static rules flag ≥ 80% of kernel-rejected probes on the right line and 
   for (const r of rejected.filter((x) => !x.flaggedOnLine)) {
     console.log(`  missed  ${r.name}: kernel line ${r.entry.line ?? '-'}${r.entry.fixLine ? ` / fix line ${r.entry.fixLine}` : ''}; errors at [${r.errors.map(describe).join(', ')}]`);
   }
+  for (const r of rejected.filter((x) => x.flaggedOnLine && !x.flaggedOnKernelLine)) {
+    console.log(`  fix line only  ${r.name}: kernel line ${r.entry.line ?? '-'} (${r.entry.message.slice(0, 80)}); errors at [${r.errors.map(describe).join(', ')}]`);
+  }
   for (const r of falseErrors) console.log(`  false error  ${r.name}: [${r.errors.map(describe).join(', ')}]`);
   const share = caught.length / rejected.length;
   const onKernelLine = rejected.filter((r) => r.flaggedOnKernelLine).length;

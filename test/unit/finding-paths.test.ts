@@ -1,5 +1,5 @@
-// "Why" in related information: flow findings (unset variable, NULL pointer, unbounded index or size, uninitialised
-// stack, packet bounds) carry their path (origin, branches taken, tests gone around, the use) as related information. Talks to the rule engine.
+// "Why" in related information: flow findings (unset variable, NULL pointer, unbounded index or size, uninitialised stack, packet
+// bounds, leaked reference, return value, stack size) carry their path (origin, branches taken, the use or call chain). Talks to the rule engine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -76,6 +76,35 @@ const PATHS: { probe: string; rule: string; line: number; steps: string[] }[] = 
       "24: 'tcp' is set here: tcp = (void *)ip + ip->ihl * 4",
       '25: read here, with no data_end check on this path covering its 20 bytes (its offset is computed at run time)',
     ],
+  },
+  {
+    probe: 'open-ringbuf-leak-on-read-error.bpf.c',
+    rule: 'reference-not-released',
+    line: 32,
+    steps: [
+      "23: 'e' holds a ring buffer reservation from here: bpf_ringbuf_reserve() on line 23",
+      "24: '!e' is false on this path (it would have left here)",
+      "28: on this path 'bpf_probe_read_user_str(e->fname, sizeof(e->fname), (const char *)ctx->args[1]) < 0' is true",
+      "29: the function returns here with 'e' not submitted or discarded",
+    ],
+  },
+  {
+    probe: 'connect4-return-eperm.bpf.c',
+    rule: 'invalid-return-value',
+    line: 14,
+    steps: ["11: on this path 'ctx->user_port == bpf_htons(25)' is true", '12: R0 = -1 (-EPERM) here, outside [0, 1]'],
+  },
+  {
+    probe: 'tc-payload-sample-noinline-stack-chain.bpf.c',
+    rule: 'stack-size-exceeded',
+    line: 38,
+    steps: ["34: 'sample' uses 0 bytes of stack", "37: calls 'sample_headers' (not inlined), whose frame adds 288 bytes", "30: calls 'sample_payload' (not inlined), whose frame adds 288 bytes"],
+  },
+  {
+    probe: 'big-event-on-stack.bpf.c',
+    rule: 'stack-size-exceeded',
+    line: 17,
+    steps: ["19: 'e' takes 648 bytes of on_execve's stack"],
   },
 ];
 

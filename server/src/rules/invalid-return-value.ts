@@ -5,6 +5,8 @@ import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';
 import { declaratorShape, evaluateConstant } from '../analysis/c-values';
+import { exitInstructionRange, returnStatements } from './program-exit';
+import { branchSteps, mergeSteps } from './path-steps';
 
 interface ReturnRange {
   min: number;
@@ -92,27 +94,36 @@ export function checkReturnValues(file: ProbeFile, fn: ProbeFunction): Finding[]
   if (!fn.isProgram) return [];
   const range = returnRange(fn);
   if (!range) return [];
-  const findings: Finding[] = [];
-  for (const statement of fn.body.descendantsOfType('return_statement')) {
-    const value = statement?.namedChild(0);
-    if (!statement || !value) continue;
-    const values = possibleValues(file, fn, value);
-    const bad = values?.find((v) => v < range.min || v > range.max);
-    if (bad === undefined) continue;
+  const bad: { statement: Node; value: number; shown: string }[] = [];
+  for (const statement of returnStatements(fn)) {
+    const value = statement.namedChild(0);
+    const values = value ? possibleValues(file, fn, value) : null;
+    const outside = values?.find((v) => v < range.min || v > range.max);
+    if (!value || outside === undefined) continue;
     const written = file.textOf(value);
-    const shown = written === String(bad) ? String(bad) : `${bad} (${written})`;
-    findings.push({
-      range: file.rangeOf(statement),
-      severity: range.enforced ? 'error' : 'warning',
-      message: range.enforced
-        ? `${fn.section} programs must return ${range.meaning}; this returns ${shown}`
-        : `${fn.section} programs should return ${range.meaning}; ${shown} is not one, and the kernel treats it as an error at run time`,
-      verifierMessage: `At program exit the register R0 has smin=${registerText(bad)} smax=${registerText(bad)} should have been in [${range.min}, ${range.max}]`,
-    });
+    bad.push({ statement, value: outside, shown: written === String(outside) ? String(outside) : `${outside} (${written})` });
   }
-  return findings;
+  const verifierMessage = (value: number) => `At program exit the register R0 has smin=${registerText(value)} smax=${registerText(value)} should have been in [${range.min}, ${range.max}]`;
+  if (!range.enforced) {
+    return bad.map(({ statement, value, shown }) => ({
+      range: file.rangeOf(statement),
+      severity: 'warning',
+      message: `${fn.section} programs should return ${range.meaning}; ${shown} is not one, and the kernel treats it as an error at run time`,
+      verifierMessage: verifierMessage(value),
+    }));
+  }
+  if (bad.length === 0) return [];
+  // the verifier checks R0 at the exit instruction, which clang shares between the returns
+  const returned = bad.map(({ shown }) => shown).join(', ');
+  return [
+    {
+      range: exitInstructionRange(file, fn),
+      message: `${fn.section} programs must return ${range.meaning}; this program returns ${returned} on ${bad.length > 1 ? 'some paths' : 'a path'} (line${bad.length > 1 ? 's' : ''} ${bad.map(({ statement }) => statement.startPosition.row + 1).join(', ')})`,
+      verifierMessage: verifierMessage(bad[0].value),
+      path: mergeSteps(...bad.map(({ statement, shown }) => [...branchSteps(file, fn, statement), { range: file.rangeOf(statement), message: `R0 = ${shown} here, outside [${range.min}, ${range.max}]` }])),
+    },
+  ];
 }
-
 
 export const invalidReturnValueRule: Rule = {
   id: 'invalid-return-value',

@@ -1,16 +1,21 @@
 // Rule reference-not-released: a ring buffer reservation (or socket reference) that some path leaves
 // the function without submitting/discarding (releasing). Uses flow-walker; quick fix inserts the discard.
 import type { Node } from 'web-tree-sitter';
-import type { Finding, Rule } from './rule';
+import type { Range } from 'vscode-languageserver-types';
+import type { Finding, PathStep, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts, type FlowDomain } from '../analysis/flow-walker';
 import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { declaratorShape, evaluateConstant, identifierName } from '../analysis/c-values';
 import { insertBeforeStatement } from './statement-insertion';
+import { exitInstructionRange } from './program-exit';
+import { branchSteps, mergeSteps } from './path-steps';
 
 interface Acquirer {
   what: string;
   releasers: string[];
+  /** What releasing it is called, for messages ("submitted or discarded"). */
+  released: string;
   /** The statement the quick fix inserts before the leaking exit. */
   release: (name: string) => string;
 }
@@ -19,11 +24,12 @@ const ACQUIRERS: Readonly<Record<string, Acquirer>> = {
   bpf_ringbuf_reserve: {
     what: 'ring buffer reservation',
     releasers: ['bpf_ringbuf_submit', 'bpf_ringbuf_discard'],
+    released: 'submitted or discarded',
     release: (name) => `bpf_ringbuf_discard(${name}, 0);`,
   },
-  bpf_sk_lookup_tcp: { what: 'socket reference', releasers: ['bpf_sk_release'], release: (name) => `bpf_sk_release(${name});` },
-  bpf_sk_lookup_udp: { what: 'socket reference', releasers: ['bpf_sk_release'], release: (name) => `bpf_sk_release(${name});` },
-  bpf_skc_lookup_tcp: { what: 'socket reference', releasers: ['bpf_sk_release'], release: (name) => `bpf_sk_release(${name});` },
+  bpf_sk_lookup_tcp: { what: 'socket reference', releasers: ['bpf_sk_release'], released: 'released', release: (name) => `bpf_sk_release(${name});` },
+  bpf_sk_lookup_udp: { what: 'socket reference', releasers: ['bpf_sk_release'], released: 'released', release: (name) => `bpf_sk_release(${name});` },
+  bpf_skc_lookup_tcp: { what: 'socket reference', releasers: ['bpf_sk_release'], released: 'released', release: (name) => `bpf_sk_release(${name});` },
 };
 
 /** 'maybe': may be NULL (nothing to release on the NULL path); 'held': known non-NULL and unreleased. */
@@ -35,6 +41,11 @@ interface Origin {
   call: Node;
 }
 
+/** A reference some exits leave held. */
+interface Leak {
+  origin: Origin;
+  exits: Node[];
+}
 
 function acquirerOf(value: Node | null): string | null {
   if (!value) return null;
@@ -44,10 +55,9 @@ function acquirerOf(value: Node | null): string | null {
   return Object.hasOwn(ACQUIRERS, name) ? name : null;
 }
 
-function startUnreleasedReferences(file: ProbeFile, _fn: ProbeFunction) {
+function startUnreleasedReferences(file: ProbeFile, fn: ProbeFunction) {
   const origins = new Map<string, Origin>();
-  const findings: Finding[] = [];
-  const reported = new Set<string>();
+  const leaks = new Map<string, Leak>();
 
   const domain: FlowDomain<State> = {
     initial: () => new Map(),
@@ -126,21 +136,30 @@ function startUnreleasedReferences(file: ProbeFile, _fn: ProbeFunction) {
       }
       for (const name of state.keys()) {
         const origin = origins.get(name);
-        const key = `${name}@${node.startIndex}`;
-        if (!origin || reported.has(key)) continue;
-        reported.add(key);
-        const acquirer = ACQUIRERS[origin.helper];
-        const at = node.type === 'return_statement' ? file.rangeOf(node) : file.offsetRange(node.endIndex - 1, node.endIndex);
-        findings.push({
-          range: at,
-          message: `the ${acquirer.what} '${name}' from ${origin.helper}() on line ${origin.call.startPosition.row + 1} is not ${acquirer.releasers.map((r) => r.replace(/^bpf_(ringbuf_)?/, '')).join(' or ')}ed on this path when the function returns here`,
-          verifierMessage: 'Unreleased reference id=2 alloc_insn=4 BPF_EXIT instruction in main prog would lead to reference leak',
-          fix: { title: `Insert ${acquirer.release(name)} before this exit`, edits: [insertBeforeStatement(file, node, [acquirer.release(name)])] },
-        });
+        if (!origin) continue;
+        const leak = leaks.get(name) ?? { origin, exits: [] };
+        leaks.set(name, leak);
+        if (!leak.exits.some((exit) => exit.id === node.id)) leak.exits.push(node);
       }
     },
   };
-  return { domain, result: () => findings };
+  return { domain, result: () => [...leaks].flatMap(([name, leak]) => leakFindings(file, fn, name, leak)) };
+}
+
+/** The kernel checks references at the program's exit instruction: one finding there, the leaking returns as its path; a subprogram's leaks at each return. */
+function leakFindings(file: ProbeFile, fn: ProbeFunction, name: string, { origin, exits }: Leak): Finding[] {
+  const acquirer = ACQUIRERS[origin.helper];
+  const exitRange = (exit: Node) => (exit.type === 'return_statement' ? file.rangeOf(exit) : file.offsetRange(exit.endIndex - 1, exit.endIndex));
+  const acquired: PathStep = { range: file.rangeOf(origin.call), message: `'${name}' holds a ${acquirer.what} from here: ${origin.helper}() on line ${origin.call.startPosition.row + 1}` };
+  const leaving = (exit: Node): PathStep[] => [...branchSteps(file, fn, exit, origin.call), { range: exitRange(exit), message: `the function returns here with '${name}' not ${acquirer.released}` }];
+  const finding = (range: Range, leaksAt: Node[]): Finding => ({
+    range,
+    message: `the ${acquirer.what} '${name}' from ${origin.helper}() on line ${origin.call.startPosition.row + 1} is not ${acquirer.released} on ${leaksAt.length > 1 ? `the paths through lines ${leaksAt.map((e) => e.startPosition.row + 1).join(', ')}` : `the path through line ${leaksAt[0].startPosition.row + 1}`} when the function returns`,
+    verifierMessage: 'Unreleased reference id=2 alloc_insn=4 BPF_EXIT instruction in main prog would lead to reference leak',
+    path: mergeSteps([acquired], ...leaksAt.map(leaving)),
+    fix: { title: `Insert ${acquirer.release(name)} before ${leaksAt.length > 1 ? 'these exits' : 'this exit'}`, edits: leaksAt.map((exit) => insertBeforeStatement(file, exit, [acquirer.release(name)])) },
+  });
+  return fn.isProgram ? [finding(exitInstructionRange(file, fn), exits)] : exits.map((exit) => finding(exitRange(exit), [exit]));
 }
 
 const unreleasedReferencesFlow = defineFlowAnalysis('reference-not-released', startUnreleasedReferences);

@@ -5,6 +5,7 @@ import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { localVariables, variableSize, type LocalVariable } from '../analysis/c-values';
 import { kernelHas } from '../kernel/kernel-version';
+import { exitInstructionRange } from './program-exit';
 
 const STACK_LIMIT = 512;
 /** Program types whose subprograms get a private stack (x86-64 JIT, Linux 6.14+), so only each frame must fit. */
@@ -209,10 +210,13 @@ export function checkStackSize(file: ProbeFile): Finding[] {
     const key = `${owner.name}:${name}`;
     if (flaggedFrames.has(key)) continue;
     flaggedFrames.add(key);
+    const variable = file.offsetRange(owner.node.startIndex + start, owner.node.startIndex + end);
+    // clang's first "stack limit exceeded" error names the function whose frame is too big
     findings.push({
-      range: file.offsetRange(owner.node.startIndex + start, owner.node.startIndex + end),
-      message: `'${fn.name}' needs about ${frame.bytes} bytes of stack (this '${name}' alone takes ${bytes}); the BPF stack is ${STACK_LIMIT} bytes — move large buffers into a BPF_MAP_TYPE_PERCPU_ARRAY scratch map`,
+      range: fn.nameRange,
+      message: `'${fn.name}' needs about ${frame.bytes} bytes of stack (its '${name}' alone takes ${bytes}); the BPF stack is ${STACK_LIMIT} bytes — move large buffers into a BPF_MAP_TYPE_PERCPU_ARRAY scratch map`,
       verifierMessage: 'Looks like the BPF stack limit is exceeded. Please move large on stack variables into BPF per-cpu array map.',
+      path: [{ range: variable, message: `'${name}' takes ${bytes} bytes of ${fn.name}'s stack${owner === fn ? '' : ` (declared in '${owner.name}', inlined into it)`}` }],
     });
   }
   for (const program of file.programs) {
@@ -222,13 +226,19 @@ export function checkStackSize(file: ProbeFile): Finding[] {
     if (!site) continue;
     const privateStack = program.programType != null && PRIVATE_STACK_TYPES.has(program.programType) && kernelHas(file.targetKernel, PRIVATE_STACK_SINCE);
     const route = chain.path.map((step) => `${step.fn.name} (${step.bytes})`).join(' → ');
+    const calls = chain.path.slice(1).map((step, i) => ({ step, site: model.callSite(chain.path[i].fn, step.fn) }));
     findings.push({
-      range: file.rangeOf(site),
-      severity: privateStack ? 'information' : 'error',
+      // the verifier adds up the chain after walking the program, so its log ends at the program's exit
+      range: exitInstructionRange(file, program),
+      severity: privateStack ? 'warning' : 'error',
       message: privateStack
-        ? `the call chain ${route} needs ${chain.bytes} bytes of stack; accepted from Linux ${PRIVATE_STACK_SINCE} on x86-64 (private stacks for tracing programs), refused by older kernels and other architectures`
+        ? `the call chain ${route} needs ${chain.bytes} bytes of stack; only kernels that give tracing programs' subprograms private stacks accept it (x86-64 from Linux ${PRIVATE_STACK_SINCE}, and not every build does); older kernels and other architectures refuse it`
         : `the call chain ${route} needs ${chain.bytes} bytes of stack, over the ${STACK_LIMIT}-byte limit for a program and the non-inlined functions it calls; inline a helper, or move buffers into a per-CPU array map`,
       verifierMessage: `combined stack size of ${chain.path.length} calls is ${chain.bytes}. Too large`,
+      path: [
+        { range: program.nameRange, message: `'${program.name}' uses ${chain.path[0].bytes} bytes of stack` },
+        ...calls.flatMap(({ step, site: call }) => (call ? [{ range: file.rangeOf(call), message: `calls '${step.fn.name}' (not inlined), whose frame adds ${step.bytes} bytes` }] : [])),
+      ],
     });
   }
   return findings;
