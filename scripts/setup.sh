@@ -22,6 +22,17 @@ as_root() {
   fi
 }
 
+# Node.js 20 or newer (npm with it) builds and tests eBPF Studio and runs code-server. It is not installed here: Debian
+# 12's own nodejs is 18, and a newer one means adding a vendor's apt source, which is the machine owner's choice.
+require_node() {
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  if [ "$major" -lt 20 ] || ! command -v npm >/dev/null 2>&1; then
+    echo "setup: Node.js 20 or newer with npm is needed (found: $(node --version 2>/dev/null || echo no node)); install it first, e.g. from https://nodejs.org/en/download or NodeSource's apt source" >&2
+    exit 1
+  fi
+}
+
 install_packages() {
   as_root apt-get update -qq
   packages=(clang llvm libbpf-dev bpftool linux-libc-dev openssh-server chromium ripgrep libkrb5-dev
@@ -65,6 +76,6 @@ install_project() {
   bash scripts/install-code-server.sh >/dev/null
 }
 
-if [ "$step" = all ]; then install_packages; fi
+if [ "$step" = all ]; then require_node; install_packages; fi
 mount_kernel_filesystems
 if [ "$step" = all ]; then install_project; fi
