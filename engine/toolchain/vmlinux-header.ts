@@ -47,9 +47,9 @@ function findBpftool(): string {
 
 /**
  * The folder to put on the include path for vmlinux.h, and where the header came from. `searchDirs` are the
- * include paths the compile already uses (a vmlinux.h there wins).
+ * include paths the compile already uses (a vmlinux.h there wins). `onGenerating` is called once bpftool runs.
  */
-export async function provideVmlinuxHeader(searchDirs: string[], source: VmlinuxSource, cacheRoot = defaultVmlinuxCacheRoot()): Promise<VmlinuxOrigin> {
+export async function provideVmlinuxHeader(searchDirs: string[], source: VmlinuxSource, cacheRoot = defaultVmlinuxCacheRoot(), onGenerating?: () => void): Promise<VmlinuxOrigin> {
   const existing = searchDirs.map((d) => join(d, 'vmlinux.h')).find((p) => existsSync(p));
   if (existing) return { origin: 'include-path', path: existing };
   const cachedPath = (sha: string) => join(cacheRoot, sha, 'vmlinux.h');
@@ -65,7 +65,7 @@ export async function provideVmlinuxHeader(searchDirs: string[], source: Vmlinux
   const started = performance.now();
   const wasGenerating = pending !== undefined;
   if (!pending) {
-    pending = generateOnce(btf, sha256, join(cacheRoot, sha256));
+    pending = generateOnce(btf, sha256, join(cacheRoot, sha256), onGenerating);
     generating.set(sha256, pending);
     pending.then(
       () => generating.delete(sha256),
@@ -104,7 +104,7 @@ function dirChanged(dir: string, ms: number): Promise<void> {
  * created with O_EXCL says who generates; the others wait for the header to appear. A lock older than three
  * minutes is a crashed generator's and is taken over.
  */
-async function generateOnce(btf: Buffer, sha256: string, dir: string): Promise<'generated' | 'cache'> {
+async function generateOnce(btf: Buffer, sha256: string, dir: string, onGenerating?: () => void): Promise<'generated' | 'cache'> {
   mkdirSync(dir, { recursive: true });
   const header = join(dir, 'vmlinux.h');
   const lock = join(dir, 'generating.lock');
@@ -128,20 +128,22 @@ async function generateOnce(btf: Buffer, sha256: string, dir: string): Promise<'
   }
   try {
     if (existsSync(header)) return 'cache';
-    await generate(btf, sha256, dir);
+    await generate(btf, sha256, dir, onGenerating);
     return 'generated';
   } finally {
     rmSync(lock, { force: true });
   }
 }
 
-async function generate(btf: Buffer, sha256: string, dir: string): Promise<string> {
+async function generate(btf: Buffer, sha256: string, dir: string, onGenerating?: () => void): Promise<string> {
   const bpftool = findBpftool();
   const btfPath = join(dir, `vmlinux.btf.${process.pid}`);
   const tmpHeader = join(dir, `vmlinux.h.${process.pid}.tmp`);
   try {
     writeFileSync(btfPath, sanitizeBtfNames(btf).btf);
-    await dumpHeader(bpftool, btfPath, tmpHeader);
+    const dumping = dumpHeader(bpftool, btfPath, tmpHeader);
+    onGenerating?.();
+    await dumping;
     renameSync(tmpHeader, join(dir, 'vmlinux.h'));
   } catch (err) {
     throw new ToolchainError(`Generating vmlinux.h from the target's BTF (sha256 ${sha256.slice(0, 12)}…) failed: ${(err as Error).message.split('\n')[0]}`);

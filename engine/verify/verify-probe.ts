@@ -34,7 +34,7 @@ export interface VerifyProbeOptions {
   vmlinuxCacheRoot?: string;
   /** Lines for the target's output channel: the clang command, where vmlinux.h came from, timings. */
   onProgress?: (line: string) => void;
-  /** Called once clang is running (or no compile will run), so a caller can start other work beside it. */
+  /** Called once clang (or bpftool generating vmlinux.h) is running, or no compile will run, so a caller can start other work beside it. */
   onCompileStarted?: () => void;
   /** Milliseconds the agent may take to verify the object. */
   verifyTimeoutMs?: number;
@@ -95,7 +95,10 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
   const hello = agentReady.then(targetHello);
   // Awaited where the agent is needed; a failure to start surfaces there, not as an unhandled rejection meanwhile.
   hello.catch(() => undefined);
-  const [facts, clang] = await Promise.all([options.sameMachine ? localCompileFacts() : hello, findClang(options.clangPath ?? '')]);
+  // vmlinux.h needs only the kernel's facts: it is generated while clang is still being found (asked its version).
+  const clangFound = findClang(options.clangPath ?? '');
+  clangFound.catch(() => undefined);
+  const facts = await (options.sameMachine ? localCompileFacts() : hello);
   const timings = { vmlinuxMs: 0, compileMs: 0, verifyMs: 0, parseMs: 0, totalMs: 0 };
   const diagnostics = new Map<string, Diagnostic[]>();
   const finish = async (verdict: ProbeVerdict, programs: ProgramReport[], vmlinux?: VmlinuxOrigin, object?: Buffer): Promise<VerifyProbeResult> => {
@@ -126,6 +129,8 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
         fetchBtf: options.sameMachine ? () => readFile(VMLINUX_BTF) : async () => Buffer.from((await (await agentReady).request('btf', {})).btf, 'base64'),
       },
       options.vmlinuxCacheRoot,
+      // bpftool runs in its own process: the caller's work beside clang may start now.
+      options.onCompileStarted,
     );
     timings.vmlinuxMs = Math.round(performance.now() - t);
     progress(
@@ -135,6 +140,7 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
     );
   }
 
+  const clang = await clangFound;
   const codegenFlags = probeCodegenFlags({ machine: facts.arch });
   const cachedVmlinux = vmlinux && vmlinux.origin !== 'include-path' ? vmlinux.path : undefined;
   const precompiledHeader = cachedVmlinux ? builtPrecompiledVmlinux(clang, cachedVmlinux, codegenFlags, sourceText) : undefined;
