@@ -1,5 +1,5 @@
 // Rule context-access-not-allowed: a program reads or writes a context field its program type (or attach type)
-// may not touch: __sk_buff fields per socket filter / cgroup_skb / tc, xdp_md egress_ifindex, bpf_sock_addr addresses,
+// may not touch: __sk_buff fields per socket filter / cgroup_skb / tc, xdp_md egress_ifindex, bpf_sock fields per cgroup_sock hook, bpf_sock_addr addresses,
 // tp_btf arguments past the tracepoint's own (server/src/kernel/generated/tracepoint-args.json, read from kernel BTF).
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
@@ -46,6 +46,24 @@ function sockAddrHook(fn: ProbeFunction): { call: string; family: string } | nul
   return match ? { call: match[1], family: match[2] } : null;
 }
 
+/** bpf_sock fields only some cgroup_sock attach points may touch, with those attach points (net/core/filter.c, __sock_filter_check_attach_type). */
+const SOCK_FIELD_HOOKS: Readonly<Record<string, { hooks: string[]; when: string }>> = {
+  bound_dev_if: { hooks: ['BPF_CGROUP_INET_SOCK_CREATE', 'BPF_CGROUP_INET_SOCK_RELEASE'], when: 'in sock_create and sock_release hooks' },
+  mark: { hooks: ['BPF_CGROUP_INET_SOCK_CREATE', 'BPF_CGROUP_INET_SOCK_RELEASE'], when: 'in sock_create and sock_release hooks' },
+  priority: { hooks: ['BPF_CGROUP_INET_SOCK_CREATE', 'BPF_CGROUP_INET_SOCK_RELEASE'], when: 'in sock_create and sock_release hooks' },
+  src_ip4: { hooks: ['BPF_CGROUP_INET4_POST_BIND'], when: 'once an IPv4 socket is bound (post_bind4)' },
+  src_ip6: { hooks: ['BPF_CGROUP_INET6_POST_BIND'], when: 'once an IPv6 socket is bound (post_bind6)' },
+  src_port: { hooks: ['BPF_CGROUP_INET4_POST_BIND', 'BPF_CGROUP_INET6_POST_BIND'], when: 'once the socket is bound (post_bind4, post_bind6)' },
+};
+
+/** Why a cgroup_sock hook may not touch ctx->field at all, or null when its attach point may. */
+function sockFieldRefused(field: string, fn: ProbeFunction): string | null {
+  const limited = SOCK_FIELD_HOOKS[field];
+  if (!limited || fn.programType !== 'cgroup_sock') return null;
+  const attachType = fn.sectionMatch?.definition.attachType;
+  return attachType && limited.hooks.includes(attachType) ? null : `ctx->${field} is accessible only ${limited.when}; this is ${fn.section}`;
+}
+
 const LAYOUTS: Readonly<Record<string, ContextLayout>> = {
   'struct __sk_buff': {
     offsets: SKB_OFFSETS,
@@ -65,6 +83,15 @@ const LAYOUTS: Readonly<Record<string, ContextLayout>> = {
       return field === 'egress_ifindex' && !devmap ? `ctx->egress_ifindex is readable only by XDP programs run from a devmap (SEC("xdp/devmap")); this one runs on ${fn.section ?? 'a device'}` : null;
     },
     writeRefused: (field) => `XDP programs cannot write ctx->${field}; move the packet with bpf_xdp_adjust_head()/bpf_xdp_adjust_meta() instead`,
+  },
+  'struct bpf_sock': {
+    offsets: { bound_dev_if: 0, family: 4, type: 8, protocol: 12, mark: 16, priority: 20, src_ip4: 24, src_ip6: 28, src_port: 44, dst_port: 48, dst_ip4: 52, dst_ip6: 56, state: 72, rx_queue_mapping: 76 },
+    readRefused: sockFieldRefused,
+    writeRefused(field, fn) {
+      const refused = sockFieldRefused(field, fn);
+      if (refused) return refused;
+      return ['bound_dev_if', 'mark', 'priority'].includes(field) ? null : `ctx->${field} is read-only`;
+    },
   },
   'struct bpf_sock_addr': {
     offsets: { user_family: 0, user_ip4: 4, user_ip6: 8, user_port: 24, family: 28, type: 32, protocol: 36, msg_src_ip4: 40, msg_src_ip6: 44, sk: 64 },
@@ -121,6 +148,7 @@ export function checkContextAccess(file: ProbeFile, fn: ProbeFunction): Finding[
       range: file.rangeOf(access),
       message: `${written ? 'writing' : 'reading'} '${file.textOf(access)}': ${reason}`,
       verifierMessage: `invalid bpf_context access off=${layout.offsets[field]} size=4`,
+      path: [{ range: fn.sectionRange ?? fn.nameRange, message: `SEC("${fn.section ?? ''}") decides which context fields '${fn.name}' may touch` }],
     });
   }
   return findings;
@@ -128,8 +156,8 @@ export function checkContextAccess(file: ProbeFile, fn: ProbeFunction): Finding[
 
 export const contextAccessNotAllowedRule: Rule = {
   id: 'context-access-not-allowed',
-  description: 'A context field the program type or attach point may not read or write (skb fields in socket filters, egress_ifindex outside devmaps, IPv6 fields in IPv4 sock_addr hooks, tp_btf arguments the tracepoint does not pass …).',
-  programTypes: ['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'xdp', 'cgroup_sock_addr', 'tracing'],
+  description: 'A context field the program type or attach point may not read or write (skb fields in socket filters, egress_ifindex outside devmaps, src_port before post_bind, IPv6 fields in IPv4 sock_addr hooks, tp_btf arguments the tracepoint does not pass …).',
+  programTypes: ['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'xdp', 'cgroup_sock', 'cgroup_sock_addr', 'tracing'],
   verifierMessage: 'invalid bpf_context access off=72 size=4',
   checkFunction: checkContextAccess,
 };

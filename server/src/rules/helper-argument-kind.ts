@@ -1,11 +1,12 @@
 // Rule helper-argument-kind: a helper given a pointer of the wrong kind, judged from where the variable's value
-// comes from (a plain-number task for task storage, a map value for ringbuf submit, a borrowed socket for release).
+// comes from (a plain-number task for task storage, a map value for ringbuf submit, a borrowed socket for release, an unchecked ctx->sk).
 import type { Node } from 'web-tree-sitter';
 import type { Finding, QuickFix, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';
 import { declaratorShape } from '../analysis/c-values';
 import { enclosingStatement } from './statement-insertion';
+import { branchSteps, testSteps } from './path-steps';
 
 /** What kind of pointer a value is, from the expression that produced it. */
 type Kind = 'number-task' | 'btf-task' | 'ringbuf-record' | 'map-value' | 'acquired-socket' | 'borrowed-socket' | 'unknown';
@@ -157,9 +158,45 @@ export function checkHelperArgumentKinds(file: ProbeFile, fn: ProbeFunction): Fi
   return findings;
 }
 
+/** Helpers taking a socket the verifier must know is not NULL (ARG_PTR_TO_SOCK_COMMON). */
+const NON_NULL_SOCKET_HELPERS = new Set(['bpf_tcp_sock', 'bpf_sk_fullsock', 'bpf_get_listener_sock']);
+
+/** ctx->sk passed on (directly, or through a local set from it) to such a helper with no NULL test of it on the way. */
+function checkContextSocketNotNull(file: ProbeFile, fn: ProbeFunction): Finding[] {
+  const context = fn.isProgram ? fn.params[0]?.name : undefined;
+  if (!context) return [];
+  const isContextSocket = (node: Node) => node.type === 'field_expression' && node.childForFieldName('field')?.text === 'sk' && stripCasts(node.childForFieldName('argument') ?? node).text === context;
+  const findings: Finding[] = [];
+  for (const call of fn.helperCalls) {
+    const arg = call.args[0];
+    if (!NON_NULL_SOCKET_HELPERS.has(call.name) || !arg) continue;
+    const expr = stripCasts(arg);
+    let origin: Node | null = isContextSocket(expr) ? expr : null;
+    if (expr.type === 'identifier') {
+      const origins = originsOf(fn, expr.text);
+      if (!origins || origins.length !== 1 || !isContextSocket(origins[0].node)) continue;
+      origin = origins[0].node;
+      const name = new RegExp(`(^|\\W)${expr.text}(\\W|$)`);
+      if (testSteps(file, fn, origin, call.node, (condition) => name.test(condition), '').length > 0) continue;
+    }
+    if (!origin) continue;
+    findings.push({
+      range: file.rangeOf(arg),
+      message: `${call.name}(): '${file.textOf(arg)}' may be NULL (${file.textOf(origin)} is NULL when no socket owns the packet), and this helper takes only a socket known to be set; test it first (if (!sk) return …)`,
+      verifierMessage: 'R1 type=sock_common_or_null expected=sock_common, sock, tcp_sock, xdp_sock',
+      path: [
+        ...(origin === expr ? [] : [{ range: file.rangeOf(origin), message: `'${file.textOf(arg)}' is set from ${file.textOf(origin)} here, which is NULL when no socket owns the packet` }]),
+        ...branchSteps(file, fn, call.node, origin === expr ? null : origin),
+        { range: file.rangeOf(arg), message: `passed to ${call.name}() with no NULL test on this path` },
+      ],
+    });
+  }
+  return findings;
+}
+
 export const helperArgumentKindRule: Rule = {
   id: 'helper-argument-kind',
-  description: 'A helper is given a pointer of the wrong kind: a bpf_get_current_task() number where a BTF task is needed, a map value to bpf_ringbuf_submit(), a borrowed socket to bpf_sk_release().',
+  description: 'A helper is given a pointer of the wrong kind: a bpf_get_current_task() number where a BTF task is needed, a map value to bpf_ringbuf_submit(), a borrowed socket to bpf_sk_release(), a maybe-NULL skb->sk to bpf_tcp_sock().',
   verifierMessage: 'R2 type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_',
-  checkFunction: checkHelperArgumentKinds,
+  checkFunction: (file, fn) => [...checkHelperArgumentKinds(file, fn), ...checkContextSocketNotNull(file, fn)],
 };
