@@ -24,7 +24,8 @@ function agentOverride(): string | undefined {
 export async function connectCliTarget(target: string, options: CliTargetOptions): Promise<AgentClient> {
   const spec = resolveTarget(target, options.identity ? { identity: options.identity } : {});
   const agentPath = agentOverride();
-  if (spec.kind === 'local') return connectLocalAgent({ onStderr: (line) => options.log(`agent: ${line}`), ...(agentPath ? { agentPath } : {}) });
+  const installRoot = process.env.EBPF_STUDIO_INSTALL_ROOT;
+  if (spec.kind === 'local') return connectLocalAgent({ onStderr: (line) => options.log(`agent: ${line}`), ...(agentPath ? { agentPath } : {}), ...(installRoot ? { installRoot } : {}) });
   if (spec.kind === 'kernel') {
     const vm = await bootKernelVm(spec.kernel, { ...(agentPath ? { agentPath } : {}), onConsole: (line) => options.log(`${spec.name}: ${line}`) });
     options.log(`${spec.name}: ${vm.kernel.release} booted (${vm.accelerator.toUpperCase()}, QEMU pid ${vm.pid}) in ${vm.bootMs} ms`);
@@ -37,7 +38,7 @@ export async function connectCliTarget(target: string, options: CliTargetOptions
     ...(options.knownHosts ? { knownHostsPath: options.knownHosts } : {}),
     log: options.log,
     onStderr: (line) => options.log(`agent: ${line}`),
-    ...(process.env.EBPF_STUDIO_INSTALL_ROOT ? { installRoot: process.env.EBPF_STUDIO_INSTALL_ROOT } : {}),
+    ...(installRoot ? { installRoot } : {}),
     ...(process.env.EBPF_STUDIO_NODE_RUNTIME ? { runtime: { localTarball: process.env.EBPF_STUDIO_NODE_RUNTIME } } : {}),
   });
   options.onSshHost?.(agent);

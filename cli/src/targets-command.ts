@@ -45,7 +45,7 @@ export async function runTargetsCommand(args: string[], out: Writable = process.
   const log = (line: string) => err.write(`${line}\n`);
   let checks: DoctorCheck[] | undefined;
   if (values.target === 'local') {
-    checks = await checkThisMachine();
+    checks = await checkThisMachine(process.env.EBPF_STUDIO_INSTALL_ROOT ? { installRoot: process.env.EBPF_STUDIO_INSTALL_ROOT } : {});
     err.write(formatChecks(checks));
   }
   const missing = checks?.some((c) => c.status === 'missing') ?? false;

@@ -1,10 +1,11 @@
 // The local doctor: checks this machine for what compiling, verifying and running probes needs (kernel, BTF, bpffs,
 // tracefs, kprobes, lockdown, unprivileged BPF, root/capabilities/sudo, clang, libbpf), each missing thing with the
-// exact command that fixes it. Reads /proc, /sys and statfs(2), runs `clang --version` and `sudo -n true`; changes nothing.
+// exact command that fixes it. Reads /proc, /sys, statfs(2); runs `clang --version`, `sudo -n true`/`-l`; changes nothing.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
+import { DEFAULT_INSTALL_ROOT, launcherPath } from './agent-install';
 import { BPFFS_DIR, isMounted, mountCommand } from './kernel-filesystems';
 import { findClang } from '../toolchain/find-clang';
 
@@ -30,6 +31,8 @@ const LIB_DIRS = ['/lib', '/usr/lib', '/lib64', '/usr/lib64', '/usr/local/lib'];
 export interface DoctorOptions {
   /** The ebpfStudio.clangPath setting or --clang ('' = search PATH). */
   clangPath?: string;
+  /** The root-owned folder agents are installed into (EBPF_STUDIO_INSTALL_ROOT for the CLI); default /var/lib/ebpf-studio. */
+  installRoot?: string;
   /** Read a file (tests pass a fake /proc and /sys); default readFileSync. */
   readText?: (path: string) => string | undefined;
 }
@@ -131,7 +134,7 @@ function effectiveCapabilities(read: (path: string) => string | undefined): bigi
   return hex ? BigInt(`0x${hex}`) : 0n;
 }
 
-async function privilegeChecks(read: (path: string) => string | undefined): Promise<DoctorCheck[]> {
+async function privilegeChecks(read: (path: string) => string | undefined, installRoot: string): Promise<DoctorCheck[]> {
   const unprivileged = read('/proc/sys/kernel/unprivileged_bpf_disabled')?.trim();
   const unprivilegedCheck: DoctorCheck =
     unprivileged === '0'
@@ -143,18 +146,34 @@ async function privilegeChecks(read: (path: string) => string | undefined): Prom
   if (has(CAP.sys_admin) || (has(CAP.bpf) && has(CAP.perfmon))) {
     return [unprivilegedCheck, { name: 'privileges', status: 'ok', detail: `Not root, but with ${has(CAP.sys_admin) ? 'CAP_SYS_ADMIN' : 'CAP_BPF and CAP_PERFMON'}: the agent can load and attach programs.` }];
   }
-  const sudo = await promisify(execFile)('sudo', ['-n', 'true'], { timeout: 10_000 }).then(() => true, () => false);
-  if (sudo) return [unprivilegedCheck, { name: 'privileges', status: 'ok', detail: 'Not root; `sudo -n` works, so the agent runs through sudo.' }];
+  const sudoAllows = (...command: string[]) => promisify(execFile)('sudo', ['-n', ...command], { timeout: 10_000 }).then(() => true, () => false);
+  if (await sudoAllows('true')) return [unprivilegedCheck, { name: 'privileges', status: 'ok', detail: 'Not root; `sudo -n` works, so the agent runs through sudo.' }];
+  // the rule the local transport's own advice gives: only the root-owned launcher of an installed agent, without a password
+  for (const launcher of installedLaunchers(installRoot)) {
+    if (await sudoAllows('-l', launcher)) {
+      return [unprivilegedCheck, { name: 'privileges', status: 'ok', detail: `Not root; \`sudo -n\` may start the installed agent's launcher (${launcher}), so the agent runs through it. Installing another agent version needs root once.` }];
+    }
+  }
   const user = os.userInfo().username;
+  const rule = `${user} ALL=(root) NOPASSWD: ${launcherPath(installRoot, '*')}`;
   return [
     unprivilegedCheck,
     {
       name: 'privileges',
       status: 'missing',
-      detail: `User ${user} is not root, has neither CAP_BPF+CAP_PERFMON nor CAP_SYS_ADMIN, and \`sudo -n\` does not work: verify and attach cannot load programs.`,
-      fix: `echo '${user} ALL=(root) NOPASSWD: ${process.execPath} ${os.homedir()}/.cache/ebpf-studio/agent/*/agent.js' | sudo tee /etc/sudoers.d/ebpf-studio`,
+      detail: `User ${user} is not root, has neither CAP_BPF+CAP_PERFMON nor CAP_SYS_ADMIN, and \`sudo -n\` may start neither a command nor an installed agent launcher: verify and attach cannot load programs. The fix lets sudo start the root-owned launcher, which checks the agent's sha256 before each start; installing an agent version into ${installRoot} needs root once.`,
+      fix: `echo '${rule}' | sudo tee /etc/sudoers.d/ebpf-studio >/dev/null && sudo chmod 0440 /etc/sudoers.d/ebpf-studio`,
     },
   ];
+}
+
+/** The launchers of the agent versions installed under `installRoot`. */
+function installedLaunchers(installRoot: string): string[] {
+  try {
+    return readdirSync(`${installRoot}/agent`).map((dir) => launcherPath(installRoot, dir)).filter((launcher) => existsSync(launcher));
+  } catch {
+    return [];
+  }
 }
 
 async function clangCheck(clangPath: string): Promise<DoctorCheck> {
@@ -189,7 +208,7 @@ function libbpfCheck(): DoctorCheck {
 /** Every check, in the order a person fixes them: kernel first, toolchain last. */
 export async function checkThisMachine(options: DoctorOptions = {}): Promise<DoctorCheck[]> {
   const read = options.readText ?? readTextFile;
-  const [privileges, clang] = await Promise.all([privilegeChecks(read), clangCheck(options.clangPath ?? '')]);
+  const [privileges, clang] = await Promise.all([privilegeChecks(read, options.installRoot ?? DEFAULT_INSTALL_ROOT), clangCheck(options.clangPath ?? '')]);
   return [kernelCheck(read), btfCheck(), bpffsCheck(), tracefsCheck(), kprobesCheck(), lockdownCheck(read), ...privileges, clang, libbpfCheck()];
 }
 

@@ -1,6 +1,7 @@
 // The user-with-sudo path, as a temporary user with NOPASSWD sudo (created here, removed afterwards) in a private mount
 // namespace where bpffs, tracefs and securityfs start unmounted: `scripts/setup.sh mounts` mounts them through sudo,
 // the doctor then finds nothing missing and reaches the agent through `sudo -n`, and run-tests.mjs re-runs as root.
+// A second temporary user, without sudo: the doctor's privileges fix, run as given, lets it start the agent that way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,11 +18,14 @@ const skip = skipUnless(missingPrerequisite() ?? missingTool ?? (existsSync(cli)
 
 const user = `ebpfsudo${process.pid}`;
 const sudoers = `/etc/sudoers.d/ebpf-studio-test-${user}`;
+const userWithoutSudo = `ebpfnosudo${process.pid}`;
+const sudoersFromFix = `/etc/sudoers.d/ebpf-studio-test-${userWithoutSudo}`;
 let scratch = '';
 
 before(() => {
   if (skip) return;
   execFileSync('useradd', ['--create-home', '--shell', '/bin/bash', user]);
+  execFileSync('useradd', ['--no-create-home', '--shell', '/bin/bash', userWithoutSudo]);
   writeFileSync(sudoers, `${user} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
   // root-owned and readable by the user: the agent's install root (must be root-owned) and a test the runner runs
   scratch = mkdtempSync(join(tmpdir(), 'ebpf-studio-sudo-user-'));
@@ -32,7 +36,9 @@ before(() => {
 after(() => {
   if (skip) return;
   rmSync(sudoers, { force: true });
+  rmSync(sudoersFromFix, { force: true });
   spawnSync('userdel', ['--remove', user], { encoding: 'utf8' });
+  spawnSync('userdel', [userWithoutSudo], { encoding: 'utf8' });
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -66,4 +72,26 @@ test('as a user with sudo: setup mounts, the doctor passes, the test runner runs
   assert.match(checks.get('kprobes')?.detail ?? '', /Unknown to this user: tracefs at \/sys\/kernel\/tracing is readable by root only/);
 
   assert.match(runner, /tests 1\n.*pass 1\n.*fail 0/, 'the runner re-ran itself through sudo, so its test ran as root');
+});
+
+test('as a user without sudo: the doctor says privileges are missing, and its fix lets the agent start through sudo', { skip, timeout: 300_000 }, () => {
+  // the agent version the test above installed into the scratch root through sudo
+  const probeAsUser = () => {
+    const run = spawnSync('runuser', ['-u', userWithoutSudo, '--', process.execPath, cli, 'targets', 'probe'], { encoding: 'utf8', cwd: root, env: { ...process.env, EBPF_STUDIO_INSTALL_ROOT: scratch }, timeout: 240_000 });
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { checks: DoctorCheck[]; error?: string; kernelRelease?: string };
+    return { report, privileges: report.checks.find((c) => c.name === 'privileges'), stderr: run.stderr };
+  };
+  const before = probeAsUser();
+  assert.equal(before.privileges?.status, 'missing', before.stderr);
+  const rule = `${userWithoutSudo} ALL=(root) NOPASSWD: ${scratch}/agent/*/run-agent`;
+  assert.equal(before.privileges?.fix, `echo '${rule}' | sudo tee /etc/sudoers.d/ebpf-studio >/dev/null && sudo chmod 0440 /etc/sudoers.d/ebpf-studio`);
+  assert.match(before.report.error ?? '', /sudo -n/, 'the agent did not start');
+
+  // the fix exactly as given, run by an administrator, into this test's own sudoers file
+  execFileSync('sh', ['-c', (before.privileges?.fix ?? '').replaceAll('/etc/sudoers.d/ebpf-studio', sudoersFromFix)]);
+  const after = probeAsUser();
+  assert.equal(after.privileges?.status, 'ok', after.stderr);
+  assert.match(after.privileges?.detail ?? '', /`sudo -n` may start the installed agent's launcher/);
+  assert.equal(after.report.error, undefined, after.stderr);
+  assert.ok(after.report.kernelRelease, 'the agent answered its hello through the launcher');
 });
