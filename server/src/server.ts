@@ -13,8 +13,12 @@ import { probeGlobals, readProbeGlobals } from './features/probe-globals';
 import { probePrograms, readProbePrograms } from './analysis/probe-programs';
 import { kernelFacts } from './kernel/kernel-facts';
 import type { ProbeFile } from './analysis/probe-file';
+import type { QuickCheck } from './rules/rule-engine';
+import { loadCLanguage } from './analysis/c-parser';
 
 const connection = createConnection(ProposedFeatures.all);
+// loading starts before the connection listens: the WebAssembly compiles while the client initialises
+const cLanguage = loadCLanguage();
 const documents = new TextDocuments(TextDocument);
 const workspace = new ProbeWorkspace((failure) => {
   connection.console.error(`rule ${failure.ruleId} failed: ${failure.error instanceof Error ? failure.error.stack : String(failure.error)}`);
@@ -52,16 +56,44 @@ function schedulePublish(uri: string): void {
 /** Slow whole-file rules re-run once the user has paused this long. */
 const IDLE_MS = 300;
 const idleChecks = new Map<string, NodeJS.Timeout>();
+/**
+ * A newly opened file's first check runs in slices of this much rule time: what the first slice finds is
+ * published at once, the later slices follow at once (between slices the server answers requests and edits)
+ * and their findings are published with the last one.
+ */
+const FIRST_CHECK_SLICE_MS = 50;
+const firstCheckSlices = new Map<string, NodeJS.Immediate>();
+
+function scheduleFollowUp(uri: string, quick: QuickCheck): void {
+  clearTimeout(idleChecks.get(uri));
+  clearImmediate(firstCheckSlices.get(uri));
+  firstCheckSlices.delete(uri);
+  if (quick.incomplete) firstCheckSlices.set(uri, setImmediate(() => void continueFirstCheck(uri)));
+  else if (quick.deferred.length > 0) idleChecks.set(uri, setTimeout(() => void publishFullDiagnostics(uri), IDLE_MS));
+}
 
 async function publishDiagnostics(uri: string): Promise<void> {
   try {
     const document = documents.get(uri);
     await parsing.get(uri);
     if (!document) return;
-    const quick = workspace.quickDiagnostics(uri);
+    const quick = workspace.quickDiagnostics(uri, FIRST_CHECK_SLICE_MS);
     await connection.sendDiagnostics({ uri, version: document.version, diagnostics: quick.diagnostics });
-    clearTimeout(idleChecks.get(uri));
-    if (quick.deferred.length > 0) idleChecks.set(uri, setTimeout(() => void publishFullDiagnostics(uri), IDLE_MS));
+    scheduleFollowUp(uri, quick);
+  } catch (error) {
+    connection.console.error(`diagnostics for ${uri} failed: ${describe(error)}`);
+  }
+}
+
+async function continueFirstCheck(uri: string): Promise<void> {
+  firstCheckSlices.delete(uri);
+  try {
+    const document = documents.get(uri);
+    await parsing.get(uri);
+    if (!document) return;
+    const quick = workspace.quickDiagnostics(uri, FIRST_CHECK_SLICE_MS);
+    if (!quick.incomplete) await connection.sendDiagnostics({ uri, version: document.version, diagnostics: quick.diagnostics });
+    scheduleFollowUp(uri, quick);
   } catch (error) {
     connection.console.error(`diagnostics for ${uri} failed: ${describe(error)}`);
   }
@@ -142,6 +174,8 @@ documents.onDidClose((event) => {
   const uri = event.document.uri;
   clearTimeout(idleChecks.get(uri));
   idleChecks.delete(uri);
+  clearImmediate(firstCheckSlices.get(uri));
+  firstCheckSlices.delete(uri);
   void (parsing.get(uri) ?? Promise.resolve()).then(() => {
     workspace.close(uri);
     parsing.delete(uri);
@@ -218,5 +252,6 @@ connection.onRequest(HelperNamesRequest, () => kernelFacts.helpers().map((helper
 
 process.on('uncaughtException', (error) => connection.console.error(`unexpected error: ${describe(error)}`));
 
+cLanguage.catch((error: unknown) => connection.console.error(`loading the C parser failed: ${describe(error)}`));
 documents.listen(connection);
 connection.listen();

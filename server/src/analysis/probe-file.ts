@@ -446,8 +446,7 @@ export class ProbeFile {
     let previousEnd = 0;
 
     const visit = (container: Node) => {
-      for (let i = 0; i < container.namedChildCount; i++) {
-        const node = container.namedChild(i);
+      for (const node of container.namedChildren) {
         // a comment after SEC("…") on its line (`SEC("xdp") /* ingress */`) must not take the section
         if (!node || node.type === 'comment') continue;
         if (CONTAINER_TYPES.has(node.type)) {

@@ -94,11 +94,11 @@ export class ProbeWorkspace {
     return entry && file ? entry.checker.check(file) : [];
   }
 
-  /** Diagnostics while typing: slow whole-file rules carry their last findings (see ProbeChecker.checkQuickly). */
-  quickDiagnostics(uri: string): QuickCheck {
+  /** Diagnostics while typing: slow whole-file rules carry their last findings; a first check runs in slices (see ProbeChecker.checkQuickly). */
+  quickDiagnostics(uri: string, firstCheckSliceMs?: number): QuickCheck {
     const entry = this.open.get(uri);
     const file = this.file(uri);
-    return entry && file ? entry.checker.checkQuickly(file) : { diagnostics: [], deferred: [] };
+    return entry && file ? entry.checker.checkQuickly(file, firstCheckSliceMs) : { diagnostics: [], deferred: [], incomplete: false };
   }
 
   close(uri: string): void {

@@ -101,6 +101,11 @@ export interface QuickCheck {
   diagnostics: Diagnostic[];
   /** Slow whole-file rules were not re-run; their last findings were carried over (moved by line). Run check() when idle. */
   deferred: string[];
+  /**
+   * The document's first check ran out of its time slice: some functions or whole-file rules have not run yet
+   * and none of their findings are in `diagnostics`. Check again at once to go on (checked parts are kept).
+   */
+  incomplete: boolean;
 }
 
 function lineAt(text: string, offset: number): number {
@@ -140,6 +145,8 @@ export class ProbeChecker {
   private readonly fileRuleResults = new Map<string, FileRuleResult>();
 
   private lastWhole: { text: string; functionCount: number; diagnostics: Diagnostic[] } | undefined;
+  /** Set once a check has run every rule on every function: slices apply only before that. */
+  private checkedInFull = false;
 
   constructor(
     private readonly rules: readonly Rule[],
@@ -155,29 +162,66 @@ export class ProbeChecker {
 
   /**
    * For keystrokes: like check(), but a whole-file rule that was slow last time keeps its previous
-   * findings (moved to the new lines) instead of re-running; `deferred` names them.
+   * findings (moved to the new lines) instead of re-running; `deferred` names them. Until the document
+   * has been checked in full once, no new function or rule is started after `firstCheckSliceMs` (see
+   * QuickCheck.incomplete), so a large file's first findings are published before all of them are known.
    */
-  checkQuickly(file: ProbeFile): QuickCheck {
-    return this.checkWith(file, true);
+  checkQuickly(file: ProbeFile, firstCheckSliceMs = Infinity): QuickCheck {
+    return this.checkWith(file, true, this.checkedInFull ? Infinity : performance.now() + firstCheckSliceMs);
   }
 
-  private checkWith(file: ProbeFile, deferSlow: boolean): QuickCheck {
+  private checkWith(file: ProbeFile, deferSlow: boolean, deadline = Infinity): QuickCheck {
     const last = this.lastWhole;
     if (this.holdWhileBroken && last && file.root.hasError && file.functions.length < last.functionCount) {
       // half-typed code swallowed functions into an error: show the last findings, moved to the new lines
-      return { diagnostics: carryDiagnostics(last.diagnostics, last.text, file.text), deferred: [] };
+      return { diagnostics: carryDiagnostics(last.diagnostics, last.text, file.text), deferred: [], incomplete: false };
     }
-    const result = this.checkAll(file, deferSlow);
+    const result = this.checkAll(file, deferSlow, deadline);
+    if (!result.incomplete) this.checkedInFull = true;
     if (!file.root.hasError || !last || file.functions.length >= last.functionCount) {
       this.lastWhole = { text: file.text, functionCount: file.functions.length, diagnostics: result.diagnostics };
     }
     return result;
   }
 
-  private checkAll(file: ProbeFile, deferSlow: boolean): QuickCheck {
+  private checkAll(file: ProbeFile, deferSlow: boolean, deadline: number): QuickCheck {
     const rules = this.rules.filter((rule) => ruleAppliesToKernel(rule, file));
     const diagnostics: Diagnostic[] = [];
     const deferred: string[] = [];
+    let incomplete = false;
+    let ran = 0;
+    // each call runs at least one function or rule, so a first check always moves on
+    const overdue = () => ran > 0 && performance.now() > deadline;
+    const functionRules = rules.filter((rule) => rule.checkFunction);
+    if (functionRules.length > 0) {
+      const context = file.outsideBodiesHash;
+      const next = new Map<string, CachedFunction>();
+      for (const fn of file.functions) {
+        const start = fn.node.startPosition;
+        const types = file.programTypesOf(fn);
+        const key = `${context}\u0000${start.column}\u0000${types.join(',')}\u0000${file.textOf(fn.node)}`;
+        let cached = this.cache.get(key) ?? next.get(key);
+        if (cached && cached.startLine !== start.row) {
+          cached = { startLine: start.row, diagnostics: cached.diagnostics.map((d) => shiftDiagnostic(d, start.row - (cached as CachedFunction).startLine)) };
+        }
+        if (!cached && overdue()) {
+          incomplete = true;
+          continue;
+        }
+        if (!cached) {
+          ran++;
+          const found: Diagnostic[] = [];
+          for (const rule of functionRules) {
+            if (!ruleAppliesToTypes(rule, types)) continue;
+            found.push(...this.run(rule, file.uri, () => rule.checkFunction?.(file, fn) ?? []));
+          }
+          cached = { startLine: start.row, diagnostics: found };
+        }
+        next.set(key, cached);
+        diagnostics.push(...cached.diagnostics);
+      }
+      this.cache = next;
+    }
     const fileTypes = [...new Set(file.programs.flatMap((fn) => (fn.programType ? [fn.programType] : [])))];
     for (const rule of rules) {
       if (!rule.check || !ruleAppliesToTypes(rule, fileTypes)) continue;
@@ -192,38 +236,18 @@ export class ProbeChecker {
         deferred.push(rule.id);
         continue;
       }
+      if (overdue()) {
+        incomplete = true;
+        continue;
+      }
+      ran++;
       const started = performance.now();
       const found = this.run(rule, file.uri, () => rule.check?.(file) ?? []);
       this.fileRuleResults.set(rule.id, { text: file.text, kernel, diagnostics: found, millis: performance.now() - started });
       diagnostics.push(...found);
     }
-    const functionRules = rules.filter((rule) => rule.checkFunction);
-    if (functionRules.length > 0) {
-      const context = file.outsideBodiesHash;
-      const next = new Map<string, CachedFunction>();
-      for (const fn of file.functions) {
-        const start = fn.node.startPosition;
-        const types = file.programTypesOf(fn);
-        const key = `${context}\u0000${start.column}\u0000${types.join(',')}\u0000${file.textOf(fn.node)}`;
-        let cached = this.cache.get(key) ?? next.get(key);
-        if (cached && cached.startLine !== start.row) {
-          cached = { startLine: start.row, diagnostics: cached.diagnostics.map((d) => shiftDiagnostic(d, start.row - (cached as CachedFunction).startLine)) };
-        }
-        if (!cached) {
-          const found: Diagnostic[] = [];
-          for (const rule of functionRules) {
-            if (!ruleAppliesToTypes(rule, types)) continue;
-            found.push(...this.run(rule, file.uri, () => rule.checkFunction?.(file, fn) ?? []));
-          }
-          cached = { startLine: start.row, diagnostics: found };
-        }
-        next.set(key, cached);
-        diagnostics.push(...cached.diagnostics);
-      }
-      this.cache = next;
-    }
     diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-    return { diagnostics, deferred };
+    return { diagnostics, deferred, incomplete };
   }
 
   private run(rule: Rule, uri: string, check: () => Finding[]): Diagnostic[] {
