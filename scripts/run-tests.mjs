@@ -1,13 +1,18 @@
 // Runs every *.test.ts under the given folders with node's test runner (TypeScript through tsx), as root (through
 // sudo when started by a user who has it), and fails the run if it leaves a BPF program loaded that was not before,
 // or, under CI=true, if any test was skipped (each named with its reason). Stopped by SIGINT, SIGTERM or SIGHUP, it
-// ends every process the run started and removes its report folder.
+// ends every process the run started and removes its report folder. Run through sudo, it gives the user back what
+// the run created as root in their cache and checkout.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stopProcessTree } from './process-tree.mjs';
+import { returnFilesToSudoUser } from './sudo-user-files.mjs';
+
+const checkout = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function findTests(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -55,6 +60,7 @@ for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
       console.error(`run-tests: ${name}: stopping the test run (process ${run.pid} and every process it started)`);
       await stopProcessTree(run.pid);
       rmSync(reportDir, { recursive: true, force: true });
+      returnFilesToSudoUser(checkout);
       process.exit(128 + constants.signals[name]);
     })();
   });
@@ -66,6 +72,7 @@ try {
   skipped = readFileSync(tap, 'utf8').split('\n').filter((line) => /^\s*ok \d+ - .* # (SKIP|TODO)\b/.test(line)).map((line) => line.trim().replace(/^ok \d+ - /, ''));
 } finally {
   rmSync(reportDir, { recursive: true, force: true });
+  returnFilesToSudoUser(checkout);
 }
 if (skipped.length > 0 && process.env.CI === 'true') {
   console.error(`CI=true, and ${skipped.length} test(s) were skipped; a skip here means a missing prerequisite the set-up must provide:\n  ${skipped.join('\n  ')}`);

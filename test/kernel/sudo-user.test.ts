@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DoctorCheck } from '../../engine/targets/local-doctor';
@@ -17,6 +17,7 @@ const missingTool = ['useradd', 'userdel', 'sudo', 'runuser'].find((tool) => spa
 const skip = skipUnless(missingPrerequisite() ?? missingTool ?? (existsSync(cli) ? undefined : 'the built CLI (npm run build)'), 'the sudo-user test');
 
 const user = `ebpfsudo${process.pid}`;
+const homedir = (name: string) => execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).split(':')[5];
 const sudoers = `/etc/sudoers.d/ebpf-studio-test-${user}`;
 const userWithoutSudo = `ebpfnosudo${process.pid}`;
 const sudoersFromFix = `/etc/sudoers.d/ebpf-studio-test-${userWithoutSudo}`;
@@ -30,7 +31,9 @@ before(() => {
   // root-owned and readable by the user: the agent's install root (must be root-owned) and a test the runner runs
   scratch = mkdtempSync(join(tmpdir(), 'ebpf-studio-sudo-user-'));
   chmodSync(scratch, 0o755);
-  writeFileSync(join(scratch, 'runs-as-root.test.ts'), "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\ntest('runs as root', () => assert.equal(process.getuid?.(), 0));\n", { mode: 0o644 });
+  // as tools under test do, it writes into the cache of the HOME sudo kept: the user's, whom the runner gives it back to
+  const writesCache = "const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ebpf-studio', 'from-root-run');\nmkdirSync(cache, { recursive: true });\nwriteFileSync(join(cache, 'file'), '');\n";
+  writeFileSync(join(scratch, 'runs-as-root.test.ts'), `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { mkdirSync, writeFileSync } from 'node:fs';\nimport { homedir } from 'node:os';\nimport { join } from 'node:path';\ntest('runs as root', () => {\nassert.equal(process.getuid?.(), 0);\n${writesCache}});\n`, { mode: 0o644 });
 });
 
 after(() => {
@@ -46,8 +49,9 @@ after(() => {
 function asUserInFreshNamespace(commands: string[]) {
   const unmount = 'for d in /sys/fs/bpf /sys/kernel/tracing /sys/kernel/security; do while mountpoint -q $d; do umount -l $d; done; done';
   const steps = commands.map((command) => `runuser -u ${user} -- bash -o pipefail -c '${command}'; echo "status: $?"`).join('; ');
-  // without NODE_TEST_CONTEXT, or the runner's node --test would take itself for a subtest of this one and run nothing
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_TEST_CONTEXT'));
+  // without NODE_TEST_CONTEXT, or the runner's node --test would take itself for a subtest of this one and run nothing;
+  // without XDG_CACHE_HOME (CI points it at root's), so the user's tools use the user's own cache
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_TEST_CONTEXT' && name !== 'XDG_CACHE_HOME'));
   return spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', `${unmount}; ${steps}`], { encoding: 'utf8', cwd: root, env, timeout: 240_000 });
 }
 
@@ -72,6 +76,9 @@ test('as a user with sudo: setup mounts, the doctor passes, the test runner runs
   assert.match(checks.get('kprobes')?.detail ?? '', /Unknown to this user: tracefs at \/sys\/kernel\/tracing is readable by root only/);
 
   assert.match(runner, /tests 1\n.*pass 1\n.*fail 0/, 'the runner re-ran itself through sudo, so its test ran as root');
+  const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }));
+  const made = join(homedir(user), '.cache', 'ebpf-studio', 'from-root-run');
+  assert.deepEqual([made, join(made, 'file'), join(made, '..')].map((path) => statSync(path).uid), [uid, uid, uid], 'what the root run made in the user\'s cache is the user\'s');
 });
 
 test('as a user without sudo: the doctor says privileges are missing, and its fix lets the agent start through sudo', { skip, timeout: 300_000 }, () => {
