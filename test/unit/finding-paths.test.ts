@@ -106,6 +106,23 @@ const PATHS: { probe: string; rule: string; line: number; steps: string[] }[] = 
     line: 17,
     steps: ["19: 'e' takes 648 bytes of on_execve's stack"],
   },
+  {
+    probe: 'retransmit-event-unset-for-ipv6.bpf.c',
+    rule: 'variable-unset-on-path',
+    line: 25,
+    steps: [
+      "19: 'e' is declared here without a value",
+      "22: set here only when 'ctx->family == 2'",
+      '23: first read here, on a path where none of those assignments ran: a test of an undefined value, which clang drops',
+      "25: so the path goes on to this use, where the kernel finds 'e' never written",
+    ],
+  },
+  {
+    probe: 'sock-create-reads-src-port.bpf.c',
+    rule: 'context-access-not-allowed',
+    line: 10,
+    steps: ['7: SEC("cgroup/sock_create") decides which context fields \'sock_create_audit\' may touch'],
+  },
 ];
 
 for (const expected of PATHS) {
@@ -117,3 +134,30 @@ for (const expected of PATHS) {
     assert.deepEqual((finding.relatedInformation ?? []).map((r) => `${r.location.range.start.line + 1}: ${r.message}`), expected.steps);
   });
 }
+
+test('a maybe-NULL skb->sk handed to bpf_sk_fullsock() through a local explains where it was set and the tests passed', async () => {
+  const probe = [
+    '#include <linux/bpf.h>',
+    '#include <linux/pkt_cls.h>',
+    '#include <bpf/bpf_helpers.h>',
+    'SEC("tc")',
+    'int tc_full(struct __sk_buff *skb)',
+    '{',
+    '	struct bpf_sock *sk = skb->sk;',
+    '	if (skb->len < 64)',
+    '		return TC_ACT_OK;',
+    '	return bpf_sk_fullsock(sk) ? TC_ACT_OK : TC_ACT_SHOT;',
+    '}',
+  ].join('\n');
+  const checked = probe.replace('if (skb->len < 64)', 'if (!sk || skb->len < 64)');
+  const findingsOf = async (text: string) => checkProbeFile(await parseProbeFile(text, { targetKernel: KERNEL }), allRules).filter((d) => d.code === 'helper-argument-kind');
+  const [finding] = await findingsOf(probe);
+  assert.ok(finding, 'the unchecked socket is found');
+  assert.equal(finding.range.start.line + 1, 10);
+  assert.deepEqual((finding.relatedInformation ?? []).map((r) => `${r.location.range.start.line + 1}: ${r.message}`), [
+    "7: 'sk' is set from skb->sk here, which is NULL when no socket owns the packet",
+    "8: 'skb->len < 64' is false on this path (it would have left here)",
+    '10: passed to bpf_sk_fullsock() with no NULL test on this path',
+  ]);
+  assert.deepEqual(await findingsOf(checked), [], 'a NULL test of sk on the way clears it');
+});

@@ -6,7 +6,7 @@ import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import type { FlowDomain } from '../analysis/flow-walker';
 import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
 import { declaratorShape, evaluateConstant, localVariables, structLayout, type LocalVariable } from '../analysis/c-values';
-import { branchSteps, enclosingConditions } from './path-steps';
+import { branchSteps, enclosingConditions, mergeSteps } from './path-steps';
 
 /** The variables that may still be unset on this path. */
 type State = Map<string, true>;
@@ -41,6 +41,19 @@ function assignmentsOf(file: ProbeFile, fn: ProbeFunction, name: string): { node
   return found;
 }
 
+/**
+ * `if (!e) return …;` as the first read of an `e` unset on some path: the test reads an undefined value, clang folds it
+ * to "go on" (retransmit-event-unset-for-ipv6), and the kernel trips at the next read of `e` after the test.
+ */
+function droppedNullTest(file: ProbeFile, fn: ProbeFunction, read: Node, name: string): { nextRead: Node } | null {
+  const condition = read.parent?.type === 'unary_expression' && read.parent.childForFieldName('operator')?.text === '!' ? read.parent.parent : read.parent;
+  const test = condition?.type === 'parenthesized_expression' ? condition.parent : null;
+  const leaves = test?.childForFieldName('consequence');
+  if (test?.type !== 'if_statement' || test.childForFieldName('alternative') || !leaves || !/^\s*(\{\s*)?return\b[^;]*;\s*\}?\s*$/.test(file.textOf(leaves))) return null;
+  const nextRead = fn.body.descendantsOfType('identifier').find((id) => id != null && id.text === name && id.startIndex >= test.endIndex);
+  return nextRead ? { nextRead } : null;
+}
+
 function startUnsetVariables(file: ProbeFile, fn: ProbeFunction) {
   const locals = registerLocals(file, fn);
   const findings: Finding[] = [];
@@ -56,21 +69,24 @@ function startUnsetVariables(file: ProbeFile, fn: ProbeFunction) {
     // write on the unset path too (the kernel accepted xdp-port-unset-for-icmp); one computed value stays in a register
     // the unset path never wrote (R7 !read_ok)
     const computed = assignments.length === 1 && assignments.some((a) => a.value && evaluateConstant(file, a.value, localVariables(file, fn)) == null);
-    const path: PathStep[] = [
-      { range: file.rangeOf(local.nameNode), message: `'${name}' is declared here without a value` },
-      ...assignments.map((a) => ({
+    const dropped = droppedNullTest(file, fn, node, name);
+    const flagged = dropped?.nextRead ?? node;
+    const path: PathStep[] = mergeSteps(
+      [{ range: file.rangeOf(local.nameNode), message: `'${name}' is declared here without a value` }],
+      assignments.map((a) => ({
         range: file.rangeOf(a.node),
         message: a.guards.length > 0 ? `set here only when ${a.guards.map((g) => `'${g}'`).join(' and ')}` : `set here, after the path that reads it`,
       })),
-      ...branchSteps(file, fn, node, local.declaration),
-      { range: file.rangeOf(node), message: `read here on a path where none of those assignments ran` },
-    ];
+      branchSteps(file, fn, node, local.declaration),
+      [{ range: file.rangeOf(node), message: dropped ? `first read here, on a path where none of those assignments ran: a test of an undefined value, which clang drops` : `read here on a path where none of those assignments ran` }],
+      dropped ? [{ range: file.rangeOf(flagged), message: `so the path goes on to this use, where the kernel finds '${name}' never written` }] : [],
+    );
     const declarator = local.declaration.childrenForFieldName('declarator').find((d) => d != null && declaratorShape(d).name?.text === name);
     const at = declarator && declarator.type !== 'init_declarator' ? file.positionAt(declarator.endIndex) : null;
     findings.push({
-      range: file.rangeOf(node),
+      range: file.rangeOf(flagged),
       severity: computed ? 'error' : 'warning',
-      message: `'${name}' is read here, but no value is set on every path to it (${assignments.length === 0 ? 'it is never set' : `set only ${assignments.map((a) => `on line ${file.positionAt(a.node.startIndex).line + 1}`).join(', ')}`}); give it a value where it is declared`,
+      message: `'${name}' is ${dropped ? `tested on line ${node.startPosition.row + 1} and used here` : 'read here'}, but no value is set on every path to it (${assignments.length === 0 ? 'it is never set' : `set only ${assignments.map((a) => `on line ${file.positionAt(a.node.startIndex).line + 1}`).join(', ')}`}); give it a value where it is declared`,
       verifierMessage: 'R7 !read_ok',
       path,
       ...(at ? { fix: { title: `Initialise '${name}' (= ${local.pointerDepth > 0 ? 'NULL' : '0'})`, edits: [{ range: { start: at, end: at }, newText: local.pointerDepth > 0 ? ' = NULL' : ' = 0' }] } } : {}),
