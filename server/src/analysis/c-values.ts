@@ -533,7 +533,8 @@ export function localVariables(file: ProbeFile, fn: ProbeFunction): Map<string, 
   return locals;
 }
 
-const READ_ONLY_GLOBAL = /^\s*(?:static\s+)?(?:volatile\s+)?const\b[^;=(]*?\b(\w+)\s*(?:\[[^\]]*\]\s*)?(?:=|;)/gm;
+/** A `const` global's declaration (also matches in function bodies: the names it finds are over-approximated). */
+export const READ_ONLY_GLOBAL = /^\s*(?:static\s+)?(?:volatile\s+)?const\b[^;=(]*?\b(\w+)\s*(?:\[[^\]]*\]\s*)?(?:=|;)/gm;
 const readOnlyGlobalsCache = new WeakMap<ProbeFile, Set<string>>();
 
 /** A `const` or `const volatile` global (.rodata): the verifier sees its value as a known constant once the map is frozen. */

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic, type Range, type TextEdit } from 'vscode-languageserver-types';
 import type { ProbeFile } from '../analysis/probe-file';
+import { functionDependencyKey, functionOwnText } from '../analysis/function-dependencies';
 import { formatKernelVersion, kernelHas } from '../kernel/kernel-version';
 import type { Finding, QuickFix, Rule } from './rule';
 
@@ -85,6 +86,20 @@ export interface RuleFailure {
 interface CachedFunction {
   startLine: number;
   diagnostics: Diagnostic[];
+  /** Set when a finding points outside the function (a fix at the #include lines, say): reused for this exact text only. */
+  pinnedTo?: string;
+}
+
+function rangeWithin(range: Range, first: number, last: number): boolean {
+  return range.start.line >= first && range.end.line <= last;
+}
+
+/** Whether every range a diagnostic carries (its own, related information, quick-fix edits) lies in lines [first, last]. */
+function diagnosticWithin(diagnostic: Diagnostic, first: number, last: number): boolean {
+  const fix = (diagnostic.data as DiagnosticData | undefined)?.fix;
+  return rangeWithin(diagnostic.range, first, last) &&
+    (diagnostic.relatedInformation ?? []).every((related) => rangeWithin(related.location.range, first, last)) &&
+    (fix?.edits ?? []).every((edit: TextEdit) => rangeWithin(edit.range, first, last));
 }
 
 /** A whole-file rule that took longer than this on its last run is deferred while the user types. */
@@ -137,8 +152,10 @@ export function carryDiagnostics(diagnostics: readonly Diagnostic[], before: str
 
 /**
  * Checks the versions of one document. Function-level results are kept by a fingerprint of the
- * function (its text, column, program types) and of the file outside function bodies, so an edit
- * inside one function re-runs the rules for that function only; the others are moved by line.
+ * function (its text, column, program types) and of what its checks read outside it (the declarations
+ * defining the names it uses, see functionDependencyKey), so an edit inside one function re-runs the
+ * rules for that function only, and an edit of a struct or #define re-runs them for the functions that
+ * use it; the others are moved by line.
  */
 export class ProbeChecker {
   private cache = new Map<string, CachedFunction>();
@@ -194,13 +211,13 @@ export class ProbeChecker {
     const overdue = () => ran > 0 && performance.now() > deadline;
     const functionRules = rules.filter((rule) => rule.checkFunction);
     if (functionRules.length > 0) {
-      const context = file.outsideBodiesHash;
       const next = new Map<string, CachedFunction>();
       for (const fn of file.functions) {
         const start = fn.node.startPosition;
         const types = file.programTypesOf(fn);
-        const key = `${context}\u0000${start.column}\u0000${types.join(',')}\u0000${file.textOf(fn.node)}`;
+        const key = `${functionDependencyKey(file, fn)}\u0000${start.column}\u0000${types.join(',')}\u0000${functionOwnText(file, fn)}`;
         let cached = this.cache.get(key) ?? next.get(key);
+        if (cached?.pinnedTo !== undefined && cached.pinnedTo !== file.text) cached = undefined;
         if (cached && cached.startLine !== start.row) {
           cached = { startLine: start.row, diagnostics: cached.diagnostics.map((d) => shiftDiagnostic(d, start.row - (cached as CachedFunction).startLine)) };
         }
@@ -215,7 +232,8 @@ export class ProbeChecker {
             if (!ruleAppliesToTypes(rule, types)) continue;
             found.push(...this.run(rule, file.uri, () => rule.checkFunction?.(file, fn) ?? []));
           }
-          cached = { startLine: start.row, diagnostics: found };
+          const pinned = !found.every((d) => diagnosticWithin(d, start.row, fn.node.endPosition.row));
+          cached = pinned ? { startLine: start.row, diagnostics: found, pinnedTo: file.text } : { startLine: start.row, diagnostics: found };
         }
         next.set(key, cached);
         diagnostics.push(...cached.diagnostics);
