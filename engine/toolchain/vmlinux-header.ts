@@ -12,6 +12,8 @@ import { ToolchainError } from './find-clang';
 
 export type VmlinuxOrigin =
   | { origin: 'include-path'; path: string }
+  /** Only the types one probe names, for its first compile on a kernel (vmlinux-probe-subset.ts); the whole header follows in the background. */
+  | { origin: 'probe-subset'; path: string; sha256: string; ms: number }
   | { origin: 'cache'; path: string; sha256: string }
   | { origin: 'generated'; path: string; sha256: string; ms: number };
 
@@ -50,13 +52,9 @@ function findBpftool(): string {
  * include paths the compile already uses (a vmlinux.h there wins). `onGenerating` is called once bpftool runs.
  */
 export async function provideVmlinuxHeader(searchDirs: string[], source: VmlinuxSource, cacheRoot = defaultVmlinuxCacheRoot(), onGenerating?: () => void): Promise<VmlinuxOrigin> {
-  const existing = searchDirs.map((d) => join(d, 'vmlinux.h')).find((p) => existsSync(p));
-  if (existing) return { origin: 'include-path', path: existing };
+  const found = findVmlinuxHeader(searchDirs, source.knownSha256, cacheRoot);
+  if (found) return found;
   const cachedPath = (sha: string) => join(cacheRoot, sha, 'vmlinux.h');
-  const known = source.knownSha256;
-  if (known && SHA256_HEX.test(known) && existsSync(cachedPath(known)) && !generating.has(known)) {
-    return { origin: 'cache', path: cachedPath(known), sha256: known };
-  }
   const btf = await source.fetchBtf();
   const sha256 = createHash('sha256').update(btf).digest('hex');
   const path = cachedPath(sha256);
@@ -74,6 +72,51 @@ export async function provideVmlinuxHeader(searchDirs: string[], source: Vmlinux
   }
   const outcome = await pending;
   return wasGenerating || outcome === 'cache' ? { origin: 'cache', path, sha256 } : { origin: 'generated', path, sha256, ms: Math.round(performance.now() - started) };
+}
+
+/** vmlinux.h from the include path, or the cached one of the BTF whose sha256 is `knownSha256`; undefined when neither is there. */
+export function findVmlinuxHeader(searchDirs: string[], knownSha256: string | undefined, cacheRoot = defaultVmlinuxCacheRoot()): VmlinuxOrigin | undefined {
+  const existing = searchDirs.map((d) => join(d, 'vmlinux.h')).find((p) => existsSync(p));
+  if (existing) return { origin: 'include-path', path: existing };
+  const cached = knownSha256 && SHA256_HEX.test(knownSha256) ? join(cacheRoot, knownSha256, 'vmlinux.h') : undefined;
+  return cached && existsSync(cached) && !generating.has(knownSha256 as string) ? { origin: 'cache', path: cached, sha256: knownSha256 as string } : undefined;
+}
+
+/**
+ * Starts generating the whole vmlinux.h into the cache from `sanitizedBtf` (names already sanitized: sanitizeBtfNames) of the
+ * BTF whose sha256 (as the target gave it) is `sha256`, in a detached `nice -n 19` bpftool that outlives this process, writing a
+ * temporary file renamed into place, under the lock a generation in the foreground takes (which then waits for the header).
+ * Nothing starts when the header is cached or another process generates it.
+ */
+export function generateVmlinuxInBackground(sanitizedBtf: Buffer, sha256: string, cacheRoot = defaultVmlinuxCacheRoot()): void {
+  if (!SHA256_HEX.test(sha256)) return;
+  const dir = join(cacheRoot, sha256);
+  const header = join(dir, 'vmlinux.h');
+  const lock = join(dir, 'generating.lock');
+  if (existsSync(header) || generating.has(sha256)) return;
+  let bpftool: string;
+  try {
+    bpftool = findBpftool();
+    mkdirSync(dir, { recursive: true });
+    closeSync(openSync(lock, 'wx'));
+  } catch {
+    return;
+  }
+  const btfPath = join(dir, `vmlinux.btf.${process.pid}`);
+  const partial = join(dir, `vmlinux.h.${process.pid}.tmp`);
+  try {
+    writeFileSync(btfPath, sanitizedBtf);
+  } catch {
+    rmSync(lock, { force: true });
+    return;
+  }
+  const child = spawn('/bin/sh', ['-c', 'nice -n 19 "$@" > "$VMLINUX_PARTIAL" && mv -f -- "$VMLINUX_PARTIAL" "$VMLINUX_HEADER"; rm -f -- "$VMLINUX_PARTIAL" "$VMLINUX_BTF" "$VMLINUX_LOCK"', 'sh', bpftool, 'btf', 'dump', 'file', btfPath, 'format', 'c'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, VMLINUX_PARTIAL: partial, VMLINUX_HEADER: header, VMLINUX_BTF: btfPath, VMLINUX_LOCK: lock },
+  });
+  child.on('error', () => rmSync(lock, { force: true }));
+  child.unref();
 }
 
 /**
@@ -141,7 +184,7 @@ async function generate(btf: Buffer, sha256: string, dir: string, onGenerating?:
   const tmpHeader = join(dir, `vmlinux.h.${process.pid}.tmp`);
   try {
     writeFileSync(btfPath, sanitizeBtfNames(btf).btf);
-    const dumping = dumpHeader(bpftool, btfPath, tmpHeader);
+    const dumping = dumpBtfAsHeader(btfPath, tmpHeader, bpftool);
     onGenerating?.();
     await dumping;
     renameSync(tmpHeader, join(dir, 'vmlinux.h'));
@@ -155,7 +198,7 @@ async function generate(btf: Buffer, sha256: string, dir: string, onGenerating?:
 }
 
 /** `bpftool btf dump file BTF format c` straight into `headerPath` (its ~3 MB never pass through this process). */
-function dumpHeader(bpftool: string, btfPath: string, headerPath: string): Promise<void> {
+export function dumpBtfAsHeader(btfPath: string, headerPath: string, bpftool = findBpftool()): Promise<void> {
   const out = openSync(headerPath, 'w');
   return new Promise<void>((resolve, reject) => {
     const child = spawn(bpftool, ['btf', 'dump', 'file', btfPath, 'format', 'c'], { stdio: ['ignore', out, 'pipe'], timeout: 120_000 });

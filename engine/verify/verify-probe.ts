@@ -2,7 +2,8 @@
 // target's BTF when needed), verify each program through the target's agent, parse the logs into diagnostics.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
 import type { HelloResult, MapSize, ProgramVerdict } from '../../protocol/agent-rpc';
 import type { ProbeProgram } from '../../protocol/lsp-requests';
@@ -12,7 +13,9 @@ import { AgentRequestError, type AgentClient } from '../targets/agent-client';
 import { localCompileFacts } from '../targets/local-machine-facts';
 import { compileProbe, includeDirs, probeCodegenFlags } from '../toolchain/compile-probe';
 import { findClang } from '../toolchain/find-clang';
-import { includesVmlinuxHeader, provideVmlinuxHeader, type VmlinuxOrigin } from '../toolchain/vmlinux-header';
+import { findVmlinuxHeader, generateVmlinuxInBackground, includesVmlinuxHeader, provideVmlinuxHeader, type VmlinuxOrigin } from '../toolchain/vmlinux-header';
+import { writeProbeVmlinuxSubset, type ProbeVmlinuxSubset } from '../toolchain/vmlinux-probe-subset';
+import { sanitizeBtfNames } from '../toolchain/btf-names';
 import { builtPrecompiledVmlinux, precompileVmlinuxInBackground } from '../toolchain/vmlinux-pch';
 
 export interface VerifyProbeOptions {
@@ -81,6 +84,13 @@ function addDiagnostic(map: Map<string, Diagnostic[]>, path: string, diagnostic:
   map.set(path, list);
 }
 
+/** The progress line saying where vmlinux.h came from. */
+function vmlinuxProgress(vmlinux: VmlinuxOrigin, targetName: string, kernelRelease: string): string {
+  if (vmlinux.origin === 'include-path') return `vmlinux.h: ${vmlinux.path} (from the include path)`;
+  const how = { 'probe-subset': `only the types the probe names, in ${'ms' in vmlinux ? vmlinux.ms : 0} ms; the whole header follows in the background`, generated: `generated in ${'ms' in vmlinux ? vmlinux.ms : 0} ms`, cache: 'cached' }[vmlinux.origin];
+  return `vmlinux.h: ${vmlinux.path} (${how}, from the BTF of ${targetName}'s kernel ${kernelRelease}, sha256 ${vmlinux.sha256.slice(0, 12)}…)`;
+}
+
 function wholeFileDiagnostic(message: string, source: 'verifier' | 'clang', code?: string): Diagnostic {
   return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, severity: DiagnosticSeverity.Error, source, message, ...(code ? { code } : {}) };
 }
@@ -115,6 +125,18 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
   }
 
   let vmlinux: VmlinuxOrigin | undefined;
+  let subset: { files: ProbeVmlinuxSubset; sanitizedBtf: Buffer; sha256: string } | undefined;
+  const searchDirs = includeDirs(sourcePath, facts.arch, options.includePaths);
+  const fetchBtf = options.sameMachine ? () => readFile(VMLINUX_BTF) : async () => Buffer.from((await (await agentReady).request('btf', {})).btf, 'base64');
+  /** The whole vmlinux.h: from the include path, the cache, or generated now. */
+  const wholeHeader = () =>
+    provideVmlinuxHeader(
+      searchDirs,
+      { ...(facts.btfSha256 ? { knownSha256: facts.btfSha256 } : {}), fetchBtf },
+      options.vmlinuxCacheRoot,
+      // bpftool runs in its own process: the caller's work beside clang may start now.
+      options.onCompileStarted,
+    );
   if (includesVmlinuxHeader(sourceText)) {
     const t = performance.now();
     if (!facts.btfPresent) {
@@ -122,40 +144,57 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
       options.onCompileStarted?.();
       return finish('compile-error', []);
     }
-    vmlinux = await provideVmlinuxHeader(
-      includeDirs(sourcePath, facts.arch, options.includePaths),
-      {
-        ...(facts.btfSha256 ? { knownSha256: facts.btfSha256 } : {}),
-        fetchBtf: options.sameMachine ? () => readFile(VMLINUX_BTF) : async () => Buffer.from((await (await agentReady).request('btf', {})).btf, 'base64'),
-      },
-      options.vmlinuxCacheRoot,
-      // bpftool runs in its own process: the caller's work beside clang may start now.
-      options.onCompileStarted,
-    );
+    vmlinux = findVmlinuxHeader(searchDirs, facts.btfSha256, options.vmlinuxCacheRoot);
+    if (!vmlinux) {
+      // The first compile on this kernel: only the types this probe names (a fraction of the header to generate and parse);
+      // the whole header is generated in the background once it compiled. Anything failing here falls back to the whole header.
+      try {
+        const btf = await fetchBtf();
+        const sha256 = options.sameMachine && facts.btfSha256 ? facts.btfSha256 : createHash('sha256').update(btf).digest('hex');
+        const sanitizedBtf = sanitizeBtfNames(btf).btf;
+        const files = await writeProbeVmlinuxSubset({ clang: await clangFound, sourcePath, machine: facts.arch, ...(options.includePaths ? { includePaths: options.includePaths } : {}), btf: sanitizedBtf });
+        subset = { files, sanitizedBtf, sha256 };
+        vmlinux = { origin: 'probe-subset', path: join(files.dir, 'vmlinux.h'), sha256, ms: Math.round(performance.now() - t) };
+      } catch {
+        subset = undefined;
+      }
+    }
+    vmlinux ??= await wholeHeader();
     timings.vmlinuxMs = Math.round(performance.now() - t);
-    progress(
-      vmlinux.origin === 'include-path'
-        ? `vmlinux.h: ${vmlinux.path} (from the include path)`
-        : `vmlinux.h: ${vmlinux.path} (${vmlinux.origin === 'generated' ? `generated in ${vmlinux.ms} ms` : 'cached'} from the BTF of ${options.sameMachine ? 'this machine' : (await agentReady).targetName}'s kernel ${facts.kernelRelease}, sha256 ${vmlinux.sha256.slice(0, 12)}…)`,
-    );
+    progress(vmlinuxProgress(vmlinux, options.sameMachine ? 'this machine' : (await agentReady).targetName, facts.kernelRelease));
   }
 
   const clang = await clangFound;
   const codegenFlags = probeCodegenFlags({ machine: facts.arch });
-  const cachedVmlinux = vmlinux && vmlinux.origin !== 'include-path' ? vmlinux.path : undefined;
-  const precompiledHeader = cachedVmlinux ? builtPrecompiledVmlinux(clang, cachedVmlinux, codegenFlags, sourceText) : undefined;
-  const compiling = compileProbe({
-    sourcePath,
-    clang,
-    machine: facts.arch,
-    ...(options.includePaths ? { includePaths: options.includePaths } : {}),
-    ...(cachedVmlinux ? { vmlinuxDir: dirname(cachedVmlinux) } : {}),
-    ...(precompiledHeader ? { precompiledHeader } : {}),
-  });
+  const compile = (header: VmlinuxOrigin | undefined) => {
+    const cached = header && (header.origin === 'cache' || header.origin === 'generated') ? header.path : undefined;
+    const precompiledHeader = cached ? builtPrecompiledVmlinux(clang, cached, codegenFlags, sourceText) : undefined;
+    const compiling = compileProbe({
+      sourcePath,
+      clang,
+      machine: facts.arch,
+      ...(options.includePaths ? { includePaths: options.includePaths } : {}),
+      ...(header && header.origin !== 'include-path' ? { vmlinuxDir: dirname(header.path) } : {}),
+      ...(precompiledHeader ? { precompiledHeader } : {}),
+    });
+    // The first compile with this kernel's whole header and clang parsed it plainly; the next ones read it precompiled.
+    if (cached && !precompiledHeader) void compiling.then(() => precompileVmlinuxInBackground(clang, cached, codegenFlags, sourceText));
+    return compiling;
+  };
+  const compiling = compile(vmlinux);
   options.onCompileStarted?.();
-  const compiled = await compiling;
-  // The first compile for this kernel and clang parsed vmlinux.h plainly; the next ones read it precompiled.
-  if (cachedVmlinux && !precompiledHeader) void precompileVmlinuxInBackground(clang, cachedVmlinux, codegenFlags, sourceText);
+  let compiled = await compiling;
+  if (subset) {
+    subset.files.remove();
+    if (compiled.object) generateVmlinuxInBackground(subset.sanitizedBtf, subset.sha256, options.vmlinuxCacheRoot);
+    else {
+      // clang's messages come from the whole header, as they would on any later run.
+      progress(`clang failed with the types ${basename(sourcePath)} names; compiling again with the whole vmlinux.h`);
+      vmlinux = await wholeHeader();
+      progress(vmlinuxProgress(vmlinux, options.sameMachine ? 'this machine' : (await agentReady).targetName, facts.kernelRelease));
+      compiled = await compile(vmlinux);
+    }
+  }
   timings.compileMs = compiled.ms;
   progress(`$ ${compiled.command.join(' ')}  (${compiled.ms} ms)`);
   for (const [path, list] of compiled.diagnostics) for (const d of list) addDiagnostic(diagnostics, path, d);

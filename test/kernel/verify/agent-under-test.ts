@@ -11,18 +11,19 @@ export const repoRoot = resolve(__dirname, '..', '..', '..');
 const cacheHome = mkdtempSync(join(os.tmpdir(), 'ebpf-test-cache-'));
 process.env.XDG_CACHE_HOME = cacheHome;
 process.on('exit', () => {
-  waitForBackgroundPrecompiles(cacheHome);
+  waitForBackgroundWork(cacheHome);
   rmSync(cacheHome, { recursive: true, force: true });
 });
 
 /**
- * Waits (synchronously: this runs at exit) until no precompiled-header builder a verify started in the background still
- * holds its lock under `root`, so none is left running once the test process is gone (a hang guard of 2 minutes).
+ * Waits (synchronously: this runs at exit) until no vmlinux.h generation or precompile a verify started in the background
+ * still holds its lock under `root`, so none is left running once the test process is gone (a hang guard of 2 minutes).
  */
-function waitForBackgroundPrecompiles(root: string): void {
+function waitForBackgroundWork(root: string): void {
   const deadline = Date.now() + 120_000;
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  while (readdirSync(root, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.pch.building')) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 100);
+  const busy = () => readdirSync(root, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.pch.building') || f.endsWith('generating.lock'));
+  while (busy() && Date.now() < deadline) Atomics.wait(pause, 0, 0, 100);
 }
 export const probesDir = join(repoRoot, 'test', 'fixtures', 'verifier-probes');
 
