@@ -123,6 +123,33 @@ const PATHS: { probe: string; rule: string; line: number; steps: string[] }[] = 
     line: 10,
     steps: ['7: SEC("cgroup/sock_create") decides which context fields \'sock_create_audit\' may touch'],
   },
+  {
+    probe: 'tcpconnect-kprobe-sock-deref.bpf.c',
+    rule: 'direct-kernel-memory-read',
+    line: 22,
+    steps: ["18: 'sk' gets its value here: PT_REGS_PARM1() is a register value", '22: dereferenced here: the verifier refuses a load through a number'],
+  },
+  {
+    probe: 'perf-output-on-ringbuf.bpf.c',
+    rule: 'map-type-helper-mismatch',
+    line: 11,
+    steps: ["5: 'events' is declared here as a BPF_MAP_TYPE_RINGBUF", '11: passed to bpf_perf_event_output() here'],
+  },
+  {
+    probe: 'ringbuf-submit-heap-event.bpf.c',
+    rule: 'helper-argument-kind',
+    line: 34,
+    steps: ["27: 'e' gets its value here: a pointer into a map value", '34: passed to bpf_ringbuf_submit() as argument 1 (R1)'],
+  },
+  {
+    probe: 'argv-loop-unbounded.bpf.c',
+    rule: 'unbounded-loop',
+    line: 22,
+    steps: [
+      '22: the verifier walks this body once per iteration it cannot rule out, until it gives up at 1,000,000 instructions',
+      "24: the loop leaves when '!arg', which bounds no counter the verifier can follow",
+    ],
+  },
 ];
 
 for (const expected of PATHS) {

@@ -1,7 +1,7 @@
 // Rule direct-kernel-memory-read: a kprobe/uprobe, raw or classic tracepoint program dereferences a pointer
 // that the verifier only knows as a number (probe arguments, ctx->args[i], bpf_get_current_task()). Uses flow-walker.
 import type { Node } from 'web-tree-sitter';
-import type { Finding, Rule } from './rule';
+import type { Finding, PathStep, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts, type FlowDomain } from '../analysis/flow-walker';
 import { defineFlowAnalysis, flowResult } from '../analysis/shared-flow-walk';
@@ -75,7 +75,8 @@ function startDirectKernelReads(file: ProbeFile, fn: ProbeFunction) {
   const contextName = !fn.isProgram ? null : fn.wrapper ? 'ctx' : (fn.params[0]?.name ?? null);
   const findings: Finding[] = [];
   const reported = new Set<string>();
-  const origins = new Map<string, string>();
+  /** Why each name holds a number, and the steps that made it so (where it came from, copies). */
+  const origins = new Map<string, { why: string; steps: PathStep[] }>();
 
   const isNumberPointerSource = (value: Node): string | null => {
     const expr = stripCasts(value);
@@ -100,7 +101,8 @@ function startDirectKernelReads(file: ProbeFile, fn: ProbeFunction) {
         for (const param of fn.params) {
           if (param.name && param.type.includes('*')) {
             state.set(param.name, true);
-            origins.set(param.name, `the ${fn.wrapper} argument '${param.name}' is a register value`);
+            const why = `the ${fn.wrapper} argument '${param.name}' is a register value`;
+            origins.set(param.name, { why, steps: [{ range: file.rangeOf(param.node), message: `${why}: a number to the verifier` }] });
           }
         }
       }
@@ -122,10 +124,11 @@ function startDirectKernelReads(file: ProbeFile, fn: ProbeFunction) {
       const copiedName = copied?.type === 'identifier' ? copied.text : copied?.type === 'binary_expression' ? stripCasts(copied.childForFieldName('left') as Node).text : null;
       if (source && local && local.pointerDepth > 0) {
         state.set(name, true);
-        origins.set(name, source);
+        origins.set(name, { why: source, steps: [{ range: file.rangeOf(target), message: `'${name}' gets its value here: ${source}` }] });
       } else if (copiedName && state.has(copiedName) && local && local.pointerDepth > 0) {
         state.set(name, true);
-        origins.set(name, origins.get(copiedName) ?? '');
+        const from = origins.get(copiedName);
+        origins.set(name, { why: from?.why ?? '', steps: [...(from?.steps ?? []), { range: file.rangeOf(target), message: `'${name}' is set here from '${copiedName}', still a number` }] });
       } else {
         state.delete(name);
       }
@@ -145,8 +148,9 @@ function startDirectKernelReads(file: ProbeFile, fn: ProbeFunction) {
       const reader = user ? 'bpf_probe_read_user()' : 'BPF_CORE_READ() or bpf_probe_read_kernel()';
       findings.push({
         range: file.rangeOf(node),
-        message: `${origins.get(name.text) ?? `'${name.text}' is a number`}, not a pointer the verifier lets this program dereference; read '${file.textOf(node)}' with ${reader}`,
+        message: `${origins.get(name.text)?.why ?? `'${name.text}' is a number`}, not a pointer the verifier lets this program dereference; read '${file.textOf(node)}' with ${reader}`,
         verifierMessage: "R1 invalid mem access 'scalar'",
+        path: [...(origins.get(name.text)?.steps ?? []), { range: file.rangeOf(node), message: `dereferenced here: the verifier refuses a load through a number` }],
         ...(rewrite && !user
           ? { fix: { title: `Read with ${rewrite.text}`, edits: [{ range: file.rangeOf(rewrite.top), newText: rewrite.text }, ...coreReadIncludeEdit(file)] } }
           : {}),

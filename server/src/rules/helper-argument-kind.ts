@@ -39,6 +39,17 @@ const KIND_OF_CALL: Readonly<Record<string, Kind>> = {
   bpf_get_listener_sock: 'borrowed-socket',
 };
 
+/** How the verifier sees a value of each kind, for the path. */
+const KIND_WORDS: Readonly<Record<Kind, string>> = {
+  'number-task': 'a plain number to the verifier (scalar), not a task pointer',
+  'btf-task': 'a BTF task pointer',
+  'ringbuf-record': 'a ring buffer reservation',
+  'map-value': 'a pointer into a map value',
+  'acquired-socket': 'a socket reference the program holds',
+  'borrowed-socket': 'a socket the program borrowed (no reference taken)',
+  unknown: 'a value of unknown kind',
+};
+
 const btfTaskFix = (file: ProbeFile, _call: Node, origins: Origin[]): QuickFix | undefined => {
   const calls = origins.map((o) => o.node).filter((n) => n.type === 'call_expression');
   if (calls.length === 0) return undefined;
@@ -151,6 +162,10 @@ export function checkHelperArgumentKinds(file: ProbeFile, fn: ProbeFunction): Fi
         range: file.rangeOf(arg),
         message: `${call.name}(): ${requirement.explain(file.textOf(arg), origins[0].kind)}`,
         verifierMessage: requirement.verifierMessage(register, origins[0].kind),
+        path: [
+          ...origins.filter((o) => o.node.id !== expr.id).map((o) => ({ range: file.rangeOf(o.node), message: `'${file.textOf(arg)}' gets its value here: ${KIND_WORDS[o.kind]}` })),
+          { range: file.rangeOf(arg), message: `passed to ${call.name}() as argument ${requirement.index + 1} (${register})` },
+        ],
         ...(fix ? { fix } : {}),
       });
     }

@@ -99,6 +99,10 @@ export function checkMapHelperTypes(file: ProbeFile, fn: ProbeFunction): Finding
         (wanted ? `; it needs a ${wanted}` : '') +
         (ADVICE[type] ? ` (${ADVICE[type]})` : ''),
       verifierMessage: `cannot pass map_type ${MAP_TYPE_NUMBERS[type]} into func ${name}#${call.helper.id}`,
+      path: [
+        { range: map.fields.type?.range ?? map.nameRange, message: `'${mapName}' is declared here as a BPF_MAP_TYPE_${type}` },
+        { range: file.rangeOf(call.args[index]), message: `passed to ${name}() here` },
+      ],
     });
   }
   return findings;

@@ -145,6 +145,10 @@ function startLoops(file: ProbeFile, fn: ProbeFunction) {
           ? `the verifier cannot bound this loop: '${file.textOf(condition)}' does not compare a counter that moves each iteration with a constant or a bounded value; add one (e.g. 'i < MAX_ITER &&'), or use bpf_loop() (5.17+)`
           : `the verifier cannot bound this loop: it has no condition and no counter-based break; add a constant bound (for (i = 0; i < MAX_ITER; i++)) or use bpf_loop() (5.17+)`,
         verifierMessage: 'BPF program is too large. Processed 1000001 insn',
+        path: [
+          ...(loop.childForFieldName('body') ? [{ range: file.rangeOf(loop.childForFieldName('body') as Node), message: 'the verifier walks this body once per iteration it cannot rule out, until it gives up at 1,000,000 instructions' }] : []),
+          ...[...continuing, ...exits].map((c) => ({ range: file.rangeOf(c), message: `the loop ${continuing.includes(c) ? 'goes on while' : 'leaves when'} '${file.textOf(c)}', which bounds no counter the verifier can follow` })),
+        ],
       });
     },
   });
