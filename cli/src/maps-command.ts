@@ -153,7 +153,7 @@ let readInProcess = false;
 
 /**
  * As root on this machine the map is read in this process with the agent's own reader (no agent to start);
- * otherwise through the target's agent (sudo -n locally, SSH remotely; ssh2 and the agent transports,
+ * otherwise through the target's agent (sudo locally, SSH remotely; ssh2 and the agent transports,
  * child_process with them, are loaded only then).
  */
 async function openSource(options: MapsDumpOptions, err: Writable): Promise<{ source: MapChunkSource; close(): Promise<void> }> {
@@ -162,7 +162,7 @@ async function openSource(options: MapsDumpOptions, err: Writable): Promise<{ so
     return { source: (await import('./overlapped-map-read.js')).overlappedChunkSource(), close: async () => undefined };
   }
   const client: AgentClient = options.target === 'local'
-    ? await (await import('../../engine/targets/local-transport.js')).connectLocalAgent()
+    ? await (await import('../../engine/targets/local-transport.js')).connectLocalAgent({ sudoPassword: (await import('./terminal-question.js')).terminalSudoPassword })
     : await (await import('./target-connect.js')).connectCliTarget(options.target, {
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.knownHosts ? { knownHosts: options.knownHosts } : {}),

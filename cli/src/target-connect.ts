@@ -1,10 +1,11 @@
-// Opens the agent of a --target for CLI commands: local, a kernel VM, or SSH (its connector, ssh2 and the terminal
-// questions, loaded only for an SSH target: ssh-target-connect.ts).
+// Opens the agent of a --target for CLI commands: local (sudo's password asked on the terminal), a kernel VM, or SSH
+// (its connector, ssh2 and the terminal questions, loaded only for an SSH target: ssh-target-connect.ts).
 import type { AgentClient } from '../../engine/targets/agent-client';
 import { bootKernelVm } from '../../engine/kernels/kernel-vm-transport';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import type { SshAgent } from '../../engine/targets/ssh-transport';
 import { resolveTarget } from '../../engine/targets/target-address';
+import { terminalSudoPassword } from './terminal-question';
 
 export interface CliTargetOptions {
   identity?: string;
@@ -25,7 +26,9 @@ export async function connectCliTarget(target: string, options: CliTargetOptions
   const spec = resolveTarget(target, options.identity ? { identity: options.identity } : {});
   const agentPath = agentOverride();
   const installRoot = process.env.EBPF_STUDIO_INSTALL_ROOT;
-  if (spec.kind === 'local') return connectLocalAgent({ onStderr: (line) => options.log(`agent: ${line}`), ...(agentPath ? { agentPath } : {}), ...(installRoot ? { installRoot } : {}) });
+  if (spec.kind === 'local') {
+    return connectLocalAgent({ onStderr: (line) => options.log(`agent: ${line}`), sudoPassword: terminalSudoPassword, ...(agentPath ? { agentPath } : {}), ...(installRoot ? { installRoot } : {}) });
+  }
   if (spec.kind === 'kernel') {
     const vm = await bootKernelVm(spec.kernel, { ...(agentPath ? { agentPath } : {}), onConsole: (line) => options.log(`${spec.name}: ${line}`) });
     options.log(`${spec.name}: ${vm.kernel.release} booted (${vm.accelerator.toUpperCase()}, QEMU pid ${vm.pid}) in ${vm.bootMs} ms`);

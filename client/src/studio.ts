@@ -8,6 +8,7 @@ import type { AgentClient } from '../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { KERNEL_TARGET_PREFIX, type SshTargetSetting } from '../../engine/targets/target-address';
 import { TargetSessions } from '../../engine/targets/target-sessions';
+import { sudoPasswordBox } from './features/sudo-password-box';
 
 /** An SSH host from the `ebpfStudio.targets` setting. */
 export type TargetConfig = SshTargetSetting;
@@ -124,7 +125,7 @@ export class Studio implements vscode.Disposable {
     this.log = vscode.window.createOutputChannel('eBPF Studio', { log: true });
     this.lastTarget = readSettings().currentTarget;
     this.connectors.set('local', (target) =>
-      connectLocalAgent({ agentPath: context.asAbsolutePath('dist/agent.js'), onStderr: (line) => target.output.appendLine(line) }),
+      connectLocalAgent({ agentPath: context.asAbsolutePath('dist/agent.js'), onStderr: (line) => target.output.appendLine(line), sudoPassword: sudoPasswordBox }),
     );
     context.subscriptions.push(
       this.log,

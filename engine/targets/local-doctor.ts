@@ -1,6 +1,6 @@
 // The local doctor: checks this machine for what compiling, verifying and running probes needs (kernel, BTF, bpffs,
 // tracefs, kprobes, lockdown, unprivileged BPF, root/capabilities/sudo, clang, libbpf), each missing thing with the
-// exact command that fixes it. Reads /proc, /sys, statfs(2); runs `clang --version`, `sudo -n true`/`-l`; changes nothing.
+// exact command that fixes it. Reads /proc, /sys, statfs(2); runs `clang --version`, `sudo -n true`/`-l`/`-v`; changes nothing.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
@@ -155,14 +155,27 @@ async function privilegeChecks(read: (path: string) => string | undefined, insta
     }
   }
   const user = os.userInfo().username;
-  const rule = `${user} ALL=(root) NOPASSWD: ${launcherPath(installRoot, '*')}`;
+  const allowLauncher = `echo '${user} ALL=(root) NOPASSWD: ${launcherPath(installRoot, '*')}' | sudo tee /etc/sudoers.d/ebpf-studio >/dev/null && sudo chmod 0440 /etc/sudoers.d/ebpf-studio`;
+  // sudo's own words tell a user it would let in with a password from one it refuses outright
+  const validate = await promisify(execFile)('sudo', ['-n', '-v'], { timeout: 10_000 }).then(() => '', (e: { stderr?: string }) => e.stderr ?? '');
+  if (/a password is required/.test(validate)) {
+    return [
+      unprivilegedCheck,
+      {
+        name: 'privileges',
+        status: 'limited',
+        detail: `User ${user} is not root and sudo asks for a password: eBPF Studio asks for it (the CLI on the terminal, hidden; the editor in a password box) whenever it starts or installs the agent, feeds it to sudo on stdin and never stores it.`,
+        fix: `Type your sudo password when asked, or let sudo start the root-owned agent launcher without one (it checks the agent's sha256 before each start; a new agent version still asks once): ${allowLauncher}`,
+      },
+    ];
+  }
   return [
     unprivilegedCheck,
     {
       name: 'privileges',
       status: 'missing',
       detail: `User ${user} is not root, has neither CAP_BPF+CAP_PERFMON nor CAP_SYS_ADMIN, and \`sudo -n\` may start neither a command nor an installed agent launcher: verify and attach cannot load programs. The fix lets sudo start the root-owned launcher, which checks the agent's sha256 before each start; installing an agent version into ${installRoot} needs root once.`,
-      fix: `echo '${rule}' | sudo tee /etc/sudoers.d/ebpf-studio >/dev/null && sudo chmod 0440 /etc/sudoers.d/ebpf-studio`,
+      fix: allowLauncher,
     },
   ];
 }

@@ -1,5 +1,5 @@
 // Starts the agent on this machine and returns an AgentClient over its stdio: as root straight from a root-owned bundle,
-// otherwise from a root-owned, hash-checked install (installed through `sudo -n` when not root). Nothing waits forever.
+// otherwise from a root-owned, hash-checked install, through `sudo -n` or, when sudo wants it, the user's sudo password.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { machine, tmpdir, userInfo } from 'node:os';
@@ -10,6 +10,7 @@ import { ChildOutputLines } from './child-output-lines';
 import { AGENT_STARTING, DEFAULT_INSTALL_ROOT, installScript, launcherPath, type InstallPlan } from './agent-install';
 import { agentPackage } from './agent-upload';
 import { nodeRuntime, runtimeDirName, type NodeRuntimeOptions } from './node-runtime';
+import { askSudoPassword, SUDO_STDIN_PASSWORD, type SudoPasswordPrompt } from './sudo-password';
 
 export interface LocalTransportOptions {
   /** The agent bundle (dist/agent.js); found next to this bundle or in the repository's dist/ by default. */
@@ -26,8 +27,19 @@ export interface LocalTransportOptions {
   installRoot?: string;
   /** Where the Node runtime comes from when this machine's Node may not run as root (not owned by root). */
   runtime?: NodeRuntimeOptions;
+  /** Asks for the user's sudo password when `sudo -n` refuses for want of one; the answer lives in memory for this start only. */
+  sudoPassword?: SudoPasswordPrompt;
   log?: (line: string) => void;
 }
+
+/** A command's exit code and stderr. */
+interface CommandOutcome {
+  code: number | null;
+  stderr: string;
+}
+
+/** Runs a command as root: as it is, through `sudo -n`, or through sudo with the password on stdin. */
+type RunAsRoot = (argv: string[]) => Promise<CommandOutcome>;
 
 /** Owned by root and writable by root only, and so is every folder above it (sticky folders such as /tmp allowed). */
 export function rootOwnedPath(path: string): boolean {
@@ -96,18 +108,26 @@ export class ChildProcessStream extends Duplex {
   }
 }
 
-function sudoAdvice(launcher: string, sudoSays: string): string {
-  const user = userInfo().username;
+/** How to let `user` start the launcher(s) without a password. */
+function allowLauncher(user: string, launcher: string): string {
   return (
-    `The local agent needs root (or CAP_BPF) to load BPF programs, and \`sudo -n\` refused to start it (${sudoSays.trim() || 'no reason given'}). ` +
-    `Allow it without a password, e.g. in /etc/sudoers.d/ebpf-studio: \`${user} ALL=(root) NOPASSWD: ${launcher}\` (the root-owned launcher checks the agent's sha256 before each start; ` +
-    `installing a new version needs \`sudo\` once), or run the editor as root.`
+    `allow it without a password, e.g. in /etc/sudoers.d/ebpf-studio: \`${user} ALL=(root) NOPASSWD: ${launcher}\` (the root-owned launcher checks the agent's sha256 before each start; ` +
+    `installing a new version needs your sudo password once)`
   );
 }
 
-function runCommand(command: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+function sudoAdvice(launcher: string, sudoSays: string): string {
+  return (
+    `The local agent needs root (or CAP_BPF) to load BPF programs, and \`sudo -n\` refused to start it (${sudoSays.trim() || 'no reason given'}). ` +
+    `Start it from a terminal or the editor, which ask for your sudo password; ${allowLauncher(userInfo().username, launcher)}; or run as root.`
+  );
+}
+
+/** Runs a command to its end; `input`, when given, is its whole stdin. */
+function runCommand([command, ...args]: string[], input?: string): Promise<CommandOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
+    child.stdin?.on('error', () => undefined).end(input);
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (t: string) => (stderr += t));
     child.on('error', (err) => resolve({ code: -1, stderr: err.message }));
@@ -116,10 +136,10 @@ function runCommand(command: string, args: string[]): Promise<{ code: number | n
 }
 
 /**
- * Installs the agent into the root-owned install folder (as root, or through `sudo -n`): the files are staged in a private
- * temp folder, then copied and checked by the root-run install script. Node runs as root only when root owns it; else the runtime.
+ * Installs the agent into the root-owned install folder: the files are staged in a private temp folder, then copied and
+ * checked by the root-run install script. Node runs as root only when root owns it; else the runtime.
  */
-async function installLocally(agent: string, node: string, installRoot: string, asRoot: boolean, options: LocalTransportOptions): Promise<string> {
+async function installLocally(agent: string, node: string, installRoot: string, runAsRoot: RunAsRoot, options: LocalTransportOptions): Promise<string> {
   const pkg = agentPackage(agent, machine());
   if (!pkg) throw new AgentRequestError(`No agent build for ${machine()} (koffi has no binary for it).`, 'EAGENT');
   const staging = mkdtempSync(join(tmpdir(), 'ebpf-studio-install-'));
@@ -136,16 +156,24 @@ async function installLocally(agent: string, node: string, installRoot: string, 
       plan.runtime = { dir: runtimeDirName(machine()), tarball: 'node-runtime.tgz', sha256: runtime.sha256 };
     }
     options.log?.(`installing agent ${pkg.dir} into ${installRoot} (root-owned)`);
-    const script = installScript(plan);
-    const run = asRoot ? await runCommand('sh', ['-c', script]) : await runCommand('sudo', ['-n', 'sh', '-c', script]);
-    if (run.code !== 0) throw new AgentRequestError(asRoot ? `Installing the agent into ${installRoot} failed: ${run.stderr.trim()}` : sudoAdvice(launcherPath(installRoot, '*'), run.stderr), asRoot ? 'EINSTALL' : 'ESUDO');
-    return launcherPath(installRoot, pkg.dir);
+    const run = await runAsRoot(['sh', '-c', installScript(plan)]);
+    if (run.code === 0) return launcherPath(installRoot, pkg.dir);
+    if (run.stderr.startsWith('sudo:')) throw new AgentRequestError(sudoAdvice(launcherPath(installRoot, '*'), run.stderr), 'ESUDO');
+    throw new AgentRequestError(`Installing the agent into ${installRoot} failed: ${run.stderr.trim() || `exit code ${run.code}`}`, 'EINSTALL');
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
 }
 
-/** Spawns the local agent and waits for its `hello`, so a refusal surfaces here with a clear message. */
+/** sudo -n refused because it wants a password (sudo's own words), and there is a way to ask for it. */
+function sudoWantsPassword(sudoSaid: string, options: LocalTransportOptions): boolean {
+  return options.sudoPassword !== undefined && /a password is required/.test(sudoSaid);
+}
+
+/**
+ * Spawns the local agent and waits for its `hello`, so a refusal surfaces here with a clear message. Not root, it tries
+ * `sudo -n` first; when sudo wants a password it asks once (options.sudoPassword), checks it, and feeds it to `sudo -S`.
+ */
 export async function connectLocalAgent(options: LocalTransportOptions = {}): Promise<AgentClient> {
   const agent = options.agentPath ?? findAgentBundle();
   const node = options.nodePath ?? findNode();
@@ -153,24 +181,48 @@ export async function connectLocalAgent(options: LocalTransportOptions = {}): Pr
   const installRoot = options.installRoot ?? DEFAULT_INSTALL_ROOT;
   const pkg = agentPackage(agent, machine());
   // Root runs a bundle only where no other user can change it (nor koffi beside it); anything else runs from the root-owned install.
-  if (asRoot && rootOwnedPath(agent) && rootOwnedPath(node) && (!pkg || pkg.files.every((f) => rootOwnedPath(f.local)))) return startAgent(node, [agent], undefined, options);
+  if (asRoot && rootOwnedPath(agent) && rootOwnedPath(node) && (!pkg || pkg.files.every((f) => rootOwnedPath(f.local)))) return startAgent([node, agent], undefined, options);
+  let password: string | undefined;
+  const withPassword = async (argv: string[]) => {
+    const user = userInfo().username;
+    const check = (input: string) => runCommand([...SUDO_STDIN_PASSWORD, 'true'], input);
+    password ??= await askSudoPassword(options.sudoPassword as SudoPasswordPrompt, { target: 'local', user }, check, `Loading BPF programs needs root: ${allowLauncher(user, launcherPath(installRoot, '*'))}, or run as root.`);
+    return { argv: [...SUDO_STDIN_PASSWORD, ...argv], input: `${password}\n` };
+  };
+  const runAsRoot: RunAsRoot = async (argv) => {
+    if (asRoot) return runCommand(argv);
+    const quiet = await runCommand(['sudo', '-n', ...argv]);
+    if (quiet.code === 0 || !sudoWantsPassword(quiet.stderr, options)) return quiet;
+    const sudo = await withPassword(argv);
+    return runCommand(sudo.argv, sudo.input);
+  };
+  const launch = async (launcher: string) => {
+    if (asRoot) return startAgent([launcher], launcher, options);
+    try {
+      return await startAgent(['sudo', '-n', launcher], launcher, options);
+    } catch (err) {
+      if ((err as AgentRequestError).code !== 'ESUDO' || !sudoWantsPassword((err as Error).message, options)) throw err;
+      const sudo = await withPassword([launcher]);
+      return startAgent(sudo.argv, launcher, options, sudo.input);
+    }
+  };
   const installed = pkg ? launcherPath(installRoot, pkg.dir) : undefined;
   if (installed && existsSync(installed)) {
     try {
-      return await startAgent(asRoot ? installed : 'sudo', asRoot ? [] : ['-n', installed], installed, options);
+      return await launch(installed);
     } catch (err) {
       if (!/does not match its SHA256SUMS/.test((err as Error).message)) throw err;
       options.log?.(`${(err as Error).message}; installing the agent again`);
     }
   }
-  const launcher = await installLocally(agent, node, installRoot, asRoot, options);
-  return startAgent(asRoot ? launcher : 'sudo', asRoot ? [] : ['-n', launcher], launcher, options);
+  return launch(await installLocally(agent, node, installRoot, runAsRoot, options));
 }
 
-/** Runs the agent (or its launcher, when given) and waits for its `hello`. */
-async function startAgent(command: string, args: string[], launcher: string | undefined, options: LocalTransportOptions): Promise<AgentClient> {
+/** Runs the agent (or its launcher, when given; `firstLine` goes to its stdin before the protocol) and waits for its `hello`. */
+async function startAgent([command, ...args]: string[], launcher: string | undefined, options: LocalTransportOptions, firstLine?: string): Promise<AgentClient> {
   const asRoot = process.getuid?.() === 0;
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  if (firstLine !== undefined) child.stdin.write(firstLine);
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
   let spawnError: Error | undefined;
   child.on('error', (err) => {

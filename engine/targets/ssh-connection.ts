@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { Client, utils as sshUtils, type AnyAuthMethod, type AuthenticationType, type NextAuthHandler } from 'ssh2';
 import { KnownHosts, describeRefusal, hostKeyFromBlob, knownHostsName, sha256Fingerprint } from './known-hosts';
 import { ChildProcessStream } from './local-transport';
+import type { SudoPasswordPrompt } from './sudo-password';
 import type { SshHost } from './target-address';
 
 export interface HostKeyQuestion {
@@ -28,7 +29,7 @@ export interface SshPrompts {
   password?(q: { target: string; user: string; address: string; attempt: number }): Promise<string | undefined>;
   passphrase?(q: { target: string; keyFile: string; attempt: number }): Promise<string | undefined>;
   /** The login's own password for sudo on the host, when sudo asks for one (kept in memory for this connection only). */
-  sudoPassword?(q: { target: string; user: string; attempt: number }): Promise<string | undefined>;
+  sudoPassword?: SudoPasswordPrompt;
 }
 
 export interface SshConnectOptions {

@@ -8,6 +8,7 @@ import { awaitAgentStart, checkPrerequisites, execCommand, hostNodeSuitable, pri
 import { findAgentBundle } from './local-transport';
 import { nodeRuntime, runtimeDirName, type NodeRuntimeOptions } from './node-runtime';
 import { shellQuote } from './shell-quote';
+import { askSudoPassword, SUDO_STDIN_PASSWORD } from './sudo-password';
 import { openSsh, type SshConnectOptions, type SshConnection } from './ssh-connection';
 import type { SshHost } from './target-address';
 
@@ -59,7 +60,7 @@ function exec(client: Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => client.exec(command, (err, channel) => (err ? reject(new Error(`cannot start the agent: ${err.message}`)) : resolve(channel))));
 }
 
-/** Asks for the login's sudo password (up to three times), checking each answer with `sudo -S true`; never stored. */
+/** Asks for the login's sudo password (see askSudoPassword); never stored. */
 async function sudoPassword(connection: SshConnection, options: SshAgentOptions, installRoot: string): Promise<string> {
   const { host } = connection;
   if (!options.prompts.sudoPassword) {
@@ -69,22 +70,14 @@ async function sudoPassword(connection: SshConnection, options: SshAgentOptions,
       warnings: [],
     });
   }
-  let said = '';
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const password = await options.prompts.sudoPassword({ target: host.name, user: host.user, attempt });
-    if (password === undefined) throw new AgentRequestError(`${host.name}: the sudo password was not given; the agent was not started.`, 'ESUDO');
-    const check = await execCommand(connection.client, "sudo -k -S -p '' true", 15_000, `${password}\n`);
-    if (check.code === 0) return password;
-    said = check.stderr.trim();
-    if (!/incorrect password|Sorry, try again/i.test(said)) break;
-  }
-  throw new AgentRequestError(`${host.name}: sudo refused ${host.user} (${said || 'no reason given'}). Loading BPF programs needs root: connect as root or allow ${sudoersAdvice(host.user, installRoot)}.`, 'ESUDO');
+  const check = (input: string) => execCommand(connection.client, `${SUDO_STDIN_PASSWORD.map(shellQuote).join(' ')} true`, 15_000, input);
+  return askSudoPassword(options.prompts.sudoPassword, { target: host.name, user: host.user }, check, `Loading BPF programs needs root: connect as root or allow ${sudoersAdvice(host.user, installRoot)}.`);
 }
 
 /** The prefix that runs a command as root for this login (the password, when used, is the first line of stdin). */
 function asRoot(privilege: Privilege): string {
   if (privilege === 'root') return '';
-  return privilege === 'sudo-password' ? "sudo -k -S -p '' " : 'sudo -n ';
+  return `${(privilege === 'sudo-password' ? SUDO_STDIN_PASSWORD : ['sudo', '-n']).map(shellQuote).join(' ')} `;
 }
 
 export async function connectSshAgent(host: SshHost, options: SshAgentOptions): Promise<SshAgent> {

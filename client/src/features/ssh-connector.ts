@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { ResolvedTarget, Studio } from '../studio';
 import type { HostKeyQuestion, SshPrompts } from '../../../engine/targets/ssh-connection';
 import { resolveTarget, type SshHost } from '../../../engine/targets/target-address';
+import { sudoPasswordBox } from './sudo-password-box';
 
 function secretKey(host: SshHost): string {
   return `ebpfStudio.sshPassword:${host.user}@${host.host}:${host.port}`;
@@ -39,18 +40,7 @@ function editorPrompts(target: ResolvedTarget): SshPrompts {
           ignoreFocusOut: true,
         }),
       ),
-    sudoPassword: (q) =>
-      Promise.resolve(
-        vscode.window.showInputBox({
-          title: `sudo password for ${q.user} on ${target.name}`,
-          prompt:
-            q.attempt > 1
-              ? 'sudo refused that password; try again.'
-              : 'Loading BPF programs needs root: eBPF Studio runs its agent through sudo. The password is used for this connection only and never stored.',
-          password: true,
-          ignoreFocusOut: true,
-        }),
-      ),
+    sudoPassword: sudoPasswordBox,
   };
 }
 
