@@ -95,3 +95,16 @@ test('the workspace applies the target kernel setting and rejects nonsense', asy
   workspace.close('file:///x.bpf.c');
   assert.deepEqual(workspace.uris(), []);
 });
+
+test('the same target kernel set again (the configuration pull after initialize) keeps the open files parsed; another re-parses them', async () => {
+  const workspace = new ProbeWorkspace();
+  workspace.setTargetKernel('');
+  const parsed = await workspace.update('file:///same-target.bpf.c', SOURCE);
+  workspace.setTargetKernel('');
+  assert.equal(workspace.file('file:///same-target.bpf.c'), parsed);
+  workspace.setTargetKernel('5.10');
+  const reparsed = workspace.file('file:///same-target.bpf.c');
+  assert.notEqual(reparsed, parsed);
+  assert.equal(reparsed?.targetKernel.minor, 10);
+  workspace.close('file:///same-target.bpf.c');
+});

@@ -48,7 +48,9 @@ export class ProbeWorkspace {
     const setting = this.targetSetting ? parseKernelVersion(this.targetSetting) : null;
     const liveVersion = this.live ? parseKernelVersion(this.live.kernelRelease) : null;
     const live = setting === null && liveVersion !== null ? this.live : null;
-    this.target = setting ?? (live ? liveVersion : null) ?? runningKernelVersion();
+    const target = setting ?? (live ? liveVersion : null) ?? runningKernelVersion();
+    // the same version again (the configuration pull after initialize repeats it) keeps the object: files parsed for it stay valid
+    if (formatKernelVersion(target) !== formatKernelVersion(this.target)) this.target = target;
     this.helpers = live ? HelperAvailability.live(live) : HelperAvailability.snapshot;
   }
 
