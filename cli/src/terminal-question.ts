@@ -6,10 +6,11 @@ import type { SudoPasswordPrompt } from '../../engine/targets/sudo-password';
 export function askTerminal(question: string, hidden: boolean): Promise<string | undefined> {
   const stdin = process.stdin;
   if (!stdin.isTTY) return Promise.resolve(undefined);
+  // echo off before the question shows, so an answer typed as soon as it appears is not echoed either
+  stdin.setRawMode(true);
   process.stderr.write(question);
   return new Promise((resolve) => {
     let answer = '';
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.setEncoding('utf8');
     const finish = (value: string | undefined) => {
