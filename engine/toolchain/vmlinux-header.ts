@@ -86,9 +86,15 @@ export function findVmlinuxHeader(searchDirs: string[], knownSha256: string | un
  * Starts generating the whole vmlinux.h into the cache from `sanitizedBtf` (names already sanitized: sanitizeBtfNames) of the
  * BTF whose sha256 (as the target gave it) is `sha256`, in a detached `nice -n 19` bpftool that outlives this process, writing a
  * temporary file renamed into place, under the lock a generation in the foreground takes (which then waits for the header).
- * Nothing starts when the header is cached or another process generates it.
+ * Nothing starts when the header is cached or another process generates it. `then` gives a command the same process runs
+ * once the header is in place (precompiling it: vmlinux-pch.ts), with the lock it took, which it releases if the header failed.
  */
-export function generateVmlinuxInBackground(sanitizedBtf: Buffer, sha256: string, cacheRoot = defaultVmlinuxCacheRoot()): void {
+export function generateVmlinuxInBackground(
+  sanitizedBtf: Buffer,
+  sha256: string,
+  cacheRoot = defaultVmlinuxCacheRoot(),
+  then?: (headerPath: string) => { argv: string[]; env: { PCH_LOCK: string } & Record<string, string> } | undefined,
+): void {
   if (!SHA256_HEX.test(sha256)) return;
   const dir = join(cacheRoot, sha256);
   const header = join(dir, 'vmlinux.h');
@@ -110,12 +116,16 @@ export function generateVmlinuxInBackground(sanitizedBtf: Buffer, sha256: string
     rmSync(lock, { force: true });
     return;
   }
-  const child = spawn('/bin/sh', ['-c', 'nice -n 19 "$@" > "$VMLINUX_PARTIAL" && mv -f -- "$VMLINUX_PARTIAL" "$VMLINUX_HEADER"; rm -f -- "$VMLINUX_PARTIAL" "$VMLINUX_BTF" "$VMLINUX_LOCK"', 'sh', bpftool, 'btf', 'dump', 'file', btfPath, 'format', 'c'], {
+  const next = then?.(header);
+  const child = spawn('/bin/sh', ['-c', BACKGROUND_SCRIPT, 'sh', ...(next?.argv ?? [])], {
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, VMLINUX_PARTIAL: partial, VMLINUX_HEADER: header, VMLINUX_BTF: btfPath, VMLINUX_LOCK: lock },
+    env: { ...process.env, ...next?.env, BPFTOOL: bpftool, VMLINUX_PARTIAL: partial, VMLINUX_HEADER: header, VMLINUX_BTF: btfPath, VMLINUX_LOCK: lock },
   });
-  child.on('error', () => rmSync(lock, { force: true }));
+  child.on('error', () => {
+    rmSync(lock, { force: true });
+    if (next) rmSync(next.env.PCH_LOCK, { force: true });
+  });
   child.unref();
 }
 
@@ -128,6 +138,13 @@ export function provideLocalVmlinuxHeader(searchDirs: string[], cacheRoot = defa
 }
 
 const LOCK_STALE_MS = 180_000;
+
+/** The background generation: the header under a temporary name, renamed into place, the lock dropped; then its arguments, if any, run. */
+const BACKGROUND_SCRIPT = [
+  'nice -n 19 "$BPFTOOL" btf dump file "$VMLINUX_BTF" format c > "$VMLINUX_PARTIAL" && mv -f -- "$VMLINUX_PARTIAL" "$VMLINUX_HEADER"',
+  'rm -f -- "$VMLINUX_PARTIAL" "$VMLINUX_BTF" "$VMLINUX_LOCK"',
+  'if [ $# -gt 0 ]; then if [ -f "$VMLINUX_HEADER" ]; then exec "$@"; else rm -f -- "$PCH_LOCK"; fi; fi',
+].join('; ');
 
 /** Resolves when something in `dir` changes, or after `ms`. */
 function dirChanged(dir: string, ms: number): Promise<void> {

@@ -29,7 +29,7 @@ export function builtPrecompiledVmlinux(clang: Clang, headerPath: string, flags:
   return existsSync(pch) ? pch : undefined;
 }
 
-/** Where a precompiled header's build lock is while a builder runs (holds the builder's pid). */
+/** Where a precompiled header's build lock is while a builder runs (holds the pid of the process that started it). */
 export function precompileLockPath(pch: string): string {
   return `${pch}.building`;
 }
@@ -45,25 +45,35 @@ export function precompileVmlinuxInBackground(clang: Clang, headerPath: string, 
   if (!includesVmlinuxFirst(sourceText)) return Promise.resolve(undefined);
   const pch = precompiledPath(clang, headerPath, flags);
   if (existsSync(pch)) return Promise.resolve(pch);
-  const lock = precompileLockPath(pch);
-  const lockFd = takeLock(lock);
-  if (lockFd === undefined) return Promise.resolve(undefined);
-  const partial = `${pch}.${process.pid}.tmp`;
+  const command = precompileCommand(clang, headerPath, flags, sourceText);
+  if (!command) return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', BUILD_SCRIPT, 'sh', clang.path, ...flags, '-x', 'c-header', headerPath, '-o', partial], {
-      detached: true,
-      stdio: 'ignore',
-      env: { ...process.env, PCH_PARTIAL: partial, PCH_PATH: pch, PCH_LOCK: lock },
-    });
+    const child = spawn(command.argv[0], command.argv.slice(1), { detached: true, stdio: 'ignore', env: { ...process.env, ...command.env } });
     child.on('error', () => {
-      rmSync(lock, { force: true });
+      rmSync(command.env.PCH_LOCK, { force: true });
       resolve(undefined);
     });
     child.on('exit', () => resolve(existsSync(pch) ? pch : undefined));
-    if (child.pid !== undefined) writeSync(lockFd, `${child.pid}\n`);
-    closeSync(lockFd);
     if (!holdProcess) child.unref();
   });
+}
+
+/**
+ * The command (and its environment) that builds the precompiled form of `headerPath`, with its lock taken here for it (the
+ * command removes it), for a detached process to run once the header exists; undefined when there is nothing to build (the
+ * probe does not include vmlinux.h first, it is built, or another process holds the lock).
+ */
+export function precompileCommand(clang: Clang, headerPath: string, flags: string[], sourceText: string): { argv: string[]; env: Record<'PCH_PARTIAL' | 'PCH_PATH' | 'PCH_LOCK', string> } | undefined {
+  if (!includesVmlinuxFirst(sourceText)) return undefined;
+  const pch = precompiledPath(clang, headerPath, flags);
+  if (existsSync(pch)) return undefined;
+  const lock = precompileLockPath(pch);
+  const lockFd = takeLock(lock);
+  if (lockFd === undefined) return undefined;
+  writeSync(lockFd, `${process.pid}\n`);
+  closeSync(lockFd);
+  const partial = `${pch}.${process.pid}.tmp`;
+  return { argv: ['/bin/sh', '-c', BUILD_SCRIPT, 'sh', clang.path, ...flags, '-x', 'c-header', headerPath, '-o', partial], env: { PCH_PARTIAL: partial, PCH_PATH: pch, PCH_LOCK: lock } };
 }
 
 /** The lock file, created exclusively (a stale one is taken over), or undefined when another process holds it. */

@@ -16,7 +16,7 @@ import { findClang } from '../toolchain/find-clang';
 import { findVmlinuxHeader, generateVmlinuxInBackground, includesVmlinuxHeader, provideVmlinuxHeader, type VmlinuxOrigin } from '../toolchain/vmlinux-header';
 import { writeProbeVmlinuxSubset, type ProbeVmlinuxSubset } from '../toolchain/vmlinux-probe-subset';
 import { sanitizeBtfNames } from '../toolchain/btf-names';
-import { builtPrecompiledVmlinux, precompileVmlinuxInBackground } from '../toolchain/vmlinux-pch';
+import { builtPrecompiledVmlinux, precompileCommand, precompileVmlinuxInBackground } from '../toolchain/vmlinux-pch';
 
 export interface VerifyProbeOptions {
   sourcePath: string;
@@ -87,7 +87,7 @@ function addDiagnostic(map: Map<string, Diagnostic[]>, path: string, diagnostic:
 /** The progress line saying where vmlinux.h came from. */
 function vmlinuxProgress(vmlinux: VmlinuxOrigin, targetName: string, kernelRelease: string): string {
   if (vmlinux.origin === 'include-path') return `vmlinux.h: ${vmlinux.path} (from the include path)`;
-  const how = { 'probe-subset': `only the types the probe names, in ${'ms' in vmlinux ? vmlinux.ms : 0} ms; the whole header follows in the background`, generated: `generated in ${'ms' in vmlinux ? vmlinux.ms : 0} ms`, cache: 'cached' }[vmlinux.origin];
+  const how = { 'probe-subset': `only the types the probe names, in ${'ms' in vmlinux ? vmlinux.ms : 0} ms; the whole header and its precompiled form follow in the background`, generated: `generated in ${'ms' in vmlinux ? vmlinux.ms : 0} ms`, cache: 'cached' }[vmlinux.origin];
   return `vmlinux.h: ${vmlinux.path} (${how}, from the BTF of ${targetName}'s kernel ${kernelRelease}, sha256 ${vmlinux.sha256.slice(0, 12)}…)`;
 }
 
@@ -186,7 +186,7 @@ export async function verifyProbe(options: VerifyProbeOptions): Promise<VerifyPr
   let compiled = await compiling;
   if (subset) {
     subset.files.remove();
-    if (compiled.object) generateVmlinuxInBackground(subset.sanitizedBtf, subset.sha256, options.vmlinuxCacheRoot);
+    if (compiled.object) generateVmlinuxInBackground(subset.sanitizedBtf, subset.sha256, options.vmlinuxCacheRoot, (header) => precompileCommand(clang, header, codegenFlags, sourceText));
     else {
       // clang's messages come from the whole header, as they would on any later run.
       progress(`clang failed with the types ${basename(sourcePath)} names; compiling again with the whole vmlinux.h`);

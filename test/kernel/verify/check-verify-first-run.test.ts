@@ -1,5 +1,5 @@
-// `ebpf-studio check --verify` as on a fresh machine (an empty cache folder) gives the verdicts and diagnostics of the same
-// run with caches warm, on real libbpf-tools probes and a broken one, and leaves a cache the next runs use (real clang, kernel).
+// `ebpf-studio check --verify` as on a fresh machine (an empty cache folder) gives the verdicts and diagnostics of a run with
+// caches warm, on real libbpf-tools probes and a broken one, and leaves vmlinux.h and its PCH for the next runs (real clang, kernel).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -57,10 +57,11 @@ test('check --verify with an empty cache: the verdicts and diagnostics of a warm
       assert.match(run.stderr, /only the types the probe names/, `${file}: the first run compiles against the types the probe names`);
       await backgroundWorkDone(fresh);
       assert.equal(filesUnder(fresh).filter((f) => f.endsWith('vmlinux.h')).length, 1, `${file}: the whole vmlinux.h is in the cache after: ${filesUnder(fresh).join(', ')}`);
+      assert.equal(filesUnder(fresh).filter((f) => f.endsWith('.pch')).length, 1, `${file}: and its precompiled form: ${filesUnder(fresh).join(', ')}`);
     }
     assert.match(firsts[files.indexOf(broken)].stderr, /compiling again with the whole vmlinux\.h/, 'the broken probe is compiled again with the whole header');
 
-    // Then all of them warm: a cached header, then its precompiled form.
+    // Then all of them on one cache: the header generated in the foreground and compiled plainly, then read precompiled.
     const shared = join(scratch, 'warm');
     await checkVerify(files, shared);
     await backgroundWorkDone(shared);
