@@ -220,14 +220,14 @@ function dependencyIndex(file: ProbeFile): DependencyIndex {
  */
 function carryKeys(previous: PreviousIndex, index: DependencyIndex): void {
   if (previous.shared !== index.shared) return;
-  const read = (names: SegmentNames[], texts: string[], isMap: boolean[], i: number) => `${isMap[i] ? 'm' : ''}${dependentsRead(names[i], texts[i])}`;
+  const same = (from: number, to: number) =>
+    previous.isMap[from] === index.isMap[to] && dependentsRead(previous.names[from], previous.texts[from]) === dependentsRead(index.names[to], index.texts[to]);
   const before = previous.texts.length;
   const after = index.texts.length;
   let prefix = 0;
-  while (prefix < before && prefix < after && read(previous.names, previous.texts, previous.isMap, prefix) === read(index.names, index.texts, index.isMap, prefix)) prefix++;
+  while (prefix < before && prefix < after && same(prefix, prefix)) prefix++;
   let suffix = 0;
-  while (suffix < before - prefix && suffix < after - prefix &&
-    read(previous.names, previous.texts, previous.isMap, before - 1 - suffix) === read(index.names, index.texts, index.isMap, after - 1 - suffix)) suffix++;
+  while (suffix < before - prefix && suffix < after - prefix && same(before - 1 - suffix, after - 1 - suffix)) suffix++;
   // names whose definitions changed, by namespace
   const changed = { word: new Set(), tag: new Set(), map: new Set(), call: new Set(), field: new Set() } as Record<Namespace, Set<string>>;
   const addDefinitions = (names: SegmentNames, isMap: boolean) => {
@@ -243,7 +243,7 @@ function carryKeys(previous: PreviousIndex, index: DependencyIndex): void {
   });
   // a segment reading a changed name changes what reads it in turn: its names join the changed ones until none is added
   const tainted = new Set<number>();
-  for (let grew = true; grew; ) {
+  for (let grew = NAMESPACES.some((space) => changed[space].size > 0); grew; ) {
     grew = false;
     index.names.forEach((names, i) => {
       if (tainted.has(i) || !usesChanged(names.exported?.uses ?? names.uses)) return;
