@@ -121,7 +121,7 @@ async function main(): Promise<void> {
         const o = timed(ours(file), { ...process.env, XDG_CACHE_HOME: cache });
         if (!/ 0 errors/.test(o.stdout)) throw new Error(`first run: check --verify reported errors: ${o.stdout}`);
         first.ours.push(o);
-        // The whole vmlinux.h the first run left generating (a detached, nice 19 bpftool) is waited for, untimed.
+        // The whole vmlinux.h and its PCH the first run left generating (detached, nice 19) are waited for, untimed.
         await backgroundBuildsDone(cache);
       } finally {
         rmSync(cache, { recursive: true, force: true });
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     const firstRatio = m(first.ours, 'wallMs') / m(first.hand, 'wallMs');
     console.log(`\n${basename(file)}, ${FIRST_RUNS} rounds interleaved, medians. By hand = clang -g -O2 -target bpf with the vmlinux.h the user already has ` +
       `(no precompiled header) + bpftool prog loadall into bpffs + rm of the pins, in one sh; no vmlinux.h generation. ` +
-      `Ours: CPU leaves out the whole vmlinux.h the first run generates after its compile (detached, nice 19) for the next runs.`);
+      `Ours: CPU leaves out the whole vmlinux.h and its PCH the first run generates after its compile (detached, nice 19) for the next runs.`);
     const firstRows = [
       ['', 'check --verify ms', 'CPU ms', 'by hand ms', 'CPU ms', 'wall ratio', 'CPU ratio'],
       ['first run, empty caches', ...figures(first.ours, first.hand)],
