@@ -144,12 +144,19 @@ export async function connectSshAgent(host: SshHost, options: SshAgentOptions): 
       timings.upload = Date.now() - t;
       t = Date.now();
     };
-    const launch = async () => {
-      const command = `exec ${asRoot(privilege)}${launcherPath(installRoot, pkg.dir)}`;
+    const run = async (prefix: string, firstLine?: string) => {
+      const command = `exec ${prefix}${launcherPath(installRoot, pkg.dir)}`;
       log(`running: ${command}`);
       const started = await exec(connection.client, command);
-      if (password !== undefined) started.write(`${password}\n`);
+      if (firstLine !== undefined) started.write(firstLine);
       return { started, outcome: await awaitAgentStart(started, options.startTimeoutMs ?? 15_000, 'the agent launcher') };
+    };
+    const launch = async () => {
+      if (password === undefined) return run(asRoot(privilege));
+      // A NOPASSWD rule for the launcher lets sudo start it without reading stdin: the password line would reach the agent.
+      const quiet = await run('sudo -n ');
+      if (quiet.outcome.started || !/a password is required/.test(quiet.outcome.stderr)) return quiet;
+      return run(asRoot(privilege), `${password}\n`);
     };
     if (!channel && !installed) await install();
     if (!channel) {

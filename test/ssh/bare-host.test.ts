@@ -1,5 +1,6 @@
 // A stock server over SSH against a real sshd on 127.0.0.1: no Node visible to the session (hidden in sshd's mount
-// namespace), no SFTP subsystem, ordinary logins with sudo (without and with a password). Temp users removed afterwards.
+// namespace), no SFTP subsystem, ordinary logins with sudo (without and with a password, and with a password plus a
+// NOPASSWD rule for the launcher). Temp users and their sudoers file removed afterwards.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -47,7 +48,10 @@ describe('a bare host: no Node, no SFTP, an ordinary login with sudo', { skip: m
   const tag = process.pid % 100000;
   const nopass = `ebpfnp${tag}`;
   const withpass = `ebpfpw${tag}`;
+  const launcherRule = `ebpflr${tag}`;
   const password = `Sudo-${tag}-${Date.now()}`;
+  // Shaped like an agent request taking hello's id: a password line that reached the agent would make hello fail.
+  const requestShapedPassword = `{"id":1,"method":"sudo-password-${tag}-${Date.now()}"}`;
   const sudoers = `/etc/sudoers.d/ebpf-studio-test-${tag}`;
   let sshd: TestSshd;
   let work: string;
@@ -56,6 +60,8 @@ describe('a bare host: no Node, no SFTP, an ordinary login with sudo', { skip: m
   let bundle: TestAgentBundle;
   let probeObject: Buffer;
   const logs: string[] = [];
+  /** A separate install root, so the launcher-rule login installs a version the host does not have. */
+  const launcherRuleRoot = () => join(work, 'install-launcher-rule');
 
   const noQuestions: SshPrompts = {
     confirmHostKey: async (q) => {
@@ -80,10 +86,14 @@ describe('a bare host: no Node, no SFTP, an ordinary login with sudo', { skip: m
     knownHosts = join(work, 'known_hosts');
     sshd = await startSshd({ sftp: false, hideNode: true });
     writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
-    for (const user of [nopass, withpass]) execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', user]);
-    // A locked account (no password) cannot log in at all, even with a key: give both one.
-    execFileSync('chpasswd', { input: `${withpass}:${password}\n${nopass}:Unused-${tag}-${Date.now()}\n` });
-    writeFileSync(sudoers, `${nopass} ALL=(root) NOPASSWD: ALL\n${withpass} ALL=(root) ALL\n`, { mode: 0o440 });
+    for (const user of [nopass, withpass, launcherRule]) execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', user]);
+    // A locked account (no password) cannot log in at all, even with a key: give each one.
+    execFileSync('chpasswd', { input: `${withpass}:${password}\n${nopass}:Unused-${tag}-${Date.now()}\n${launcherRule}:${requestShapedPassword}\n` });
+    writeFileSync(
+      sudoers,
+      `${nopass} ALL=(root) NOPASSWD: ALL\n${withpass} ALL=(root) ALL\n${launcherRule} ALL=(root) ALL\n${launcherRule} ALL=(root) NOPASSWD: ${launcherRuleRoot()}/agent/*/run-agent\n`,
+      { mode: 0o440 },
+    );
     execFileSync('visudo', ['-c', '-q', '-f', sudoers]);
     bundle = await buildTestAgent();
     const compiled = await compileProbe({ sourcePath: COUNT_YIELD_SOURCE, clang: await findClang(), machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
@@ -94,7 +104,7 @@ describe('a bare host: no Node, no SFTP, an ordinary login with sudo', { skip: m
   after(async () => {
     await sshd?.stop();
     rmSync(sudoers, { force: true });
-    for (const user of [nopass, withpass]) {
+    for (const user of [nopass, withpass, launcherRule]) {
       try {
         execFileSync('userdel', ['--remove', user], { stdio: 'ignore' });
       } catch {
@@ -186,6 +196,26 @@ describe('a bare host: no Node, no SFTP, an ordinary login with sudo', { skip: m
     assert.equal(agent.uploaded, true, 'installed again');
     assert.equal(await countOnHost(agent, probeObject, 30), 30);
     assert.equal(existsSync(marker), false);
+  });
+
+  test('sudo with a password and a NOPASSWD rule for the launcher: the new version is installed with the password, launched without it', async () => {
+    const asked: number[] = [];
+    logs.length = 0;
+    const root = launcherRuleRoot();
+    const agent = await connectSshAgent(
+      hostAs(launcherRule),
+      options({ installRoot: root, prompts: { ...noQuestions, sudoPassword: async (q) => (asked.push(q.attempt), requestShapedPassword) } }),
+    );
+    assert.deepEqual(asked, [1], 'asked once, for the install');
+    assert.equal(agent.privilege, 'sudo-password');
+    assert.equal(agent.uploaded, true);
+    assert.ok(logs.some((l) => l.startsWith(`running: exec sudo -n ${root}/agent/`)), logs.join('\n'));
+    assert.equal(await countOnHost(agent, probeObject, 50), 50);
+
+    const again = await connectSshAgent(hostAs(launcherRule), options({ installRoot: root }));
+    assert.equal(again.privilege, 'sudo-launcher', 'the next start goes through the rule, with no question');
+    assert.equal(again.uploaded, false);
+    assert.equal(await countOnHost(again, probeObject, 20), 20);
   });
 
   test('the CLI on the bare host: run gives the exact count with a non-root login; targets probe says what the host has', async () => {
