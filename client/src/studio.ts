@@ -8,6 +8,7 @@ import type { AgentClient } from '../../engine/targets/agent-client';
 import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { KERNEL_TARGET_PREFIX, type SshTargetSetting } from '../../engine/targets/target-address';
 import { TargetSessions } from '../../engine/targets/target-sessions';
+import { DeclinedSudoQuestions } from '../../engine/targets/declined-sudo-questions';
 import { sudoPasswordBox } from './features/sudo-password-box';
 
 /** An SSH host from the `ebpfStudio.targets` setting. */
@@ -104,6 +105,8 @@ export class Studio implements vscode.Disposable {
    * one (Verify on save, Attach, a live view) shows in the Targets view and is closed by Disconnect.
    */
   readonly targets = new TargetSessions((name) => this.openConnection(name));
+  /** Targets whose sudo password question was cancelled: not asked again until a verify command or an attach (allow). */
+  readonly sudoQuestions = new DeclinedSudoQuestions();
   private readonly targetChanged = new vscode.EventEmitter<string>();
   private readonly settingsChanged = new vscode.EventEmitter<StudioSettings>();
   private lastTarget: string;
@@ -125,7 +128,7 @@ export class Studio implements vscode.Disposable {
     this.log = vscode.window.createOutputChannel('eBPF Studio', { log: true });
     this.lastTarget = readSettings().currentTarget;
     this.connectors.set('local', (target) =>
-      connectLocalAgent({ agentPath: context.asAbsolutePath('dist/agent.js'), onStderr: (line) => target.output.appendLine(line), sudoPassword: sudoPasswordBox }),
+      connectLocalAgent({ agentPath: context.asAbsolutePath('dist/agent.js'), onStderr: (line) => target.output.appendLine(line), sudoPassword: this.sudoQuestions.wrap(target.name, sudoPasswordBox) }),
     );
     context.subscriptions.push(
       this.log,

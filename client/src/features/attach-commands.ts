@@ -48,6 +48,7 @@ function programLine(p: SessionProgram): string {
 export async function attachOn(studio: Studio, targets: string[], uri: vscode.Uri, choices: AttachChoices = {}): Promise<void> {
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (document?.isDirty) await document.save();
+  for (const target of targets) studio.sudoQuestions.allow(target);
   const sessions = studio.targets;
   const outcomes = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Attaching ${basename(uri.fsPath)} to ${targets.join(', ')}…` },

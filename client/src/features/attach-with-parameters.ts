@@ -52,6 +52,7 @@ function typed(value: DecodedValue): string {
 
 /** Loads without attaching on the target to learn the variants and sizes the agent picks, then unloads. */
 async function planLoad(studio: Studio, target: string, uri: vscode.Uri): Promise<LoadPlan> {
+  studio.sudoQuestions.allow(target);
   const client = await studio.connect(target);
   const out = studio.output(target);
   const settings = studio.settings(uri);

@@ -10,7 +10,7 @@ function secretKey(host: SshHost): string {
   return `ebpfStudio.sshPassword:${host.user}@${host.host}:${host.port}`;
 }
 
-function editorPrompts(target: ResolvedTarget): SshPrompts {
+function editorPrompts(target: ResolvedTarget, studio: Studio): SshPrompts {
   return {
     async confirmHostKey(q: HostKeyQuestion) {
       const detail =
@@ -40,7 +40,7 @@ function editorPrompts(target: ResolvedTarget): SshPrompts {
           ignoreFocusOut: true,
         }),
       ),
-    sudoPassword: sudoPasswordBox,
+    sudoPassword: studio.sudoQuestions.wrap(target.name, sudoPasswordBox),
   };
 }
 
@@ -54,7 +54,7 @@ async function connectSsh(target: ResolvedTarget, studio: Studio) {
   // Loaded on first use: ssh2 costs ~90 ms to evaluate, which activation must not pay.
   const { connectSshAgent } = await import('../../../engine/targets/ssh-transport.js');
   const agent = await connectSshAgent(spec.host, {
-    prompts: editorPrompts(target),
+    prompts: editorPrompts(target, studio),
     agentBundle: studio.context.asAbsolutePath('dist/agent.js'),
     ...(saved ? { password: saved } : {}),
     ...(runtimeTarball ? { runtime: { localTarball: runtimeTarball } } : {}),

@@ -121,6 +121,7 @@ class KernelVerifier {
         const programs = await requestProbePrograms(this.studio, document.uri);
         const verifyOn = async (name: string): Promise<TargetRun> => {
           const out = this.studio.output(name);
+          if (userAsked) this.studio.sudoQuestions.allow(name);
           const agent = await this.studio.connect(name);
           out.appendLine(`[${new Date().toISOString()}] verify ${document.uri.fsPath}`);
           const verified = await verifyProbe({
