@@ -16,10 +16,10 @@ process.on('exit', () => {
 });
 
 /**
- * Waits (synchronously: this runs at exit) until no vmlinux.h generation or precompile a verify started in the background
- * still holds its lock under `root`, so none is left running once the test process is gone (a hang guard of 2 minutes).
+ * Waits (synchronously: it also runs at exit) until no vmlinux.h generation or precompile a verify started in the background
+ * still holds its lock under `root`, so none is left running once its cache is removed (a hang guard of 2 minutes).
  */
-function waitForBackgroundWork(root: string): void {
+export function waitForBackgroundWork(root: string): void {
   const deadline = Date.now() + 120_000;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const busy = () => readdirSync(root, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.pch.building') || f.endsWith('generating.lock'));

@@ -14,7 +14,7 @@ import { provideVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
 import { verifyProbe } from '../../../engine/verify/verify-probe';
 import { readProbePrograms } from '../../../server/src/analysis/probe-programs';
 import { verifyProbe as kernelVerdictByBpftool, vmlinuxIncludeDir } from '../../../scripts/corpus-verdicts';
-import { agentBundle, probesDir, repoRoot, skipUnlessReady } from './agent-under-test';
+import { agentBundle, probesDir, repoRoot, skipUnlessReady, waitForBackgroundWork } from './agent-under-test';
 import { verdictAndLine } from './tier-two-verdict';
 
 const skip = skipUnlessReady();
@@ -198,6 +198,8 @@ test('vmlinux.h is generated once per BTF hash, from the target agent\'s BTF', {
       }
     });
   } finally {
+    // The verify's compile started precompiling the header in the background: no builder outlives its cache folder.
+    waitForBackgroundWork(cacheRoot);
     rmSync(cacheRoot, { recursive: true, force: true });
   }
 });
