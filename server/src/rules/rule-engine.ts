@@ -83,23 +83,38 @@ export interface RuleFailure {
   error: unknown;
 }
 
+/**
+ * The text from the first to the last line a function's findings point at, the function included, as offsets
+ * from the function's start: moving the findings with the function is right while this text is unchanged.
+ */
+interface PinnedSpan {
+  from: number;
+  to: number;
+  text: string;
+}
+
 interface CachedFunction {
   startLine: number;
   diagnostics: Diagnostic[];
-  /** Set when a finding points outside the function (a fix at the #include lines, say): reused for this exact text only. */
-  pinnedTo?: string;
+  /** Set when a finding points outside the function (a fix at the #include lines, a map's declaration). */
+  pinned?: PinnedSpan;
 }
 
-function rangeWithin(range: Range, first: number, last: number): boolean {
-  return range.start.line >= first && range.end.line <= last;
-}
-
-/** Whether every range a diagnostic carries (its own, related information, quick-fix edits) lies in lines [first, last]. */
-function diagnosticWithin(diagnostic: Diagnostic, first: number, last: number): boolean {
+/** Every range a diagnostic carries: its own, its related information's, its quick-fix edits'. */
+function rangesOf(diagnostic: Diagnostic): Range[] {
   const fix = (diagnostic.data as DiagnosticData | undefined)?.fix;
-  return rangeWithin(diagnostic.range, first, last) &&
-    (diagnostic.relatedInformation ?? []).every((related) => rangeWithin(related.location.range, first, last)) &&
-    (fix?.edits ?? []).every((edit: TextEdit) => rangeWithin(edit.range, first, last));
+  return [diagnostic.range, ...(diagnostic.relatedInformation ?? []).map((related) => related.location.range), ...(fix?.edits ?? []).map((edit: TextEdit) => edit.range)];
+}
+
+/** The span a function's findings depend on by position, when some point outside the function's lines. */
+function pinnedSpan(file: ProbeFile, node: ProbeFile['root'], diagnostics: Diagnostic[]): PinnedSpan | undefined {
+  const ranges = diagnostics.flatMap(rangesOf);
+  const first = Math.min(node.startPosition.row, ...ranges.map((range) => range.start.line));
+  const last = Math.max(node.endPosition.row, ...ranges.map((range) => range.end.line));
+  if (first === node.startPosition.row && last === node.endPosition.row) return undefined;
+  const from = file.offsetAt({ line: first, character: 0 });
+  const to = file.offsetAt({ line: last + 1, character: 0 });
+  return { from: from - node.startIndex, to: to - node.startIndex, text: file.text.slice(from, to) };
 }
 
 /** A whole-file rule that took longer than this on its last run is deferred while the user types. */
@@ -217,7 +232,8 @@ export class ProbeChecker {
         const types = file.programTypesOf(fn);
         const key = `${functionDependencyKey(file, fn)}\u0000${start.column}\u0000${types.join(',')}\u0000${functionOwnText(file, fn)}`;
         let cached = this.cache.get(key) ?? next.get(key);
-        if (cached?.pinnedTo !== undefined && cached.pinnedTo !== file.text) cached = undefined;
+        const pinned = cached?.pinned;
+        if (pinned && file.text.slice(fn.node.startIndex + pinned.from, fn.node.startIndex + pinned.to) !== pinned.text) cached = undefined;
         if (cached && cached.startLine !== start.row) {
           cached = { startLine: start.row, diagnostics: cached.diagnostics.map((d) => shiftDiagnostic(d, start.row - (cached as CachedFunction).startLine)) };
         }
@@ -232,8 +248,8 @@ export class ProbeChecker {
             if (!ruleAppliesToTypes(rule, types)) continue;
             found.push(...this.run(rule, file.uri, () => rule.checkFunction?.(file, fn) ?? []));
           }
-          const pinned = !found.every((d) => diagnosticWithin(d, start.row, fn.node.endPosition.row));
-          cached = pinned ? { startLine: start.row, diagnostics: found, pinnedTo: file.text } : { startLine: start.row, diagnostics: found };
+          const span = pinnedSpan(file, fn.node, found);
+          cached = span ? { startLine: start.row, diagnostics: found, pinned: span } : { startLine: start.row, diagnostics: found };
         }
         next.set(key, cached);
         diagnostics.push(...cached.diagnostics);
