@@ -14,13 +14,17 @@ import type { KernelVerdict, MatrixDiagnosticData } from '../../../engine/verify
 import { parseKernelVersion } from '../../../server/src/kernel/kernel-version';
 import { buildTestAgent, PROJECT_ROOT as repoRoot } from '../build-test-agent';
 import { missingPrerequisite } from '../kernel-prerequisites';
+import { waitForBackgroundWork } from '../background-work';
 
 // The kernels scripts/install-kernels.sh unpacked (under the cache home setup ran with); the initramfs and the
 // vmlinux.h files this run makes go to a throw-away cache home, removed at the end.
 process.env.EBPF_STUDIO_KERNELS ??= kernelCacheRoot();
 const cacheHome = mkdtempSync(join(tmpdir(), 'ebpf-kernel-matrix-'));
 process.env.XDG_CACHE_HOME = cacheHome;
-process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
+process.on('exit', () => {
+  waitForBackgroundWork(cacheHome);
+  rmSync(cacheHome, { recursive: true, force: true });
+});
 
 function missing(): string | undefined {
   const base = missingPrerequisite();

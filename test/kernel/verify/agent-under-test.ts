@@ -1,9 +1,10 @@
 // Test support for the verify kernel tests: the agent built from source (once per process) so `node agent.js` runs as
 // shipped, a throw-away cache home (its background builds waited for at exit), loaded BPF program ids, prerequisites.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
+import { waitForBackgroundWork } from '../background-work';
 
 export const repoRoot = resolve(__dirname, '..', '..', '..');
 
@@ -15,16 +16,6 @@ process.on('exit', () => {
   rmSync(cacheHome, { recursive: true, force: true });
 });
 
-/**
- * Waits (synchronously: it also runs at exit) until no vmlinux.h generation or precompile a verify started in the background
- * still holds its lock under `root`, so none is left running once its cache is removed (a hang guard of 2 minutes).
- */
-export function waitForBackgroundWork(root: string): void {
-  const deadline = Date.now() + 120_000;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const busy = () => readdirSync(root, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.pch.building') || f.endsWith('generating.lock'));
-  while (busy() && Date.now() < deadline) Atomics.wait(pause, 0, 0, 100);
-}
 export const probesDir = join(repoRoot, 'test', 'fixtures', 'verifier-probes');
 
 let bundle: string | undefined;
@@ -44,4 +35,5 @@ export function agentBundle(): string {
 }
 
 export { missingPrerequisite, skipUnlessReady } from '../kernel-prerequisites';
+export { waitForBackgroundWork } from '../background-work';
 export { loadedProgramIds } from '../loaded-programs';
