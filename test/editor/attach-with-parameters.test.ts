@@ -278,7 +278,8 @@ describe('Attach with parameters in a real VS Code', { timeout: 15 * 60_000 }, (
       return found.length > 0 ? found : undefined;
     });
     const toasts = await waitFor('the attach notification', 30_000, async () => {
-      const shown = (await workbench.notifications()).filter((n) => /two-variants\.bpf\.c|attached on/.test(n));
+      // the progress notification ("Attaching two-variants.bpf.c to local…") comes first; wait for the outcome
+      const shown = (await workbench.notifications()).filter((n) => /two-variants\.bpf\.c|attached on/.test(n) && !n.startsWith('Attaching '));
       return shown.length > 0 ? shown : undefined;
     });
     assert.ok(toasts.some((n) => /two-variants\.bpf\.c attached on local \(variant_btf\)\./.test(n)), `notification: ${toasts.join(' | ')}`);
