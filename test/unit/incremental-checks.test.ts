@@ -177,3 +177,22 @@ test('every #define and struct field of the kernel-verified corpus edited in tur
   assert.ok(results.some((result, index) => index > 0 && result.join() !== results[0].join()), 'some edits change the findings');
   assert.ok(checked.slice(1).every((names) => names.length < checked[0].length / 2), 'an edit re-checks under half the functions');
 });
+
+test('a line added in each function body of the corpus in turn: findings pointing at maps above move with it, equal to fresh ones', async () => {
+  // functions whose findings point at a map's declaration above them keep their results when a body between them changes
+  const corpus = join(__dirname, '..', 'fixtures', 'corpus');
+  const files = readdirSync(corpus).filter((name) => name.endsWith('.bpf.c')).sort().slice(0, 40);
+  const text = files.map((name) => readFileSync(join(corpus, name), 'utf8')).join('\n');
+  const fresh = checkProbeFile(await parseProbeFile(text, { uri: URI, targetKernel: KERNEL }), allRules);
+  const pointingAbove = fresh.filter((d) => d.relatedInformation?.some((related) => related.location.range.start.line < d.range.start.line - 10));
+  assert.ok(pointingAbove.length > 0, 'some findings point at a declaration well above them');
+  const lines = text.split('\n');
+  const versions = [text];
+  lines.forEach((line, index) => {
+    if (line === '{' && index > 0 && /\)\s*$/.test(lines[index - 1])) versions.push([...lines.slice(0, index + 1), '\t/* added */', ...lines.slice(index + 1)].join('\n'), text);
+  });
+  assert.ok(versions.length > 40, `the corpus has function bodies to edit (${versions.length - 1} versions)`);
+  const checked: string[][] = [];
+  await checkInTurn(versions, checked);
+  assert.ok(checked.slice(1).every((names) => names.length <= 1), `a body edit re-checks its own function only (${checked.slice(1).map((names) => names.length).join(',')})`);
+});

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic, type Range, type TextEdit } from 'vscode-languageserver-types';
-import type { ProbeFile } from '../analysis/probe-file';
+import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { functionDependencyKey, functionOwnText } from '../analysis/function-dependencies';
 import { formatKernelVersion, kernelHas } from '../kernel/kernel-version';
 import type { Finding, QuickFix, Rule } from './rule';
@@ -63,19 +63,44 @@ function ruleAppliesToTypes(rule: Rule, types: readonly string[]): boolean {
   return !rule.programTypes || types.some((type) => rule.programTypes?.includes(type));
 }
 
-function shiftRange(range: Range, lines: number): Range {
-  return { start: { line: range.start.line + lines, character: range.start.character }, end: { line: range.end.line + lines, character: range.end.character } };
+/** Where a line (0-based) of one version is in the next; undefined when that line changed. */
+type LineMap = (line: number) => number | undefined;
+
+function mapRange(range: Range, map: LineMap): Range | undefined {
+  const start = map(range.start.line);
+  const end = map(range.end.line);
+  if (start === undefined || end === undefined) return undefined;
+  return { start: { line: start, character: range.start.character }, end: { line: end, character: range.end.character } };
+}
+
+/** Messages name lines ("on line 12", "the paths through lines 30, 41"), 1-based: moved with the ranges. */
+const LINE_NUMBERS = /\b(lines? )(\d+(?:, \d+)*)/g;
+
+function mapMessage(message: string, map: LineMap): string | undefined {
+  let lost = false;
+  const mapped = message.replace(LINE_NUMBERS, (_, word: string, numbers: string) => word + numbers.split(', ').map((number) => {
+    const line = map(Number(number) - 1);
+    if (line === undefined) lost = true;
+    return String((line ?? 0) + 1);
+  }).join(', '));
+  return lost ? undefined : mapped;
+}
+
+/** A diagnostic with every range and line number it carries (its own, related information, quick-fix edits) mapped; undefined when one is lost. */
+function mapDiagnostic(diagnostic: Diagnostic, map: LineMap): Diagnostic | undefined {
+  const range = mapRange(diagnostic.range, map);
+  const message = typeof diagnostic.message === 'string' ? mapMessage(diagnostic.message, map) : diagnostic.message;
+  const data = diagnostic.data as DiagnosticData;
+  const edits = data.fix?.edits.map((edit: TextEdit) => ({ range: mapRange(edit.range, map), newText: edit.newText }));
+  const related = diagnostic.relatedInformation?.map((r) => ({ message: mapMessage(r.message, map), location: { ...r.location, range: mapRange(r.location.range, map) } }));
+  if (!range || message === undefined || edits?.some((edit) => !edit.range) || related?.some((r) => r.message === undefined || !r.location.range)) return undefined;
+  const fix = data.fix && edits && { title: data.fix.title, edits: edits as TextEdit[] };
+  return { ...diagnostic, range, message, ...(related ? { relatedInformation: related as Diagnostic['relatedInformation'] } : {}), data: fix ? { ...data, fix } : data };
 }
 
 function shiftDiagnostic(diagnostic: Diagnostic, lines: number): Diagnostic {
   if (lines === 0) return diagnostic;
-  const data = diagnostic.data as DiagnosticData;
-  const fix = data.fix && {
-    title: data.fix.title,
-    edits: data.fix.edits.map((edit: TextEdit) => ({ range: shiftRange(edit.range, lines), newText: edit.newText })),
-  };
-  const relatedInformation = diagnostic.relatedInformation?.map((r) => ({ ...r, location: { ...r.location, range: shiftRange(r.location.range, lines) } }));
-  return { ...diagnostic, range: shiftRange(diagnostic.range, lines), ...(relatedInformation ? { relatedInformation } : {}), data: fix ? { ...data, fix } : data };
+  return mapDiagnostic(diagnostic, (line) => line + lines) as Diagnostic;
 }
 
 export interface RuleFailure {
@@ -144,12 +169,18 @@ function lineAt(text: string, offset: number): number {
   return line;
 }
 
-/**
- * Moves diagnostics computed on `before` onto `after`: lines above the changed span stay, lines
- * below move by the number of lines added or removed, and diagnostics inside the span are dropped.
- */
-export function carryDiagnostics(diagnostics: readonly Diagnostic[], before: string, after: string): Diagnostic[] {
-  if (before === after) return [...diagnostics];
+/** The one span where two versions differ, by line of `before`, and how many lines it adds or removes. */
+interface ChangedLines {
+  /** Offset where the versions start to differ (the same in both). */
+  prefix: number;
+  /** Characters equal at the end of both versions. */
+  suffix: number;
+  firstChanged: number;
+  lastChangedBefore: number;
+  delta: number;
+}
+
+function changedLines(before: string, after: string): ChangedLines {
   const shorter = Math.min(before.length, after.length);
   let prefix = 0;
   while (prefix < shorter && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
@@ -157,12 +188,57 @@ export function carryDiagnostics(diagnostics: readonly Diagnostic[], before: str
   while (suffix < shorter - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
   const firstChanged = lineAt(before, prefix);
   const lastChangedBefore = lineAt(before, before.length - suffix);
-  const delta = lineAt(after, after.length - suffix) - lastChangedBefore;
+  return { prefix, suffix, firstChanged, lastChangedBefore, delta: lineAt(after, after.length - suffix) - lastChangedBefore };
+}
+
+/** Lines of `before` on `after`: those above the change stay, those below move by the lines it added or removed. */
+function lineMapOf(change: ChangedLines): LineMap {
+  return (line) => (line < change.firstChanged ? line : line > change.lastChangedBefore ? line + change.delta : undefined);
+}
+
+/**
+ * Moves diagnostics computed on `before` onto `after`: lines above the changed span stay, lines
+ * below move by the number of lines added or removed, and diagnostics inside the span are dropped.
+ */
+export function carryDiagnostics(diagnostics: readonly Diagnostic[], before: string, after: string): Diagnostic[] {
+  if (before === after) return [...diagnostics];
+  const change = changedLines(before, after);
   return diagnostics.flatMap((d) => {
-    if (d.range.end.line < firstChanged) return [d];
-    if (d.range.start.line > lastChangedBefore) return [shiftDiagnostic(d, delta)];
+    if (d.range.end.line < change.firstChanged) return [d];
+    if (d.range.start.line > change.lastChangedBefore) return [shiftDiagnostic(d, change.delta)];
     return [];
   });
+}
+
+/** The function whose body (inside its braces) holds the text from `from` to `to`. */
+function functionWithBodyAround(file: ProbeFile, from: number, to: number): ProbeFunction | undefined {
+  return file.functions.find((fn) => fn.body.startIndex < from && to < fn.body.endIndex);
+}
+
+/**
+ * When `after` differs from `before` only inside one function's body (in both versions), nothing outside
+ * function bodies changed: the lines of `before` map onto `after` by the changed span alone.
+ */
+function bodyEditBetween(before: ProbeFile, after: ProbeFile): ChangedLines | undefined {
+  if (before.text === after.text) return undefined;
+  const change = changedLines(before.text, after.text);
+  const inBefore = functionWithBodyAround(before, change.prefix, before.text.length - change.suffix);
+  const inAfter = functionWithBodyAround(after, change.prefix, after.text.length - change.suffix);
+  return inBefore && inAfter && inBefore.node.startIndex === inAfter.node.startIndex ? change : undefined;
+}
+
+
+/** A pinned function's results moved onto `file` through a body edit elsewhere; undefined when a range touches the edit. */
+function movePinned(file: ProbeFile, fn: ProbeFunction, cached: CachedFunction, change: ChangedLines): CachedFunction | undefined {
+  const map = lineMapOf(change);
+  const diagnostics: Diagnostic[] = [];
+  for (const diagnostic of cached.diagnostics) {
+    const moved = mapDiagnostic(diagnostic, map);
+    if (!moved) return undefined;
+    diagnostics.push(moved);
+  }
+  const pinned = pinnedSpan(file, fn.node, diagnostics);
+  return pinned ? { startLine: fn.node.startPosition.row, diagnostics, pinned } : { startLine: fn.node.startPosition.row, diagnostics };
 }
 
 /**
@@ -174,6 +250,8 @@ export function carryDiagnostics(diagnostics: readonly Diagnostic[], before: str
  */
 export class ProbeChecker {
   private cache = new Map<string, CachedFunction>();
+  /** The version whose lines the cached functions' diagnostics are on. */
+  private cachedFile: ProbeFile | undefined;
   private readonly fileRuleResults = new Map<string, FileRuleResult>();
 
   private lastWhole: { text: string; functionCount: number; diagnostics: Diagnostic[] } | undefined;
@@ -227,13 +305,20 @@ export class ProbeChecker {
     const functionRules = rules.filter((rule) => rule.checkFunction);
     if (functionRules.length > 0) {
       const next = new Map<string, CachedFunction>();
+      const bodyEdit = this.cachedFile && bodyEditBetween(this.cachedFile, file);
       for (const fn of file.functions) {
         const start = fn.node.startPosition;
         const types = file.programTypesOf(fn);
         const key = `${functionDependencyKey(file, fn)}\u0000${start.column}\u0000${types.join(',')}\u0000${functionOwnText(file, fn)}`;
-        let cached = this.cache.get(key) ?? next.get(key);
+        const previous = this.cache.get(key);
+        let cached = previous ?? next.get(key);
         const pinned = cached?.pinned;
-        if (pinned && file.text.slice(fn.node.startIndex + pinned.from, fn.node.startIndex + pinned.to) !== pinned.text) cached = undefined;
+        if (pinned && previous && bodyEdit) {
+          // only another function's body changed: the declarations these findings point at moved by the change alone
+          cached = movePinned(file, fn, previous, bodyEdit);
+        } else if (pinned && file.text.slice(fn.node.startIndex + pinned.from, fn.node.startIndex + pinned.to) !== pinned.text) {
+          cached = undefined;
+        }
         if (cached && cached.startLine !== start.row) {
           cached = { startLine: start.row, diagnostics: cached.diagnostics.map((d) => shiftDiagnostic(d, start.row - (cached as CachedFunction).startLine)) };
         }
@@ -255,6 +340,7 @@ export class ProbeChecker {
         diagnostics.push(...cached.diagnostics);
       }
       this.cache = next;
+      this.cachedFile = file;
     }
     const fileTypes = [...new Set(file.programs.flatMap((fn) => (fn.programType ? [fn.programType] : [])))];
     for (const rule of rules) {
