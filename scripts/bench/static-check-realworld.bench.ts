@@ -66,6 +66,12 @@ function editSites(text: string): { body?: number; struct?: number; define?: num
   };
 }
 
+/** CPU time (ms) the server's main thread has run so far: /proc/<pid>/schedstat's first field, steady under load unlike wall time. */
+function serverCpuMs(pid: number | undefined): number {
+  if (pid === undefined || !existsSync(`/proc/${pid}/schedstat`)) return NaN;
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}
+
 interface FileFigures {
   lines: number;
   openMs: number;
@@ -77,6 +83,8 @@ interface FileFigures {
   typing: number[];
   deferred: number[];
   completion: number[];
+  /** The server's main-thread CPU from each didChange to its quick publish, per edit kind. */
+  cpu: { body: number[]; struct: number[]; define: number[] };
 }
 
 /** Opens one file in a fresh server and edits it over LSP, timing didChange → publishDiagnostics of that version. */
@@ -86,7 +94,7 @@ async function measure(path: string, text: string, deferredRounds: boolean): Pro
   // what a full check finds, worked out in this process before the server starts (the server publishes it last)
   const findingKey = (d: { code?: unknown; range: { start: { line: number; character: number } }; message: unknown }) => `${String(d.code)} ${d.range.start.line}:${d.range.start.character} ${JSON.stringify(d.message)}`;
   const fullCheck = checkProbeFile(await parseProbeFile(text, { targetKernel: runningKernelVersion() }), allRules).map(findingKey).sort().join('\n');
-  const figures: FileFigures = { lines: lines.length, openMs: NaN, openAllMs: NaN, body: [], struct: [], define: [], typing: [], deferred: [], completion: [] };
+  const figures: FileFigures = { lines: lines.length, openMs: NaN, openAllMs: NaN, body: [], struct: [], define: [], typing: [], deferred: [], completion: [], cpu: { body: [], struct: [], define: [] } };
   let version = 1;
   let latest: PublishDiagnosticsParams | undefined;
   try {
@@ -99,14 +107,17 @@ async function measure(path: string, text: string, deferredRounds: boolean): Pro
     figures.openAllMs = performance.now() - start;
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 2));
 
-    /** Inserts `insert` at (line, column); returns ms to the quick publish, and records the deferred one's extra time. */
+    let editCpuMs = NaN;
+    /** Inserts `insert` at (line, column); returns ms to the quick publish (its server CPU in editCpuMs), and records the deferred one's extra time. */
     const edit = async (line: number, column: number, insert: string, removeLength = 0, waitForDeferred = false): Promise<number> => {
       version++;
       const target = version;
+      const cpuBefore = serverCpuMs(server.pid);
       start = performance.now();
       await server.change(uri, target, [{ range: { start: { line, character: column }, end: { line, character: column + removeLength } }, text: insert }]);
       await server.waitForDiagnostics(uri, (p) => (p.version === target ? ((latest = p), true) : false), 60_000);
       const quickMs = performance.now() - start;
+      editCpuMs = serverCpuMs(server.pid) - cpuBefore;
       if (waitForDeferred) {
         const quick = latest;
         const full = await server
@@ -127,6 +138,7 @@ async function measure(path: string, text: string, deferredRounds: boolean): Pro
       for (let round = 0; round < ROUNDS; round++) {
         const comment = ` /* ${kind} ${round} */`;
         figures[kind].push(await edit(line, column, comment, 0, deferredRounds && round % 5 === 4));
+        figures.cpu[kind].push(editCpuMs);
         await edit(line, column, '', comment.length);
       }
     }
@@ -254,11 +266,11 @@ async function main(): Promise<void> {
     const load = () => `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
     const includeDirsOf = (paths: string[]) => [...new Set(paths.map((path) => dirname(path))), vmlinux];
     const rows: { name: string; figures: FileFigures; clang: { ms: number; ok: boolean }; clangd: ClangdFigures | null }[] = [];
-    console.log('| file | lines | open → first diagnostics (cold file, warm process) | open → all findings (cold) | body edit median / p90 (warm) | struct edit median (warm) | #define edit median (warm) | typing a word, per key median / p90 (warm) | deferred rules after the pause (warm) | completion median (warm) | clang -fsyntax-only (cold process) | clangd open → diagnostics (cold) | clangd body edit median (warm) |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| file | lines | open → first diagnostics (cold file, warm process) | open → all findings (cold) | body edit median / p90 (warm) | struct edit median (warm) | #define edit median (warm) | server CPU per edit, median: body / struct / #define | typing a word, per key median / p90 (warm) | deferred rules after the pause (warm) | completion median (warm) | clang -fsyntax-only (cold process) | clangd open → diagnostics (cold) | clangd body edit median (warm) |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     const printRow = ({ name, figures: f, clang, clangd }: (typeof rows)[number]) =>
       console.log(
-        `| ${name} | ${f.lines} | ${fmt(f.openMs)} | ${fmt(f.openAllMs)} | ${fmt(median(f.body))} / ${fmt(p90(f.body))} | ${fmt(median(f.struct))} | ${fmt(median(f.define))} | ${fmt(median(f.typing))} / ${fmt(p90(f.typing))} | ${f.deferred.length ? fmt(median(f.deferred)) : '-'} | ${fmt(median(f.completion))} | ${fmt(clang.ms)}${clang.ok ? '' : ' (exits with errors)'} | ${clangd ? fmt(clangd.openMs) : '-'} | ${clangd ? fmt(median(clangd.body)) : '-'} |`,
+        `| ${name} | ${f.lines} | ${fmt(f.openMs)} | ${fmt(f.openAllMs)} | ${fmt(median(f.body))} / ${fmt(p90(f.body))} | ${fmt(median(f.struct))} | ${fmt(median(f.define))} | ${fmt(median(f.cpu.body))} / ${fmt(median(f.cpu.struct))} / ${fmt(median(f.cpu.define))} | ${fmt(median(f.typing))} / ${fmt(p90(f.typing))} | ${f.deferred.length ? fmt(median(f.deferred)) : '-'} | ${fmt(median(f.completion))} | ${fmt(clang.ms)}${clang.ok ? '' : ' (exits with errors)'} | ${clangd ? fmt(clangd.openMs) : '-'} | ${clangd ? fmt(median(clangd.body)) : '-'} |`,
       );
     const bigText = parts.join('\n');
     const bigIncludes = includeDirsOf(probes.map((p) => p.path));
@@ -276,7 +288,7 @@ async function main(): Promise<void> {
     const pooled = (pick: (f: FileFigures) => number[]) => all.flatMap(pick);
     const ratio = (ours: number, theirs: number) => (theirs >= ours ? `${(theirs / ours).toFixed(1)}x faster than` : `${(ours / theirs).toFixed(1)}x slower than`);
     console.log(`\nsingle files pooled, warm: body edit median ${fmt(median(pooled((f) => f.body)))} p90 ${fmt(p90(pooled((f) => f.body)))} (targets < 10 / < 20 ms); top-level edit median ${fmt(median(pooled((f) => [...f.struct, ...f.define])))} (target < 30 ms); typing per key median ${fmt(median(pooled((f) => f.typing)))}; completion median ${fmt(median(pooled((f) => f.completion)))} (target < 5 ms)`);
-    console.log(`${TARGET_LINES}+ lines: cold open → first diagnostics ${fmt(big.openMs)} (target < 300 ms), → all findings ${fmt(big.openAllMs)}; warm body edit median ${fmt(median(big.body))} p90 ${fmt(p90(big.body))}; warm top-level edit median ${fmt(median([...big.struct, ...big.define]))}; deferred whole-file rules ${big.deferred.length ? fmt(median(big.deferred)) : 'none deferred'} after the pause (target < 50 ms)`);
+    console.log(`${TARGET_LINES}+ lines: cold open → first diagnostics ${fmt(big.openMs)} (target < 300 ms), → all findings ${fmt(big.openAllMs)}; warm body edit median ${fmt(median(big.body))} p90 ${fmt(p90(big.body))} (server CPU median ${fmt(median(big.cpu.body))} p90 ${fmt(p90(big.cpu.body))}); warm top-level edit median ${fmt(median([...big.struct, ...big.define]))} (server CPU: struct ${fmt(median(big.cpu.struct))}, #define ${fmt(median(big.cpu.define))}); ${load()}; deferred whole-file rules ${big.deferred.length ? fmt(median(big.deferred)) : 'none deferred'} after the pause (target < 50 ms)`);
     if (bigClangd) console.log(`warm vs warm on the ${TARGET_LINES}+ lines: our body edit median ${fmt(median(big.body))} is ${ratio(median(big.body), median(bigClangd.body))} clangd's warm re-parse of the same edit (${fmt(median(bigClangd.body))}, clangd's own update debounce included)`);
     else console.log('warm vs warm: clangd-19/clangd not found, no warm comparison');
     console.log(`cold vs cold on the ${TARGET_LINES}+ lines: our first full check (all findings) ${fmt(big.openAllMs)} is ${ratio(big.openAllMs, rows[0].clang.ms)} clang-19 -fsyntax-only (${fmt(rows[0].clang.ms)}, fresh process)${bigClangd ? ` and ${ratio(big.openAllMs, bigClangd.openMs)} clangd's first diagnostics (${fmt(bigClangd.openMs)})` : ''}`);
