@@ -180,11 +180,17 @@ interface ChangedLines {
   delta: number;
 }
 
+/** Characters compared at once while looking for where two versions differ. */
+const CHUNK = 256;
+
 function changedLines(before: string, after: string): ChangedLines {
   const shorter = Math.min(before.length, after.length);
   let prefix = 0;
+  // a chunk at a time first (a string comparison), then by character
+  while (prefix + CHUNK <= shorter && before.slice(prefix, prefix + CHUNK) === after.slice(prefix, prefix + CHUNK)) prefix += CHUNK;
   while (prefix < shorter && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
   let suffix = 0;
+  while (suffix + CHUNK <= shorter - prefix && before.slice(before.length - suffix - CHUNK, before.length - suffix) === after.slice(after.length - suffix - CHUNK, after.length - suffix)) suffix += CHUNK;
   while (suffix < shorter - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
   const firstChanged = lineAt(before, prefix);
   const lastChangedBefore = lineAt(before, before.length - suffix);
@@ -210,23 +216,32 @@ export function carryDiagnostics(diagnostics: readonly Diagnostic[], before: str
   });
 }
 
-/** The function whose body (inside its braces) holds the text from `from` to `to`. */
-function functionWithBodyAround(file: ProbeFile, from: number, to: number): ProbeFunction | undefined {
-  return file.functions.find((fn) => fn.body.startIndex < from && to < fn.body.endIndex);
+/** Where a version's function bodies are (offsets, taken when it was checked: its tree may be reused by the next version's parse). */
+interface CheckedVersion {
+  text: string;
+  /** Per function: its start, and its body's start and end. */
+  bodies: { start: number; bodyStart: number; bodyEnd: number }[];
+}
+
+function checkedVersionOf(file: ProbeFile): CheckedVersion {
+  return { text: file.text, bodies: file.functions.map((fn) => ({ start: fn.node.startIndex, bodyStart: fn.body.startIndex, bodyEnd: fn.body.endIndex })) };
+}
+
+/** The start of the function whose body (inside its braces) holds the text from `from` to `to`. */
+function functionWithBodyAround(version: CheckedVersion, from: number, to: number): number | undefined {
+  return version.bodies.find((body) => body.bodyStart < from && to < body.bodyEnd)?.start;
 }
 
 /**
  * When `after` differs from `before` only inside one function's body (in both versions), nothing outside
  * function bodies changed: the lines of `before` map onto `after` by the changed span alone.
  */
-function bodyEditBetween(before: ProbeFile, after: ProbeFile): ChangedLines | undefined {
+function bodyEditBetween(before: CheckedVersion, after: CheckedVersion): ChangedLines | undefined {
   if (before.text === after.text) return undefined;
   const change = changedLines(before.text, after.text);
   const inBefore = functionWithBodyAround(before, change.prefix, before.text.length - change.suffix);
-  const inAfter = functionWithBodyAround(after, change.prefix, after.text.length - change.suffix);
-  return inBefore && inAfter && inBefore.node.startIndex === inAfter.node.startIndex ? change : undefined;
+  return inBefore !== undefined && inBefore === functionWithBodyAround(after, change.prefix, after.text.length - change.suffix) ? change : undefined;
 }
-
 
 /** A pinned function's results moved onto `file` through a body edit elsewhere; undefined when a range touches the edit. */
 function movePinned(file: ProbeFile, fn: ProbeFunction, cached: CachedFunction, change: ChangedLines): CachedFunction | undefined {
@@ -251,7 +266,7 @@ function movePinned(file: ProbeFile, fn: ProbeFunction, cached: CachedFunction, 
 export class ProbeChecker {
   private cache = new Map<string, CachedFunction>();
   /** The version whose lines the cached functions' diagnostics are on. */
-  private cachedFile: ProbeFile | undefined;
+  private cachedVersion: CheckedVersion | undefined;
   private readonly fileRuleResults = new Map<string, FileRuleResult>();
 
   private lastWhole: { text: string; functionCount: number; diagnostics: Diagnostic[] } | undefined;
@@ -305,7 +320,8 @@ export class ProbeChecker {
     const functionRules = rules.filter((rule) => rule.checkFunction);
     if (functionRules.length > 0) {
       const next = new Map<string, CachedFunction>();
-      const bodyEdit = this.cachedFile && bodyEditBetween(this.cachedFile, file);
+      const version = checkedVersionOf(file);
+      const bodyEdit = this.cachedVersion && bodyEditBetween(this.cachedVersion, version);
       for (const fn of file.functions) {
         const start = fn.node.startPosition;
         const types = file.programTypesOf(fn);
@@ -340,7 +356,7 @@ export class ProbeChecker {
         diagnostics.push(...cached.diagnostics);
       }
       this.cache = next;
-      this.cachedFile = file;
+      this.cachedVersion = version;
     }
     const fileTypes = [...new Set(file.programs.flatMap((fn) => (fn.programType ? [fn.programType] : [])))];
     for (const rule of rules) {
