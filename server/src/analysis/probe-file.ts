@@ -177,7 +177,17 @@ export class FunctionMemo {
 /** The GPL-compatible licence strings the kernel accepts (include/linux/license.h). */
 const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 
+/** Nodes whose children are the top-level declarations (#if blocks, extern "C" { … }). */
 const CONTAINER_TYPES = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
+
+/** The top-level nodes of a file in text order, looking inside #if blocks and `extern "C"`; comments left out. */
+export function topLevelNodes(container: Node): Node[] {
+  // namedChildren in one call: namedChild(i) walks the children from the first each time
+  return container.namedChildren.flatMap((node) => {
+    if (!node || node.type === 'comment') return [];
+    return CONTAINER_TYPES.has(node.type) ? topLevelNodes(node) : [node];
+  });
+}
 
 export class ProbeFile {
   readonly uri: string;
@@ -445,52 +455,43 @@ export class ProbeFile {
     let sectionIndex = 0;
     let previousEnd = 0;
 
-    const visit = (container: Node) => {
-      for (const node of container.namedChildren) {
-        // a comment after SEC("…") on its line (`SEC("xdp") /* ingress */`) must not take the section
-        if (!node || node.type === 'comment') continue;
-        if (CONTAINER_TYPES.has(node.type)) {
-          visit(node);
-          continue;
-        }
-        // the SEC(…) belonging to this node lies between the previous top-level node and its end
-        while (sectionIndex < sections.length && sections[sectionIndex].end <= previousEnd) sectionIndex++;
-        const limit = node.type === 'function_definition' ? (node.childForFieldName('body')?.startIndex ?? node.endIndex) : node.endIndex;
-        let section: (typeof sections)[number] | null = null;
-        while (sectionIndex < sections.length && sections[sectionIndex].start < limit) section = sections[sectionIndex++];
-        const headerStart = previousEnd;
-        previousEnd = node.endIndex;
+    // comments are left out: one after SEC("…") on its line (`SEC("xdp") /* ingress */`) must not take the section
+    for (const node of topLevelNodes(this.tree.rootNode)) {
+      // the SEC(…) belonging to this node lies between the previous top-level node and its end
+      while (sectionIndex < sections.length && sections[sectionIndex].end <= previousEnd) sectionIndex++;
+      const limit = node.type === 'function_definition' ? (node.childForFieldName('body')?.startIndex ?? node.endIndex) : node.endIndex;
+      let section: (typeof sections)[number] | null = null;
+      while (sectionIndex < sections.length && sections[sectionIndex].start < limit) section = sections[sectionIndex++];
+      const headerStart = previousEnd;
+      previousEnd = node.endIndex;
 
-        if (node.type === 'function_definition') {
-          const fn = this.describeFunction(node, section, headerStart);
-          if (fn) functions.push(fn);
-        } else if (node.type === 'declaration' && section) {
-          const name = declaredName(node);
-          if (section.value === 'license') {
-            const literals = node.descendantsOfType('string_literal').filter((n): n is Node => n != null);
-            const value = literals.length > 0 ? literals.map((literal) => this.textOf(literal).slice(1, -1)).join('') : null;
-            license = {
-              value,
-              range: this.rangeOf(node),
-              valueRange: literals.length === 1 ? this.rangeOf(literals[0]) : this.rangeOf(node),
-            };
-          }
-          if (section.value === '.maps' || section.value === 'maps') {
-            const map = this.describeMap(node, section.value === 'maps');
-            if (map) maps.push(map);
-          }
-          if (name) {
-            dataVariables.push({ name, section: section.value, sectionRange: this.offsetRange(section.valueStart, section.valueEnd), node });
-          }
+      if (node.type === 'function_definition') {
+        const fn = this.describeFunction(node, section, headerStart);
+        if (fn) functions.push(fn);
+      } else if (node.type === 'declaration' && section) {
+        const name = declaredName(node);
+        if (section.value === 'license') {
+          const literals = node.descendantsOfType('string_literal').filter((n): n is Node => n != null);
+          const value = literals.length > 0 ? literals.map((literal) => this.textOf(literal).slice(1, -1)).join('') : null;
+          license = {
+            value,
+            range: this.rangeOf(node),
+            valueRange: literals.length === 1 ? this.rangeOf(literals[0]) : this.rangeOf(node),
+          };
+        }
+        if (section.value === '.maps' || section.value === 'maps') {
+          const map = this.describeMap(node, section.value === 'maps');
+          if (map) maps.push(map);
+        }
+        if (name) {
+          dataVariables.push({ name, section: section.value, sectionRange: this.offsetRange(section.valueStart, section.valueEnd), node });
         }
       }
-    };
-    visit(this.tree.rootNode);
+    }
     this.topLevel = { functions, maps, license, dataVariables };
     return this.topLevel;
   }
 
-  /** `headerStart`: where the previous top-level declaration ended (attributes may sit in between). */
   /** `headerStart`: where the previous top-level declaration ended (attributes may sit in between). */
   private describeFunction(node: Node, section: Extract<MaskedMacro, { kind: 'section' }> | null, headerStart: number): ProbeFunction | null {
     const body = node.childForFieldName('body');

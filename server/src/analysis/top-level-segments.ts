@@ -1,10 +1,7 @@
 // A probe file cut into its top-level pieces in text order: each declaration or function definition with
 // the text before it (comments, SEC(…), attributes, #if lines). Talks to ProbeFile and its tree-sitter tree.
 import type { Node } from 'web-tree-sitter';
-import type { ProbeFile, ProbeFunction } from './probe-file';
-
-/** Nodes whose children are the top-level declarations (#if blocks, extern "C" { … }). */
-const CONTAINER_TYPES = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
+import { topLevelNodes, type ProbeFile, type ProbeFunction } from './probe-file';
 
 export interface TopLevelSegment {
   /** Where the previous segment ended: the comments and macros before the node belong to it. */
@@ -30,20 +27,11 @@ export function topLevelLayout(file: ProbeFile): TopLevelLayout {
   const functions = new Map(file.functions.map((fn) => [fn.node.startIndex, fn]));
   const segments: TopLevelSegment[] = [];
   let previousEnd = 0;
-  const visit = (container: Node) => {
-    // namedChildren in one call: namedChild(i) walks the children from the first each time
-    for (const node of container.namedChildren) {
-      // a comment goes with the node after it, as collectTopLevel reads a function's header from the previous node's end
-      if (!node || node.type === 'comment') continue;
-      if (CONTAINER_TYPES.has(node.type)) {
-        visit(node);
-        continue;
-      }
-      segments.push({ start: previousEnd, end: node.endIndex, node, fn: functions.get(node.startIndex) ?? null });
-      previousEnd = node.endIndex;
-    }
-  };
-  visit(file.root);
+  // a comment goes with the node after it, as collectTopLevel reads a function's header from the previous node's end
+  for (const node of topLevelNodes(file.root)) {
+    segments.push({ start: previousEnd, end: node.endIndex, node, fn: functions.get(node.startIndex) ?? null });
+    previousEnd = node.endIndex;
+  }
   layout = { segments, tailStart: previousEnd };
   layouts.set(file, layout);
   return layout;
