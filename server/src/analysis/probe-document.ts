@@ -26,13 +26,19 @@ function pointAt(text: string, offset: number): Point {
   return { row, column: offset - lineStart };
 }
 
+/** Characters compared at once while looking for where two versions differ. */
+const CHUNK = 256;
+
 /** The smallest span where two texts differ (common prefix and suffix removed). */
 export function diffSpan(before: string, after: string): ChangedSpan | null {
   if (before === after) return null;
   const shorter = Math.min(before.length, after.length);
   let prefix = 0;
+  // a chunk at a time first (a string comparison), then by character
+  while (prefix + CHUNK <= shorter && before.slice(prefix, prefix + CHUNK) === after.slice(prefix, prefix + CHUNK)) prefix += CHUNK;
   while (prefix < shorter && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
   let suffix = 0;
+  while (suffix + CHUNK <= shorter - prefix && before.slice(before.length - suffix - CHUNK, before.length - suffix) === after.slice(after.length - suffix - CHUNK, after.length - suffix)) suffix += CHUNK;
   while (suffix < shorter - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
   return { start: prefix, oldEnd: before.length - suffix, newEnd: after.length - suffix };
 }

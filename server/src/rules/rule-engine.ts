@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic, type Range, type TextEdit } from 'vscode-languageserver-types';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
+import { diffSpan } from '../analysis/probe-document';
 import { functionDependencyKey, functionOwnText } from '../analysis/function-dependencies';
 import { formatKernelVersion, kernelHas } from '../kernel/kernel-version';
 import type { Finding, QuickFix, Rule } from './rule';
@@ -180,21 +181,11 @@ interface ChangedLines {
   delta: number;
 }
 
-/** Characters compared at once while looking for where two versions differ. */
-const CHUNK = 256;
-
 function changedLines(before: string, after: string): ChangedLines {
-  const shorter = Math.min(before.length, after.length);
-  let prefix = 0;
-  // a chunk at a time first (a string comparison), then by character
-  while (prefix + CHUNK <= shorter && before.slice(prefix, prefix + CHUNK) === after.slice(prefix, prefix + CHUNK)) prefix += CHUNK;
-  while (prefix < shorter && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
-  let suffix = 0;
-  while (suffix + CHUNK <= shorter - prefix && before.slice(before.length - suffix - CHUNK, before.length - suffix) === after.slice(after.length - suffix - CHUNK, after.length - suffix)) suffix += CHUNK;
-  while (suffix < shorter - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
-  const firstChanged = lineAt(before, prefix);
-  const lastChangedBefore = lineAt(before, before.length - suffix);
-  return { prefix, suffix, firstChanged, lastChangedBefore, delta: lineAt(after, after.length - suffix) - lastChangedBefore };
+  const span = diffSpan(before, after) ?? { start: before.length, oldEnd: before.length, newEnd: after.length };
+  const firstChanged = lineAt(before, span.start);
+  const lastChangedBefore = lineAt(before, span.oldEnd);
+  return { prefix: span.start, suffix: before.length - span.oldEnd, firstChanged, lastChangedBefore, delta: lineAt(after, span.newEnd) - lastChangedBefore };
 }
 
 /** Lines of `before` on `after`: those above the change stay, those below move by the lines it added or removed. */
