@@ -33,8 +33,23 @@ require_node() {
   fi
 }
 
+# apt-get as root, waiting while another apt or dpkg holds its locks (a freshly booted machine's unattended upgrades,
+# or a second set-up running) instead of failing at once: up to 10 minutes, then apt's own error.
+apt_get() {
+  local waited=0 err
+  err="$(mktemp)"
+  until as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@" 2>"$err"; do
+    if ! grep -q 'Could not get lock\|Unable to lock' "$err" || [ "$waited" -ge 600 ]; then
+      cat "$err" >&2; rm -f "$err"; return 1
+    fi
+    [ "$waited" -eq 0 ] && echo "setup: another apt-get or dpkg holds its lock ($(grep -o 'held by process [0-9]* ([^)]*)' "$err" | head -n 1)); waiting for it" >&2
+    sleep 5; waited=$((waited + 5))
+  done
+  cat "$err" >&2; rm -f "$err"
+}
+
 install_packages() {
-  as_root apt-get update -qq
+  apt_get update -qq
   packages=(clang llvm libbpf-dev bpftool linux-libc-dev openssh-server chromium ripgrep libkrb5-dev
     iproute2 sudo unzip python3 make g++ util-linux systemtap-sdt-dev
     qemu-system-x86 busybox-static xz-utils)
@@ -42,7 +57,7 @@ install_packages() {
   packages+=(clangd)
   if apt-cache show clang-19 >/dev/null 2>&1; then packages+=(clang-19 llvm-19); fi
   if apt-cache show clangd-19 >/dev/null 2>&1; then packages+=(clangd-19); fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  apt_get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 }
 
 # Mounts file system TYPE at DIR unless it is there already. bpffs holds pinned maps (`maps dump --pinned`,
