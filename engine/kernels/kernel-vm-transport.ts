@@ -124,7 +124,8 @@ async function bootWith(spec: string, accelerator: 'kvm' | 'tcg', options: Kerne
     await client.request('hello', {}, { timeoutMs: options.bootTimeoutMs ?? 300_000 });
   } catch (err) {
     kill();
-    await client.closed;
+    // QEMU's exit, not the socket's close: the socket may close before QEMU's last stderr lines (the KVM failure) are read
+    await Promise.all([client.closed, exited]);
     if (kvmFailure) throw new AgentRequestError(`${name}: KVM cannot run this guest here (${kvmFailure})`, 'EKVM');
     throw new AgentRequestError(`${name} (${kernel.release}, ${accelerator.toUpperCase()}) did not boot to the agent: ${(err as Error).message}`, 'EBOOT');
   }
