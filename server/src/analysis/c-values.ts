@@ -1,6 +1,6 @@
 // Compile-time facts about C values in a probe file: #define constants, integer constant expressions,
 // type sizes and struct layouts, and the local variables a function declares. Talks to ProbeFile only.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from './syntax-node';
 import type { ProbeFile, ProbeFunction } from './probe-file';
 import { stripCasts } from './flow-walker';
 import { declarationsOutsideFunctions } from './top-level-segments';

@@ -1,6 +1,6 @@
 // Path-sensitive walk of one C function body (if/else, loops, switch, goto, short-circuit && || ?:) that
 // carries an analysis state along every path. The flow rules plug in a FlowDomain; talks to tree-sitter nodes only.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from './syntax-node';
 
 /** What an analysis keeps per path, and how it reacts to the code it passes. */
 export interface FlowDomain<S extends Map<string, unknown>> {

@@ -1,7 +1,7 @@
 // What a function's checks can read outside the function: the top-level declarations defining the names it uses
 // (followed through the names those use in turn), and what every function reads (#includes, licence, kernel).
 import { createHash } from 'node:crypto';
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from './syntax-node';
 import type { ProbeFile, ProbeFunction } from './probe-file';
 import { READ_ONLY_GLOBAL } from './c-values';
 import { topLevelLayout, type TopLevelSegment } from './top-level-segments';

@@ -91,7 +91,7 @@ export class ProbeDocument {
     this.tree = tree;
     this.masked = masked;
     this.functionMemo.nextVersion();
-    this.current = new ProbeFile(text, masked, tree, macros, { uri: this.uri, targetKernel, helperAvailability, changed, functionMemo: this.functionMemo });
+    this.current = new ProbeFile(text, masked, tree, macros, { uri: this.uri, targetKernel, helperAvailability, changed, functionMemo: this.functionMemo, previousVersion: this.current });
     return { file: this.current, changed };
   }
 

@@ -1,6 +1,7 @@
 // ProbeFile: one parsed eBPF C file and the facts rules need (functions, SEC sections, program
 // types, helper calls, maps, licence, target kernel), derived lazily from the tree-sitter tree.
-import type { Node, Tree } from 'web-tree-sitter';
+import type { Tree } from 'web-tree-sitter';
+import { syntaxRoot, type SyntaxNode as Node } from './syntax-node';
 import { createHash } from 'node:crypto';
 import type { Position, Range } from 'vscode-languageserver-types';
 import type { MaskedMacro } from './bpf-macro-mask';
@@ -149,6 +150,8 @@ export interface ProbeFileOptions {
   changed?: EditedSpan | null;
   /** Per-function values kept across versions of one document (see ProbeFile.memoizeForFunction). */
   functionMemo?: FunctionMemo;
+  /** The version this one was parsed incrementally from: its syntax tree lends the subtrees the parse kept. */
+  previousVersion?: ProbeFile | null;
 }
 
 /**
@@ -209,6 +212,7 @@ export class ProbeFile {
   private functionsByName: Map<string, ProbeFunction> | undefined;
   private readonly functionMemo: FunctionMemo;
   private contextHash: string | undefined;
+  private rootNode: Node | undefined;
 
   constructor(text: string, maskedText: string, tree: Tree, macros: readonly MaskedMacro[], options: ProbeFileOptions) {
     this.uri = options.uri;
@@ -220,6 +224,9 @@ export class ProbeFile {
     this.helperAvailability = options.helperAvailability ?? HelperAvailability.snapshot;
     this.changed = options.changed ?? null;
     this.functionMemo = options.functionMemo ?? new FunctionMemo();
+    // now, while the previous version's tree is alive: it tells which subtrees can be copied from it
+    const previousRoot = options.previousVersion?.rootNode;
+    if (previousRoot && this.changed) this.rootNode = syntaxRoot(tree, maskedText, { root: previousRoot, edit: this.changed });
   }
 
   /**
@@ -276,8 +283,10 @@ export class ProbeFile {
     return this.functions.filter((fn) => fn.node.startIndex <= changed.newEnd && changed.start <= fn.node.endIndex);
   }
 
+  /** The syntax tree, copied from the parser's tree as it is read. */
   get root(): Node {
-    return this.tree.rootNode;
+    this.rootNode ??= syntaxRoot(this.tree, this.maskedText);
+    return this.rootNode;
   }
 
   get lines(): string[] {
@@ -456,7 +465,7 @@ export class ProbeFile {
     let previousEnd = 0;
 
     // comments are left out: one after SEC("…") on its line (`SEC("xdp") /* ingress */`) must not take the section
-    for (const node of topLevelNodes(this.tree.rootNode)) {
+    for (const node of topLevelNodes(this.root)) {
       // the SEC(…) belonging to this node lies between the previous top-level node and its end
       while (sectionIndex < sections.length && sections[sectionIndex].end <= previousEnd) sectionIndex++;
       const limit = node.type === 'function_definition' ? (node.childForFieldName('body')?.startIndex ?? node.endIndex) : node.endIndex;

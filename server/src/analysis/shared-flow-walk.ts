@@ -1,6 +1,6 @@
 // One path-sensitive walk per function and version for every flow analysis: the analyses' domains run side
 // by side as one product domain over a single flow-walker pass, so the tree is walked once, not once per rule.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from './syntax-node';
 import type { ProbeFile, ProbeFunction } from './probe-file';
 import { walkFunctionBody, type FlowDomain } from './flow-walker';
 

@@ -1,6 +1,6 @@
 // A probe file cut into its top-level pieces in text order: each declaration or function definition with
 // the text before it (comments, SEC(…), attributes, #if lines). Talks to ProbeFile and its tree-sitter tree.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from './syntax-node';
 import { topLevelNodes, type ProbeFile, type ProbeFunction } from './probe-file';
 
 export interface TopLevelSegment {

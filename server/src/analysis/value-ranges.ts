@@ -1,6 +1,6 @@
 // Tracks, along every path of a function, whether integer variables and struct fields (`p->size`) are bounded
 // above and known non-negative (clamps, masks, modulo, unsigned checks, early returns), as the verifier's range tracking would.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from './syntax-node';
 import type { ProbeFile, ProbeFunction } from './probe-file';
 import { stripCasts, type FlowDomain } from './flow-walker';
 import { declaratorShape, evaluateConstant, fieldDeclaration, isReadOnlyGlobal, isUnsignedType, localVariables, typeSize, type LocalVariable } from './c-values';

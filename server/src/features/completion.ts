@@ -114,7 +114,7 @@ export function completionsAt(file: ProbeFile, position: Position): CompletionIt
 /** Inside `struct { … }` at top level: a map definition being written (its SEC may not be typed yet). */
 function isInsideMapStruct(file: ProbeFile, offset: number): boolean {
   const node = file.root.descendantForIndex(Math.max(0, offset - 1));
-  for (let current = node; current; current = current.parent) {
+  for (let current: typeof node | null = node; current; current = current.parent) {
     if (current.type === 'field_declaration_list') return current.parent?.type === 'struct_specifier' && current.parent.childForFieldName('name') == null;
     if (current.type === 'function_definition') return false;
   }

@@ -2,7 +2,7 @@
 // from the tree-sitter parse: what the ebpfStudio/globals request answers. Reads a file only when asked to.
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { ProbeGlobal } from '../../../protocol/lsp-requests';
 import { runningKernelVersion } from '../kernel/kernel-version';
 import { parseProbeFile } from '../analysis/probe-document';

@@ -1,6 +1,6 @@
 // Rule direct-kernel-memory-read: a kprobe/uprobe, raw or classic tracepoint program dereferences a pointer
 // that the verifier only knows as a number (probe arguments, ctx->args[i], bpf_get_current_task()). Uses flow-walker.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, PathStep, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts, type FlowDomain } from '../analysis/flow-walker';

@@ -1,6 +1,6 @@
 // Rule helper-argument-kind: a helper given a pointer of the wrong kind, judged from where the variable's value
 // comes from (a plain-number task for task storage, a map value for ringbuf submit, a borrowed socket for release, an unchecked ctx->sk).
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, QuickFix, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';

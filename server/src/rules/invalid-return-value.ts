@@ -1,6 +1,6 @@
 // Rule invalid-return-value: a program returns a constant outside what its program type accepts (cgroup
 // and sock_ops 0/1, LSM 0 or -errno, fentry/fexit 0; XDP actions and TC verdicts as warnings). Reads return statements.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';

@@ -1,6 +1,6 @@
 // Rule map-type-helper-mismatch: a map passed to a helper that does not accept its map type (ring buffer vs
 // perf buffer APIs, lookups in perf/ringbuf/stack-trace maps …). Reads the file's map definitions and helper calls.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';

@@ -1,6 +1,6 @@
 // Rule nullable-pointer-unchecked: the result of a helper that can return NULL (map lookup, ringbuf
 // reserve, socket lookup …) is dereferenced on a path where no null check happened. Uses flow-walker.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, PathStep, Rule } from './rule';
 import { branchSteps, mergeSteps, testSteps } from './path-steps';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';

@@ -1,6 +1,6 @@
 // Rule packet-bounds-unchecked: an XDP/TC program reads a header through a packet pointer that no
 // `ptr + N > data_end` check on this path covers. Uses flow-walker; quick fix inserts the bounds check.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, PathStep, Rule } from './rule';
 import { branchSteps, mergeSteps, testSteps, valueSteps } from './path-steps';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';

@@ -1,6 +1,6 @@
 // The "why" of a flow finding, the way the verifier log shows it: where a value came from, the conditions on the
 // way to a statement (branches it sits in, early exits it got past), each as a related-information step. Reads tree-sitter nodes.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { PathStep } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { declaratorShape } from '../analysis/c-values';

@@ -1,6 +1,6 @@
 // Where clang puts a function's exit instruction, the line the verifier names for checks made at exit (leaked
 // references, R0's range, combined stack size): a lone return's line, else the closing brace or the wrapper macro. Reads tree-sitter nodes.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Range } from 'vscode-languageserver-types';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 

@@ -1,6 +1,6 @@
 // Rule reference-not-released: a ring buffer reservation (or socket reference) that some path leaves
 // the function without submitting/discarding (releasing). Uses flow-walker; quick fix inserts the discard.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Range } from 'vscode-languageserver-types';
 import type { Finding, PathStep, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';

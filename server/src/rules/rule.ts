@@ -1,6 +1,6 @@
 // The contract every verifier rule implements: identity, docs, scope (program types, kernel) and
 // check() over one parsed probe file; its examples are fixture files (test/fixtures/rules/<id>/).
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Diagnostic, TextEdit, Range } from 'vscode-languageserver-types';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 

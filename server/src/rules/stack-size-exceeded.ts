@@ -1,6 +1,6 @@
 // Rule stack-size-exceeded: a function's locals, or a program's chain of non-inlined calls, need more than
 // the 512-byte BPF stack. Sizes come from c-values (struct layouts, #defines); inlined helpers add to their caller.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { localVariables, variableSize, type LocalVariable } from '../analysis/c-values';

@@ -1,6 +1,6 @@
 // Builds the text edits the flow rules' quick fixes insert: a statement before or after the statement
 // holding a node, with that statement's indentation, and the neutral early return of a program type.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { TextEdit } from 'vscode-languageserver-types';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 

@@ -1,6 +1,6 @@
 // Rule unbounded-array-index: a variable index into a stack array or an array inside a map value/struct
 // that is not provably bounded (no clamp or mask, or signed). Uses value-ranges; quick fix inserts the clamp.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';

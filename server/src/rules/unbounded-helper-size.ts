@@ -1,6 +1,6 @@
 // Rule unbounded-helper-size: the size argument of bpf_probe_read*, bpf_perf_event_output, bpf_get_stack …
 // is a variable with no upper bound or possibly negative on this path. Uses value-ranges; fix inserts a clamp.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { valueRangeDomain } from '../analysis/value-ranges';

@@ -1,6 +1,6 @@
 // Rule unbounded-loop: a loop whose exit the verifier cannot bound (no counter compared with a bounded
 // value, pointer chasing, for(;;) with a data-dependent break), and any non-unrolled loop before Linux 5.3.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import { stripCasts } from '../analysis/flow-walker';

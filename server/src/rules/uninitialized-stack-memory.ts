@@ -1,6 +1,6 @@
 // Rule uninitialized-stack-memory: a stack variable passed to a helper that reads it (map key/value, perf or
 // ringbuf output) while fields or padding are unwritten on this path. Quick fix zero-initialises the declaration.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, PathStep, Rule } from './rule';
 import { branchSteps, enclosingConditions, mergeSteps } from './path-steps';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';

@@ -1,6 +1,6 @@
 // Rule variable-unset-on-path: a scalar or pointer local read on a path where it was never given a value; in a
 // register the verifier refuses it ("R7 !read_ok"). Uses flow-walker; quick fix initialises it at its declaration.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../analysis/syntax-node';
 import type { Finding, PathStep, Rule } from './rule';
 import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 import type { FlowDomain } from '../analysis/flow-walker';
