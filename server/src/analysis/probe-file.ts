@@ -522,21 +522,12 @@ export class ProbeFile {
   }
 
   private wrapperAndAttributeMacros: MaskedMacro[] | undefined;
+  private mapFieldMacros: Extract<MaskedMacro, { kind: 'map-field' }>[] | undefined;
 
-  /** The wrapper and attribute macros starting in [start, end), by binary search (they are in text order). */
+  /** The wrapper and attribute macros starting in [start, end). */
   declarationMacrosIn(start: number, end: number): MaskedMacro[] {
     this.wrapperAndAttributeMacros ??= this.macros.filter((m) => m.kind === 'wrapper' || m.kind === 'attribute');
-    const macros = this.wrapperAndAttributeMacros;
-    let low = 0;
-    let high = macros.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (macros[mid].start < start) low = mid + 1;
-      else high = mid;
-    }
-    const found: MaskedMacro[] = [];
-    for (let i = low; i < macros.length && macros[i].start < end; i++) found.push(macros[i]);
-    return found;
+    return macrosStartingIn(this.wrapperAndAttributeMacros, start, end);
   }
 
   private describeMap(node: Node, legacy: boolean): MapDefinition | null {
@@ -545,10 +536,9 @@ export class ProbeFile {
     if (!name || !nameNode) return null;
     const fields: Record<string, MapField> = {};
     if (!legacy) {
-      for (const macro of this.macros) {
-        if (macro.kind === 'map-field' && macro.start >= node.startIndex && macro.end <= node.endIndex) {
-          fields[macro.field] ??= { value: macro.value, range: this.offsetRange(macro.valueStart, macro.valueEnd) };
-        }
+      this.mapFieldMacros ??= this.macros.filter((m): m is Extract<MaskedMacro, { kind: 'map-field' }> => m.kind === 'map-field');
+      for (const macro of macrosStartingIn(this.mapFieldMacros, node.startIndex, node.endIndex)) {
+        if (macro.end <= node.endIndex) fields[macro.field] ??= { value: macro.value, range: this.offsetRange(macro.valueStart, macro.valueEnd) };
       }
     } else {
       for (const pair of node.descendantsOfType('initializer_pair')) {
@@ -676,6 +666,20 @@ class ParsedFunction implements ProbeFunction {
   get programTypes(): ProgramType[] {
     return this.file.programTypesOf(this);
   }
+}
+
+/** The macros of a list in text order that start in [start, end), by binary search. */
+function macrosStartingIn<T extends MaskedMacro>(macros: readonly T[], start: number, end: number): T[] {
+  let low = 0;
+  let high = macros.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (macros[mid].start < start) low = mid + 1;
+    else high = mid;
+  }
+  const found: T[] = [];
+  for (let i = low; i < macros.length && macros[i].start < end; i++) found.push(macros[i]);
+  return found;
 }
 
 function functionDeclarator(declarator: Node | null): Node | null {

@@ -164,10 +164,21 @@ export interface QuickCheck {
   incomplete: boolean;
 }
 
-function lineAt(text: string, offset: number): number {
-  let line = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
+/** A version's text and the line (0-based) of an offset in it. */
+interface VersionLines {
+  text: string;
+  lineAt(offset: number): number;
+}
+
+function scannedLines(text: string): VersionLines {
+  return {
+    text,
+    lineAt(offset) {
+      let line = 0;
+      for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+      return line;
+    },
+  };
 }
 
 /** The one span where two versions differ, by line of `before`, and how many lines it adds or removes. */
@@ -181,11 +192,11 @@ interface ChangedLines {
   delta: number;
 }
 
-function changedLines(before: string, after: string): ChangedLines {
-  const span = diffSpan(before, after) ?? { start: before.length, oldEnd: before.length, newEnd: after.length };
-  const firstChanged = lineAt(before, span.start);
-  const lastChangedBefore = lineAt(before, span.oldEnd);
-  return { prefix: span.start, suffix: before.length - span.oldEnd, firstChanged, lastChangedBefore, delta: lineAt(after, span.newEnd) - lastChangedBefore };
+function changedLines(before: VersionLines, after: VersionLines): ChangedLines {
+  const span = diffSpan(before.text, after.text) ?? { start: before.text.length, oldEnd: before.text.length, newEnd: after.text.length };
+  const firstChanged = before.lineAt(span.start);
+  const lastChangedBefore = before.lineAt(span.oldEnd);
+  return { prefix: span.start, suffix: before.text.length - span.oldEnd, firstChanged, lastChangedBefore, delta: after.lineAt(span.newEnd) - lastChangedBefore };
 }
 
 /** Lines of `before` on `after`: those above the change stay, those below move by the lines it added or removed. */
@@ -199,7 +210,7 @@ function lineMapOf(change: ChangedLines): LineMap {
  */
 export function carryDiagnostics(diagnostics: readonly Diagnostic[], before: string, after: string): Diagnostic[] {
   if (before === after) return [...diagnostics];
-  const change = changedLines(before, after);
+  const change = changedLines(scannedLines(before), scannedLines(after));
   return diagnostics.flatMap((d) => {
     if (d.range.end.line < change.firstChanged) return [d];
     if (d.range.start.line > change.lastChangedBefore) return [shiftDiagnostic(d, change.delta)];
@@ -208,14 +219,17 @@ export function carryDiagnostics(diagnostics: readonly Diagnostic[], before: str
 }
 
 /** Where a version's function bodies are (offsets, taken when it was checked: its tree may be reused by the next version's parse). */
-interface CheckedVersion {
-  text: string;
+interface CheckedVersion extends VersionLines {
   /** Per function: its start, and its body's start and end. */
   bodies: { start: number; bodyStart: number; bodyEnd: number }[];
 }
 
 function checkedVersionOf(file: ProbeFile): CheckedVersion {
-  return { text: file.text, bodies: file.functions.map((fn) => ({ start: fn.node.startIndex, bodyStart: fn.body.startIndex, bodyEnd: fn.body.endIndex })) };
+  return {
+    text: file.text,
+    lineAt: (offset) => file.positionAt(offset).line,
+    bodies: file.functions.map((fn) => ({ start: fn.node.startIndex, bodyStart: fn.body.startIndex, bodyEnd: fn.body.endIndex })),
+  };
 }
 
 /** The start of the function whose body (inside its braces) holds the text from `from` to `to`. */
@@ -229,7 +243,7 @@ function functionWithBodyAround(version: CheckedVersion, from: number, to: numbe
  */
 function bodyEditBetween(before: CheckedVersion, after: CheckedVersion): ChangedLines | undefined {
   if (before.text === after.text) return undefined;
-  const change = changedLines(before.text, after.text);
+  const change = changedLines(before, after);
   const inBefore = functionWithBodyAround(before, change.prefix, before.text.length - change.suffix);
   return inBefore !== undefined && inBefore === functionWithBodyAround(after, change.prefix, after.text.length - change.suffix) ? change : undefined;
 }
