@@ -150,6 +150,8 @@ interface DependencyIndex {
   definers: Record<Namespace, Map<string, number[]>>;
   /** The part every function reads: target kernel, helper facts, global segments and the tail, hashed. */
   shared: string;
+  kernel: string;
+  tail: string;
   bySegmentStart: Map<number, number>;
   /** Function keys by segment, filled as they are asked for. */
   keys: (string | undefined)[];
@@ -157,11 +159,7 @@ interface DependencyIndex {
   carried: Map<number, string>;
 }
 
-/** What the previous version of a document left for the next: no tree nodes (its tree is deleted). */
-type PreviousIndex = Pick<DependencyIndex, 'texts' | 'names' | 'isMap' | 'shared' | 'keys'>;
-
 const indexes = new WeakMap<ProbeFile, DependencyIndex>();
-const previousByUri = new Map<string, PreviousIndex>();
 
 function addTo(map: Map<string, number[]>, name: string, index: number): void {
   const list = map.get(name);
@@ -186,31 +184,50 @@ function definedNames(names: SegmentNames, isMap: boolean): Record<Namespace, st
 function dependencyIndex(file: ProbeFile): DependencyIndex {
   let index = indexes.get(file);
   if (index) return index;
-  const { segments, tailStart } = topLevelLayout(file);
-  const texts = segments.map((segment) => file.text.slice(segment.start, segment.end));
-  const names = segments.map((segment, i) => segmentNames(segment, texts[i]));
-  const definers = { word: new Map(), tag: new Map(), map: new Map(), call: new Map(), field: new Map() } as Record<Namespace, Map<string, number[]>>;
-  const shared = createHash('sha1');
-  shared.update(`${file.targetKernel.major}.${file.targetKernel.minor}.${file.targetKernel.patch} ${file.helperAvailability.key}\u0000`);
+  const { segments, tailStart, previous } = topLevelLayout(file);
+  const before = previous && indexes.get(previous.file);
+  // a segment the edit left alone keeps the previous version's text and names
+  const kept = (i: number) => (before ? previous.same[i] : undefined);
+  const texts = segments.map((segment, i) => before?.texts[kept(i) ?? -1] ?? file.text.slice(segment.start, segment.end));
+  const names = segments.map((segment, i) => before?.names[kept(i) ?? -1] ?? segmentNames(segment, texts[i]));
   const maps = new Set(file.maps.map((map) => map.node.startIndex));
   const isMap = segments.map((segment) => maps.has(segment.node.startIndex));
+  const kernel = `${file.targetKernel.major}.${file.targetKernel.minor}.${file.targetKernel.patch} ${file.helperAvailability.key}`;
+  const tail = file.text.slice(tailStart);
+  const reused = before && previous && before.kernel === kernel && before.tail === tail && sameDefinitions(before, previous.same, names, isMap);
+  index = {
+    segments, texts, names, isMap, kernel, tail,
+    ...(reused ? { definers: before.definers, shared: before.shared } : definersAndShared(texts, names, isMap, kernel, tail)),
+    bySegmentStart: new Map(segments.map((segment, i) => [segment.node.startIndex, i])),
+    keys: [], carried: new Map(),
+  };
+  if (before) carryKeys(before, index);
+  indexes.set(file, index);
+  return index;
+}
+
+/** Whether the segments define the same names at the same indexes as the previous version's, and read by every function the same text. */
+function sameDefinitions(before: DependencyIndex, same: (number | undefined)[], names: SegmentNames[], isMap: boolean[]): boolean {
+  if (names.length !== before.names.length) return false;
+  return names.every((segmentNames, i) => {
+    if (isMap[i] !== before.isMap[i]) return false;
+    if (same[i] === i) return true;
+    const old = before.names[i];
+    return !segmentNames.global && !old.global && JSON.stringify(definedNames(segmentNames, isMap[i])) === JSON.stringify(definedNames(old, isMap[i]));
+  });
+}
+
+function definersAndShared(texts: string[], names: SegmentNames[], isMap: boolean[], kernel: string, tail: string): Pick<DependencyIndex, 'definers' | 'shared'> {
+  const definers = { word: new Map(), tag: new Map(), map: new Map(), call: new Map(), field: new Map() } as Record<Namespace, Map<string, number[]>>;
+  const shared = createHash('sha1');
+  shared.update(`${kernel}\u0000`);
   names.forEach((segmentNames, i) => {
     const defines = definedNames(segmentNames, isMap[i]);
     for (const space of NAMESPACES) for (const name of defines[space]) addTo(definers[space], name, i);
     if (segmentNames.global) shared.update(`${texts[i]}\u0000`);
   });
-  shared.update(file.text.slice(tailStart));
-  index = {
-    segments, texts, names, isMap, definers, shared: shared.digest('base64'),
-    bySegmentStart: new Map(segments.map((segment, i) => [segment.node.startIndex, i])),
-    keys: [], carried: new Map(),
-  };
-  const previous = previousByUri.get(file.uri);
-  if (previous) carryKeys(previous, index);
-  // the keys array is shared: keys asked for after this point are carried too
-  previousByUri.set(file.uri, { texts, names, isMap, shared: index.shared, keys: index.keys });
-  indexes.set(file, index);
-  return index;
+  shared.update(tail);
+  return { definers, shared: shared.digest('base64') };
 }
 
 /**
@@ -218,7 +235,7 @@ function dependencyIndex(file: ProbeFile): DependencyIndex {
  * function there keeps its key when its own text is the same and nothing it reads (transitively) defines or
  * uses a name the edited segments defined before or define now.
  */
-function carryKeys(previous: PreviousIndex, index: DependencyIndex): void {
+function carryKeys(previous: DependencyIndex, index: DependencyIndex): void {
   if (previous.shared !== index.shared) return;
   const same = (from: number, to: number) =>
     previous.isMap[from] === index.isMap[to] && dependentsRead(previous.names[from], previous.texts[from]) === dependentsRead(index.names[to], index.texts[to]);

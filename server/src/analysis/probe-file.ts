@@ -10,6 +10,7 @@ import type { KernelVersion } from '../kernel/kernel-version';
 import { HelperAvailability } from '../kernel/helper-availability';
 import type { SectionMatch } from '../kernel/sections';
 import type { ProgramType } from '../kernel/program-types';
+import { topLevelLayout } from './top-level-segments';
 
 export interface FunctionParam {
   name: string | null;
@@ -207,7 +208,7 @@ export class ProbeFile {
   readonly helperAvailability: HelperAvailability;
   private lineStarts: number[] | undefined;
   private lineArray: string[] | undefined;
-  private topLevel: { functions: ProbeFunction[]; maps: MapDefinition[]; license: LicenseDeclaration | null; dataVariables: DataSectionVariable[] } | undefined;
+  private topLevel: { nodes: Node[]; functions: ProbeFunction[]; maps: MapDefinition[]; license: LicenseDeclaration | null; dataVariables: DataSectionVariable[] } | undefined;
   private callerTypes: Map<string, ProgramType[]> | undefined;
   private functionsByName: Map<string, ProbeFunction> | undefined;
   private readonly functionMemo: FunctionMemo;
@@ -234,9 +235,11 @@ export class ProbeFile {
    * outside function bodies (declarations, maps, structs, #defines, licence) and the target kernel.
    */
   get outsideBodiesHash(): string {
+    const previous = this.contextHash === undefined ? topLevelLayout(this).previous : undefined;
+    if (previous?.bodyEdit && previous.file.contextHash !== undefined && previous.file.kernelKey === this.kernelKey) this.contextHash = previous.file.contextHash;
     if (this.contextHash === undefined) {
       const hash = createHash('sha1');
-      hash.update(`${this.targetKernel.major}.${this.targetKernel.minor}.${this.targetKernel.patch} ${this.helperAvailability.key}`);
+      hash.update(this.kernelKey);
       let position = 0;
       for (const fn of this.functions) {
         hash.update(this.text.slice(position, fn.body.startIndex));
@@ -247,6 +250,11 @@ export class ProbeFile {
       this.contextHash = hash.digest('base64');
     }
     return this.contextHash;
+  }
+
+  /** The target kernel and the helper facts checks read. */
+  private get kernelKey(): string {
+    return `${this.targetKernel.major}.${this.targetKernel.minor}.${this.targetKernel.patch} ${this.helperAvailability.key}`;
   }
 
   /**
@@ -326,6 +334,11 @@ export class ProbeFile {
     const starts = this.getLineStarts();
     if (position.line >= starts.length) return this.text.length;
     return Math.min(starts[position.line] + position.character, position.line + 1 < starts.length ? starts[position.line + 1] : this.text.length);
+  }
+
+  /** The top-level nodes in text order (see topLevelNodes). */
+  get topLevelDeclarations(): Node[] {
+    return this.collectTopLevel().nodes;
   }
 
   get functions(): ProbeFunction[] {
@@ -464,8 +477,9 @@ export class ProbeFile {
     let sectionIndex = 0;
     let previousEnd = 0;
 
+    const nodes = topLevelNodes(this.root);
     // comments are left out: one after SEC("…") on its line (`SEC("xdp") /* ingress */`) must not take the section
-    for (const node of topLevelNodes(this.root)) {
+    for (const node of nodes) {
       // the SEC(…) belonging to this node lies between the previous top-level node and its end
       while (sectionIndex < sections.length && sections[sectionIndex].end <= previousEnd) sectionIndex++;
       const limit = node.type === 'function_definition' ? (node.childForFieldName('body')?.startIndex ?? node.endIndex) : node.endIndex;
@@ -497,7 +511,7 @@ export class ProbeFile {
         }
       }
     }
-    this.topLevel = { functions, maps, license, dataVariables };
+    this.topLevel = { nodes, functions, maps, license, dataVariables };
     return this.topLevel;
   }
 

@@ -1,0 +1,81 @@
+// What a version takes over from the one before (top-level-segments.ts lines the two up: segments the edit left
+// alone keep their text, names and definitions; an edit inside one body keeps the outside-bodies hash): after body,
+// #define, struct, multi-line, add- and delete-function edits of real probes it must equal a from-scratch parse.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProbeDocument, parseProbeFile } from '../../server/src/analysis/probe-document';
+import { functionDependencyKey, functionOwnText } from '../../server/src/analysis/function-dependencies';
+import { topLevelLayout } from '../../server/src/analysis/top-level-segments';
+import type { ProbeFile } from '../../server/src/analysis/probe-file';
+
+const KERNEL = { major: 6, minor: 18, patch: 0 };
+const TOOLS = join(__dirname, '../../../shared/realworld/libbpf-tools');
+const BASE = ['bindsnoop', 'capable', 'biopattern'].map((name) => readFileSync(join(TOOLS, `${name}.bpf.c`), 'utf8')).join('\n');
+
+const ADDED = '\nstatic __always_inline int added_helper(int x)\n{\n\treturn x + MAX_ENTRIES;\n}\n';
+
+/** Each edit: what it is, the text after it (from the text before), and whether it lies inside one body. */
+const EDITS: [string, (text: string) => string, boolean][] = [
+  ['a space typed at the end of a statement in a body', (t) => t.replace('\treturn 0;\n', '\treturn 0; \n'), true],
+  ['two lines inserted in a body', (t) => t.replace('\treturn 0; \n', '\t__u32 a = 1;\n\ta += 2;\n\treturn 0;\n'), true],
+  ['a #define value changed', (t) => t.replace('#define MAX_PORTS\t1024', '#define MAX_PORTS\t4096'), false],
+  ['a field added to a struct', (t) => t.replace('struct unique_key {', 'struct unique_key {\n\t__u64 added;'), false],
+  ['a function added', (t) => t + ADDED, false],
+  ['a body edit in the added function', (t) => t.replace('x + MAX_ENTRIES', 'x * MAX_ENTRIES'), true],
+  ['a stray closing brace typed in a body', (t) => t.replace('\t__u32 a = 1;\n', '\t__u32 a = 1;\n}\n'), false],
+  ['the stray brace deleted', (t) => t.replace('\t__u32 a = 1;\n}\n', '\t__u32 a = 1;\n'), false],
+  ['an edit across two functions', (t) => {
+    const end = t.indexOf('\n}\n', t.indexOf('\ta += 2;')) + 1;
+    return t.slice(0, t.indexOf('\ta += 2;')) + '\treturn a;\n}\n\nstatic int merged(void)\n{\n' + t.slice(end + 2);
+  }, false],
+  ['the added function deleted', (t) => t.replace(ADDED.replace('+', '*'), ''), false],
+];
+
+/** Everything the reuse feeds: the outside-bodies hash, and per function its own text and dependency key. */
+function facts(file: ProbeFile): { outsideBodies: string; functions: string[] } {
+  return {
+    outsideBodies: file.outsideBodiesHash,
+    functions: file.functions.map((fn) => `${fn.name} ${functionDependencyKey(file, fn)} ${functionOwnText(file, fn)}`),
+  };
+}
+
+test('after each edit, what a version takes over from the previous one equals a from-scratch parse of its text', async () => {
+  const document = await ProbeDocument.open('file:///top-level-reuse.bpf.c');
+  try {
+    let text = BASE;
+    facts(document.update(text, KERNEL).file);
+    for (const [index, [what, edit, insideBody]] of EDITS.entries()) {
+      const edited = edit(text);
+      assert.notEqual(edited, text, `${what}: the edit applies`);
+      text = edited;
+      const file = document.update(text, KERNEL).file;
+      const incremental = facts(file);
+      const previous = topLevelLayout(file).previous;
+      assert.ok(previous, `${what}: lined up with the version before`);
+      assert.equal(previous.bodyEdit, insideBody, `${what}: seen as an edit inside one body or not`);
+      const kept = previous.same.filter((j) => j !== undefined).length;
+      if (insideBody) assert.equal(kept, topLevelLayout(file).segments.length - 1, `${what}: every other segment is taken over`);
+      const fresh = facts(await parseProbeFile(text, { uri: `file:///top-level-reuse-fresh-${index}.bpf.c`, targetKernel: KERNEL }));
+      assert.equal(incremental.outsideBodies, fresh.outsideBodies, `${what}: outside-bodies hash`);
+      assert.deepEqual(incremental.functions, fresh.functions, `${what}: functions, their own text and dependency keys`);
+    }
+  } finally {
+    document.close();
+  }
+});
+
+test('an edit that keeps the text outside bodies but changes the target kernel does not keep the outside-bodies hash', async () => {
+  const document = await ProbeDocument.open('file:///top-level-reuse-kernel.bpf.c');
+  try {
+    const first = document.update(BASE, KERNEL).file.outsideBodiesHash;
+    const edited = BASE.replace('\treturn 0;\n', '\treturn 0; \n');
+    const file = document.update(edited, { major: 5, minor: 4, patch: 0 }).file;
+    assert.equal(topLevelLayout(file).previous?.bodyEdit, true);
+    assert.notEqual(file.outsideBodiesHash, first);
+    assert.equal(file.outsideBodiesHash, (await parseProbeFile(edited, { uri: 'file:///top-level-reuse-kernel-fresh.bpf.c', targetKernel: { major: 5, minor: 4, patch: 0 } })).outsideBodiesHash);
+  } finally {
+    document.close();
+  }
+});
