@@ -9,10 +9,9 @@ import { connectLocalAgent } from '../../engine/targets/local-transport';
 import { compileProbe } from '../../engine/toolchain/compile-probe';
 import { findClang } from '../../engine/toolchain/find-clang';
 import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
+import { loadedProgramIds, loadedPrograms, programsLeftSince } from './loaded-programs';
 
 const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/load-failures');
-/** Every program name of the fixtures starts with this, so leftovers are found by name whatever else runs in parallel. */
-const PREFIX = 'lf_';
 
 function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'root';
@@ -22,17 +21,18 @@ function missingPrerequisite(): string | undefined {
 const missing = missingPrerequisite();
 if (missing && process.env.CI === 'true') throw new Error(`agent-load-failures kernel tests need ${missing}`);
 
-/** Names of the fixture programs the kernel holds right now, as `bpftool prog show` lists them. */
-function loadedFixturePrograms(): string[] {
-  const programs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { name?: string }[];
-  return programs.map((p) => p.name ?? '').filter((name) => name.startsWith(PREFIX));
-}
-
 describe('agent load failures', { skip: missing ? `needs ${missing}` : false }, () => {
   let bundle: TestAgentBundle;
   let client: AgentClient;
   const objects: Record<string, string> = {};
   let stderr = '';
+  let agentPid = -1;
+  let programsBefore = new Set<number>();
+  /** Names of the programs loaded since the agent started that it holds or nobody holds (others' runs left out). */
+  const programsOfThisAgent = () => {
+    const ours = new Set(programsLeftSince(programsBefore, agentPid));
+    return loadedPrograms().filter((p) => ours.has(p.id)).map((p) => p.name);
+  };
 
   const compile = async (name: string, folder = FIXTURES) => {
     const compiled = await compileProbe({ sourcePath: join(folder, `${name}.bpf.c`), clang: await findClang(), machine: process.arch === 'arm64' ? 'aarch64' : 'x86_64' });
@@ -45,14 +45,15 @@ describe('agent load failures', { skip: missing ? `needs ${missing}` : false }, 
     assert.equal(client.isClosed, false, `the agent exited: ${stderr}`);
     const hello = await client.request('hello', {});
     assert.equal(typeof hello.kernelRelease, 'string');
-    assert.deepEqual(loadedFixturePrograms(), [], 'bpftool prog show lists no fixture program');
+    assert.deepEqual(programsOfThisAgent(), [], 'bpftool prog show lists no program the agent holds or left');
   };
 
   before(async () => {
     bundle = await buildTestAgent();
     for (const name of ['mixed-verdicts', 'map-create-fails', 'attach-one-fails']) await compile(name);
     await compile('optional-program', join(PROJECT_ROOT, 'test/fixtures/verifier-probes'));
-    client = await connectLocalAgent({ agentPath: bundle.path, onStderr: (line) => (stderr += `${line}\n`) });
+    programsBefore = loadedProgramIds();
+    client = await connectLocalAgent({ agentPath: bundle.path, onStderr: (line) => (stderr += `${line}\n`), onSpawn: (pid) => (agentPid = pid) });
   });
 
   after(async () => {
@@ -70,7 +71,7 @@ describe('agent load failures', { skip: missing ? `needs ${missing}` : false }, 
       assert.equal(rejected?.section, 'tracepoint/syscalls/sys_enter_getpid');
       assert.match(rejected?.notLoaded ?? '', /^rejected by the kernel verifier at mixed-verdicts\.bpf\.c:31 \(return \*\(v \+ k\);\)/, 'names the source line the verifier stopped at');
       assert.match(rejected?.notLoaded ?? '', /unbounded memory access|min value is outside of the allowed memory range|value is outside/);
-      assert.deepEqual(loadedFixturePrograms(), ['lf_accepted'], 'the kernel holds the accepted program only');
+      assert.deepEqual(programsOfThisAgent(), ['lf_accepted'], 'the kernel holds the accepted program only');
     } finally {
       await client.request('detach', { session: loaded.session });
     }
@@ -85,7 +86,7 @@ describe('agent load failures', { skip: missing ? `needs ${missing}` : false }, 
     const loaded = await client.request('load', { object: objects['mixed-verdicts'], programs: ['lf_accepted'] });
     try {
       assert.deepEqual(loaded.programs.map((p) => [p.name, p.attached]), [['lf_accepted', true]]);
-      assert.deepEqual(loadedFixturePrograms(), ['lf_accepted']);
+      assert.deepEqual(programsOfThisAgent(), ['lf_accepted']);
     } finally {
       await client.request('detach', { session: loaded.session });
     }
@@ -132,7 +133,7 @@ describe('agent load failures', { skip: missing ? `needs ${missing}` : false }, 
       assert.equal(byName.lf_attachable.attached, true, byName.lf_attachable.attachError);
       assert.equal(byName.lf_unattachable.attached, false);
       assert.match(byName.lf_unattachable.attachError ?? '', /tracepoint\/ebpf_studio_none\/no_such_event/);
-      assert.deepEqual(loadedFixturePrograms().sort(), ['lf_attachable', 'lf_unattachable']);
+      assert.deepEqual(programsOfThisAgent().sort(), ['lf_attachable', 'lf_unattachable']);
     } finally {
       await client.request('detach', { session: loaded.session });
     }

@@ -15,7 +15,7 @@ import { probeLoadRequest } from '../../client/src/targets/probe-load-request';
 import { readProbePrograms } from '../../server/src/analysis/probe-programs';
 import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
 import { gatedWorkload, type GatedWorkload } from './gated-workload';
-import { loadedProgramIds } from './loaded-programs';
+import { loadedProgramIds, programsHeldBy, programsLeftSince } from './loaded-programs';
 
 const TEMPLATE = join(PROJECT_ROOT, 'bpf-templates', 'syscall-latency');
 const SOURCE_NAME = 'syscall-latency.bpf.c';
@@ -36,18 +36,6 @@ function missingPrerequisite(): string | undefined {
 const missing = missingPrerequisite();
 if (missing && process.env.CI === 'true') throw new Error(`attach lens kernel test needs ${missing}`);
 
-/** Waits until none of `ids` is loaded (the kernel frees a program shortly after its last link and fd close). */
-async function waitUnloaded(ids: number[], what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const loaded = loadedProgramIds();
-    const left = ids.filter((id) => loaded.has(id));
-    if (left.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`${what}: program ids ${left.join(', ')} still loaded after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** A node process that calls getppid() `count` times once told to; resolves its pid first, then runs on go(). */
 function getppidWorkload(count: number): GatedWorkload {
   const script = `process.stdin.once('data', () => {
@@ -66,6 +54,9 @@ describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: mi
   let source = '';
   /** Every program id the probe's sessions loaded, for the final check. */
   const probeIds: number[] = [];
+  /** The agents the sessions started, and the programs loaded on the machine before: what this test leaves is checked. */
+  const agentPids: number[] = [];
+  let programsBefore = new Set<number>();
 
   /** The template folder's defaults: time getppid, only in the workload's process. */
   function setTemplateDefaults(pid: number): void {
@@ -100,7 +91,8 @@ describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: mi
 
   before(async () => {
     bundle = await buildTestAgent();
-    sessions = new TargetSessions(() => connectLocalAgent({ agentPath: bundle.path }));
+    programsBefore = loadedProgramIds();
+    sessions = new TargetSessions(() => connectLocalAgent({ agentPath: bundle.path, onSpawn: (pid) => agentPids.push(pid) }));
     dir = mkdtempSync(join(tmpdir(), 'ebpf-studio-attach-lens-'));
     for (const name of readdirSync(TEMPLATE)) copyFileSync(join(TEMPLATE, name), join(dir, name));
     source = join(dir, SOURCE_NAME);
@@ -124,8 +116,8 @@ describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: mi
     try {
       assert.deepEqual(result.programs.map((p) => [p.name, p.attached, p.attachError]), [['sys_enter', true, undefined], ['sys_exit', true, undefined]]);
       assert.deepEqual(sessions.state('local')?.sessions.map((s) => s.session), [result.session], 'one session for the whole probe');
-      const ids = loadedProgramIds();
-      for (const p of result.programs) assert.ok(ids.has(p.id), `bpftool does not see ${p.name} (id ${p.id})`);
+      const held = programsHeldBy(agentPids);
+      for (const p of result.programs) assert.ok(held.has(p.id), `the agent does not hold ${p.name} (id ${p.id})`);
 
       const before = await histogramTotal(result.session);
       await workload.go();
@@ -135,7 +127,7 @@ describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: mi
     } finally {
       await sessions.detach('local', result.session);
     }
-    await waitUnloaded(result.programs.map((p) => p.id), 'detach unloads both programs');
+    assert.deepEqual(programsLeftSince(programsBefore, agentPids), [], 'detach unloads both programs');
   });
 
   test('"Attach only sys_enter" attaches that program alone, and alone it records no latency', async () => {
@@ -158,6 +150,6 @@ describe('"▶ Attach probe" on an enter/exit probe, on this kernel', { skip: mi
   test('nothing of the probe stays loaded once the agent is gone', async () => {
     await sessions.disconnectAll();
     assert.equal(probeIds.length, 3, 'both sessions loaded their programs');
-    await waitUnloaded(probeIds, 'after the agent exits');
+    assert.deepEqual(programsLeftSince(programsBefore, agentPids), [], 'nothing stays loaded after the agent exits');
   });
 });

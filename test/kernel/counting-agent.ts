@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { LoadResult, ReadMapResult } from '../../protocol/agent-rpc';
 import { BPFFS_DIR, isMounted } from '../../engine/targets/kernel-filesystems';
 import { skipUnless, skipUnlessReady } from './kernel-prerequisites';
-import { loadedProgramIds } from './loaded-programs';
+import { loadedProgramIds, programsLeftSince } from './loaded-programs';
 import { compileBpf } from './pinned-btf-map';
 import { startRawAgent, type RawAgent } from './raw-agent';
 import { agentBundle } from './verify/agent-under-test';
@@ -37,6 +37,7 @@ export interface CountingAgent {
 
 export async function startCountingAgent(): Promise<CountingAgent> {
   const object = compileBpf(PROBE).toString('base64');
+  const programsBefore = loadedProgramIds();
   const agent = startRawAgent(agentBundle());
   const reply = await agent.request('load', { object, objectName: 'syscall-counter.bpf.o' });
   assert.equal(reply.error, undefined, reply.error?.message);
@@ -53,8 +54,7 @@ export async function startCountingAgent(): Promise<CountingAgent> {
     },
     async closeAndCheckGone() {
       assert.deepEqual(await agent.close(), { code: 0, signal: null }, 'the agent exits cleanly when its stdin closes');
-      const ours = new Set(session.programs.map((p) => p.id));
-      assert.deepEqual([...loadedProgramIds()].filter((id) => ours.has(id)), [], 'nothing the agent loaded stays loaded');
+      assert.deepEqual(programsLeftSince(programsBefore, agent.pid), [], 'nothing the agent loaded stays loaded');
       // only this agent's session folders: others on this shared machine may pin under ebpf-studio-… meanwhile
       const pins = existsSync(BPFFS_DIR) ? readdirSync(BPFFS_DIR).filter((name) => name.startsWith(`ebpf-studio-${agent.pid}-`)) : [];
       assert.deepEqual(pins, [], 'the agent removed its pins when it exited');

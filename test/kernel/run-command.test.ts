@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
-import { loadedProgramIds } from './loaded-programs';
+import { loadedProgramIds, programsHeldBy, programsLeftSince, processTree } from './loaded-programs';
 import { waitFor } from './wait-for';
 
 function missingPrerequisite(): string | undefined {
@@ -55,18 +55,21 @@ function startCli(args: string[], agent: string): RunningCli {
 
 describe('ebpf-studio run on this machine', { skip: missing ? `needs ${missing}` : false }, () => {
   let bundle: TestAgentBundle;
+  let programsBefore = new Set<number>();
   before(async () => {
     bundle = await buildTestAgent();
+    programsBefore = loadedProgramIds();
   });
   after(() => bundle?.remove());
 
   test('--param sets the pid filter, JSON lines carry decoded maps and stats, Ctrl-C detaches', async () => {
     const workload = spawn('python3', ['-c', 'import os,sys\nsys.stdin.readline()\nfor _ in range(30): os.sched_yield()\nsys.stdin.readline()'], { stdio: ['pipe', 'ignore', 'inherit'] });
     const workloadExit = new Promise((r) => workload.once('exit', r));
+    const programsBeforeRun = loadedProgramIds();
     const run = startCli(['run', PROBE, '--param', `target_tgid=${workload.pid}`, '--format', 'json', '--interval', '0.2'], bundle.path);
     try {
       const id = Number(await waitFor('the attach line', () => /attached count_yield .* program id (\d+)/.exec(run.stderr())?.[1]));
-      assert.ok(loadedProgramIds().has(id));
+      assert.ok(programsHeldBy(processTree(run.child.pid ?? -1)).has(id), 'the run (its agent) holds the program it says it attached');
       workload.stdin?.write('\n');
       const sample = await waitFor('a sample with 30 calls', () =>
         run.lines.find((l) => (l.maps as Record<string, { key: unknown; value: unknown }[]>)?.calls?.[0]?.value === 30),
@@ -82,7 +85,7 @@ describe('ebpf-studio run on this machine', { skip: missing ? `needs ${missing}`
       run.child.kill('SIGINT');
       assert.equal(await run.exit, 0, run.stderr());
       assert.match(run.stderr(), /detached from local/);
-      assert.ok(!loadedProgramIds().has(id), 'the program is gone after Ctrl-C');
+      assert.deepEqual(programsLeftSince(programsBeforeRun), [], 'the program is gone after Ctrl-C');
     } finally {
       run.child.kill('SIGKILL');
       workload.stdin?.end('\n');
@@ -131,5 +134,9 @@ describe('ebpf-studio run on this machine', { skip: missing ? `needs ${missing}`
     const flag = startCli(['run', PROBE, '--format', 'xml'], bundle.path);
     assert.equal(await flag.exit, 2);
     assert.match(flag.stderr(), /--format is text or json/);
+  });
+
+  test('no run above left a program loaded', () => {
+    assert.deepEqual(programsLeftSince(programsBefore), []);
   });
 });

@@ -12,7 +12,7 @@ import { findClang } from '../../engine/toolchain/find-clang';
 import { compileProbe } from '../../engine/toolchain/compile-probe';
 import { buildTestAgent, PROJECT_ROOT, type TestAgentBundle } from './build-test-agent';
 import { readCallCount, yieldWorkload } from './count-yield';
-import { loadedProgramIds } from './loaded-programs';
+import { loadedProgramIds, programsHeldBy, programsLeftSince } from './loaded-programs';
 import { waitFor } from './wait-for';
 
 function missingPrerequisite(): string | undefined {
@@ -81,11 +81,12 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
 
   test('a tracepoint probe counts exactly the sched_yield() calls of a workload whose pid is set through a global', async () => {
     const workload = yieldWorkload(250);
+    const programsBefore = loadedProgramIds();
     const loaded = await client.request('load', { object, globals: { target_tgid: workload.pid } });
     try {
       assert.equal(loaded.programs[0].attached, true, loaded.programs[0].attachError);
       assert.equal(loaded.programs[0].type, 'tracepoint');
-      assert.ok(loadedProgramIds().has(loaded.programs[0].id), 'bpftool sees the program');
+      assert.ok(programsHeldBy([agentPid]).has(loaded.programs[0].id), 'the agent holds the program it reported');
       assert.equal(await readCallCount(client, loaded.session), 0);
       await workload.go();
       assert.equal(await readCallCount(client, loaded.session), 250);
@@ -95,7 +96,7 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
     } finally {
       await client.request('detach', { session: loaded.session });
     }
-    assert.ok(!loadedProgramIds().has(loaded.programs[0].id), 'detach unloads the program');
+    assert.deepEqual(programsLeftSince(programsBefore, agentPid), [], 'detach unloads the program');
   });
 
   test('a global that does not exist, or a value that does not fit, is refused before load', async () => {
@@ -243,13 +244,15 @@ describe('agent targets methods on this kernel', { skip: missing ? `needs ${miss
   });
 
   test('when the agent exits, every program it attached is gone', async () => {
-    const own = await connectLocalAgent({ agentPath: bundle.path });
+    const programsBefore = loadedProgramIds();
+    let ownPid = -1;
+    const own = await connectLocalAgent({ agentPath: bundle.path, onSpawn: (pid) => (ownPid = pid) });
     const first = await own.request('load', { object, globals: { target_tgid: 1 } });
     const second = await own.request('load', { object, globals: { target_tgid: 2 } });
     const ids = [...first.programs, ...second.programs].map((p) => p.id);
-    assert.ok(ids.every((id) => loadedProgramIds().has(id)));
+    assert.deepEqual([...programsHeldBy([ownPid])].sort((a, b) => a - b), ids.sort((a, b) => a - b), 'the agent holds the programs of both sessions');
     await own.close();
-    await waitFor('programs unloaded after agent exit', () => ids.every((id) => !loadedProgramIds().has(id)), 2000);
+    assert.deepEqual(programsLeftSince(programsBefore, ownPid), [], 'programs unloaded after agent exit');
     const pinned = execFileSync('sh', ['-c', 'ls /sys/fs/bpf 2>/dev/null || true'], { encoding: 'utf8' });
     assert.ok(!pinned.includes('count_yield'), 'nothing pinned');
   });

@@ -16,7 +16,7 @@ import { findClang } from '../../engine/toolchain/find-clang';
 import { compileProbe } from '../../engine/toolchain/compile-probe';
 import { buildTestAgent, PROJECT_ROOT as ROOT, type TestAgentBundle } from '../kernel/build-test-agent';
 import { COUNT_YIELD_SOURCE, readCallCount, yieldWorkload } from '../kernel/count-yield';
-import { loadedProgramIds } from '../kernel/loaded-programs';
+import { loadedProgramIds, processesHolding, programsLeftSince } from '../kernel/loaded-programs';
 import { waitFor } from '../kernel/wait-for';
 import { sshPrerequisiteMissing, startSshd, type TestSshd } from './sshd-harness';
 
@@ -34,13 +34,15 @@ if (missing && process.env.CI === 'true') throw new Error(`SSH bare-host tests c
 /** Loads the probe for a fresh workload, runs it, and returns the count the host's kernel saw; detaches and checks nothing stays. */
 async function countOnHost(agent: SshAgent, object: Buffer, calls: number): Promise<number> {
   const workload = yieldWorkload(calls);
+  const programsBefore = loadedProgramIds();
   const loaded = await agent.client.request('load', { object: object.toString('base64'), globals: { target_tgid: workload.pid } });
   assert.equal(loaded.programs[0].attached, true, loaded.programs[0].attachError);
-  const ids = loaded.programs.map((p) => p.id);
+  const agentPids = processesHolding(loaded.programs.map((p) => p.id));
+  assert.equal(agentPids.length, 1, 'one process on the host (the agent) holds the programs');
   await workload.go();
   const count = await readCallCount(agent.client, loaded.session);
   await agent.client.close();
-  await waitFor('programs unloaded after the agent closed', () => ids.every((id) => !loadedProgramIds().has(id)), 5000);
+  await waitFor('programs unloaded after the agent closed', () => programsLeftSince(programsBefore, agentPids).length === 0);
   return count;
 }
 

@@ -17,7 +17,7 @@ import { findClang } from '../../engine/toolchain/find-clang';
 import { compileProbe } from '../../engine/toolchain/compile-probe';
 import { buildTestAgent, PROJECT_ROOT as ROOT, type TestAgentBundle } from '../kernel/build-test-agent';
 import { COUNT_YIELD_SOURCE } from '../kernel/count-yield';
-import { loadedProgramIds } from '../kernel/loaded-programs';
+import { loadedProgramIds, processesHolding, programsHeldBy, programsLeftSince, processTree } from '../kernel/loaded-programs';
 import { waitFor } from '../kernel/wait-for';
 import { freePort, sshPrerequisiteMissing, startSshd, type TestSshd } from './sshd-harness';
 
@@ -272,12 +272,15 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     } finally {
       await first.client.close();
     }
+    const programsBefore = loadedProgramIds();
+    let agentPids: number[] = [];
     const second = await connectSshAgent(hostOf(sshd), agentOptions());
     try {
       assert.equal(second.uploaded, false);
       const loaded = await second.client.request('load', { object: probeObject.toString('base64'), globals: { target_tgid: 1 } });
       assert.equal(loaded.programs[0].attached, true, loaded.programs[0].attachError);
-      assert.ok(loadedProgramIds().has(loaded.programs[0].id));
+      assert.ok(programsHeldBy(processTree(sshd.pid)).has(loaded.programs[0].id), 'the agent sshd started holds the program');
+      agentPids = processesHolding([loaded.programs[0].id]);
       // the live helper facts the editor sends its language server for an SSH target: the host's own feature probe,
       // the same as the local agent's here (one kernel)
       const overSsh = await second.client.request('featureProbe', {}, { timeoutMs: 120_000 });
@@ -292,17 +295,22 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
     } finally {
       await second.client.close();
     }
+    await waitFor('programs unloaded after the agent closed', () => programsLeftSince(programsBefore, agentPids).length === 0);
   });
 
   test('killing the connection mid-session leaves no program of the session loaded', async () => {
+    const programsBefore = loadedProgramIds();
     const agent = await connectSshAgent(hostOf(sshd), agentOptions());
     const loaded = await agent.client.request('load', { object: probeObject.toString('base64'), globals: { target_tgid: 1 } });
     const ids = loaded.programs.map((p) => p.id);
-    assert.ok(ids.every((id) => loadedProgramIds().has(id)));
+    const held = programsHeldBy(processTree(sshd.pid));
+    assert.ok(ids.every((id) => held.has(id)), 'the agent sshd started holds the programs');
+    // the agent is followed by its pid: once its session dies it is no longer in sshd's process tree
+    const agentPids = processesHolding(ids);
     const sessions = sshd.sessionPids();
     assert.ok(sessions.length >= 1, 'sshd has a session process for this connection');
     for (const pid of sessions) process.kill(pid, 'SIGKILL');
-    await waitFor('programs unloaded after the connection died', () => ids.every((id) => !loadedProgramIds().has(id)), 30_000);
+    await waitFor('programs unloaded after the connection died', () => programsLeftSince(programsBefore, agentPids).length === 0, 30_000);
     await agent.client.closed;
   });
 
@@ -362,6 +370,7 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
         assert.ok(host);
         return (await connectSshAgent(host, agentOptions({ prompts: { confirmHostKey: async () => true } }))).client;
       });
+      const programsBefore = loadedProgramIds();
       const outcomes = await sessions.attach(['one', 'two', 'down'], { object: probeObject.toString('base64'), globals: { target_tgid: 1 } });
       assert.equal(outcomes.get('one')?.ok, true);
       assert.equal(outcomes.get('two')?.ok, true);
@@ -373,9 +382,11 @@ describe('SSH targets against a real sshd', { skip: missing }, () => {
       assert.match(states.get('down')?.message ?? '', /refused the connection/);
       const ids = [...outcomes.values()].flatMap((o) => (o.ok ? o.result.programs.map((p) => p.id) : []));
       assert.equal(ids.length, 2);
-      assert.ok(ids.every((id) => loadedProgramIds().has(id)));
+      const held = programsHeldBy([...processTree(sshd.pid), ...processTree(second.pid)]);
+      assert.ok(ids.every((id) => held.has(id)), 'the agents the two sshds started hold the programs');
+      const agentPids = processesHolding(ids);
       await sessions.disconnectAll();
-      await waitFor('programs unloaded after disconnect', () => ids.every((id) => !loadedProgramIds().has(id)), 2000);
+      await waitFor('programs unloaded after disconnect', () => programsLeftSince(programsBefore, agentPids).length === 0);
       assert.equal(sessions.state('one')?.status, 'disconnected');
       const again = await sessions.client('one');
       assert.deepEqual((await again.request('sessions', {})).sessions, [], 'a reconnect starts clean');

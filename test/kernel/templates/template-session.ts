@@ -1,6 +1,6 @@
 // Kernel-test harness for probe templates: compiles a bundled template with the product's toolchain (vmlinux.h
 // from this kernel's BTF, cached), loads and attaches it through the local agent, reads its maps and ring buffers.
-import { spawnSync } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AgentEvent, LoadResult, ReadMapResult } from '../../../protocol/agent-rpc';
@@ -12,6 +12,7 @@ import { provideVmlinuxHeader } from '../../../engine/toolchain/vmlinux-header';
 import { bundledTemplatesDir, loadTemplate, type ProbeTemplate } from '../../../engine/templates/template-catalog';
 import { resolveParameterValues, templateLoadOptions } from '../../../engine/templates/template-parameters';
 import { buildTestAgent, type TestAgentBundle } from '../build-test-agent';
+import { loadedProgramIds, programsLeftSince } from '../loaded-programs';
 import { waitFor } from '../wait-for';
 
 let agentBundle: Promise<TestAgentBundle> | undefined;
@@ -52,6 +53,9 @@ export class TemplateSession {
     readonly template: ProbeTemplate,
     readonly client: AgentClient,
     readonly loaded: LoadResult,
+    /** The agent's pid and the programs loaded before it started: what stop() checks it left. */
+    private readonly agentPid: number,
+    private readonly programsBefore: Set<number>,
   ) {
     this.unsubscribe = client.onEvent((event: AgentEvent) => {
       if (event.session !== loaded.session) return;
@@ -73,7 +77,9 @@ export class TemplateSession {
   static async startFolder(dir: string, values: Record<string, string> = {}, options: { sourceGlobalsOnly?: boolean } = {}): Promise<TemplateSession> {
     const template = loadTemplate(dir);
     const name = template.name;
-    const client = await connectLocalAgent({ agentPath: (await freshAgent()).path });
+    const programsBefore = loadedProgramIds();
+    let agentPid = -1;
+    const client = await connectLocalAgent({ agentPath: (await freshAgent()).path, onSpawn: (pid) => (agentPid = pid) });
     try {
       const hello = await client.request('hello', {});
       const clang = await findClang();
@@ -87,7 +93,7 @@ export class TemplateSession {
       const loadOptions = templateLoadOptions(template.manifest, resolveParameterValues(template.manifest, values), hello.arch);
       const loaded = await client.request('load', { object: compiled.object.toString('base64'), objectName: `${name}.bpf.o`, globals: sourceGlobalsOnly ? {} : loadOptions.globals, attach: loadOptions.attach });
       const unattached = loaded.programs.filter((p) => !p.attached);
-      const session = new TemplateSession(template, client, loaded);
+      const session = new TemplateSession(template, client, loaded, agentPid, programsBefore);
       if (unattached.length > 0) {
         await session.stop();
         throw new Error(`${name}: not attached: ${unattached.map((p) => `${p.name} (${p.section}): ${p.attachError ?? 'no reason given'}`).join('; ')}`);
@@ -133,13 +139,8 @@ export class TemplateSession {
     } finally {
       await this.client.close();
     }
-    await waitFor('the kernel to free the session’s programs', () => this.loaded.programs.every((p) => !programLoaded(p.id)), 5_000);
+    assert.deepEqual(programsLeftSince(this.programsBefore, this.agentPid), [], `${this.template.name}: the agent left programs loaded`);
   }
-}
-
-/** Whether a BPF program id is still loaded (the kernel frees programs shortly after their last fd closes). */
-function programLoaded(id: number): boolean {
-  return spawnSync('bpftool', ['prog', 'show', 'id', String(id)], { stdio: 'ignore' }).status === 0;
 }
 
 /** Sum of a histogram value's u32 slots (the first `slots` × 4 bytes). */
