@@ -18,11 +18,15 @@ const ERROR_TYPE_ID = 65535;
 
 const NO_CHILDREN: readonly SyntaxNode[] = Object.freeze([]);
 
-/** What an incremental parse changed: the edited span (old and new end) and the ranges tree-sitter re-shaped. */
+/**
+ * What an incremental parse changed, in the new version's offsets: [start, end] covers the edited span and
+ * every range tree-sitter re-shaped; text after it moved by `shift`.
+ */
 interface VersionChange {
   before: SyntaxSource;
-  edit: { start: number; oldEnd: number; newEnd: number };
-  reshaped: { startIndex: number; endIndex: number }[];
+  start: number;
+  end: number;
+  shift: number;
 }
 
 /** Whether each node type id is named, per language (one wasm call per type the first time it is seen). */
@@ -38,6 +42,7 @@ class SyntaxSource {
   private readonly fields: (string | null)[];
   /** Top-level declarations by start offset, for the next version to copy those its parse kept. */
   readonly topLevelByStart = new Map<number, SyntaxNode>();
+  root: SyntaxNode | undefined;
   nextId = 0;
 
   constructor(
@@ -97,7 +102,15 @@ class SyntaxSource {
   read(node: SyntaxNode, live: TreeSitterNode): readonly SyntaxNode[] {
     const cursor = live.walk();
     try {
-      return CONTAINER_TYPES.has(node.type) ? this.readTopLevel(node, cursor) : this.readSubtree(node, cursor);
+      if (!CONTAINER_TYPES.has(node.type)) return this.readSubtree(node, cursor);
+      if (node === this.root) {
+        const aroundChange = this.readRootAroundChange(node, cursor);
+        if (aroundChange) return aroundChange;
+        // from the start again, forgetting what the attempt to copy made
+        this.topLevelByStart.clear();
+        cursor.reset(live);
+      }
+      return this.readTopLevel(node, cursor);
     } finally {
       cursor.delete();
     }
@@ -107,32 +120,64 @@ class SyntaxSource {
   private readTopLevel(container: SyntaxNode, cursor: TreeCursor): readonly SyntaxNode[] {
     if (!cursor.gotoFirstChild()) return NO_CHILDREN;
     const children: SyntaxNode[] = [];
-    do {
-      const child = this.nodeAt(cursor, container, children.length);
-      if (!CONTAINER_TYPES.has(child.type)) {
-        this.topLevelByStart.set(child.startIndex, child);
-        const before = this.sameBefore(child);
-        if (before && child.copyChildrenOf(before)) {
-          children.push(child);
-          continue;
-        }
-      }
-      child.readChildrenFrom(cursor.currentNode);
-      children.push(child);
-    } while (cursor.gotoNextSibling());
+    do children.push(this.readTopLevelNode(cursor, container, children.length));
+    while (cursor.gotoNextSibling());
     return children;
   }
 
-  /** The same top-level node in the version before, when the edit and the parse left it as it was. */
+  private readTopLevelNode(cursor: TreeCursor, container: SyntaxNode, index: number): SyntaxNode {
+    const node = this.nodeAt(cursor, container, index);
+    if (!CONTAINER_TYPES.has(node.type)) {
+      this.topLevelByStart.set(node.startIndex, node);
+      const before = this.sameBefore(node);
+      if (before && node.copyChildrenOf(before)) return node;
+    }
+    node.readChildrenFrom(cursor.currentNode);
+    return node;
+  }
+
+  /** The same top-level node in the version before, when neither the edit nor the parse changed it. */
   private sameBefore(node: SyntaxNode): SyntaxNode | undefined {
-    if (!this.change) return undefined;
-    const { before, edit, reshaped } = this.change;
-    // touching the edit or a re-shaped range counts as changed
-    const apart = (start: number, end: number) => node.endIndex < start || node.startIndex > end;
-    if (!apart(edit.start, edit.newEnd) || !reshaped.every((range) => apart(range.startIndex, range.endIndex))) return undefined;
-    const startBefore = node.startIndex < edit.start ? node.startIndex : node.startIndex - (edit.newEnd - edit.oldEnd);
-    const found = before.topLevelByStart.get(startBefore);
+    const change = this.change;
+    // touching the changed part counts as changed
+    if (!change || (node.endIndex >= change.start && node.startIndex <= change.end)) return undefined;
+    const found = change.before.topLevelByStart.get(node.startIndex < change.start ? node.startIndex : node.startIndex - change.shift);
     return found && found.type === node.type && found.endIndex - found.startIndex === node.endIndex - node.startIndex ? found : undefined;
+  }
+
+  /**
+   * The file's top-level nodes, reading through wasm only those from the changed part on to the first one after
+   * it that the version before has too; the rest are copied. Undefined when the parse moved more than that.
+   */
+  private readRootAroundChange(root: SyntaxNode, cursor: TreeCursor): SyntaxNode[] | undefined {
+    const change = this.change;
+    const before = change?.before.root?.childrenIfRead;
+    if (!change || !before) return undefined;
+    const children: SyntaxNode[] = [];
+    const copy = (from: SyntaxNode, shift: number) => {
+      const node = from.copyInto(this, root, children.length, shift);
+      if (!CONTAINER_TYPES.has(node.type)) this.topLevelByStart.set(node.startIndex, node);
+      children.push(node);
+    };
+    let next = 0;
+    for (; next < before.length && before[next].endIndex < change.start; next++) copy(before[next], 0);
+    // past the copied ones (one wasm call each; gotoFirstChildForIndex answers wrongly in web-tree-sitter 0.25)
+    let reading = cursor.gotoFirstChild();
+    for (let skipped = 0; reading && skipped < children.length; skipped++) reading = cursor.gotoNextSibling();
+    for (; reading; reading = cursor.gotoNextSibling()) {
+      const node = this.readTopLevelNode(cursor, root, children.length);
+      // a copied node was taken into a larger one
+      if (node.startIndex < (children.at(-1)?.endIndex ?? 0)) return undefined;
+      children.push(node);
+      if (node.startIndex <= change.end) continue;
+      const same = this.sameBefore(node);
+      const from = same ? before.indexOf(same, next) : -1;
+      if (from >= 0) {
+        for (next = from + 1; next < before.length; next++) copy(before[next], change.shift);
+        break;
+      }
+    }
+    return children.length === root.liveChildCount ? children : undefined;
   }
 
   private readSubtree(root: SyntaxNode, cursor: TreeCursor): readonly SyntaxNode[] {
@@ -168,7 +213,7 @@ export class SyntaxNode {
   readonly id: number;
   private childList: readonly SyntaxNode[] | undefined;
   private namedChildList: readonly SyntaxNode[] | undefined;
-  /** Where the children come from until they are read: the live node, or the same subtree in an earlier version. */
+  /** Where the children come from until they are read: the same subtree in an earlier version, or the live node. */
   private live: TreeSitterNode | undefined;
   private template: SyntaxNode | undefined;
   private errorInside: boolean | undefined;
@@ -197,6 +242,24 @@ export class SyntaxNode {
   /** Used while reading the tree: the children are to be read from this live node when asked for. */
   readChildrenFrom(live: TreeSitterNode): void {
     this.live = live;
+  }
+
+  /** Used while reading the tree: this node of an earlier version as a child of `parent`, moved by `shift`. */
+  copyInto(source: SyntaxSource, parent: SyntaxNode, index: number, shift: number): SyntaxNode {
+    const node = new SyntaxNode(source, this.type, this.isNamed, this.isMissing, this.fieldName, this.startIndex + shift, this.endIndex + shift, parent, index);
+    // a container's children are read one level at a time from the live tree, so there is nothing to copy
+    if (!CONTAINER_TYPES.has(this.type)) node.copyChildrenOf(this);
+    return node;
+  }
+
+  /** The children if they have been read (an earlier version's nodes are copied only from what was read). */
+  get childrenIfRead(): readonly SyntaxNode[] | undefined {
+    return this.childList;
+  }
+
+  /** How many children the live tree has, one wasm call (0 for a node without a live node). */
+  get liveChildCount(): number {
+    return this.live?.childCount ?? 0;
   }
 
   /**
@@ -229,18 +292,14 @@ export class SyntaxNode {
     if (this.childList) return this.childList;
     if (this.template) {
       const shift = this.startIndex - this.template.startIndex;
-      this.childList = this.template.children.map((before, i) => {
-        const node = new SyntaxNode(this.source, before.type, before.isNamed, before.isMissing, before.fieldName, before.startIndex + shift, before.endIndex + shift, this, i);
-        node.copyChildrenOf(before);
-        return node;
-      });
+      this.childList = this.template.children.map((before, i) => before.copyInto(this.source, this, i, shift));
       this.template = undefined;
-    } else if (this.live) {
-      this.childList = this.source.read(this, this.live);
-      this.live = undefined;
-    } else {
-      throw new Error(`syntax node ${this.type} at ${this.startIndex} has no children to read`);
+      return this.childList;
     }
+    // a top-level node copied from a version where it was not read takes its live node from the root's
+    this.live ??= this.parent?.live?.child(this.index) ?? undefined;
+    if (!this.live) throw new Error(`syntax node ${this.type} at ${this.startIndex} has no children to read`);
+    this.childList = this.source.read(this, this.live);
     return this.childList;
   }
 
@@ -268,7 +327,9 @@ export class SyntaxNode {
   /** The first child in the field, as tree-sitter's childForFieldName (which finds none in an ERROR; childrenForFieldName does). */
   childForFieldName(fieldName: string): SyntaxNode | null {
     if (this.type === 'ERROR') return null;
-    return this.children.find((child) => child.fieldName === fieldName) ?? null;
+    // a loop rather than find(): the flow walk asks this for nearly every node
+    for (const child of this.children) if (child.fieldName === fieldName) return child;
+    return null;
   }
 
   childrenForFieldName(fieldName: string): SyntaxNode[] {
@@ -306,13 +367,15 @@ export class SyntaxNode {
   descendantsOfType(types: string | readonly string[]): SyntaxNode[] {
     const wanted = typeof types === 'string' ? [types] : types;
     const found: SyntaxNode[] = [];
-    const visit = (node: SyntaxNode): void => {
+    const stack: SyntaxNode[] = [this];
+    while (stack.length > 0) {
+      const node = stack.pop() as SyntaxNode;
       // tree-sitter's walk passes over nodes that end at the very start of the file
-      if (node.endIndex === 0) return;
+      if (node.endIndex === 0) continue;
       if (wanted.includes(node.type)) found.push(node);
-      for (const child of node.children) visit(child);
-    };
-    visit(this);
+      const children = node.children;
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    }
     return found;
   }
 
@@ -349,13 +412,22 @@ function childSpanning(children: readonly SyntaxNode[], start: number, end: numb
  */
 export function syntaxRoot(tree: Tree, maskedText: string, previous?: PreviousVersion): SyntaxNode {
   const before = previous && sourceOfRoot.get(previous.root);
-  const change = before && previous && { before, edit: previous.edit, reshaped: before.tree.getChangedRanges(tree) };
+  let change: VersionChange | undefined;
+  if (before && previous) {
+    const { edit } = previous;
+    change = { before, start: edit.start, end: edit.newEnd, shift: edit.newEnd - edit.oldEnd };
+    for (const range of before.tree.getChangedRanges(tree)) {
+      change.start = Math.min(change.start, range.startIndex);
+      change.end = Math.max(change.end, range.endIndex);
+    }
+  }
   const source = new SyntaxSource(tree, maskedText, change);
   const live = tree.rootNode;
   const cursor = live.walk();
   try {
     const root = source.nodeAt(cursor, null, 0);
     root.readChildrenFrom(live);
+    source.root = root;
     sourceOfRoot.set(root, source);
     return root;
   } finally {
