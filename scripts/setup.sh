@@ -2,7 +2,7 @@
 # Sets up a fresh Debian/Ubuntu machine for eBPF Studio: system packages (clang, bpftool, libbpf, sshd, chromium,
 # QEMU), the kernel file systems (bpffs, tracefs, securityfs), Debian's 6.1/6.12 kernels for kernel targets, the npm
 # dependencies and code-server. Idempotent; run it as root, or as a user with sudo (used for apt-get and the mounts).
-# `bash scripts/setup.sh mounts` does the kernel file system step only (after a reboot, or in a new mount namespace).
+# `bash scripts/setup.sh mounts` does the kernel file system step (and /run/sshd) only: after a reboot, or in a new mount namespace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step="${1:-all}"
@@ -78,6 +78,8 @@ mount_kernel_filesystems() {
   mount_kernel_fs tracefs /sys/kernel/tracing
   # Without securityfs the lockdown mode is unknown, which only costs an explanation: not fatal.
   mount_kernel_fs securityfs /sys/kernel/security || echo "setup: lockdown mode will be reported as unknown" >&2
+  # sshd's privilege separation directory (the SSH tests start their own sshd; /run is emptied at each boot).
+  [ -d /run/sshd ] || as_root install -d -m 0755 /run/sshd
 }
 
 install_project() {

@@ -1,7 +1,7 @@
 // Starts a real OpenSSH sshd on 127.0.0.1 for SSH tests: throw-away host key, user key, authorized_keys and
 // known_hosts in a temp dir; started, and stopped with its session processes, by PID. Talks to /usr/sbin/sshd.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,9 @@ export interface TestSshd {
 export function sshPrerequisiteMissing(): string | undefined {
   if (!existsSync(SSHD)) return `${SSHD} is missing (apt-get install openssh-server)`;
   if (process.getuid?.() !== 0) return 'SSH tests log in as root over 127.0.0.1 and load BPF programs; run them as root';
+  // sshd's privilege separation directory, cleared at each boot; made by set-up, never by a test: a test run that made
+  // and removed it took it away from another run's sshd, whose logins then failed with ECONNRESET
+  if (!existsSync(PRIVSEP_DIR)) return `${PRIVSEP_DIR} is missing (bash scripts/setup.sh mounts)`;
   return undefined;
 }
 
@@ -43,8 +46,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-let privsepCreatedBy = 0;
-let running = 0;
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -119,10 +120,6 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       '',
     ].join('\n'),
   );
-  if (!existsSync(PRIVSEP_DIR)) {
-    mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
-    privsepCreatedBy = process.pid;
-  }
   const sshdArgs = ['-D', '-e', '-f', join(dir, 'sshd_config')];
   let child: ChildProcess;
   if (options.hideNode) {
@@ -134,7 +131,6 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   } else {
     child = spawn(SSHD, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   }
-  running++;
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sshd did not start listening within 5 s:\n${log}`)), 5000);
@@ -175,12 +171,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
         }
       }
       await waitForExit(child, 5000);
-      running--;
       rmSync(dir, { recursive: true, force: true });
-      if (running === 0 && privsepCreatedBy === process.pid && existsSync(PRIVSEP_DIR)) {
-        rmdirSync(PRIVSEP_DIR);
-        privsepCreatedBy = 0;
-      }
     },
   };
 }
