@@ -1,5 +1,6 @@
-// Masks the BPF macros tree-sitter-c cannot parse (SEC("…"), __uint/__type/__array/__ulong,
-// BPF_KPROBE-style wrappers, __always_inline …) with same-length C, recording what was masked.
+// Masks the BPF macros tree-sitter-c cannot parse (SEC("…"), __uint(…), BPF_KPROBE-style wrappers, __always_inline …)
+// with same-length C, recording what was masked; after an edit, masks again only the lines around it. Talks to nothing.
+import type { EditedSpan } from './probe-file';
 
 /** One masked macro use. Offsets are into the original text (UTF-16 units, same as the masked text). */
 export type MaskedMacro =
@@ -60,41 +61,49 @@ function isSpace(code: number): boolean {
 }
 
 
-/** Macro uses longer than this are left alone (keeps pathological input such as "SEC(SEC(SEC(…" linear). */
+/**
+ * Macro uses longer than this are left alone (keeps pathological input such as "SEC(SEC(SEC(…" linear). Deciding
+ * on a macro reads no further than this past its first character, which bounds how far back an edit can matter.
+ */
 const MAX_MACRO_LENGTH = 1024;
 
+/** Every word the masker looks at beyond the identifier itself. */
+const MACRO_WORDS = new Set([
+  ...MAP_FIELD_MACROS, ...WRAPPER_MACROS, ...ATTRIBUTE_MACROS, ...ATTRIBUTE_CALL_MACROS, ...SECTION_MACROS, ...TYPE_ARGUMENT_MACROS, ...LOOP_MACROS,
+]);
+
+/** Reads of the text, each stopping before `limit`. */
 class Scanner {
   constructor(readonly text: string) {}
 
-  skipSpace(i: number): number {
-    while (i < this.text.length && isSpace(this.text.charCodeAt(i))) i++;
+  skipSpace(i: number, limit: number): number {
+    while (i < limit && isSpace(this.text.charCodeAt(i))) i++;
     return i;
   }
 
-  identEnd(i: number): number {
-    while (i < this.text.length && isIdentPart(this.text.charCodeAt(i))) i++;
+  identEnd(i: number, limit: number): number {
+    while (i < limit && isIdentPart(this.text.charCodeAt(i))) i++;
     return i;
   }
 
-  /** End of a string or char literal starting at i (the quote), or of the text if unterminated. */
-  literalEnd(i: number): number {
+  /** End of a string or char literal starting at i (the quote), or `limit` if unterminated before it. */
+  literalEnd(i: number, limit: number): number {
     const quote = this.text.charAt(i);
-    for (let j = i + 1; j < this.text.length; j++) {
+    for (let j = i + 1; j < limit; j++) {
       const c = this.text.charAt(j);
       if (c === '\\') j++;
       else if (c === quote) return j + 1;
       else if (c === '\n') return j;
     }
-    return this.text.length;
+    return limit;
   }
 
-  /** Index just past the `)` matching the `(` at i, or -1 when it is not closed within MAX_MACRO_LENGTH. */
-  closingParen(i: number): number {
+  /** Index just past the `)` matching the `(` at i, or -1 when it is not closed before `limit`. */
+  closingParen(i: number, limit: number): number {
     let depth = 0;
-    const end = Math.min(this.text.length, i + MAX_MACRO_LENGTH);
-    for (let j = i; j < end; j++) {
+    for (let j = i; j < limit; j++) {
       const c = this.text.charAt(j);
-      if (c === '"' || c === "'") j = this.literalEnd(j) - 1;
+      if (c === '"' || c === "'") j = this.literalEnd(j, limit) - 1;
       else if (c === '(') depth++;
       else if (c === ')') {
         depth--;
@@ -105,12 +114,38 @@ class Scanner {
   }
 }
 
-/** Masks the BPF macros of a probe file with same-length text; offsets and lines are unchanged. */
-export function maskBpfMacros(text: string): MaskResult {
+/** text[start,end) as spaces, keeping line breaks so lines stay where they were. */
+function spaces(text: string, start: number, end: number): string {
+  const region = text.slice(start, end);
+  return region.includes('\n') || region.includes('\r') ? region.replace(/[^\r\n]/g, ' ') : ' '.repeat(end - start);
+}
+
+/** A masked text with what re-masking it after an edit needs (see remaskBpfMacros). */
+export interface MaskState extends MaskResult {
+  /**
+   * The line starts the scan reached outside any comment, directive, literal or macro, ascending: from
+   * such a line the masking of the rest of the text depends on that rest alone.
+   */
+  cleanLineStarts: number[];
+}
+
+/** What a scan from `from` produced: the masked text of [from, end) and the macros and clean line starts in it. */
+interface ScannedPart extends MaskState {
+  end: number;
+  /** Whether stopAt ended the scan (else it ran to the end of the text). */
+  stopped: boolean;
+}
+
+/**
+ * Masks text from `from` (a clean line start, or 0) until a clean line start that `stopAt` accepts, or the end.
+ * Every decision about a macro at i reads text before i + MAX_MACRO_LENGTH + 1 only.
+ */
+function scanMacros(text: string, from: number, stopAt?: (lineStart: number) => boolean): ScannedPart {
   const scan = new Scanner(text);
   const out: string[] = [];
   const macros: MaskedMacro[] = [];
-  let lastCopied = 0;
+  const cleanLineStarts: number[] = [];
+  let lastCopied = from;
   const flush = (upTo: number) => {
     if (upTo > lastCopied) out.push(text.slice(lastCopied, upTo));
     lastCopied = upTo;
@@ -120,15 +155,20 @@ export function maskBpfMacros(text: string): MaskResult {
     out.push(replacement);
     lastCopied = end;
   };
-  /** text[start,end) as spaces, keeping line breaks so lines stay where they were. */
-  const spaces = (start: number, end: number) => text.slice(start, end).replace(/[^\r\n]/g, ' ');
 
   let lineStart = true;
-  for (let i = 0; i < text.length; ) {
+  let stopped = false;
+  let i = from;
+  while (i < text.length) {
     const code = text.charCodeAt(i);
     if (code === 10) {
       lineStart = true;
       i++;
+      if (stopAt?.(i)) {
+        stopped = true;
+        break;
+      }
+      cleanLineStarts.push(i);
       continue;
     }
     if (isSpace(code)) {
@@ -159,115 +199,110 @@ export function maskBpfMacros(text: string): MaskResult {
       continue;
     }
     if (code === 34 || code === 39) {
-      i = scan.literalEnd(i);
+      i = scan.literalEnd(i, text.length);
       continue;
     }
     if (!isIdentStart(code)) {
       i++;
       continue;
     }
-    const identEnd = scan.identEnd(i);
+    const identEnd = scan.identEnd(i, text.length);
     // every macro handled here starts with S, B, b, c or _; skip other identifiers without slicing them
     if (code !== 83 && code !== 66 && code !== 98 && code !== 99 && code !== 95) {
       i = identEnd;
       continue;
     }
     const word = text.slice(i, identEnd);
-    const open = scan.skipSpace(identEnd);
-    const hasParen = text.charAt(open) === '(';
+    if (!MACRO_WORDS.has(word)) {
+      i = identEnd;
+      continue;
+    }
+    const limit = Math.min(text.length, i + MAX_MACRO_LENGTH);
+    const open = scan.skipSpace(identEnd, limit);
+    const close = text.charAt(open) === '(' ? scan.closingParen(open, limit) : -1;
 
-    if (SECTION_MACROS.has(word) && hasParen) {
-      const close = scan.closingParen(open);
-      const firstQuote = scan.skipSpace(open + 1);
-      if (close > 0 && text.charAt(firstQuote) === '"') {
+    if (SECTION_MACROS.has(word) && close > 0) {
+      const firstQuote = scan.skipSpace(open + 1, close);
+      if (text.charAt(firstQuote) === '"') {
         let value = '';
         let j = firstQuote;
         let valueEnd = firstQuote;
-        while (text.charAt(j) === '"') {
-          const end = scan.literalEnd(j);
+        while (j < close && text.charAt(j) === '"') {
+          const end = scan.literalEnd(j, close);
           value += text.slice(j + 1, end - 1);
           valueEnd = end - 1;
-          j = scan.skipSpace(end);
+          j = scan.skipSpace(end, close);
         }
         macros.push({ kind: 'section', start: i, end: close, value, valueStart: firstQuote + 1, valueEnd });
-        replace(i, close, spaces(i, close));
+        replace(i, close, spaces(text, i, close));
         i = close;
         continue;
       }
-    } else if (MAP_FIELD_MACROS.has(word) && hasParen) {
-      const close = scan.closingParen(open);
-      const fieldStart = scan.skipSpace(open + 1);
-      const fieldEnd = scan.identEnd(fieldStart);
-      const comma = scan.skipSpace(fieldEnd);
-      if (close > 0 && fieldEnd > fieldStart && text.charAt(comma) === ',' && fieldStart - i >= 4) {
-        const valueStart = scan.skipSpace(comma + 1);
+    } else if (MAP_FIELD_MACROS.has(word) && close > 0) {
+      const fieldStart = scan.skipSpace(open + 1, close);
+      const fieldEnd = scan.identEnd(fieldStart, close);
+      const comma = scan.skipSpace(fieldEnd, close);
+      if (fieldEnd > fieldStart && text.charAt(comma) === ',' && fieldStart - i >= 4) {
+        const valueStart = scan.skipSpace(comma + 1, close);
         let valueEnd = close - 1;
         while (valueEnd > valueStart && isSpace(text.charCodeAt(valueEnd - 1))) valueEnd--;
         macros.push({
           kind: 'map-field', macro: word, start: i, end: close, field: text.slice(fieldStart, fieldEnd),
           value: text.slice(valueStart, valueEnd), valueStart, valueEnd,
         });
-        replace(i, close, 'int' + spaces(i + 3, fieldStart) + text.slice(fieldStart, fieldEnd) + spaces(fieldEnd, close));
+        replace(i, close, 'int' + spaces(text, i + 3, fieldStart) + text.slice(fieldStart, fieldEnd) + spaces(text, fieldEnd, close));
         i = close;
         continue;
       }
-    } else if (WRAPPER_MACROS.has(word) && hasParen) {
-      const close = scan.closingParen(open);
-      const nameStart = scan.skipSpace(open + 1);
-      const nameEnd = scan.identEnd(nameStart);
-      const after = scan.skipSpace(nameEnd);
-      if (close > 0 && nameEnd > nameStart) {
+    } else if (WRAPPER_MACROS.has(word) && close > 0) {
+      const nameStart = scan.skipSpace(open + 1, close);
+      const nameEnd = scan.identEnd(nameStart, close);
+      const after = scan.skipSpace(nameEnd, close);
+      if (nameEnd > nameStart) {
         const name = text.slice(nameStart, nameEnd);
         macros.push({ kind: 'wrapper', macro: word, start: i, end: close, name, nameStart });
         if (text.charAt(after) === ',') {
           // `BPF_KPROBE(fn, int a)` → `           fn( int a)`
-          replace(i, after + 1, spaces(i, nameStart) + name + spaces(nameEnd, after) + '(');
+          replace(i, after + 1, spaces(text, i, nameStart) + name + spaces(text, nameEnd, after) + '(');
         } else {
           // `BPF_KPROBE(fn)` → `          fn()` (the name moves one column left)
-          const body = spaces(i, close - name.length - 2) + name + '()';
-          replace(i, close, body);
+          replace(i, close, spaces(text, i, close - name.length - 2) + name + '()');
         }
         i = close;
         continue;
       }
     } else if (ATTRIBUTE_MACROS.has(word)) {
       macros.push({ kind: 'attribute', name: word, start: i, end: identEnd });
-      replace(i, identEnd, spaces(i, identEnd));
+      replace(i, identEnd, spaces(text, i, identEnd));
       i = identEnd;
       continue;
-    } else if (ATTRIBUTE_CALL_MACROS.has(word) && hasParen) {
-      const close = scan.closingParen(open);
-      if (close > 0) {
-        macros.push({ kind: 'attribute', name: word, start: i, end: close });
-        replace(i, close, spaces(i, close));
-        i = close;
-        continue;
-      }
-    } else if (TYPE_ARGUMENT_MACROS.has(word) && hasParen) {
-      const close = scan.closingParen(open);
-      if (close > 0) {
-        let depth = 0;
-        let argumentStart = true;
-        for (let j = open + 1; j < close - 1; j++) {
-          const c = text.charAt(j);
-          if (c === '(' || c === '[') depth++;
-          else if (c === ')' || c === ']') depth--;
-          else if (c === ',' && depth === 0) argumentStart = true;
-          else if (argumentStart && !isSpace(text.charCodeAt(j))) {
-            argumentStart = false;
-            const keywordEnd = scan.identEnd(j);
-            const keyword = text.slice(j, keywordEnd);
-            if (depth === 0 && (keyword === 'struct' || keyword === 'union' || keyword === 'enum')) {
-              macros.push({ kind: 'type-argument', macro: word, keyword, start: j, end: keywordEnd });
-              replace(j, keywordEnd, ' '.repeat(keyword.length));
-              j = keywordEnd - 1;
-            }
+    } else if (ATTRIBUTE_CALL_MACROS.has(word) && close > 0) {
+      macros.push({ kind: 'attribute', name: word, start: i, end: close });
+      replace(i, close, spaces(text, i, close));
+      i = close;
+      continue;
+    } else if (TYPE_ARGUMENT_MACROS.has(word) && close > 0) {
+      let depth = 0;
+      let argumentStart = true;
+      for (let j = open + 1; j < close - 1; j++) {
+        const c = text.charAt(j);
+        if (c === '(' || c === '[') depth++;
+        else if (c === ')' || c === ']') depth--;
+        else if (c === ',' && depth === 0) argumentStart = true;
+        else if (argumentStart && !isSpace(text.charCodeAt(j))) {
+          argumentStart = false;
+          const keywordEnd = scan.identEnd(j, close);
+          const keyword = text.slice(j, keywordEnd);
+          if (depth === 0 && (keyword === 'struct' || keyword === 'union' || keyword === 'enum')) {
+            macros.push({ kind: 'type-argument', macro: word, keyword, start: j, end: keywordEnd });
+            replace(j, keywordEnd, ' '.repeat(keyword.length));
+            j = keywordEnd - 1;
           }
         }
-        i = close;
-        continue;
       }
-    } else if (LOOP_MACROS.has(word) && hasParen) {
+      i = close;
+      continue;
+    } else if (LOOP_MACROS.has(word) && text.charAt(open) === '(') {
       macros.push({ kind: 'loop', macro: word, start: i, end: identEnd });
       replace(i, identEnd, 'while' + ' '.repeat(word.length - 5));
       i = identEnd;
@@ -275,6 +310,73 @@ export function maskBpfMacros(text: string): MaskResult {
     }
     i = identEnd;
   }
-  flush(text.length);
-  return { masked: out.join(''), macros };
+  // an unterminated comment in a directive steps one past the end
+  const end = Math.min(i, text.length);
+  flush(end);
+  return { masked: out.join(''), macros, cleanLineStarts, end, stopped };
+}
+
+/** Masks the BPF macros of a probe file with same-length text; offsets and lines are unchanged. */
+export function maskBpfMacros(text: string): MaskState {
+  const { masked, macros, cleanLineStarts } = scanMacros(text, 0);
+  return { masked, macros, cleanLineStarts };
+}
+
+/** The first index in [0, length) for which `atOrAfter` holds (it must hold from some index on), or length. */
+function firstIndex(length: number, atOrAfter: (index: number) => boolean): number {
+  let low = 0;
+  let high = length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (atOrAfter(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
+function shiftMacro(macro: MaskedMacro, by: number): MaskedMacro {
+  const start = macro.start + by;
+  const end = macro.end + by;
+  switch (macro.kind) {
+    case 'section':
+    case 'map-field':
+      return { ...macro, start, end, valueStart: macro.valueStart + by, valueEnd: macro.valueEnd + by };
+    case 'wrapper':
+      return { ...macro, start, end, nameStart: macro.nameStart + by };
+    default:
+      return { ...macro, start, end };
+  }
+}
+
+/**
+ * The mask of `text`, an edit of the text `previous` masks (`edit` says where they differ): the lines around the
+ * edit are masked again, the rest is taken from `previous` (moved by the edit's length change). The scan restarts
+ * at a clean line start far enough before the edit that nothing decided before it read the edited text, and stops
+ * at the first clean line start after the edit that was clean in `previous` too: from there on both texts are the
+ * same and so is their masking. An edit that opens a comment or a macro spanning lines re-masks until they close.
+ * `remasked` is the span outside which the masked texts are the same.
+ */
+export function remaskBpfMacros(previous: MaskState, text: string, edit: EditedSpan): { mask: MaskState; remasked: EditedSpan } {
+  const delta = edit.newEnd - edit.oldEnd;
+  const clean = previous.cleanLineStarts;
+  const kept = firstIndex(clean.length, (index) => clean[index] > edit.start - MAX_MACRO_LENGTH - 1);
+  const from = kept > 0 ? clean[kept - 1] : 0;
+  let resume = firstIndex(clean.length, (index) => clean[index] >= edit.oldEnd);
+  const part = scanMacros(text, from, (lineStart) => {
+    if (lineStart < edit.newEnd) return false;
+    while (resume < clean.length && clean[resume] < lineStart - delta) resume++;
+    return clean[resume] === lineStart - delta;
+  });
+  const oldEnd = part.end - delta;
+  const macros = previous.macros;
+  const keptMacros = firstIndex(macros.length, (index) => macros[index].start >= from);
+  const resumeMacros = part.stopped ? firstIndex(macros.length, (index) => macros[index].start >= oldEnd) : macros.length;
+  const movedMacros = macros.slice(resumeMacros);
+  const movedStarts = part.stopped ? clean.slice(resume) : [];
+  const mask: MaskState = {
+    masked: previous.masked.slice(0, from) + part.masked + previous.masked.slice(oldEnd),
+    macros: [...macros.slice(0, keptMacros), ...part.macros, ...(delta === 0 ? movedMacros : movedMacros.map((macro) => shiftMacro(macro, delta)))],
+    cleanLineStarts: [...clean.slice(0, kept), ...part.cleanLineStarts, ...(delta === 0 ? movedStarts : movedStarts.map((start) => start + delta))],
+  };
+  return { mask, remasked: { start: from, oldEnd, newEnd: part.end } };
 }

@@ -1,11 +1,11 @@
-// One open probe file across edits: masks the BPF macros, re-parses incrementally (tree.edit +
-// parse(old)) from the span that changed, and says which span of the new text an update touched.
+// One open probe file across edits: masks the BPF macros again around the edit only, re-parses incrementally
+// (tree.edit + parse(old)) from the span that changed, and says which span of the new text an update touched.
 import type { Parser, Tree, Point } from 'web-tree-sitter';
-import { maskBpfMacros } from './bpf-macro-mask';
+import { maskBpfMacros, remaskBpfMacros, type MaskState } from './bpf-macro-mask';
 import { FunctionMemo, ProbeFile, type EditedSpan } from './probe-file';
 import type { KernelVersion } from '../kernel/kernel-version';
-import type { HelperAvailability } from '../kernel/helper-availability';
 import { createCParser } from './c-parser';
+import { HelperAvailability } from '../kernel/helper-availability';
 
 /** The span of the new text that differs from the previous version: [start, newEnd). */
 export type ChangedSpan = EditedSpan;
@@ -16,35 +16,54 @@ export interface ProbeUpdate {
   changed: ChangedSpan | null;
 }
 
-function pointAt(text: string, offset: number): Point {
-  let row = 0;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    row++;
-    lineStart = i + 1;
+/** The row and column of an offset, from the offsets at which the text's lines start (ascending, the first 0). */
+function pointAt(lineStarts: readonly number[], offset: number): Point {
+  let low = 0;
+  let high = lineStarts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (lineStarts[mid] <= offset) low = mid;
+    else high = mid - 1;
   }
-  return { row, column: offset - lineStart };
+  return { row: low, column: offset - lineStarts[low] };
+}
+
+function lineStartsOf(text: string, from = 0, to = text.length): number[] {
+  const starts: number[] = [];
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
 }
 
 /** Characters compared at once while looking for where two versions differ. */
 const CHUNK = 256;
 
-/** The smallest span where two texts differ (common prefix and suffix removed). */
-export function diffSpan(before: string, after: string): ChangedSpan | null {
-  if (before === after) return null;
+/**
+ * The smallest span where two texts differ (common prefix and suffix removed). `differsWithin`, when known, is a
+ * span outside which the texts are the same: the search starts from it instead of from both ends.
+ */
+export function diffSpan(before: string, after: string, differsWithin?: ChangedSpan): ChangedSpan | null {
+  if (differsWithin) {
+    const { start, oldEnd, newEnd } = differsWithin;
+    if (oldEnd - start === newEnd - start && before.slice(start, oldEnd) === after.slice(start, newEnd)) return null;
+  } else if (before === after) {
+    return null;
+  }
   const shorter = Math.min(before.length, after.length);
-  let prefix = 0;
+  let prefix = differsWithin?.start ?? 0;
   // a chunk at a time first (a string comparison), then by character
   while (prefix + CHUNK <= shorter && before.slice(prefix, prefix + CHUNK) === after.slice(prefix, prefix + CHUNK)) prefix += CHUNK;
   while (prefix < shorter && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
-  let suffix = 0;
+  let suffix = differsWithin ? Math.min(before.length - differsWithin.oldEnd, shorter - prefix) : 0;
   while (suffix + CHUNK <= shorter - prefix && before.slice(before.length - suffix - CHUNK, before.length - suffix) === after.slice(after.length - suffix - CHUNK, after.length - suffix)) suffix += CHUNK;
   while (suffix < shorter - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
   return { start: prefix, oldEnd: before.length - suffix, newEnd: after.length - suffix };
 }
 
 export class ProbeDocument {
-  private masked = '';
+  private text = '';
+  private mask: MaskState = { masked: '', macros: [], cleanLineStarts: [] };
+  /** Where the masked text's lines start. */
+  private lineStarts: number[] = [0];
   private tree: Tree | null = null;
   private retiredTree: Tree | null = null;
   private current: ProbeFile | null = null;
@@ -65,34 +84,60 @@ export class ProbeDocument {
 
   /** Parses the new full text, incrementally from the previous version when there is one. */
   update(text: string, targetKernel: KernelVersion, helperAvailability?: HelperAvailability): ProbeUpdate {
-    const { masked, macros } = maskBpfMacros(text);
+    const previous = this.current;
+    if (previous && text === previous.text && previous.targetKernel === targetKernel && previous.helperAvailability.key === (helperAvailability ?? HelperAvailability.snapshot).key) {
+      // the same version again (an open is announced as an open and a change): this parse stands
+      return { file: previous, changed: { start: 0, oldEnd: 0, newEnd: 0 } };
+    }
     let changed: ChangedSpan | null = null;
     let tree: Tree | null;
     if (this.tree) {
-      changed = diffSpan(this.masked, masked) ?? { start: 0, oldEnd: 0, newEnd: 0 };
+      const edit = diffSpan(this.text, text);
+      const before = this.mask.masked;
+      const beforeLineStarts = this.lineStarts;
+      if (edit) {
+        const { mask, remasked } = remaskBpfMacros(this.mask, text, edit);
+        this.mask = mask;
+        this.lineStarts = this.movedLineStarts(mask.masked, remasked);
+        this.text = text;
+        changed = diffSpan(before, mask.masked, remasked);
+      }
+      changed ??= { start: 0, oldEnd: 0, newEnd: 0 };
       if (changed.oldEnd !== changed.start || changed.newEnd !== changed.start) {
         this.tree.edit({
           startIndex: changed.start,
           oldEndIndex: changed.oldEnd,
           newEndIndex: changed.newEnd,
-          startPosition: pointAt(masked, changed.start),
-          oldEndPosition: pointAt(this.masked, changed.oldEnd),
-          newEndPosition: pointAt(masked, changed.newEnd),
+          startPosition: pointAt(this.lineStarts, changed.start),
+          oldEndPosition: pointAt(beforeLineStarts, changed.oldEnd),
+          newEndPosition: pointAt(this.lineStarts, changed.newEnd),
         });
       }
-      tree = this.parser.parse(masked, this.tree);
+      tree = this.parser.parse(this.mask.masked, this.tree);
     } else {
-      tree = this.parser.parse(masked);
+      this.mask = maskBpfMacros(text);
+      this.lineStarts = [0, ...lineStartsOf(this.mask.masked)];
+      this.text = text;
+      tree = this.parser.parse(this.mask.masked);
     }
     if (!tree) throw new Error(`tree-sitter could not parse ${this.uri}`);
     // the file before last may still be read by a request in flight; older trees are freed
     this.retiredTree?.delete();
     this.retiredTree = this.tree;
     this.tree = tree;
-    this.masked = masked;
     this.functionMemo.nextVersion();
-    this.current = new ProbeFile(text, masked, tree, macros, { uri: this.uri, targetKernel, helperAvailability, changed, functionMemo: this.functionMemo, previousVersion: this.current });
+    this.current = new ProbeFile(text, this.mask.masked, tree, this.mask.macros, { uri: this.uri, targetKernel, helperAvailability, changed, functionMemo: this.functionMemo, previousVersion: this.current });
     return { file: this.current, changed };
+  }
+
+  /** The line starts of the new masked text: those outside the re-masked span kept, or moved by its length change. */
+  private movedLineStarts(masked: string, remasked: ChangedSpan): number[] {
+    const delta = remasked.newEnd - remasked.oldEnd;
+    return [
+      ...this.lineStarts.filter((start) => start <= remasked.start),
+      ...lineStartsOf(masked, remasked.start, remasked.newEnd),
+      ...this.lineStarts.filter((start) => start > remasked.oldEnd).map((start) => start + delta),
+    ];
   }
 
   close(): void {
