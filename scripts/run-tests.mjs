@@ -31,6 +31,29 @@ function loadedProgramIds() {
   }
 }
 
+/** Ids of the BPF programs each process holds (a program or link fd: `prog_id:` in /proc/<pid>/fdinfo), by command line. */
+function programHolders() {
+  const holders = new Map();
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let commandLine, fds;
+    try {
+      commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      fds = readdirSync(`/proc/${pid}/fdinfo`);
+    } catch {
+      continue; // the process ended
+    }
+    for (const fd of fds) {
+      try {
+        const id = /^prog_id:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1];
+        if (id) holders.set(Number(id), [...(holders.get(Number(id)) ?? []), commandLine]);
+      } catch {
+        // the fd was closed meanwhile
+      }
+    }
+  }
+  return holders;
+}
+
 // The kernel tests load BPF programs in this process tree: a user with sudo gets the same run as root.
 if (process.getuid?.() !== 0 && spawnSync('sh', ['-c', 'command -v sudo'], { stdio: 'ignore' }).status === 0) {
   const asRoot = spawn('sudo', ['--preserve-env', 'env', `PATH=${process.env.PATH}`, process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
@@ -79,12 +102,15 @@ if (skipped.length > 0 && process.env.CI === 'true') {
   process.exit(1);
 }
 // Another user of the machine may load a program for a moment meanwhile: only what is still loaded a few seconds
-// after the run counts (a program this run leaked stays).
+// after the run counts (a program this run leaked stays). A program only processes outside this checkout hold (another
+// test run's agent, from its own clone) is theirs; one nobody holds (pinned, attached without an fd) or a process of
+// this checkout still holds is this run's.
 let leaked = [...loadedProgramIds()].filter((id) => !before.has(id));
 if (leaked.length > 0) {
   spawnSync('sleep', ['5']);
   const still = loadedProgramIds();
-  leaked = leaked.filter((id) => still.has(id));
+  const holders = programHolders();
+  leaked = leaked.filter((id) => still.has(id) && (holders.get(id) ?? [`${checkout}/`]).some((commandLine) => commandLine.includes(`${checkout}/`)));
 }
 if (leaked.length > 0) {
   console.error(`tests left BPF programs loaded: ids ${leaked.join(', ')}`);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CodeServer } from './harness/code-server';
 import { EditorSession } from './harness/editor-session';
-import { loadedMaps, loadedPrograms } from './harness/system-state';
+import { loadedMaps, loadedPrograms, mapsLeftBy, programsLeftBy } from './harness/system-state';
 import { studioLog } from './harness/studio-log';
 import { waitFor } from './harness/wait-for';
 import type { Workbench } from './harness/workbench';
@@ -48,8 +48,10 @@ function step(name: string, body: () => Promise<void>): void {
   });
 }
 
-const newPrograms = () => loadedPrograms().filter((p) => !programsBefore.has(p.id) && PROGRAMS.includes(p.name));
-const newMaps = () => loadedMaps().filter((m) => !mapsBefore.has(m.id));
+/** The fixture's programs this session's code-server (its agent) holds or left, loaded since it started. */
+const newPrograms = (names = PROGRAMS) => programsLeftBy(server.processGroup, programsBefore, names);
+/** The maps this session's code-server (its agent) holds or left, created since it started. */
+const newMaps = () => mapsLeftBy(server.processGroup, mapsBefore);
 
 function bpftoolJson(args: string[]): unknown {
   return JSON.parse(execFileSync('bpftool', ['-j', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -274,7 +276,7 @@ describe('Attach with parameters in a real VS Code', { timeout: 15 * 60_000 }, (
     await lens.first().click();
     const variants = ['variant_btf', 'variant_raw'];
     const loaded = await waitFor('one variant to load', 120_000, () => {
-      const found = loadedPrograms().filter((p) => !programsBefore.has(p.id) && variants.includes(p.name));
+      const found = newPrograms(variants);
       return found.length > 0 ? found : undefined;
     });
     const toasts = await waitFor('the attach notification', 30_000, async () => {
@@ -290,7 +292,7 @@ describe('Attach with parameters in a real VS Code', { timeout: 15 * 60_000 }, (
     await workbench.codeLens(/not loaded on local: variant of variant_btf \(tp_btf\/sys_enter\)/).first().waitFor({ timeout: 30_000 });
     await workbench.screenshot('program-status-lenses');
     await workbench.runCommand('eBPF: Detach All');
-    await waitFor('the variant to be unloaded', 30_000, () => (loadedPrograms().some((p) => loaded.some((l) => l.id === p.id)) ? undefined : true));
+    await waitFor('the variant to be unloaded', 30_000, () => (newPrograms(variants).length === 0 ? true : undefined));
     await workbench.codeLens(/attached on local|not loaded on local/).first().waitFor({ state: 'detached', timeout: 30_000 });
   });
 });

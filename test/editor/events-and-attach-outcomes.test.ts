@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CodeServer } from './harness/code-server';
 import { EditorSession } from './harness/editor-session';
-import { loadedPrograms, processesMentioning } from './harness/system-state';
+import { loadedPrograms, processesMentioning, programsHeldByTree, programsLeftBy } from './harness/system-state';
 import { localTargetLog, studioLog } from './harness/studio-log';
 import { startOpening } from './harness/file-opener';
 import { waitFor } from './harness/wait-for';
@@ -53,7 +53,8 @@ function step(name: string, body: () => Promise<void>): void {
   });
 }
 
-const newPrograms = (names: string[]) => loadedPrograms().filter((p) => !programsBefore.has(p.id) && names.includes(p.name));
+/** Programs of `names` this session's code-server (its agent) holds or left, loaded since it started. */
+const newPrograms = (names: string[]) => programsLeftBy(server.processGroup, programsBefore, names);
 
 
 const localTargetOutput = () => localTargetLog(server.userDataDir);
@@ -109,7 +110,7 @@ describe('events, a failed attach and rule pages in a real VS Code', { timeout: 
     await lens.first().click();
     const ids = await waitFor('the tracer\'s two programs to attach', 120_000, () => (attachedIds().length === 2 ? attachedIds() : undefined));
     const loaded = () => loadedPrograms().filter((p) => ids.includes(p.id));
-    assert.equal(loaded().length, 2, 'bpftool does not show the programs the output says were attached');
+    assert.equal(programsHeldByTree(server.processGroup, ids).length, 2, 'the agent does not hold the programs the output says were attached');
     workload = startOpening(OPENED);
     await workbench.runCommand('eBPF: Open Events');
     await workbench.pickQuickPickItem(/^\s*events/);

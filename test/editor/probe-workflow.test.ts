@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { CodeServer } from './harness/code-server';
 import { EditorSession } from './harness/editor-session';
 import { bundleExtensionTests } from './harness/extension-tests-bundle';
-import { loadedMaps, loadedPrograms, processesMentioning } from './harness/system-state';
+import { loadedMaps, loadedPrograms, mapsLeftBy, processesMentioning, programsLeftBy } from './harness/system-state';
 import { studioLog } from './harness/studio-log';
 import { waitFor } from './harness/wait-for';
 import type { ProblemRow, Workbench } from './harness/workbench';
@@ -78,10 +78,9 @@ async function problemsMatching(re: RegExp): Promise<ProblemRow[]> {
   return (await workbench.problems()).filter((p) => re.test(p.label));
 }
 
+/** The probe's programs this session's code-server (its agent) holds or left, loaded since it started. */
 function probeProgramIds(): number[] {
-  return loadedPrograms()
-    .filter((p) => PROBE_PROGRAMS.includes(p.name) && !programsBefore.has(p.id))
-    .map((p) => p.id);
+  return programsLeftBy(server.processGroup, programsBefore, PROBE_PROGRAMS).map((p) => p.id);
 }
 
 /** Opens the probe with its program's SEC line in view, where the code lenses are. */
@@ -272,11 +271,11 @@ describe('eBPF Studio in a real VS Code (code-server + Chromium)', { timeout: 20
     await workbench.runCommand('eBPF: Detach All');
     await waitFor('the probe programs to be unloaded', 30_000, () => (probeProgramIds().length === 0 ? true : undefined));
     await waitFor('Detach All to say what it did', 15_000, async () => ((await workbench.notifications()).some((n) => /detached 1 session on local/.test(n)) ? true : undefined));
-    // bpftool prog/map show, before the session and now: nothing of the probe is left, pinned or held
+    // bpftool prog/map show, before the session and now: nothing of the probe is left, pinned or held by this session
     // (the kernel frees maps shortly after their last program, so this waits for that too).
     const probeLeft = () => [
-      ...loadedPrograms().filter((p) => !programsBefore.has(p.id) && PROBE_PROGRAMS.includes(p.name)),
-      ...loadedMaps().filter((m) => !mapsBefore.has(m.id) && PROBE_MAPS.includes(m.name)),
+      ...programsLeftBy(server.processGroup, programsBefore, PROBE_PROGRAMS),
+      ...mapsLeftBy(server.processGroup, mapsBefore, PROBE_MAPS),
     ];
     await waitFor('the probe to leave the kernel', 30_000, () => (probeLeft().length === 0 ? true : undefined)).catch(() => undefined);
     assert.deepEqual(probeLeft(), [], 'the probe is still in the kernel after Detach All');

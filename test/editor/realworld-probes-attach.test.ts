@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CodeServer } from './harness/code-server';
 import { EditorSession } from './harness/editor-session';
-import { loadedPrograms } from './harness/system-state';
+import { loadedPrograms, programsHeldByTree } from './harness/system-state';
 import { localTargetLog, studioLog } from './harness/studio-log';
 import { startOpening } from './harness/file-opener';
 import { waitFor } from './harness/wait-for';
@@ -104,7 +104,7 @@ describe('real-world probes attached from a real VS Code', { timeout: 15 * 60_00
     await waitForTitle(/with parameters: globals/);
     await workbench.page.locator('.quick-input-widget .monaco-list-row', { hasText: /Attach with these values/ }).first().click();
     const ids = await waitFor('opensnoop\'s programs to attach', 180_000, () => (attachedIds().length >= 2 ? attachedIds() : undefined));
-    assert.ok(loadedPrograms().filter((p) => ids.includes(p.id)).length === ids.length, 'bpftool does not show the attached programs');
+    assert.equal(programsHeldByTree(server.processGroup, ids).length, ids.length, 'the agent does not hold the programs the output says were attached');
   });
 
   step('its ring-buffer events show decoded, the path as text, and only from that process', async () => {

@@ -1,13 +1,12 @@
-// What a version takes over from the one before (top-level-segments.ts lines the two up: segments the edit left
-// alone keep their text, names and definitions; an edit inside one body keeps the outside-bodies hash): after body,
-// #define, struct, multi-line, add- and delete-function edits of real probes it must equal a from-scratch parse.
+// What a version takes over from the one before (top-level-segments.ts: text, names, definitions, outside-bodies hash,
+// per-segment values) equals a from-scratch parse after body, #define, struct, multi-line and add/delete-function edits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProbeDocument, parseProbeFile } from '../../server/src/analysis/probe-document';
 import { functionDependencyKey, functionOwnText } from '../../server/src/analysis/function-dependencies';
-import { topLevelLayout } from '../../server/src/analysis/top-level-segments';
+import { segmentMemo, topLevelLayout } from '../../server/src/analysis/top-level-segments';
 import type { ProbeFile } from '../../server/src/analysis/probe-file';
 
 const KERNEL = { major: 6, minor: 18, patch: 0 };
@@ -75,6 +74,30 @@ test('an edit that keeps the text outside bodies but changes the target kernel d
     assert.equal(topLevelLayout(file).previous?.bodyEdit, true);
     assert.notEqual(file.outsideBodiesHash, first);
     assert.equal(file.outsideBodiesHash, (await parseProbeFile(edited, { uri: 'file:///top-level-reuse-kernel-fresh.bpf.c', targetKernel: { major: 5, minor: 4, patch: 0 } })).outsideBodiesHash);
+  } finally {
+    document.close();
+  }
+});
+
+test('a value kept for a top-level segment is computed again only for the segments an edit touched', async () => {
+  const document = await ProbeDocument.open('file:///top-level-reuse-memo.bpf.c');
+  try {
+    const computed: string[] = [];
+    const countWords = (file: ProbeFile) => file.functions.map((fn) => segmentMemo(file, fn.node, 'words', () => {
+      computed.push(fn.name);
+      return file.textOf(fn.node).split(/\W+/).length;
+    }));
+    const first = document.update(BASE, KERNEL).file;
+    countWords(first);
+    assert.equal(computed.length, first.functions.length);
+    computed.length = 0;
+    const edited = BASE.replace('\treturn 0;\n', '\treturn 0 + 0;\n');
+    const file = document.update(edited, KERNEL).file;
+    const counts = countWords(file);
+    const touched = file.functions.filter((fn) => file.textOf(fn.node).includes('return 0 + 0;')).map((fn) => fn.name);
+    assert.deepEqual(computed, touched);
+    const fresh = await parseProbeFile(edited, { uri: 'file:///top-level-reuse-memo-fresh.bpf.c', targetKernel: KERNEL });
+    assert.deepEqual(counts, countWords(fresh));
   } finally {
     document.close();
   }

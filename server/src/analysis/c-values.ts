@@ -3,7 +3,7 @@
 import type { SyntaxNode as Node } from './syntax-node';
 import type { ProbeFile, ProbeFunction } from './probe-file';
 import { stripCasts } from './flow-walker';
-import { declarationsOutsideFunctions } from './top-level-segments';
+import { declarationsOutsideFunctions, segmentMemo } from './top-level-segments';
 
 /** Well-known constants from uapi headers that probes return or compare against. */
 const KNOWN_CONSTANTS: Readonly<Record<string, number>> = {
@@ -93,13 +93,13 @@ function definitionsOnlyOutsideBodies(file: ProbeFile): boolean {
       else return false;
     }
   }
-  return functions.every((fn) => !file.memoizeForFunctionText(fn, 'defines-struct', () =>
+  return functions.every((fn) => !segmentMemo(file, fn.node, 'defines-struct', () =>
     fn.node.descendantsOfType('struct_specifier').some((specifier) => specifier?.childForFieldName('body'))));
 }
 
 /** Whether no function declares struct or union fields: then every field declaration is among the declarations outside functions. */
 function fieldsOnlyOutsideFunctions(file: ProbeFile): boolean {
-  return file.functions.every((fn) => !file.memoizeForFunctionText(fn, 'declares-fields', () => fn.node.descendantsOfType('field_declaration').length > 0));
+  return file.functions.every((fn) => !segmentMemo(file, fn.node, 'declares-fields', () => fn.node.descendantsOfType('field_declaration').length > 0));
 }
 
 /**

@@ -184,7 +184,8 @@ function definedNames(names: SegmentNames, isMap: boolean): Record<Namespace, st
 function dependencyIndex(file: ProbeFile): DependencyIndex {
   let index = indexes.get(file);
   if (index) return index;
-  const { segments, tailStart, previous } = topLevelLayout(file);
+  const layout = topLevelLayout(file);
+  const { segments, tailStart, previous } = layout;
   const before = previous && indexes.get(previous.file);
   // a segment the edit left alone keeps the previous version's text and names
   const kept = (i: number) => (before ? previous.same[i] : undefined);
@@ -198,7 +199,7 @@ function dependencyIndex(file: ProbeFile): DependencyIndex {
   index = {
     segments, texts, names, isMap, kernel, tail,
     ...(reused ? { definers: before.definers, shared: before.shared } : definersAndShared(texts, names, isMap, kernel, tail)),
-    bySegmentStart: new Map(segments.map((segment, i) => [segment.node.startIndex, i])),
+    bySegmentStart: layout.byNodeStart,
     keys: [], carried: new Map(),
   };
   if (before) carryKeys(before, index);

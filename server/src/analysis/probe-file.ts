@@ -276,14 +276,6 @@ export class ProbeFile {
     return this.functionMemo.get(`${key}\u0000${this.outsideBodiesHash}\u0000${start}\u0000${this.textOf(fn.node)}`, compute);
   }
 
-  /**
-   * A value computed from one function's own text alone (its definition, not the rest of the file), reused
-   * across edits while that text and column are unchanged. The same rules as memoizeForFunction apply.
-   */
-  memoizeForFunctionText<T>(fn: ProbeFunction, key: string, compute: () => T): T {
-    return this.functionMemo.get(`${key}\u0000\u0000${fn.node.startPosition.column}\u0000${this.textOf(fn.node)}`, compute);
-  }
-
   /** The functions the last edit touched (all of them after a full parse). */
   functionsTouchedByEdit(): ProbeFunction[] {
     const changed = this.changed;

@@ -29,6 +29,10 @@ export interface TopLevelLayout {
   segments: TopLevelSegment[];
   /** Text after the last segment (trailing comments, #endif lines). */
   tailStart: number;
+  /** Segment indexes by their node's start. */
+  byNodeStart: Map<number, number>;
+  /** Per segment, values computed from its text alone (see segmentMemo); shared with the versions before while the edits leave it alone. */
+  memos: (Map<string, unknown> | undefined)[];
   /** Unset once a newer version of the document is laid out (so versions do not hold on to every version before them). */
   previous: PreviousLayout | undefined;
 }
@@ -50,12 +54,21 @@ export function topLevelLayout(file: ProbeFile): TopLevelLayout {
     segments.push({ start: previousEnd, end: node.endIndex, node, fn, body: fn && { start: fn.body.startIndex, end: fn.body.endIndex } });
     previousEnd = node.endIndex;
   }
-  layout = { segments, tailStart: previousEnd, previous: undefined };
+  layout = {
+    segments,
+    tailStart: previousEnd,
+    byNodeStart: new Map(segments.map((segment, i) => [segment.node.startIndex, i])),
+    memos: [],
+    previous: undefined,
+  };
   const before = lastLaidOut.get(file.uri);
   const beforeLayout = before && layouts.get(before);
   if (before && beforeLayout && before !== file) {
     beforeLayout.previous = undefined;
     layout.previous = lineUp(before, beforeLayout, file, layout);
+    layout.previous.same.forEach((j, i) => {
+      if (j !== undefined) layout.memos[i] = beforeLayout.memos[j] ??= new Map();
+    });
   }
   lastLaidOut.set(file.uri, file);
   layouts.set(file, layout);
@@ -88,6 +101,19 @@ function insideBodyOfBoth(before: TopLevelSegment, after: TopLevelSegment, span:
   const now = after.body;
   if (!old || !now || old.start !== now.start || before.start !== after.start) return false;
   return old.start < span.start && span.oldEnd < old.end && span.newEnd < now.end && before.end - old.end === after.end - now.end;
+}
+
+/**
+ * A value computed from the text of the top-level declaration or function at `node` alone, kept while later versions
+ * leave that text alone. It must not hold tree nodes or offsets (they belong to one version).
+ */
+export function segmentMemo<T>(file: ProbeFile, node: Node, key: string, compute: () => T): T {
+  const layout = topLevelLayout(file);
+  const index = layout.byNodeStart.get(node.startIndex);
+  if (index === undefined) return compute();
+  const memo = (layout.memos[index] ??= new Map());
+  if (!memo.has(key)) memo.set(key, compute());
+  return memo.get(key) as T;
 }
 
 /** Top-level nodes other than the file's functions (struct, #define, map, global, typedef …), in text order. */

@@ -1,30 +1,30 @@
-// Reads what the editor test must see on the machine: loaded BPF programs and maps (bpftool) and the
-// processes a code-server session started (/proc), e.g. whether an eBPF Studio agent is running.
-import { execFileSync } from 'node:child_process';
+// Reads what the editor test must see on the machine: the BPF programs and maps its session holds or left (bpftool,
+// /proc fdinfo) and the processes a code-server session started (/proc), e.g. whether an eBPF Studio agent runs.
 import { readFileSync, readdirSync } from 'node:fs';
+import { loadedMaps, loadedPrograms, mapsLeftSince, programsHeldBy, programsLeftSince, processTree, type LoadedObject } from '../../kernel/loaded-programs';
 
-export interface LoadedProgram {
-  id: number;
-  name: string;
-  type: string;
+export { loadedMaps, loadedPrograms, type LoadedObject, type LoadedProgram } from '../../kernel/loaded-programs';
+
+/**
+ * Programs named one of `names`, loaded since `before`, that `rootPid`'s process tree (code-server or sshd, and the
+ * agents under it) holds or no process holds: what this session loaded and still has or left behind, never another
+ * test run's programs of the same names.
+ */
+export function programsLeftBy(rootPid: number, before: Set<number>, names: string[]): LoadedObject[] {
+  const left = new Set(programsLeftSince(before, processTree(rootPid)));
+  return loadedPrograms().filter((p) => left.has(p.id) && names.includes(p.name));
 }
 
-/** Every BPF program loaded on this machine, from `bpftool -j prog show`. */
-export function loadedPrograms(): LoadedProgram[] {
-  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return (JSON.parse(out) as { id: number; name?: string; type: string }[]).map((p) => ({ id: p.id, name: p.name ?? '', type: p.type }));
+/** Maps (named one of `names`, if given) created since `before` that `rootPid`'s process tree holds or no process holds. */
+export function mapsLeftBy(rootPid: number, before: Set<number>, names?: string[]): LoadedObject[] {
+  const left = new Set(mapsLeftSince(before, processTree(rootPid)));
+  return loadedMaps().filter((m) => left.has(m.id) && (!names || names.includes(m.name)));
 }
 
-export interface LoadedMap {
-  id: number;
-  name: string;
-  type: string;
-}
-
-/** Every BPF map on this machine, from `bpftool -j map show`. */
-export function loadedMaps(): LoadedMap[] {
-  const out = execFileSync('bpftool', ['-j', 'map', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return (JSON.parse(out) as { id: number; name?: string; type: string }[]).map((m) => ({ id: m.id, name: m.name ?? '', type: m.type }));
+/** Programs with one of `ids` that `rootPid`'s process tree holds now (an agent it started holds what it attached). */
+export function programsHeldByTree(rootPid: number, ids: number[]): number[] {
+  const held = programsHeldBy(processTree(rootPid));
+  return ids.filter((id) => held.has(id));
 }
 
 export interface ProcessInfo {
