@@ -327,7 +327,13 @@ export class ProbeChecker {
       const next = new Map<string, CachedFunction>();
       const version = checkedVersionOf(file);
       const bodyEdit = this.cachedVersion && bodyEditBetween(this.cachedVersion, version);
+      // nothing kept yet (a first check): a function left for a later slice needs no key now
+      const firstSlices = this.cache.size === 0;
       for (const fn of file.functions) {
+        if (firstSlices && overdue()) {
+          incomplete = true;
+          continue;
+        }
         const start = fn.node.startPosition;
         const types = file.programTypesOf(fn);
         const key = `${functionDependencyKey(file, fn)}\u0000${start.column}\u0000${types.join(',')}\u0000${functionOwnText(file, fn)}`;
