@@ -8,10 +8,11 @@ import { ProbeDocument, parseProbeFile } from '../../server/src/analysis/probe-d
 import { functionDependencyKey, functionOwnText } from '../../server/src/analysis/function-dependencies';
 import { segmentMemo, topLevelLayout } from '../../server/src/analysis/top-level-segments';
 import type { ProbeFile } from '../../server/src/analysis/probe-file';
+import { arrayFieldLength, fieldDeclaration, structLayout } from '../../server/src/analysis/c-values';
 
 const KERNEL = { major: 6, minor: 18, patch: 0 };
 const TOOLS = join(__dirname, '../../../shared/realworld/libbpf-tools');
-const BASE = ['bindsnoop', 'capable', 'biopattern'].map((name) => readFileSync(join(TOOLS, `${name}.bpf.c`), 'utf8')).join('\n');
+const BASE = ['bindsnoop.h', 'bindsnoop.bpf.c', 'capable.bpf.c', 'biopattern.bpf.c'].map((name) => readFileSync(join(TOOLS, name), 'utf8')).join('\n');
 
 const ADDED = '\nstatic __always_inline int added_helper(int x)\n{\n\treturn x + MAX_ENTRIES;\n}\n';
 
@@ -20,6 +21,7 @@ const EDITS: [string, (text: string) => string, boolean][] = [
   ['a space typed at the end of a statement in a body', (t) => t.replace('\treturn 0;\n', '\treturn 0; \n'), true],
   ['two lines inserted in a body', (t) => t.replace('\treturn 0; \n', '\t__u32 a = 1;\n\ta += 2;\n\treturn 0;\n'), true],
   ['a #define value changed', (t) => t.replace('#define MAX_PORTS\t1024', '#define MAX_PORTS\t4096'), false],
+  ['a #define giving an array field its length changed', (t) => t.replace('#define TASK_COMM_LEN\t16', '#define TASK_COMM_LEN\t32'), false],
   ['a field added to a struct', (t) => t.replace('struct unique_key {', 'struct unique_key {\n\t__u64 added;'), false],
   ['a function added', (t) => t + ADDED, false],
   ['a body edit in the added function', (t) => t.replace('x + MAX_ENTRIES', 'x * MAX_ENTRIES'), true],
@@ -32,11 +34,13 @@ const EDITS: [string, (text: string) => string, boolean][] = [
   ['the added function deleted', (t) => t.replace(ADDED.replace('+', '*'), ''), false],
 ];
 
-/** Everything the reuse feeds: the outside-bodies hash, and per function its own text and dependency key. */
-function facts(file: ProbeFile): { outsideBodies: string; functions: string[] } {
+/** Everything the reuse feeds: the outside-bodies hash, per function its own text and dependency key, struct fields and layouts. */
+function facts(file: ProbeFile): { outsideBodies: string; functions: string[]; fields: string[] } {
+  const words = [...new Set(file.text.match(/\b[A-Za-z_]\w*(?=(\[[^\]]*\])*;)/g))];
   return {
     outsideBodies: file.outsideBodiesHash,
     functions: file.functions.map((fn) => `${fn.name} ${functionDependencyKey(file, fn)} ${functionOwnText(file, fn)}`),
+    fields: words.map((word) => JSON.stringify([word, fieldDeclaration(file, word), arrayFieldLength(file, word), structLayout(file, `struct ${word}`)])),
   };
 }
 
@@ -59,6 +63,7 @@ test('after each edit, what a version takes over from the previous one equals a 
       const fresh = facts(await parseProbeFile(text, { uri: `file:///top-level-reuse-fresh-${index}.bpf.c`, targetKernel: KERNEL }));
       assert.equal(incremental.outsideBodies, fresh.outsideBodies, `${what}: outside-bodies hash`);
       assert.deepEqual(incremental.functions, fresh.functions, `${what}: functions, their own text and dependency keys`);
+      assert.deepEqual(incremental.fields, fresh.fields, `${what}: struct fields and layouts`);
     }
   } finally {
     document.close();

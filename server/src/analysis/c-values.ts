@@ -99,31 +99,98 @@ function definitionsOnlyOutsideBodies(file: ProbeFile): boolean {
 
 /** Whether no function declares struct or union fields: then every field declaration is among the declarations outside functions. */
 function fieldsOnlyOutsideFunctions(file: ProbeFile): boolean {
-  return file.functions.every((fn) => !segmentMemo(file, fn.node, 'declares-fields', () => fn.node.descendantsOfType('field_declaration').length > 0));
+  let only = fieldsOutsideFunctions.get(file);
+  if (only === undefined) {
+    only = file.functions.every((fn) => !segmentMemo(file, fn.node, 'declares-fields', () => fn.node.descendantsOfType('field_declaration').length > 0));
+    fieldsOutsideFunctions.set(file, only);
+  }
+  return only;
 }
+
+const fieldsOutsideFunctions = new WeakMap<ProbeFile, boolean>();
+
+const bracedDeclarations = new WeakMap<ProbeFile, Node[]>();
 
 /**
  * The declarations outside functions that have a `{`: only they can define a struct or declare fields (searching
  * the text first costs a tenth of asking the tree of every declaration).
  */
 function declarationsWithBraces(file: ProbeFile): Node[] {
-  return declarationsOutsideFunctions(file).filter((node) => file.text.slice(node.startIndex, node.endIndex).includes('{'));
+  let declarations = bracedDeclarations.get(file);
+  if (!declarations) {
+    declarations = declarationsOutsideFunctions(file).filter((node) => file.text.slice(node.startIndex, node.endIndex).includes('{'));
+    bracedDeclarations.set(file, declarations);
+  }
+  return declarations;
 }
 
-/** The field declarations of the file in text order: from the declarations alone when no function declares any. */
-function fieldDeclarationNodes(file: ProbeFile, outsideFunctionsOnly: boolean): Node[] {
-  const roots = outsideFunctionsOnly ? declarationsWithBraces(file) : [file.root];
-  return roots.flatMap((root) => root.descendantsOfType('field_declaration').filter((node): node is Node => node != null));
+/** A struct field's declarator as written, and where it is: which field declaration of its root, which declarator of that. */
+interface FieldRecord {
+  name: string;
+  /** null when the field declaration has no type. */
+  baseType: string | null;
+  pointerDepth: number;
+  /** The first array dimension as written. */
+  firstLength: string | null;
+  field: number;
+  declarator: number;
+}
+
+/** The nodes holding every field declaration of the file, in text order: the declarations alone when no function declares fields. */
+function fieldRoots(file: ProbeFile): Node[] {
+  return fieldsOnlyOutsideFunctions(file) ? declarationsWithBraces(file) : [file.root];
+}
+
+const fieldDeclarationsByRoot = new WeakMap<Node, (Node | null)[]>();
+
+function fieldDeclarationsUnder(root: Node): (Node | null)[] {
+  let declarations = fieldDeclarationsByRoot.get(root);
+  if (!declarations) fieldDeclarationsByRoot.set(root, (declarations = root.descendantsOfType('field_declaration')));
+  return declarations;
+}
+
+/** The field declarators under one root, from its text alone (no offsets). */
+function fieldRecordsIn(file: ProbeFile, root: Node): FieldRecord[] {
+  const records: FieldRecord[] = [];
+  fieldDeclarationsUnder(root).forEach((declaration, field) => {
+    if (!declaration) return;
+    const typeNode = declaration.childForFieldName('type');
+    const baseType = typeNode ? normaliseType(file.textOf(typeNode)) : null;
+    declaration.childrenForFieldName('declarator').forEach((declarator, index) => {
+      const shape = declarator ? declaratorShape(declarator) : null;
+      if (!shape?.name) return;
+      const firstLength = shape.arrayLengths.length > 0 ? file.textOf(shape.arrayLengths[0]) : null;
+      records.push({ name: shape.name.text, baseType, pointerDepth: shape.pointerDepth, firstLength, field, declarator: index });
+    });
+  });
+  return records;
+}
+
+/** The array dimensions of a field record's declarator (under the `root`th of fieldRoots), as nodes of this version. */
+function fieldArrayLengths(file: ProbeFile, root: number, record: FieldRecord): Node[] {
+  const declaration = fieldDeclarationsUnder(fieldRoots(file)[root])[record.field];
+  const declarator = declaration?.childrenForFieldName('declarator')[record.declarator];
+  return declarator ? declaratorShape(declarator).arrayLengths : [];
 }
 
 /**
- * A table built from the file's struct fields, reused across edits while the text outside function bodies
- * is unchanged and no function declares fields of its own (it must hold no tree nodes). `readsValues`: it
- * also holds sizes, so #defines and typedefs inside bodies must not exist either.
+ * A table built from the file's field declarators in text order (it must hold no tree nodes or offsets). With no
+ * field declared in a function, it is reused across edits while the text outside function bodies is unchanged, and
+ * each declaration's declarators are read once while its text is (a #define edit reads none again).
  */
-function fieldTable<T>(file: ProbeFile, key: string, readsValues: boolean, build: (declarations: Node[]) => T): T {
-  if (!fieldsOnlyOutsideFunctions(file) || (readsValues && !definitionsOnlyOutsideBodies(file))) return build(fieldDeclarationNodes(file, false));
-  return file.memoizeForContext(key, () => build(fieldDeclarationNodes(file, true)));
+function fieldTable<T>(file: ProbeFile, key: string, build: (recordsByRoot: FieldRecord[][]) => T): T {
+  let tables = fieldTables.get(file);
+  if (!tables) fieldTables.set(file, (tables = new Map()));
+  if (!tables.has(key)) tables.set(key, buildFieldTable(file, key, build));
+  return tables.get(key) as T;
+}
+
+const fieldTables = new WeakMap<ProbeFile, Map<string, unknown>>();
+
+function buildFieldTable<T>(file: ProbeFile, key: string, build: (recordsByRoot: FieldRecord[][]) => T): T {
+  const records = (kept: boolean) => fieldRoots(file).map((root) => (kept ? segmentMemo(file, root, 'field-records', () => fieldRecordsIn(file, root)) : fieldRecordsIn(file, root)));
+  if (!fieldsOnlyOutsideFunctions(file)) return build(records(false));
+  return file.memoizeForContext(key, () => build(records(true)));
 }
 
 /**
@@ -399,28 +466,17 @@ export function declaratorShape(declarator: Node): DeclaratorShape {
   return { name: current, pointerDepth, arrayLengths };
 }
 
-const arrayFieldCache = new WeakMap<ProbeFile, Map<string, string>>();
-
 /** Length expression, as written, of an array field declared in any struct of the file (`slots` → `MAX_SLOTS`). */
 export function arrayFieldLength(file: ProbeFile, fieldName: string): string | undefined {
-  let fields = arrayFieldCache.get(file);
-  if (!fields) {
-    fields = fieldTable(file, 'array-field-lengths', false, (declarations) => {
-      const lengths = new Map<string, string>();
-      for (const declaration of declarations) {
-        for (const declarator of declaration.childrenForFieldName('declarator')) {
-          if (!declarator) continue;
-          const shape = declaratorShape(declarator);
-          if (shape.name && shape.pointerDepth === 0 && shape.arrayLengths.length > 0 && !lengths.has(shape.name.text)) {
-            lengths.set(shape.name.text, file.textOf(shape.arrayLengths[0]));
-          }
-        }
+  return fieldTable(file, 'array-field-lengths', (recordsByRoot) => {
+    const lengths = new Map<string, string>();
+    for (const records of recordsByRoot) {
+      for (const record of records) {
+        if (record.pointerDepth === 0 && record.firstLength !== null && !lengths.has(record.name)) lengths.set(record.name, record.firstLength);
       }
-      return lengths;
-    });
-    arrayFieldCache.set(file, fields);
-  }
-  return fields.get(fieldName);
+    }
+    return lengths;
+  }).get(fieldName);
 }
 
 const globalArrayCache = new WeakMap<ProbeFile, Map<string, { length: Node; baseType: string }>>();
@@ -454,35 +510,33 @@ export interface FieldDeclaration {
   size: number | null;
 }
 
-const fieldCache = new WeakMap<ProbeFile, Map<string, FieldDeclaration>>();
+const fieldCache = new WeakMap<ProbeFile, Map<string, FieldDeclaration | undefined>>();
 
-/** A struct field declared in any struct of the file, by field name (first declaration wins). */
+/** A struct field declared in any struct of the file, by field name (first declaration with a type wins). */
 export function fieldDeclaration(file: ProbeFile, fieldName: string): FieldDeclaration | undefined {
   let fields = fieldCache.get(file);
-  if (!fields) {
-    fields = fieldTable(file, 'field-declarations', true, (declarations) => {
-      const table = new Map<string, FieldDeclaration>();
-      for (const declaration of declarations) {
-        const typeNode = declaration.childForFieldName('type');
-        if (!typeNode) continue;
-        const baseType = normaliseType(file.textOf(typeNode));
-        for (const declarator of declaration.childrenForFieldName('declarator')) {
-          if (!declarator) continue;
-          const shape = declaratorShape(declarator);
-          if (!shape.name || table.has(shape.name.text)) continue;
-          let size = shape.pointerDepth > 0 ? 8 : typeSize(file, baseType);
-          for (const length of shape.arrayLengths) {
-            const count = evaluateConstant(file, length);
-            size = size == null || count == null ? null : size * count;
-          }
-          table.set(shape.name.text, { baseType, pointerDepth: shape.pointerDepth, size });
-        }
-      }
-      return table;
+  if (!fields) fieldCache.set(file, (fields = new Map()));
+  if (fields.has(fieldName)) return fields.get(fieldName);
+  const found = fieldTable(file, 'field-declarations', (recordsByRoot) => {
+    const first = new Map<string, { record: FieldRecord; root: number }>();
+    recordsByRoot.forEach((records, root) => {
+      for (const record of records) if (record.baseType !== null && !first.has(record.name)) first.set(record.name, { record, root });
     });
-    fieldCache.set(file, fields);
+    return first;
+  }).get(fieldName);
+  // the size reads #defines, typedefs and struct layouts: worked out for this version, for the fields asked for
+  let declaration: FieldDeclaration | undefined;
+  const record = found?.record;
+  if (found && record?.baseType != null) {
+    let size = record.pointerDepth > 0 ? 8 : typeSize(file, record.baseType);
+    for (const length of fieldArrayLengths(file, found.root, record)) {
+      const count = evaluateConstant(file, length);
+      size = size == null || count == null ? null : size * count;
+    }
+    declaration = { baseType: record.baseType, pointerDepth: record.pointerDepth, size };
   }
-  return fields.get(fieldName);
+  fields.set(fieldName, declaration);
+  return declaration;
 }
 
 /** Bytes of a struct field declared in the file, by field name (first declaration wins); null when unknown. */

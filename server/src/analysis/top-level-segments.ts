@@ -110,7 +110,7 @@ function insideBodyOfBoth(before: TopLevelSegment, after: TopLevelSegment, span:
 export function segmentMemo<T>(file: ProbeFile, node: Node, key: string, compute: () => T): T {
   const layout = topLevelLayout(file);
   const index = layout.byNodeStart.get(node.startIndex);
-  if (index === undefined) return compute();
+  if (index === undefined || layout.segments[index].node !== node) return compute();
   const memo = (layout.memos[index] ??= new Map());
   if (!memo.has(key)) memo.set(key, compute());
   return memo.get(key) as T;
