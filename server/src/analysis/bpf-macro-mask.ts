@@ -114,6 +114,32 @@ class Scanner {
   }
 }
 
+/**
+ * The next place the masker acts on: a line break, `#`, a comment, a string or char literal, or a macro's name as a
+ * whole identifier (one not continuing an identifier begun before it; digits alone begin none). What lies between
+ * (other identifiers, numbers, punctuation) is left as it is.
+ */
+const NEXT_TOKEN = new RegExp(`[\\n#"']|\\/[/*]|(?<![A-Za-z_]\\w*)(?:${[...MACRO_WORDS].join('|')})\\b`, 'g');
+
+/** Whether only blanks stand between the line's start and i. */
+function atLineStart(text: string, i: number): boolean {
+  for (let j = i - 1; j >= 0 && text.charCodeAt(j) !== 10; j--) if (!isSpace(text.charCodeAt(j))) return false;
+  return true;
+}
+
+/** The end of the preprocessor directive at i (the `#`): its line break, past backslash continuations and comments. */
+function directiveEnd(text: string, i: number): number {
+  while (i < text.length && text.charAt(i) !== '\n') {
+    if (text.charAt(i) === '\\' && text.charAt(i + 1) === '\n') i++;
+    else if (text.charAt(i) === '/' && text.charAt(i + 1) === '*') {
+      const close = text.indexOf('*/', i + 2);
+      i = close < 0 ? text.length : close + 1;
+    }
+    i++;
+  }
+  return i;
+}
+
 /** text[start,end) as spaces, keeping line breaks so lines stay where they were. */
 function spaces(text: string, start: number, end: number): string {
   const region = text.slice(start, end);
@@ -156,13 +182,18 @@ function scanMacros(text: string, from: number, stopAt?: (lineStart: number) => 
     lastCopied = end;
   };
 
-  let lineStart = true;
   let stopped = false;
   let i = from;
   while (i < text.length) {
+    NEXT_TOKEN.lastIndex = i;
+    const token = NEXT_TOKEN.exec(text);
+    if (!token) {
+      i = text.length;
+      break;
+    }
+    i = token.index;
     const code = text.charCodeAt(i);
     if (code === 10) {
-      lineStart = true;
       i++;
       if (stopAt?.(i)) {
         stopped = true;
@@ -171,52 +202,26 @@ function scanMacros(text: string, from: number, stopAt?: (lineStart: number) => 
       cleanLineStarts.push(i);
       continue;
     }
-    if (isSpace(code)) {
-      i++;
+    if (code === 35) {
+      i = atLineStart(text, i) ? directiveEnd(text, i) : i + 1;
       continue;
     }
-    if (code === 35 && lineStart) {
-      // preprocessor directive, with backslash continuations: left as written
-      while (i < text.length && text.charAt(i) !== '\n') {
-        if (text.charAt(i) === '\\' && text.charAt(i + 1) === '\n') i++;
-        else if (text.charAt(i) === '/' && text.charAt(i + 1) === '*') {
-          const close = text.indexOf('*/', i + 2);
-          i = close < 0 ? text.length : close + 1;
-        }
-        i++;
+    if (code === 47) {
+      if (text.charAt(i + 1) === '/') {
+        const newline = text.indexOf('\n', i);
+        i = newline < 0 ? text.length : newline;
+      } else {
+        const close = text.indexOf('*/', i + 2);
+        i = close < 0 ? text.length : close + 2;
       }
-      continue;
-    }
-    lineStart = false;
-    if (code === 47 && text.charAt(i + 1) === '/') {
-      const newline = text.indexOf('\n', i);
-      i = newline < 0 ? text.length : newline;
-      continue;
-    }
-    if (code === 47 && text.charAt(i + 1) === '*') {
-      const close = text.indexOf('*/', i + 2);
-      i = close < 0 ? text.length : close + 2;
       continue;
     }
     if (code === 34 || code === 39) {
       i = scan.literalEnd(i, text.length);
       continue;
     }
-    if (!isIdentStart(code)) {
-      i++;
-      continue;
-    }
-    const identEnd = scan.identEnd(i, text.length);
-    // every macro handled here starts with S, B, b, c or _; skip other identifiers without slicing them
-    if (code !== 83 && code !== 66 && code !== 98 && code !== 99 && code !== 95) {
-      i = identEnd;
-      continue;
-    }
-    const word = text.slice(i, identEnd);
-    if (!MACRO_WORDS.has(word)) {
-      i = identEnd;
-      continue;
-    }
+    const word = token[0];
+    const identEnd = i + word.length;
     const limit = Math.min(text.length, i + MAX_MACRO_LENGTH);
     const open = scan.skipSpace(identEnd, limit);
     const close = text.charAt(open) === '(' ? scan.closingParen(open, limit) : -1;
