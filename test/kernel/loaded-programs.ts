@@ -105,7 +105,19 @@ export function processTree(rootPid: number): Set<number> {
   return tree;
 }
 
-/** New since `before` and loaded now: those a process of `own` holds, and those no process holds. */
+/**
+ * Ids pinned only under folders that name another live process: tests and agents pin under /sys/fs/bpf/ebpf-studio-…-<pid>…
+ * (the test's or the agent's pid), so another test run's pin is told apart from one this test left.
+ */
+function pinnedByOthers(kind: Kind, own: Set<number>): Set<number> {
+  const out = execFileSync('bpftool', ['-j', '-f', kind, 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const live = new Set(processIds());
+  const othersFolder = (path: string) => (/^\/sys\/fs\/bpf\/(ebpf-studio-[^/]*)/.exec(path)?.[1].match(/\d+/g) ?? []).some((n) => live.has(Number(n)) && !own.has(Number(n)));
+  const pinned = JSON.parse(out) as { id: number; pinned?: string[] }[];
+  return new Set(pinned.filter((o) => o.pinned?.length && o.pinned.every(othersFolder)).map((o) => o.id));
+}
+
+/** New since `before` and loaded now: those a process of `own` holds, and those no process (nor another's pin) holds. */
 function unclaimedSince(kind: Kind, before: Set<number>, own: Set<number>): { held: number[]; unheld: number[] } {
   const loaded = [...loadedIds(kind)].filter((id) => !before.has(id));
   const perProcess = [...heldPerProcess(kind)];
@@ -114,7 +126,9 @@ function unclaimedSince(kind: Kind, before: Set<number>, own: Set<number>): { he
   // one another process let go of between the two looks is gone by now, unless it was really left behind
   const stillLoaded = loadedIds(kind);
   const left = loaded.filter((id) => stillLoaded.has(id));
-  return { held: left.filter((id) => ours.has(id)), unheld: left.filter((id) => !ours.has(id) && !others.has(id)) };
+  const unheld = left.filter((id) => !ours.has(id) && !others.has(id));
+  const othersPins = unheld.length > 0 ? pinnedByOthers(kind, own) : new Set<number>();
+  return { held: left.filter((id) => ours.has(id)), unheld: unheld.filter((id) => !othersPins.has(id)) };
 }
 
 /** How long a program or map no process holds may take to go (the kernel frees it after its last fd or pin goes). */
@@ -136,7 +150,8 @@ function leftSince(kind: Kind, before: Set<number>, own: number | Iterable<numbe
 /**
  * Programs loaded since `before` that this test left loaded: held by this process or by one of `own` (its agent, or
  * the agent's whole process tree), or held by no process at all (pinned, or attached with no fd left). Programs other
- * processes hold, such as another test run's on this machine, are not counted. A program no process holds for a
+ * processes hold, such as another test run's on this machine, are not counted, nor those pinned only under a folder
+ * that names another live process (/sys/fs/bpf/ebpf-studio-test-<pid>-…). A program no process holds for a
  * moment (another run's bpftool pin about to be removed, or one the kernel is still freeing) counts only if it stays
  * so for SETTLE_MS; a leaked program stays.
  */

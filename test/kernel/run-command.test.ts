@@ -23,6 +23,8 @@ const missing = missingPrerequisite();
 if (missing && process.env.CI === 'true') throw new Error(`run-command kernel tests need ${missing}`);
 
 const CLI = join(PROJECT_ROOT, 'cli', 'src', 'cli.ts');
+/** The CLI compiles through tsx before it attaches: on a loaded 2-core machine that alone took over 10 s. */
+const HANG_GUARD_MS = 60_000;
 const PROBE = join(PROJECT_ROOT, 'test', 'fixtures', 'targets', 'count-yield.bpf.c');
 
 interface RunningCli {
@@ -68,11 +70,12 @@ describe('ebpf-studio run on this machine', { skip: missing ? `needs ${missing}`
     const programsBeforeRun = loadedProgramIds();
     const run = startCli(['run', PROBE, '--param', `target_tgid=${workload.pid}`, '--format', 'json', '--interval', '0.2'], bundle.path);
     try {
-      const id = Number(await waitFor('the attach line', () => /attached count_yield .* program id (\d+)/.exec(run.stderr())?.[1]));
+      const id = Number(await waitFor('the attach line', () => /attached count_yield .* program id (\d+)/.exec(run.stderr())?.[1], HANG_GUARD_MS));
       assert.ok(programsHeldBy(processTree(run.child.pid ?? -1)).has(id), 'the run (its agent) holds the program it says it attached');
       workload.stdin?.write('\n');
       const sample = await waitFor('a sample with 30 calls', () =>
         run.lines.find((l) => (l.maps as Record<string, { key: unknown; value: unknown }[]>)?.calls?.[0]?.value === 30),
+        HANG_GUARD_MS,
       );
       assert.equal(sample.target, 'local');
       assert.equal(typeof sample.t, 'number');
@@ -111,9 +114,9 @@ describe('ebpf-studio run on this machine', { skip: missing ? `needs ${missing}`
     const workloadExit = new Promise((r) => workload.once('exit', r));
     const run = startCli(['run', PROBE, '--param', `target_tgid=${workload.pid}`, '--interval', '0.2'], bundle.path);
     try {
-      await waitFor('the attach line', () => /attached count_yield/.test(run.stderr()));
+      await waitFor('the attach line', () => /attached count_yield/.test(run.stderr()), HANG_GUARD_MS);
       workload.stdin?.write('\n');
-      await waitFor('7 events and the count in the text output', () => /events events: 7 received, 0 dropped/.test(run.stdout()) && /map calls: 1 entry\n\s+0 → 7/.test(run.stdout()));
+      await waitFor('7 events and the count in the text output', () => /events events: 7 received, 0 dropped/.test(run.stdout()) && /map calls: 1 entry\n\s+0 → 7/.test(run.stdout()), HANG_GUARD_MS);
       assert.match(run.stdout(), /--- local t=[\d.]+s\n {2}count_yield \(tracepoint\/syscalls\/sys_enter_sched_yield\): \d+ runs/);
       run.child.kill('SIGINT');
       assert.equal(await run.exit, 0, run.stderr());
