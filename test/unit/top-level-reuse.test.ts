@@ -34,12 +34,12 @@ const EDITS: [string, (text: string) => string, boolean][] = [
   ['the added function deleted', (t) => t.replace(ADDED.replace('+', '*'), ''), false],
 ];
 
-/** Everything the reuse feeds: the outside-bodies hash, per function its own text and dependency key, struct fields and layouts. */
+/** Everything the reuse feeds: the outside-bodies hash, per function its program types, own text and dependency key, struct fields and layouts. */
 function facts(file: ProbeFile): { outsideBodies: string; functions: string[]; fields: string[] } {
   const words = [...new Set(file.text.match(/\b[A-Za-z_]\w*(?=(\[[^\]]*\])*;)/g))];
   return {
     outsideBodies: file.outsideBodiesHash,
-    functions: file.functions.map((fn) => `${fn.name} ${functionDependencyKey(file, fn)} ${functionOwnText(file, fn)}`),
+    functions: file.functions.map((fn) => `${fn.name} ${fn.programTypes.join(",")} ${functionDependencyKey(file, fn)} ${functionOwnText(file, fn)}`),
     fields: words.map((word) => JSON.stringify([word, fieldDeclaration(file, word), arrayFieldLength(file, word), structLayout(file, `struct ${word}`)])),
   };
 }

@@ -10,7 +10,7 @@ import type { KernelVersion } from '../kernel/kernel-version';
 import { HelperAvailability } from '../kernel/helper-availability';
 import type { SectionMatch } from '../kernel/sections';
 import type { ProgramType } from '../kernel/program-types';
-import { topLevelLayout } from './top-level-segments';
+import { segmentMemo, topLevelLayout } from './top-level-segments';
 
 export interface FunctionParam {
   name: string | null;
@@ -177,6 +177,9 @@ export class FunctionMemo {
     return value;
   }
 }
+
+/** A name called in a function body (calls are found in the text: see callerProgramTypes). */
+const CALLED_NAME = /\b([A-Za-z_]\w*)\s*\(/g;
 
 /** The GPL-compatible licence strings the kernel accepts (include/linux/license.h). */
 const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
@@ -415,13 +418,12 @@ export class ProbeFile {
     if (this.callerTypes) return this.callerTypes;
     const subprograms = new Set(this.functions.filter((fn) => !fn.isProgram).map((fn) => fn.name));
     const calleesOf = new Map<string, string[]>();
-    const callPattern = new RegExp(`\\b(${[...subprograms].join('|')})\\s*\\(`, 'g');
     const callees = (fn: ProbeFunction): string[] => {
       let names = calleesOf.get(fn.name);
       if (!names) {
-        names = [];
-        const body = this.text.slice(fn.body.startIndex, fn.body.endIndex);
-        for (const match of body.matchAll(callPattern)) names.push(match[1]);
+        // every name before a `(` in the body, kept while the function's text is: then those of subprograms
+        const called = segmentMemo(this, fn.node, 'called-names', () => [...this.text.slice(fn.body.startIndex, fn.body.endIndex).matchAll(CALLED_NAME)].map((match) => match[1]));
+        names = called.filter((name) => subprograms.has(name));
         calleesOf.set(fn.name, names);
       }
       return names;

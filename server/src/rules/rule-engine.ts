@@ -147,7 +147,8 @@ function pinnedSpan(file: ProbeFile, node: ProbeFile['root'], diagnostics: Diagn
 export const SLOW_FILE_RULE_MS = 4;
 
 interface FileRuleResult {
-  text: string;
+  /** The version it ran on. */
+  version: VersionLines;
   kernel: string;
   diagnostics: Diagnostic[];
   millis: number;
@@ -210,7 +211,10 @@ function lineMapOf(change: ChangedLines): LineMap {
  */
 export function carryDiagnostics(diagnostics: readonly Diagnostic[], before: string, after: string): Diagnostic[] {
   if (before === after) return [...diagnostics];
-  const change = changedLines(scannedLines(before), scannedLines(after));
+  return carryThrough(diagnostics, changedLines(scannedLines(before), scannedLines(after)));
+}
+
+function carryThrough(diagnostics: readonly Diagnostic[], change: ChangedLines): Diagnostic[] {
   return diagnostics.flatMap((d) => {
     if (d.range.end.line < change.firstChanged) return [d];
     if (d.range.start.line > change.lastChangedBefore) return [shiftDiagnostic(d, change.delta)];
@@ -224,10 +228,14 @@ interface CheckedVersion extends VersionLines {
   bodies: { start: number; bodyStart: number; bodyEnd: number }[];
 }
 
+/** A file's text, its lines read from the file's line starts. */
+function linesOf(file: ProbeFile): VersionLines {
+  return { text: file.text, lineAt: (offset) => file.positionAt(offset).line };
+}
+
 function checkedVersionOf(file: ProbeFile): CheckedVersion {
   return {
-    text: file.text,
-    lineAt: (offset) => file.positionAt(offset).line,
+    ...linesOf(file),
     bodies: file.functions.map((fn) => ({ start: fn.node.startIndex, bodyStart: fn.body.startIndex, bodyEnd: fn.body.endIndex })),
   };
 }
@@ -370,16 +378,24 @@ export class ProbeChecker {
       this.cachedVersion = version;
     }
     const fileTypes = [...new Set(file.programs.flatMap((fn) => (fn.programType ? [fn.programType] : [])))];
+    const now = linesOf(file);
+    // deferred rules mostly ran on the same earlier version: one diff for all of them
+    const changes = new Map<VersionLines, ChangedLines>();
+    const changeSince = (before: VersionLines) => {
+      let change = changes.get(before);
+      if (!change) changes.set(before, (change = changedLines(before, now)));
+      return change;
+    };
     for (const rule of rules) {
       if (!rule.check || !ruleAppliesToTypes(rule, fileTypes)) continue;
       const previous = this.fileRuleResults.get(rule.id);
       const kernel = `${formatKernelVersion(file.targetKernel)} ${file.helperAvailability.key}`;
-      if (previous && previous.text === file.text && previous.kernel === kernel) {
+      if (previous && previous.version.text === file.text && previous.kernel === kernel) {
         diagnostics.push(...previous.diagnostics);
         continue;
       }
       if (deferSlow && previous && previous.kernel === kernel && previous.millis > SLOW_FILE_RULE_MS) {
-        diagnostics.push(...carryDiagnostics(previous.diagnostics, previous.text, file.text));
+        diagnostics.push(...carryThrough(previous.diagnostics, changeSince(previous.version)));
         deferred.push(rule.id);
         continue;
       }
@@ -390,7 +406,7 @@ export class ProbeChecker {
       ran++;
       const started = performance.now();
       const found = this.run(rule, file.uri, () => rule.check?.(file) ?? []);
-      this.fileRuleResults.set(rule.id, { text: file.text, kernel, diagnostics: found, millis: performance.now() - started });
+      this.fileRuleResults.set(rule.id, { version: now, kernel, diagnostics: found, millis: performance.now() - started });
       diagnostics.push(...found);
     }
     diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
