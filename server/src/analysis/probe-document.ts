@@ -133,11 +133,10 @@ export class ProbeDocument {
   /** The line starts of the new masked text: those outside the re-masked span kept, or moved by its length change. */
   private movedLineStarts(masked: string, remasked: ChangedSpan): number[] {
     const delta = remasked.newEnd - remasked.oldEnd;
-    return [
-      ...this.lineStarts.filter((start) => start <= remasked.start),
-      ...lineStartsOf(masked, remasked.start, remasked.newEnd),
-      ...this.lineStarts.filter((start) => start > remasked.oldEnd).map((start) => start + delta),
-    ];
+    const starts = this.lineStarts;
+    const below = starts.slice(pointAt(starts, remasked.oldEnd).row + 1);
+    for (let i = 0; i < below.length; i++) below[i] += delta;
+    return [...starts.slice(0, pointAt(starts, remasked.start).row + 1), ...lineStartsOf(masked, remasked.start, remasked.newEnd), ...below];
   }
 
   close(): void {
