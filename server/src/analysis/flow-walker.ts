@@ -55,7 +55,7 @@ class Walk<S extends Map<string, unknown>> {
       const label = node.childForFieldName('label')?.text ?? '';
       state = this.join(state, this.pendingGotos.get(label) ?? null);
       this.pendingGotos.delete(label);
-      const inner = node.namedChildren.filter((c): c is Node => c != null && c.type !== 'statement_identifier');
+      const inner = node.namedChildren.filter((c) => c.type !== 'statement_identifier');
       for (const child of inner) state = this.statement(child, state);
       return state;
     }
@@ -160,7 +160,7 @@ class Walk<S extends Map<string, unknown>> {
       else if (init) this.expression(init, state);
     }
     this.domain.loopEntry?.(node, state);
-    const updates = node.type === 'for_statement' ? node.childrenForFieldName('update').filter((u): u is Node => u != null) : [];
+    const updates = node.type === 'for_statement' ? node.childrenForFieldName('update') : [];
     let head = this.domain.clone(state);
     let exit: S | null = null;
     for (let i = 0; i < LOOP_ITERATION_LIMIT; i++) {

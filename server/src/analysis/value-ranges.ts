@@ -196,7 +196,7 @@ class RangeAnalysis implements FlowDomain<State> {
       case 'call_expression': {
         const callee = node.childForFieldName('function')?.text ?? '';
         if (/^(min|min_t|umin|MIN)$/.test(callee)) {
-          const args = (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => a != null && a.type !== 'type_descriptor');
+          const args = (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a) => a.type !== 'type_descriptor');
           const ranges = args.map((a) => this.rangeOf(a, state));
           return { upper: ranges.some((r) => r.upper), lower: ranges.length > 0 && ranges.every((r) => r.lower) };
         }

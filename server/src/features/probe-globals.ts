@@ -27,7 +27,7 @@ function declaredName(declaration: Node): string | undefined {
 
 /** `const volatile` and not `static` (user space sets only the object's global ones, as skeletons do). */
 function isSettableGlobal(declaration: Node): boolean {
-  const qualifiers = declaration.namedChildren.filter((c): c is Node => c?.type === 'type_qualifier').map((c) => c.text);
+  const qualifiers = declaration.namedChildren.filter((c) => c.type === 'type_qualifier').map((c) => c.text);
   const isStatic = declaration.namedChildren.some((c) => c?.type === 'storage_class_specifier' && c.text === 'static');
   return qualifiers.includes('const') && qualifiers.includes('volatile') && !isStatic;
 }

@@ -109,7 +109,7 @@ const REQUIREMENTS: Readonly<Record<string, Requirement[]>> = {
 };
 
 function callArguments(call: Node): Node[] {
-  return call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
+  return call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
 }
 
 /** `(struct task_struct *)bpf_get_current_task()` → the cast around the call, so a fix replaces both. */

@@ -61,7 +61,7 @@ const CONSTANT_ARRAY_KEY_SINCE = '6.14';
 
 /** Whether `bpf_map_lookup_elem(&map, &key)` reads an array map with a key that is a constant below max_entries. */
 function isConstantArrayLookup(file: ProbeFile, fn: ProbeFunction, call: Node): boolean {
-  const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
   const mapName = args[0] ? stripCasts(args[0]) : null;
   const map = mapName?.type === 'pointer_expression' ? file.mapNamed(stripCasts(mapName.childForFieldName('argument') as Node).text) : undefined;
   if (!map || !/^BPF_MAP_TYPE_(PERCPU_)?ARRAY$/.test(map.type ?? '')) return false;
@@ -241,7 +241,7 @@ function startNullableDereferences(file: ProbeFile, fn: ProbeFunction) {
         const isHelperOrBuiltin = file.kernel.helper(callee) != null || /^__(sync|atomic)_/.test(callee) || Object.hasOwn(NULL_TOLERANT_ARGUMENTS, callee);
         if (!isHelperOrBuiltin || file.functionNamed(callee)) return;
         const tolerant = NULL_TOLERANT_ARGUMENTS[callee] ?? [];
-        const args = node.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
+        const args = node.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
         args.forEach((arg, index) => {
           const name = identifierName(arg);
           if (!tolerant.includes(index) && unsafe(name)) report(name, arg, state);

@@ -176,7 +176,7 @@ class PacketAnalysis implements FlowDomain<State> {
     if (!stored) return false;
     this.endChecks ??= this.fn.body
       .descendantsOfType('binary_expression')
-      .filter((b): b is Node => b != null && ['<', '<=', '>', '>='].includes(b.childForFieldName('operator')?.text ?? ''))
+      .filter((b) => ['<', '<=', '>', '>='].includes(b.childForFieldName('operator')?.text ?? ''))
       .filter((b) => [b.childForFieldName('left'), b.childForFieldName('right')].some((side) => side != null && this.isDataEnd(side)))
       .map((b) => b.startIndex);
     return this.endChecks.some((at) => at > node.endIndex);

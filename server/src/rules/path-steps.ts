@@ -101,7 +101,7 @@ export function valueSteps(file: ProbeFile, fn: ProbeFunction, name: string, use
 export function testSteps(file: ProbeFile, fn: ProbeFunction, from: Node, to: Node, matches: (condition: string) => boolean, message: string): PathStep[] {
   return fn.body
     .descendantsOfType(['if_statement', 'conditional_expression', 'while_statement', 'for_statement'])
-    .map((statement) => statement?.childForFieldName('condition'))
+    .map((statement) => statement.childForFieldName('condition'))
     .filter((condition): condition is Node => condition != null && condition.startIndex >= (from.id === fn.body.id ? from.startIndex : from.endIndex) && condition.startIndex < to.startIndex && !contains(condition, to))
     .filter((condition) => matches(unparenthesised(file, condition)))
     .map((condition) => ({ range: file.rangeOf(condition), message }));

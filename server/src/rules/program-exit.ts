@@ -6,7 +6,7 @@ import type { ProbeFile, ProbeFunction } from '../analysis/probe-file';
 
 /** The return statements of `fn`'s body. */
 export function returnStatements(fn: ProbeFunction): Node[] {
-  return fn.body.descendantsOfType('return_statement').filter((node): node is Node => node != null);
+  return fn.body.descendantsOfType('return_statement');
 }
 
 /**

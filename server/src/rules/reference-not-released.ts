@@ -118,7 +118,7 @@ function startUnreleasedReferences(file: ProbeFile, fn: ProbeFunction) {
     visit(node, state) {
       if (node.type !== 'call_expression') return;
       const callee = node.childForFieldName('function')?.text ?? '';
-      const args = node.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
+      const args = node.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
       const isLocalFunction = file.functionNamed(callee) != null;
       for (const arg of args) {
         const name = identifierName(arg);

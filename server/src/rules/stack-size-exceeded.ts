@@ -56,7 +56,7 @@ function summarise(file: ProbeFile, fn: ProbeFunction): FunctionSummary {
   const addressTaken = new Set([...file.textOf(fn.body).matchAll(/&\s*([A-Za-z_]\w*)/g)].map((m) => m[1]));
   // blocks that cannot be live at the same time share stack: a block costs its own locals plus its largest inner block.
   // Block nesting is worked out from text ranges (walking node.parent is slow in tree-sitter).
-  const spans = [fn.body, ...fn.body.descendantsOfType('compound_statement').filter((b): b is Node => b != null && !b.equals(fn.body))].map((node) => ({
+  const spans = [fn.body, ...fn.body.descendantsOfType('compound_statement').filter((b) => !b.equals(fn.body))].map((node) => ({
     node,
     start: node.startIndex,
     end: node.endIndex,

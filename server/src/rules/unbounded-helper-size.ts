@@ -48,7 +48,7 @@ function startHelperSizes(file: ProbeFile, fn: ProbeFunction) {
       const callee = node.childForFieldName('function')?.text ?? '';
       if (!Object.hasOwn(SIZE_ARGUMENTS, callee) || file.functionNamed(callee)) return;
       const [sizeIndex, bufferIndex] = SIZE_ARGUMENTS[callee];
-      const args = node.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
+      const args = node.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
       const size = args[sizeIndex];
       if (!size || reported.has(size.startIndex)) return;
       const constantSize = evaluateConstant(file, size, query.locals);

@@ -32,7 +32,6 @@ function counterDirections(loop: Node): Map<string, Direction> {
   const parts = [loop.childForFieldName('body'), loop.childForFieldName('condition'), ...loop.childrenForFieldName('update')].filter((n): n is Node => n != null);
   for (const part of parts) {
     for (const node of part.descendantsOfType(['update_expression', 'assignment_expression'])) {
-      if (!node) continue;
       const target = stripCasts((node.childForFieldName('argument') ?? node.childForFieldName('left')) as Node);
       if (target.type !== 'identifier') continue;
       const op = node.type === 'update_expression' ? (node.text.includes('++') ? '++' : '--') : (node.childForFieldName('operator')?.text ?? '');

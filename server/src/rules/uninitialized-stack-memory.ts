@@ -141,7 +141,7 @@ function startUninitializedStack(file: ProbeFile, fn: ProbeFunction) {
     visit(node, state) {
       if (node.type !== 'call_expression') return;
       const callee = node.childForFieldName('function')?.text ?? '';
-      const args = node.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => a != null && a.type !== 'comment') ?? [];
+      const args = node.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
       const reads = file.functionNamed(callee) ? [] : (READ_ARGUMENTS[callee] ?? []);
       args.forEach((arg, index) => {
         const target = addressedVariable(arg, locals);
