@@ -57,7 +57,11 @@ function connectAsUser(installRoot: string, answers: string[]) {
   return { ...(JSON.parse(run.stdout.trim()) as { asked: string[]; uid?: number; error?: string }), log: run.stderr };
 }
 
-const stagingFolders = () => readdirSync(tmpdir()).filter((name) => name.startsWith('ebpf-studio-install-') && statSync(join(tmpdir(), name)).uid !== 0);
+/** Install staging folders this test's user owns (another run's user may be staging at the same time; its folder may go meanwhile). */
+const stagingFolders = () => {
+  const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }));
+  return readdirSync(tmpdir()).filter((name) => name.startsWith('ebpf-studio-install-') && statSync(join(tmpdir(), name), { throwIfNoEntry: false })?.uid === uid);
+};
 
 test('a password-sudo user: a wrong password installs nothing; the right one installs and starts the agent; a changed install is installed again', { skip, timeout: 300_000 }, () => {
   const installRoot = join(scratch, 'engine-root');
