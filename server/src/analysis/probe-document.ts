@@ -6,6 +6,7 @@ import { FunctionMemo, ProbeFile, type EditedSpan } from './probe-file';
 import type { KernelVersion } from '../kernel/kernel-version';
 import { createCParser } from './c-parser';
 import { HelperAvailability } from '../kernel/helper-availability';
+import { lineBreaksAfter, lineIndexAt, lineStartsOf } from './line-starts';
 
 /** The span of the new text that differs from the previous version: [start, newEnd). */
 export type ChangedSpan = EditedSpan;
@@ -18,20 +19,8 @@ export interface ProbeUpdate {
 
 /** The row and column of an offset, from the offsets at which the text's lines start (ascending, the first 0). */
 function pointAt(lineStarts: readonly number[], offset: number): Point {
-  let low = 0;
-  let high = lineStarts.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (lineStarts[mid] <= offset) low = mid;
-    else high = mid - 1;
-  }
-  return { row: low, column: offset - lineStarts[low] };
-}
-
-function lineStartsOf(text: string, from = 0, to = text.length): number[] {
-  const starts: number[] = [];
-  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
+  const row = lineIndexAt(lineStarts, offset);
+  return { row, column: offset - lineStarts[row] };
 }
 
 /** Characters compared at once while looking for where two versions differ. */
@@ -116,7 +105,7 @@ export class ProbeDocument {
       tree = this.parser.parse(this.mask.masked, this.tree);
     } else {
       this.mask = maskBpfMacros(text);
-      this.lineStarts = [0, ...lineStartsOf(this.mask.masked)];
+      this.lineStarts = lineStartsOf(this.mask.masked);
       this.text = text;
       tree = this.parser.parse(this.mask.masked);
     }
@@ -136,7 +125,7 @@ export class ProbeDocument {
     const starts = this.lineStarts;
     const below = starts.slice(pointAt(starts, remasked.oldEnd).row + 1);
     for (let i = 0; i < below.length; i++) below[i] += delta;
-    return [...starts.slice(0, pointAt(starts, remasked.start).row + 1), ...lineStartsOf(masked, remasked.start, remasked.newEnd), ...below];
+    return [...starts.slice(0, pointAt(starts, remasked.start).row + 1), ...lineBreaksAfter(masked, remasked.start, remasked.newEnd), ...below];
   }
 
   close(): void {

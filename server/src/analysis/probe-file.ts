@@ -11,6 +11,7 @@ import { HelperAvailability } from '../kernel/helper-availability';
 import type { SectionMatch } from '../kernel/sections';
 import type { ProgramType } from '../kernel/program-types';
 import { segmentMemo, topLevelLayout } from './top-level-segments';
+import { lineIndexAt, lineStartsOf } from './line-starts';
 
 export interface FunctionParam {
   name: string | null;
@@ -149,7 +150,7 @@ export interface ProbeFileOptions {
   helperAvailability?: HelperAvailability;
   /** What the edit that produced this version changed; null for a first (full) parse. */
   changed?: EditedSpan | null;
-  /** Per-function values kept across versions of one document (see ProbeFile.memoizeForFunction). */
+  /** Per-function values kept across versions of one document (see ProbeFile.memoizeForContext). */
   functionMemo?: FunctionMemo;
   /** The version this one was parsed incrementally from: its syntax tree lends the subtrees the parse kept. */
   previousVersion?: ProbeFile | null;
@@ -269,16 +270,6 @@ export class ProbeFile {
     return this.functionMemo.get(`${key}\u0000${this.outsideBodiesHash}`, compute);
   }
 
-  /**
-   * A value computed from one function, reused across edits while that function's text (and
-   * outsideBodiesHash) stay the same. The value must not hold tree nodes or absolute positions
-   * (they belong to one version); keep sizes, names, or positions relative to the function start.
-   */
-  memoizeForFunction<T>(fn: ProbeFunction, key: string, compute: () => T): T {
-    const start = fn.node.startPosition.column;
-    return this.functionMemo.get(`${key}\u0000${this.outsideBodiesHash}\u0000${start}\u0000${this.textOf(fn.node)}`, compute);
-  }
-
   /** The functions the last edit touched (all of them after a full parse). */
   functionsTouchedByEdit(): ProbeFunction[] {
     const changed = this.changed;
@@ -315,14 +306,8 @@ export class ProbeFile {
 
   positionAt(offset: number): Position {
     const starts = this.getLineStarts();
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (starts[mid] <= offset) low = mid;
-      else high = mid - 1;
-    }
-    return { line: low, character: offset - starts[low] };
+    const line = lineIndexAt(starts, offset);
+    return { line, character: offset - starts[line] };
   }
 
   offsetAt(position: Position): number {
@@ -453,11 +438,7 @@ export class ProbeFile {
   }
 
   private getLineStarts(): number[] {
-    if (!this.lineStarts) {
-      const starts = [0];
-      for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
-      this.lineStarts = starts;
-    }
+    this.lineStarts ??= lineStartsOf(this.text);
     return this.lineStarts;
   }
 

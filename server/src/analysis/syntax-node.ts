@@ -1,6 +1,7 @@
 // A plain JavaScript copy of a tree-sitter syntax tree, with the part of web-tree-sitter's Node API the analysis
 // reads; built lazily from the live Tree (one TreeCursor walk per top-level declaration) or from the version before.
 import type { Language, Node as TreeSitterNode, Tree, TreeCursor } from 'web-tree-sitter';
+import { lineIndexAt, lineStartsOf } from './line-starts';
 
 export interface Point {
   row: number;
@@ -71,20 +72,9 @@ class SyntaxSource {
   }
 
   pointAt(offset: number): Point {
-    if (!this.lineStarts) {
-      const starts = [0];
-      for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
-      this.lineStarts = starts;
-    }
-    const starts = this.lineStarts;
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (starts[mid] <= offset) low = mid;
-      else high = mid - 1;
-    }
-    return { row: low, column: offset - starts[low] };
+    this.lineStarts ??= lineStartsOf(this.text);
+    const row = lineIndexAt(this.lineStarts, offset);
+    return { row, column: offset - this.lineStarts[row] };
   }
 
   /** The node the cursor is on, as a child of `parent` (its children not yet read). */
