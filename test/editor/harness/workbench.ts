@@ -111,11 +111,20 @@ export class Workbench {
 
   /** Opens the command palette and runs the command whose label is exactly `label` ("Category: Title"). */
   async runCommand(label: string): Promise<void> {
-    await this.openQuickInput('>' + label);
     const exactLabel = this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) });
     const row = this.quickInput.locator('.monaco-list-row').filter({ has: exactLabel }).first();
-    await row.waitFor({ timeout: 15_000 });
-    await row.click();
+    // on a loaded machine the palette can close (focus taken) between showing the row and the click, leaving the row
+    // hidden: open it again, three times at most
+    for (let attempt = 1; ; attempt++) {
+      await this.openQuickInput('>' + label);
+      try {
+        await row.waitFor({ timeout: 15_000 });
+        await row.click({ timeout: 10_000 });
+        return;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
   }
 
   /** Quick-opens a workspace file by name and waits for its editor tab to be active. */
